@@ -1,0 +1,142 @@
+/*
+ * api.h - one HTTP request as the API layer sees it, independent of the
+ * HTTP library: the server glue (http/server.c) fills an api_request, the
+ * router picks a handler, and the handler answers through api_reply_*.
+ * The same entry point serves `convene seed`, unit tests and fuzzers.
+ */
+#ifndef CONVENE_API_H
+#define CONVENE_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convene/app.h"
+#include "convene/token.h"
+
+#define API_MAX_BODY (1024 * 1024)   /* bytes: CONTRACT section 2 */
+#define API_MAX_HEADERS (16 * 1024)  /* bytes of all request headers */
+#define API_MAX_JSON_DEPTH 32
+#define API_MAX_PARAMS 4
+
+enum role {
+    ROLE_NONE = 0,
+    ROLE_ADMIN = 1 << 0,
+    ROLE_SECRETARY = 1 << 1,
+    ROLE_LEADER = 1 << 2,
+    ROLE_DRIVER = 1 << 3,
+};
+
+/* Who is calling: from the bearer token, or synthesised for internal callers. */
+struct auth {
+    enum role role;
+    char token_id[ID_STR_MAX];
+    char name[128];
+    char person[ID_STR_MAX]; /* "" unless the token is bound to a person */
+};
+
+struct api_request {
+    const char *method;
+    size_t method_len;
+    const char *path;          /* normalised, without the query */
+    size_t path_len;
+    const char *query;         /* after '?', or NULL */
+    size_t query_len;
+    const char *authorization; /* header value or NULL */
+    size_t authorization_len;
+    const char *if_match;
+    size_t if_match_len;
+    const char *if_none_match;
+    size_t if_none_match_len;
+    const char *content_type;
+    size_t content_type_len;
+    const char *body;          /* NULL when no entity */
+    size_t body_len;
+    size_t header_bytes;       /* total size of names and values */
+};
+
+struct api_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* owned (malloc) */
+    size_t body_len;
+    char etag[48];            /* "" = none */
+    const char *allow;        /* Allow header for 405, static */
+    const char *route;        /* matched pattern (static) for logs and metrics */
+    int route_index;          /* index into the route table, or -1 */
+};
+
+struct api_call {
+    struct app *app;
+    const struct api_request *req;
+    struct api_response *res;
+    struct auth auth;
+    char params[API_MAX_PARAMS][ID_STR_MAX * 2]; /* path parameters, NUL-terminated */
+    size_t nparams;
+    const void *route_data; /* the route's data pointer (e.g. a record type) */
+    json_t *body;           /* parsed JSON body, owned; NULL until api_body_object */
+};
+
+/* Error details a validator hands back; the reply is built from it. */
+struct api_error {
+    int status;
+    const char *code;  /* stable machine-readable code */
+    char field[128];   /* "" when not about one field */
+    char message[256];
+};
+
+/*
+ * Routes and answers one request. With preauth NULL, the caller is
+ * identified from the Authorization header; otherwise preauth is used as is
+ * (internal callers). res must be zeroed; free it with api_response_free.
+ */
+void api_dispatch(struct app *app, const struct api_request *req, const struct auth *preauth,
+                  struct api_response *res);
+void api_response_free(struct api_response *res);
+
+/*
+ * Calls the API in-process as `auth` (command-line tools, seeding, tests):
+ * method and path as over HTTP, body NUL-terminated JSON or NULL.
+ */
+void api_invoke(struct app *app, const char *method, const char *path, const char *body,
+                const struct auth *auth, struct api_response *res);
+
+/* The number of routes and their patterns, for metrics. */
+size_t api_route_count(void);
+const char *api_route_pattern(size_t index);
+const char *api_route_method(size_t index);
+
+/* --- for handlers --- */
+
+/* Parses the request body as a JSON object; replies 400/413 and returns NULL on error. */
+json_t *api_body_object(struct api_call *call);
+
+/* Steals value; adds an ETag when version >= 0. */
+void api_reply_json(struct api_call *call, int status, json_t *value, int64_t version);
+void api_reply_empty(struct api_call *call, int status);
+void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void api_reply_api_error(struct api_call *call, const struct api_error *err);
+/* 500 for a storage failure (already logged by the store). */
+void api_reply_store_error(struct api_call *call);
+
+/*
+ * If-Match against the current version: 0 to go on, -1 after replying 412.
+ * Without If-Match the write goes ahead (last writer wins).
+ */
+int api_check_if_match(struct api_call *call, int64_t version);
+
+/*
+ * Copies the URL-decoded value of query parameter name into buf.
+ * Returns 1 if present, 0 if absent, -1 (after replying 400) if malformed or too long.
+ */
+int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap);
+
+/* 1 if the caller's role is among roles (a mask of enum role). */
+int api_has_role(const struct api_call *call, unsigned roles);
+
+/* Fills err; returns -1 so validators can `return api_error_set(...)`. */
+int api_error_set(struct api_error *err, int status, const char *code, const char *field,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * app.h - the process-wide state every request handler reaches: the
+ * configuration, the store, the metrics and the feed key. One per process,
+ * owned by main.
+ */
+#ifndef CONVENE_APP_H
+#define CONVENE_APP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "convene/config.h"
+#include "convene/token.h"
+
+struct store;
+struct metrics;
+
+struct app {
+    struct config cfg;
+    struct store *store;     /* owned */
+    struct metrics *metrics; /* owned */
+    unsigned char feed_key[FEED_KEY_LEN];
+    char public_url[512];    /* base of links, no trailing slash */
+    uint64_t started_us;
+    int64_t open_connections;
+};
+
+/*
+ * Opens the database (migrating it) and loads or creates the feed key file.
+ * Returns 0 or -1 (logged). On failure nothing needs closing.
+ */
+int app_open(struct app *app, const struct config *cfg);
+void app_close(struct app *app);
+
+/*
+ * Makes sure an admin token exists: with CONVENE_ADMIN_TOKEN set, one with
+ * that value; otherwise a fresh one, printed once to out.
+ */
+int app_bootstrap_admin(struct app *app, FILE *out);
+
+/* Creates a token; writes the secret (shown once) and id. 0 or -1. */
+int app_token_create(struct app *app, const char *role, const char *person, const char *name,
+                     char token_out[TOKEN_STR_MAX], char id_out[ID_STR_MAX]);
+
+/* The secret feed URL of a calendar ("https://.../feeds/<token>.ics"). */
+void app_feed_url(const struct app *app, const char *kind, const char *id, int64_t generation,
+                  char *out, size_t cap);
+
+/*
+ * Loads dir/organisation.json ({"people","rooms","vehicles"}: arrays of
+ * POST bodies) into a database that has no people yet, through the API's
+ * own validation, and prints the people's feed URLs to out. 0 or -1.
+ */
+int seed_organisation(struct app *app, const char *dir, FILE *out);
+
+#endif

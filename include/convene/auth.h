@@ -1,0 +1,24 @@
+/*
+ * auth.h - identifying the caller of an API request from its bearer token.
+ */
+#ifndef CONVENE_AUTH_H
+#define CONVENE_AUTH_H
+
+#include <stddef.h>
+
+#include "convene/api.h"
+
+enum auth_result {
+    AUTH_OK = 0,
+    AUTH_MISSING = -1, /* no or malformed Authorization header -> 401 */
+    AUTH_UNKNOWN = -2, /* no such live token -> 401 */
+    AUTH_ERROR = -3,   /* storage failure -> 500 */
+};
+
+/* "admin" -> ROLE_ADMIN ...; ROLE_NONE if unknown. */
+enum role auth_role_parse(const char *s);
+
+/* Resolves an Authorization header value into *out. */
+int auth_identify(struct app *app, const char *header, size_t len, struct auth *out);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * util.h - small helpers every module uses: allocation that never returns
+ * NULL, checked number parsing, and a bounded growable string buffer.
+ */
+#ifndef CONVENE_UTIL_H
+#define CONVENE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is not recoverable for a daemon of this size: abort. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * Parses a whole string as a base-10 integer in [min, max].
+ * Returns 0 on success, -1 on empty input, trailing garbage or range error.
+ */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Same, for a string that is not NUL-terminated. */
+int parse_int64_n(const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * A growable byte buffer with a hard maximum (curl style): appends past
+ * `max` fail and set `overflow`, so callers check once at the end.
+ * The data is always NUL-terminated. Owner: whoever called strbuf_init.
+ */
+struct strbuf {
+    char *data;    /* NUL-terminated contents, NULL until first append */
+    size_t len;    /* bytes used, excluding the NUL */
+    size_t cap;    /* bytes allocated */
+    size_t max;    /* appends that would exceed this fail */
+    int overflow;  /* set once an append failed */
+};
+
+void strbuf_init(struct strbuf *sb, size_t max);
+int strbuf_append(struct strbuf *sb, const char *s, size_t n);
+int strbuf_puts(struct strbuf *sb, const char *s);
+int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Returns the data (caller frees) and resets the buffer. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_free(struct strbuf *sb);
+
+/* Monotonic clock in microseconds, and wall clock in seconds since the epoch. */
+uint64_t clock_monotonic_us(void);
+int64_t clock_wall_s(void);
+
+/* Logging to stderr with a timestamp; one line per call. */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

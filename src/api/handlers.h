@@ -1,0 +1,32 @@
+/*
+ * handlers.h - the request handlers of src/api/, as the route table in
+ * http/router.c refers to them. Each answers through api_reply_*.
+ */
+#ifndef CONVENE_HANDLERS_H
+#define CONVENE_HANDLERS_H
+
+#include "convene/api.h"
+
+/* health.c */
+void api_healthz(struct api_call *call);
+void api_metrics(struct api_call *call);
+
+/* tokens.c */
+void api_tokens_create(struct api_call *call);
+void api_tokens_revoke(struct api_call *call);
+
+/* resources.c: people, rooms and vehicles; route_data is the record type */
+void api_resource_create(struct api_call *call);
+void api_resource_list(struct api_call *call);
+void api_resource_get(struct api_call *call);
+void api_resource_patch(struct api_call *call);
+void api_resource_delete(struct api_call *call);
+void api_resource_feed_token(struct api_call *call);
+
+/* blocks.c */
+void api_blocks_create(struct api_call *call);
+void api_blocks_list(struct api_call *call);
+void api_blocks_get(struct api_call *call);
+void api_blocks_delete(struct api_call *call);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * resources.c - people, rooms and vehicles (CONTRACT section 3). One set of
+ * handlers serves the three kinds; the route's data names the record type,
+ * whose field table drives validation, storage and rendering.
+ */
+#include "handlers.h"
+
+#include "convene/json.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Stores the hash of the calendar's current feed token, retiring the old one. */
+static int publish_feed_token(struct app *app, const struct record_type *type,
+                              const struct record *rec)
+{
+    char token[TOKEN_STR_MAX];
+    unsigned char hash[TOKEN_HASH_LEN];
+
+    token_feed_derive(app->feed_key, type->kind, rec->id, rec->feed_generation, token);
+    token_hash(token, strlen(token), hash);
+    return store_feed_token_set(app->store, type->kind, rec->id, hash);
+}
+
+static void add_feed_urls(struct app *app, const struct record_type *type,
+                          const struct record *rec, json_t *obj)
+{
+    char url[640], webcal[660];
+
+    app_feed_url(app, type->kind, rec->id, rec->feed_generation, url, sizeof(url));
+    /* webcal:// is the same address with the scheme that makes phones subscribe. */
+    const char *rest = strstr(url, "://");
+    snprintf(webcal, sizeof(webcal), "webcal%s", rest ? rest : url);
+    json_object_set_new(obj, "feed_url", json_string(url));
+    json_object_set_new(obj, "webcal_url", json_string(webcal));
+}
+
+static json_t *render(struct app *app, const struct record_type *type, const struct record *rec)
+{
+    json_t *obj = json_record_render(type, rec);
+    add_feed_urls(app, type, rec, obj);
+    return obj;
+}
+
+void api_resource_create(struct api_call *call)
+{
+    const struct record_type *type = call->route_data;
+    json_t *body = api_body_object(call);
+    struct api_error err;
+    struct record rec;
+    int64_t now = clock_wall_s();
+
+    if (body == NULL)
+        return;
+    record_init(&rec, type);
+    if (json_record_apply(body, type, 1, &rec, &err) != 0) {
+        api_reply_api_error(call, &err);
+        goto done;
+    }
+    if (token_id_generate(type->id_prefix, rec.id) != 0) {
+        api_reply_error(call, 500, "internal", NULL, "no randomness available");
+        goto done;
+    }
+    rec.version = 1;
+    rec.created_at = rec.updated_at = now;
+    rec.feed_generation = 1;
+    if (store_begin(call->app->store) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (store_record_insert(call->app->store, type, &rec) != STORE_OK ||
+        publish_feed_token(call->app, type, &rec) != STORE_OK ||
+        store_commit(call->app->store) != STORE_OK) {
+        store_rollback(call->app->store);
+        api_reply_store_error(call);
+        goto done;
+    }
+    api_reply_json(call, 201, render(call->app, type, &rec), rec.version);
+done:
+    record_clear(&rec, type);
+}
+
+struct list_ctx {
+    struct app *app;
+    const struct record_type *type;
+    json_t *items;
+};
+
+static int list_one(const struct record *rec, void *arg)
+{
+    struct list_ctx *ctx = arg;
+    json_array_append_new(ctx->items, render(ctx->app, ctx->type, rec));
+    return 0;
+}
+
+void api_resource_list(struct api_call *call)
+{
+    struct list_ctx ctx = {call->app, call->route_data, json_array()};
+
+    if (store_record_list(call->app->store, ctx.type, list_one, &ctx) != STORE_OK) {
+        json_decref(ctx.items);
+        api_reply_store_error(call);
+        return;
+    }
+    api_reply_json(call, 200, ctx.items, -1);
+}
+
+/* Loads the record named by the path; replies 404/500 and returns -1 when it cannot. */
+static int load(struct api_call *call, struct record *rec)
+{
+    const struct record_type *type = call->route_data;
+    int rc = store_record_get(call->app->store, type, call->params[0], rec);
+
+    if (rc == STORE_NOTFOUND)
+        api_reply_error(call, 404, "not_found", NULL, "no %s with id '%s'", type->kind,
+                        call->params[0]);
+    else if (rc != STORE_OK)
+        api_reply_store_error(call);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+void api_resource_get(struct api_call *call)
+{
+    const struct record_type *type = call->route_data;
+    struct record rec;
+
+    record_init(&rec, type);
+    if (load(call, &rec) == 0)
+        api_reply_json(call, 200, render(call->app, type, &rec), rec.version);
+    record_clear(&rec, type);
+}
+
+/*
+ * Runs `change` on the record inside one write transaction: load, If-Match,
+ * change, commit. change returns 0 to commit (having replied), -1 to roll
+ * back (having replied).
+ */
+static void modify(struct api_call *call,
+                   int (*change)(struct api_call *call, struct record *rec))
+{
+    const struct record_type *type = call->route_data;
+    struct store *st = call->app->store;
+    struct record rec;
+
+    record_init(&rec, type);
+    if (store_begin(st) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (load(call, &rec) != 0 || api_check_if_match(call, rec.version) != 0 ||
+        change(call, &rec) != 0) {
+        store_rollback(st);
+        goto done;
+    }
+    if (store_commit(st) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+done:
+    record_clear(&rec, type);
+}
+
+static int patch_change(struct api_call *call, struct record *rec)
+{
+    const struct record_type *type = call->route_data;
+    struct api_error err;
+
+    if (json_record_apply(call->body, type, 0, rec, &err) != 0) {
+        api_reply_api_error(call, &err);
+        return -1;
+    }
+    rec->version++;
+    rec->updated_at = clock_wall_s();
+    if (store_record_update(call->app->store, type, rec) != STORE_OK) {
+        api_reply_store_error(call);
+        return -1;
+    }
+    api_reply_json(call, 200, render(call->app, type, rec), rec->version);
+    return 0;
+}
+
+void api_resource_patch(struct api_call *call)
+{
+    if (api_body_object(call) != NULL)
+        modify(call, patch_change);
+}
+
+static int delete_change(struct api_call *call, struct record *rec)
+{
+    if (store_record_delete(call->app->store, call->route_data, rec->id, clock_wall_s()) !=
+        STORE_OK) {
+        api_reply_store_error(call);
+        return -1;
+    }
+    api_reply_empty(call, 204);
+    return 0;
+}
+
+void api_resource_delete(struct api_call *call)
+{
+    modify(call, delete_change);
+}
+
+static int rotate_change(struct api_call *call, struct record *rec)
+{
+    const struct record_type *type = call->route_data;
+    json_t *out;
+
+    rec->feed_generation++;
+    if (store_record_set_feed_generation(call->app->store, type, rec->id, rec->feed_generation) !=
+            STORE_OK ||
+        publish_feed_token(call->app, type, rec) != STORE_OK) {
+        api_reply_store_error(call);
+        return -1;
+    }
+    out = json_object();
+    json_object_set_new(out, "id", json_string(rec->id));
+    add_feed_urls(call->app, type, rec, out);
+    api_reply_json(call, 200, out, -1);
+    return 0;
+}
+
+void api_resource_feed_token(struct api_call *call)
+{
+    modify(call, rotate_change);
+}

@@ -1,0 +1,152 @@
+/*
+ * app.c - bringing the process state up and down: the store, the feed key
+ * and the first admin token. Shared by `serve`, `seed` and `token`.
+ */
+#include "convene/app.h"
+#include "convene/api.h"
+#include "convene/metrics.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIN_BOOTSTRAP_TOKEN_LEN 16
+
+/*
+ * The feed key lives beside the database, not in it: a leaked database
+ * copy then reveals no feed URLs (only their hashes are stored).
+ */
+static int feed_key_load(const char *path, unsigned char key[FEED_KEY_LEN])
+{
+    int fd = open(path, O_RDONLY);
+
+    if (fd >= 0) {
+        ssize_t n = read(fd, key, FEED_KEY_LEN);
+        close(fd);
+        if (n != FEED_KEY_LEN) {
+            log_error("feed key file %s is damaged (expected %d bytes)", path, FEED_KEY_LEN);
+            return -1;
+        }
+        return 0;
+    }
+    if (errno != ENOENT) {
+        log_error("cannot read feed key file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || token_random_bytes(key, FEED_KEY_LEN) != 0 ||
+        write(fd, key, FEED_KEY_LEN) != FEED_KEY_LEN || fsync(fd) != 0) {
+        log_error("cannot create feed key file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    log_info("created feed key %s (keep it with the database backups)", path);
+    return 0;
+}
+
+int app_open(struct app *app, const struct config *cfg)
+{
+    char key_path[CONFIG_PATH_MAX + 8];
+
+    memset(app, 0, sizeof(*app));
+    app->cfg = *cfg;
+    app->started_us = clock_monotonic_us();
+    if (cfg->key_path[0] != '\0')
+        snprintf(key_path, sizeof(key_path), "%s", cfg->key_path);
+    else
+        snprintf(key_path, sizeof(key_path), "%s.key", cfg->db_path);
+    if (store_open(cfg->db_path, cfg->durability, &app->store) != STORE_OK)
+        return -1;
+    if (feed_key_load(key_path, app->feed_key) != 0) {
+        store_close(app->store);
+        app->store = NULL;
+        return -1;
+    }
+    app->metrics = metrics_new(api_route_count());
+    if (cfg->public_url[0] != '\0')
+        snprintf(app->public_url, sizeof(app->public_url), "%s", cfg->public_url);
+    else
+        snprintf(app->public_url, sizeof(app->public_url), "http://%s:%d", cfg->listen_host,
+                 cfg->listen_port);
+    return 0;
+}
+
+void app_close(struct app *app)
+{
+    store_close(app->store);
+    metrics_free(app->metrics);
+    app->store = NULL;
+    app->metrics = NULL;
+}
+
+/* Stores a token whose secret is already chosen. */
+static int token_store(struct app *app, const char *secret, const char *role, const char *person,
+                       const char *name, char id_out[ID_STR_MAX])
+{
+    struct token_record tok;
+
+    memset(&tok, 0, sizeof(tok));
+    if (token_id_generate("tok", tok.id) != 0)
+        return -1;
+    snprintf(tok.name, sizeof(tok.name), "%s", name);
+    snprintf(tok.role, sizeof(tok.role), "%s", role);
+    snprintf(tok.person, sizeof(tok.person), "%s", person ? person : "");
+    token_hash(secret, strlen(secret), tok.hash);
+    tok.created_at = clock_wall_s();
+    if (store_token_insert(app->store, &tok) != STORE_OK)
+        return -1;
+    if (id_out != NULL)
+        memcpy(id_out, tok.id, ID_STR_MAX);
+    return 0;
+}
+
+int app_token_create(struct app *app, const char *role, const char *person, const char *name,
+                     char token_out[TOKEN_STR_MAX], char id_out[ID_STR_MAX])
+{
+    if (token_generate(token_out) != 0)
+        return -1;
+    return token_store(app, token_out, role, person, name, id_out);
+}
+
+int app_bootstrap_admin(struct app *app, FILE *out)
+{
+    const char *preset = getenv("CONVENE_ADMIN_TOKEN");
+    char token[TOKEN_STR_MAX];
+    int64_t admins = 0;
+
+    if (store_token_count_role(app->store, "admin", &admins) != STORE_OK)
+        return -1;
+    if (admins > 0)
+        return 0;
+    if (preset != NULL && *preset != '\0') {
+        if (strlen(preset) < MIN_BOOTSTRAP_TOKEN_LEN || strlen(preset) > 256) {
+            log_error("CONVENE_ADMIN_TOKEN must be %d to 256 characters",
+                      MIN_BOOTSTRAP_TOKEN_LEN);
+            return -1;
+        }
+        if (token_store(app, preset, "admin", NULL, "bootstrap admin", NULL) != 0)
+            return -1;
+        log_info("created the admin token given in CONVENE_ADMIN_TOKEN");
+        return 0;
+    }
+    if (app_token_create(app, "admin", NULL, "bootstrap admin", token, NULL) != 0)
+        return -1;
+    fprintf(out, "admin token (shown once, store it now): %s\n", token);
+    fflush(out);
+    return 0;
+}
+
+void app_feed_url(const struct app *app, const char *kind, const char *id, int64_t generation,
+                  char *out, size_t cap)
+{
+    char token[TOKEN_STR_MAX];
+
+    token_feed_derive(app->feed_key, kind, id, generation, token);
+    snprintf(out, cap, "%s/feeds/%s.ics", app->public_url, token);
+}

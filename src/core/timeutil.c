@@ -1,0 +1,149 @@
+/*
+ * timeutil.c - parsing and zone conversion of wall times. libical owns the
+ * zone objects (built-in, cached for the process); we never free them.
+ */
+#include "convene/timeutil.h"
+#include "convene/util.h"
+
+#include <libical/ical.h>
+#include <stdio.h>
+#include <string.h>
+
+static int parse_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+static int parse_date_part(const char *s, struct local_time *out)
+{
+    if (s[4] != '-' || s[7] != '-')
+        return -1;
+    if (parse_digits(s, 4, &out->year) || parse_digits(s + 5, 2, &out->month) ||
+        parse_digits(s + 8, 2, &out->day))
+        return -1;
+    if (out->year < 1970 || out->year > 2199 || out->month < 1 || out->month > 12 ||
+        out->day < 1 || out->day > days_in_month(out->year, out->month))
+        return -1;
+    return 0;
+}
+
+int time_date_parse(const char *s, struct local_time *out)
+{
+    struct local_time lt = {0};
+
+    if (strlen(s) != 10 || parse_date_part(s, &lt) != 0)
+        return -1;
+    *out = lt;
+    return 0;
+}
+
+int time_local_parse(const char *s, struct local_time *out)
+{
+    struct local_time lt = {0};
+
+    if (strlen(s) != 19 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return -1;
+    if (parse_date_part(s, &lt) != 0)
+        return -1;
+    if (parse_digits(s + 11, 2, &lt.hour) || parse_digits(s + 14, 2, &lt.minute) ||
+        parse_digits(s + 17, 2, &lt.second))
+        return -1;
+    if (lt.hour > 23 || lt.minute > 59 || lt.second > 59)
+        return -1;
+    *out = lt;
+    return 0;
+}
+
+void time_local_format(const struct local_time *lt, char out[TIME_LOCAL_STR])
+{
+    snprintf(out, TIME_LOCAL_STR, "%04u-%02u-%02uT%02u:%02u:%02u", (unsigned)lt->year % 10000u,
+             (unsigned)lt->month % 100u, (unsigned)lt->day % 100u, (unsigned)lt->hour % 100u,
+             (unsigned)lt->minute % 100u, (unsigned)lt->second % 100u);
+}
+
+void time_date_format(const struct local_time *lt, char out[TIME_DATE_STR])
+{
+    snprintf(out, TIME_DATE_STR, "%04u-%02u-%02u", (unsigned)lt->year % 10000u,
+             (unsigned)lt->month % 100u, (unsigned)lt->day % 100u);
+}
+
+void time_utc_format(int64_t utc, char out[TIME_UTC_STR])
+{
+    struct local_time lt;
+    time_utc_to_local(utc, "UTC", &lt);
+    time_local_format(&lt, out);
+    out[19] = 'Z';
+    out[20] = '\0';
+}
+
+static icaltimezone *zone_lookup(const char *tz)
+{
+    if (strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0)
+        return icaltimezone_get_utc_timezone();
+    return icaltimezone_get_builtin_timezone(tz);
+}
+
+int time_zone_valid(const char *tz)
+{
+    /* Bound the name before handing it to libical's lookup. */
+    return tz != NULL && strlen(tz) < 64 && zone_lookup(tz) != NULL;
+}
+
+static struct icaltimetype to_ical(const struct local_time *lt)
+{
+    struct icaltimetype t = icaltime_null_time();
+    t.year = lt->year;
+    t.month = lt->month;
+    t.day = lt->day;
+    t.hour = lt->hour;
+    t.minute = lt->minute;
+    t.second = lt->second;
+    t.is_date = 0;
+    return t;
+}
+
+enum time_conv time_local_to_utc(const struct local_time *lt, const char *tz, int64_t *utc)
+{
+    icaltimezone *zone = zone_lookup(tz);
+    struct local_time back;
+
+    if (zone == NULL)
+        return TIME_BAD_ZONE;
+    *utc = (int64_t)icaltime_as_timet_with_zone(to_ical(lt), zone);
+    /* A wall time that does not survive the round trip fell into a gap. */
+    time_utc_to_local(*utc, tz, &back);
+    if (back.hour != lt->hour || back.minute != lt->minute || back.day != lt->day)
+        return TIME_NONEXISTENT;
+    return TIME_OK;
+}
+
+int time_utc_to_local(int64_t utc, const char *tz, struct local_time *out)
+{
+    icaltimezone *zone = zone_lookup(tz);
+    struct icaltimetype t;
+
+    if (zone == NULL)
+        return -1;
+    t = icaltime_from_timet_with_zone((time_t)utc, 0, zone);
+    out->year = t.year;
+    out->month = t.month;
+    out->day = t.day;
+    out->hour = t.hour;
+    out->minute = t.minute;
+    out->second = t.second;
+    return 0;
+}

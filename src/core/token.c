@@ -1,0 +1,100 @@
+/*
+ * token.c - random secrets and their hashes. Tokens are shown once and
+ * stored only as SHA-256; comparisons of hashes run in constant time so
+ * response timing tells nothing about how much of a guess matched.
+ */
+#include "convene/token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+int token_random_bytes(unsigned char *buf, size_t n)
+{
+    return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+size_t token_base64url(const unsigned char *in, size_t n, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        size_t left = n - i;
+        if (left > 1)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (left > 2)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (left > 1)
+            out[o++] = alphabet[(v >> 6) & 63];
+        if (left > 2)
+            out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+void token_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int token_generate(char out[TOKEN_STR_MAX])
+{
+    unsigned char raw[TOKEN_RANDOM_BYTES];
+
+    if (token_random_bytes(raw, sizeof(raw)) != 0)
+        return -1;
+    memcpy(out, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
+    token_base64url(raw, sizeof(raw), out + sizeof(TOKEN_PREFIX) - 1);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return 0;
+}
+
+int token_id_generate(const char *prefix, char out[ID_STR_MAX])
+{
+    unsigned char raw[8];
+    char hex[17];
+
+    if (token_random_bytes(raw, sizeof(raw)) != 0)
+        return -1;
+    token_hex(raw, sizeof(raw), hex);
+    snprintf(out, ID_STR_MAX, "%s_%s", prefix, hex);
+    return 0;
+}
+
+void token_hash(const char *token, size_t len, unsigned char out[TOKEN_HASH_LEN])
+{
+    SHA256((const unsigned char *)token, len, out);
+}
+
+int token_hash_equal(const unsigned char *a, const unsigned char *b)
+{
+    return CRYPTO_memcmp(a, b, TOKEN_HASH_LEN) == 0;
+}
+
+void token_feed_derive(const unsigned char key[FEED_KEY_LEN], const char *kind, const char *id,
+                       int64_t generation, char out[TOKEN_STR_MAX])
+{
+    char msg[128];
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    int n = snprintf(msg, sizeof(msg), "%s:%s:%lld", kind, id, (long long)generation);
+
+    HMAC(EVP_sha256(), key, FEED_KEY_LEN, (const unsigned char *)msg, (size_t)n, mac, &maclen);
+    token_base64url(mac, TOKEN_RANDOM_BYTES, out);
+}

@@ -1,0 +1,188 @@
+/*
+ * reply.c - how handlers answer: JSON bodies, the error shape of CONTRACT
+ * section 2, ETags and If-Match, and query-string access.
+ */
+#include "convene/api.h"
+#include "convene/json.h"
+#include "convene/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int api_error_set(struct api_error *err, int status, const char *code, const char *field,
+                  const char *fmt, ...)
+{
+    va_list ap;
+
+    err->status = status;
+    err->code = code;
+    snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void set_body(struct api_call *call, int status, json_t *value)
+{
+    struct api_response *res = call->res;
+
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json; charset=utf-8";
+    res->body = json_dumps(value, JSON_COMPACT);
+    res->body_len = res->body ? strlen(res->body) : 0;
+    json_decref(value);
+}
+
+void api_reply_json(struct api_call *call, int status, json_t *value, int64_t version)
+{
+    set_body(call, status, value);
+    if (version >= 0)
+        snprintf(call->res->etag, sizeof(call->res->etag), "\"%lld\"", (long long)version);
+}
+
+void api_reply_empty(struct api_call *call, int status)
+{
+    free(call->res->body);
+    call->res->body = NULL;
+    call->res->body_len = 0;
+    call->res->status = status;
+}
+
+void api_reply_api_error(struct api_call *call, const struct api_error *err)
+{
+    json_t *e = json_object();
+
+    json_object_set_new(e, "code", json_string(err->code));
+    json_object_set_new(e, "message", json_string(err->message));
+    if (err->field[0] != '\0')
+        json_object_set_new(e, "field", json_string(err->field));
+    set_body(call, err->status, json_pack("{s:o}", "error", e));
+    call->res->etag[0] = '\0';
+}
+
+void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
+                     const char *fmt, ...)
+{
+    struct api_error err;
+    va_list ap;
+
+    err.status = status;
+    err.code = code;
+    snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof(err.message), fmt, ap);
+    va_end(ap);
+    api_reply_api_error(call, &err);
+}
+
+void api_reply_store_error(struct api_call *call)
+{
+    api_reply_error(call, 500, "storage", NULL, "the database failed; the change was not made");
+}
+
+json_t *api_body_object(struct api_call *call)
+{
+    struct api_error err;
+
+    if (call->body != NULL)
+        return call->body;
+    if (json_parse_object(call->req->body, call->req->body_len, &call->body, &err) != 0) {
+        api_reply_api_error(call, &err);
+        return NULL;
+    }
+    return call->body;
+}
+
+int api_has_role(const struct api_call *call, unsigned roles)
+{
+    return (call->auth.role & roles) != 0;
+}
+
+int api_check_if_match(struct api_call *call, int64_t version)
+{
+    const char *h = call->req->if_match;
+    size_t len = call->req->if_match_len;
+    char want[48];
+
+    if (h == NULL)
+        return 0;
+    if (len == 1 && h[0] == '*')
+        return 0;
+    snprintf(want, sizeof(want), "\"%lld\"", (long long)version);
+    /* Accept a weak form too: W/"3" names the same version. */
+    if (len > 2 && h[0] == 'W' && h[1] == '/') {
+        h += 2;
+        len -= 2;
+    }
+    if (len == strlen(want) && memcmp(h, want, len) == 0)
+        return 0;
+    api_reply_error(call, 412, "precondition_failed", NULL,
+                    "the resource changed (now version %lld): reload and retry",
+                    (long long)version);
+    return -1;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* URL-decodes src[0..len) into buf; -1 on bad escapes, NULs or overflow. */
+static int url_decode(const char *src, size_t len, char *buf, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= len || (hi = hexval(src[i + 1])) < 0 || (lo = hexval(src[i + 2])) < 0)
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (c == '\0' || o + 1 >= cap)
+            return -1;
+        buf[o++] = c;
+    }
+    buf[o] = '\0';
+    return 0;
+}
+
+int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap)
+{
+    const char *q = call->req->query;
+    const char *end = q ? q + call->req->query_len : NULL;
+    size_t nlen = strlen(name);
+
+    while (q != NULL && q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *item_end = amp ? amp : end;
+        const char *eq = memchr(q, '=', (size_t)(item_end - q));
+        const char *key_end = eq ? eq : item_end;
+
+        if ((size_t)(key_end - q) == nlen && memcmp(q, name, nlen) == 0) {
+            const char *v = eq ? eq + 1 : item_end;
+            if (url_decode(v, (size_t)(item_end - v), buf, cap) != 0) {
+                api_reply_error(call, 400, "malformed", name,
+                                "query parameter '%s' is malformed or too long", name);
+                return -1;
+            }
+            return 1;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}

@@ -1,0 +1,253 @@
+/*
+ * router.c - the route table and the dispatch of one request: limits,
+ * path matching, authentication, authorisation, then the handler.
+ * Adding an endpoint means adding a line to `routes` below.
+ */
+#include "convene/auth.h"
+#include "convene/api.h"
+#include "convene/record.h"
+#include "convene/util.h"
+
+#include "../api/handlers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTE_PUBLIC 0x1 /* no bearer token (health, metrics, feeds) */
+#define ROUTE_SELF 0x2   /* a leader or driver may call it for their own person id */
+
+#define ANY_ROLE (ROLE_ADMIN | ROLE_SECRETARY | ROLE_LEADER | ROLE_DRIVER)
+#define OFFICE (ROLE_ADMIN | ROLE_SECRETARY)
+
+typedef void (*api_handler)(struct api_call *call);
+
+struct route {
+    const char *method;
+    const char *pattern; /* segments; ":name" captures one */
+    unsigned roles;      /* mask of enum role allowed */
+    unsigned flags;
+    api_handler handler;
+    const void *data;    /* handed to the handler as call->route_data */
+};
+
+/* The five CRUD routes plus feed rotation of a simple resource kind. */
+#define RESOURCE_ROUTES(plural, type)                                                         \
+    {"POST", "/api/v1/" plural, ROLE_ADMIN, 0, api_resource_create, &type},                   \
+    {"GET", "/api/v1/" plural, OFFICE, 0, api_resource_list, &type},                          \
+    {"GET", "/api/v1/" plural "/:id", OFFICE, ROUTE_SELF, api_resource_get, &type},           \
+    {"PATCH", "/api/v1/" plural "/:id", ROLE_ADMIN, 0, api_resource_patch, &type},            \
+    {"DELETE", "/api/v1/" plural "/:id", ROLE_ADMIN, 0, api_resource_delete, &type},          \
+    {"POST", "/api/v1/" plural "/:id/feed-token", ROLE_ADMIN, ROUTE_SELF,                     \
+     api_resource_feed_token, &type}
+
+static const struct route routes[] = {
+    {"GET", "/healthz", 0, ROUTE_PUBLIC, api_healthz, NULL},
+    {"GET", "/metrics", 0, ROUTE_PUBLIC, api_metrics, NULL},
+    {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},
+    {"DELETE", "/api/v1/tokens/:id", ROLE_ADMIN, 0, api_tokens_revoke, NULL},
+    RESOURCE_ROUTES("people", record_person),
+    RESOURCE_ROUTES("rooms", record_room),
+    RESOURCE_ROUTES("vehicles", record_vehicle),
+    {"POST", "/api/v1/blocks", OFFICE, 0, api_blocks_create, NULL},
+    {"GET", "/api/v1/blocks", OFFICE, 0, api_blocks_list, NULL},
+    {"GET", "/api/v1/blocks/:id", OFFICE, 0, api_blocks_get, NULL},
+    {"DELETE", "/api/v1/blocks/:id", OFFICE, 0, api_blocks_delete, NULL},
+};
+
+size_t api_route_count(void)
+{
+    return ARRAY_SIZE(routes);
+}
+
+const char *api_route_pattern(size_t index)
+{
+    return routes[index].pattern;
+}
+
+const char *api_route_method(size_t index)
+{
+    return routes[index].method;
+}
+
+/*
+ * Matches path against pattern segment by segment, capturing ":name"
+ * segments into call->params. A captured segment must be non-empty and
+ * short enough for the buffer; anything else does not match.
+ */
+static int route_match(const char *pattern, const char *path, size_t len, struct api_call *call)
+{
+    const char *end = path + len;
+    size_t nparams = 0;
+
+    while (*pattern != '\0') {
+        if (path >= end || *path != '/' || *pattern != '/')
+            return 0;
+        pattern++;
+        path++;
+        const char *pseg_end = strchr(pattern, '/');
+        size_t plen = pseg_end ? (size_t)(pseg_end - pattern) : strlen(pattern);
+        const char *seg_end = memchr(path, '/', (size_t)(end - path));
+        size_t slen = seg_end ? (size_t)(seg_end - path) : (size_t)(end - path);
+
+        if (pattern[0] == ':') {
+            if (slen == 0 || slen >= sizeof(call->params[0]) || nparams == API_MAX_PARAMS)
+                return 0;
+            memcpy(call->params[nparams], path, slen);
+            call->params[nparams][slen] = '\0';
+            nparams++;
+        } else if (plen != slen || memcmp(pattern, path, slen) != 0) {
+            return 0;
+        }
+        pattern += plen;
+        path += slen;
+    }
+    if (path != end)
+        return 0;
+    call->nparams = nparams;
+    return 1;
+}
+
+static int method_is(const struct api_request *req, const char *method)
+{
+    return strlen(method) == req->method_len && memcmp(method, req->method, req->method_len) == 0;
+}
+
+/* Finds the route; sets *path_known when the path matched under another method. */
+static const struct route *route_find(struct api_call *call, int *path_known)
+{
+    *path_known = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+        if (!route_match(routes[i].pattern, call->req->path, call->req->path_len, call))
+            continue;
+        if (method_is(call->req, routes[i].method)) {
+            call->res->route = routes[i].pattern;
+            call->res->route_index = (int)i;
+            return &routes[i];
+        }
+        *path_known = 1;
+    }
+    return NULL;
+}
+
+static int authorised(const struct route *r, const struct api_call *call)
+{
+    if (call->auth.role & r->roles)
+        return 1;
+    /* Leaders and drivers reach their own records only. */
+    return (r->flags & ROUTE_SELF) && (call->auth.role & (ROLE_LEADER | ROLE_DRIVER)) &&
+           call->auth.person[0] != '\0' && call->nparams > 0 &&
+           strcmp(call->params[0], call->auth.person) == 0;
+}
+
+/* Checks identity and rights; replies and returns -1 when the call may not proceed. */
+static int authenticate(struct api_call *call, const struct route *r, const struct auth *preauth)
+{
+    if (r->flags & ROUTE_PUBLIC)
+        return 0;
+    if (preauth != NULL) {
+        call->auth = *preauth;
+    } else {
+        int rc = auth_identify(call->app, call->req->authorization, call->req->authorization_len,
+                               &call->auth);
+        if (rc == AUTH_ERROR) {
+            api_reply_store_error(call);
+            return -1;
+        }
+        if (rc != AUTH_OK) {
+            api_reply_error(call, 401, "unauthorized", NULL,
+                            rc == AUTH_MISSING ? "missing 'Authorization: Bearer TOKEN' header"
+                                               : "unknown or revoked token");
+            return -1;
+        }
+    }
+    if (!authorised(r, call)) {
+        api_reply_error(call, 403, "forbidden", NULL, "this token's role may not do that");
+        return -1;
+    }
+    return 0;
+}
+
+/* Allow header value for a path known under other methods. */
+static const char *allowed_methods(struct api_call *call)
+{
+    static char allow[64];
+    struct api_call probe = *call;
+
+    allow[0] = '\0';
+    for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+        if (route_match(routes[i].pattern, call->req->path, call->req->path_len, &probe) &&
+            strstr(allow, routes[i].method) == NULL && strlen(allow) + 8 < sizeof(allow))
+            snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+                     allow[0] ? ", " : "", routes[i].method);
+    }
+    return allow;
+}
+
+void api_dispatch(struct app *app, const struct api_request *req, const struct auth *preauth,
+                  struct api_response *res)
+{
+    struct api_call call;
+    const struct route *r;
+    int path_known;
+
+    memset(&call, 0, sizeof(call));
+    call.app = app;
+    call.req = req;
+    call.res = res;
+    res->route = "unmatched";
+    res->route_index = -1;
+
+    if (req->header_bytes > API_MAX_HEADERS) {
+        api_reply_error(&call, 400, "header_too_large", "headers",
+                        "request headers exceed %d bytes", API_MAX_HEADERS);
+        return;
+    }
+    r = route_find(&call, &path_known);
+    if (r == NULL) {
+        if (path_known) {
+            res->allow = allowed_methods(&call);
+            api_reply_error(&call, 405, "method_not_allowed", NULL, "allowed: %s", res->allow);
+        } else {
+            api_reply_error(&call, 404, "not_found", NULL, "no such endpoint");
+        }
+        return;
+    }
+    if (req->body_len > API_MAX_BODY) {
+        api_reply_error(&call, 413, "too_large", NULL, "request body exceeds %d bytes",
+                        API_MAX_BODY);
+        return;
+    }
+    call.route_data = r->data;
+    if (authenticate(&call, r, preauth) == 0)
+        r->handler(&call);
+    if (res->status == 0)
+        api_reply_error(&call, 500, "internal", NULL, "the handler gave no answer");
+    json_decref(call.body);
+}
+
+void api_response_free(struct api_response *res)
+{
+    free(res->body);
+    res->body = NULL;
+}
+
+void api_invoke(struct app *app, const char *method, const char *path, const char *body,
+                const struct auth *auth, struct api_response *res)
+{
+    struct api_request req;
+    const char *q = strchr(path, '?');
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.method_len = strlen(method);
+    req.path = path;
+    req.path_len = q ? (size_t)(q - path) : strlen(path);
+    if (q != NULL) {
+        req.query = q + 1;
+        req.query_len = strlen(q + 1);
+    }
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    memset(res, 0, sizeof(*res));
+    api_dispatch(app, &req, auth, res);
+}

@@ -1,0 +1,299 @@
+/*
+ * server.c - libh2o glue. h2o parses HTTP/1.1 (keep-alive, pipelining,
+ * bounded request size) and calls on_request with the whole body read;
+ * we answer synchronously, so a request's memory lives exactly as long as
+ * h2o's request pool. Only this file includes h2o.h, so the HTTP library
+ * could be swapped without touching the API.
+ */
+#include "convene/http.h"
+#include "convene/api.h"
+#include "convene/metrics.h"
+#include "convene/util.h"
+
+#include <h2o.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_server {
+    struct app *app;
+    uv_loop_t *loop;
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    uv_tcp_t listener;
+    uv_timer_t drain_timer;
+    uint64_t drain_started_us;
+    void (*on_drained)(void *arg);
+    void *drained_arg;
+    int context_ready;
+};
+
+/* h2o hands handlers this struct; ours carries the server back. */
+struct request_handler {
+    h2o_handler_t super; /* must be first */
+    struct http_server *srv;
+};
+
+/* One accepted connection; the uv handle is first so h2o's close callback can free it. */
+struct connection {
+    uv_tcp_t tcp;
+    struct http_server *srv;
+};
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "OK";
+    }
+}
+
+static void header_value(h2o_req_t *req, const h2o_token_t *token, const char **value,
+                         size_t *len)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+
+    if (i < 0) {
+        *value = NULL;
+        *len = 0;
+    } else {
+        *value = req->headers.entries[i].value.base;
+        *len = req->headers.entries[i].value.len;
+    }
+}
+
+static void request_from_h2o(h2o_req_t *req, struct api_request *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->method = req->method.base;
+    out->method_len = req->method.len;
+    out->path = req->path_normalized.base;
+    out->path_len = req->path_normalized.len;
+    if (req->query_at != SIZE_MAX) {
+        out->query = req->path.base + req->query_at + 1;
+        out->query_len = req->path.len - req->query_at - 1;
+    }
+    header_value(req, H2O_TOKEN_AUTHORIZATION, &out->authorization, &out->authorization_len);
+    header_value(req, H2O_TOKEN_IF_MATCH, &out->if_match, &out->if_match_len);
+    header_value(req, H2O_TOKEN_IF_NONE_MATCH, &out->if_none_match, &out->if_none_match_len);
+    header_value(req, H2O_TOKEN_CONTENT_TYPE, &out->content_type, &out->content_type_len);
+    for (size_t i = 0; i != req->headers.size; i++)
+        out->header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    out->body = req->entity.base;
+    out->body_len = req->entity.base ? req->entity.len : 0;
+}
+
+/* The path as logged: feed tokens are credentials and never reach a log file. */
+static void log_access(const struct api_request *r, int status, uint64_t usec)
+{
+    static const char feeds[] = "/feeds/";
+    int plen = (int)(r->path_len > 512 ? 512 : r->path_len);
+
+    if (r->path_len >= sizeof(feeds) - 1 && memcmp(r->path, feeds, sizeof(feeds) - 1) == 0)
+        log_info("access %.*s /feeds/*** %d %lluus", (int)r->method_len, r->method, status,
+                 (unsigned long long)usec);
+    else
+        log_info("access %.*s %.*s %d %lluus", (int)r->method_len, r->method, plen, r->path,
+                 status, (unsigned long long)usec);
+}
+
+static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *value)
+{
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, strlen(value));
+}
+
+static int on_request(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct http_server *srv = ((struct request_handler *)self)->srv;
+    uint64_t started = clock_monotonic_us();
+    struct api_request areq;
+    struct api_response res;
+
+    request_from_h2o(req, &areq);
+    memset(&res, 0, sizeof(res));
+    api_dispatch(srv->app, &areq, NULL, &res);
+
+    req->res.status = res.status;
+    req->res.reason = reason_phrase(res.status);
+    if (res.content_type != NULL)
+        add_header(req, H2O_TOKEN_CONTENT_TYPE, res.content_type);
+    if (res.etag[0] != '\0')
+        add_header(req, H2O_TOKEN_ETAG, res.etag);
+    if (res.allow != NULL)
+        add_header(req, H2O_TOKEN_ALLOW, res.allow);
+    if (res.status == 401)
+        add_header(req, H2O_TOKEN_WWW_AUTHENTICATE, "Bearer");
+    if (srv->ctx.shutdown_requested)
+        req->http1_is_persistent = 0;
+    /* h2o_send_inline copies the body into the request pool. */
+    h2o_send_inline(req, res.body ? res.body : "", res.body_len);
+
+    uint64_t usec = clock_monotonic_us() - started;
+    metrics_observe(srv->app->metrics, res.route_index, res.status, usec);
+    log_access(&areq, res.status, usec);
+    api_response_free(&res);
+    return 0;
+}
+
+static void on_connection_closed(uv_handle_t *handle)
+{
+    struct connection *conn = (struct connection *)handle;
+    conn->srv->app->open_connections--;
+    free(conn);
+}
+
+static void on_accept(uv_stream_t *listener, int status)
+{
+    struct http_server *srv = listener->data;
+    struct connection *conn;
+    h2o_socket_t *sock;
+
+    if (status != 0)
+        return;
+    conn = xcalloc(1, sizeof(*conn));
+    conn->srv = srv;
+    uv_tcp_init(srv->loop, &conn->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    srv->app->open_connections++;
+    sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_connection_closed);
+    h2o_accept(&srv->accept_ctx, sock);
+}
+
+static int listen_on(struct http_server *srv, const char *host, int port, int *bound)
+{
+    struct sockaddr_storage addr;
+    int addrlen = sizeof(addr);
+    int rc;
+
+    uv_tcp_init(srv->loop, &srv->listener);
+    srv->listener.data = srv;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0) {
+        log_error("cannot listen on '%s': not an IP address", host);
+        return -1;
+    }
+    if ((rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_accept)) != 0) {
+        log_error("cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
+        return -1;
+    }
+    uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&addr, &addrlen);
+    *bound = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                              : ((struct sockaddr_in *)&addr)->sin_port);
+    return 0;
+}
+
+int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out, int *port)
+{
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    h2o_hostconf_t *host;
+    h2o_pathconf_t *path;
+    struct request_handler *handler;
+
+    srv->app = app;
+    srv->loop = loop;
+    h2o_config_init(&srv->config);
+    srv->config.server_name = h2o_iovec_init(H2O_STRLIT("convene"));
+    srv->config.max_request_entity_size = HTTP_MAX_ENTITY;
+    srv->config.http1.req_timeout = HTTP_REQUEST_TIMEOUT_MS;
+    srv->config.http1.upgrade_to_http2 = 0;
+    /* No HTTP/2 here; its shutdown timer would outlive the context. */
+    srv->config.http2.graceful_shutdown_timeout = 0;
+    host = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    path = h2o_config_register_path(host, "/", 0);
+    handler = (struct request_handler *)h2o_create_handler(path, sizeof(*handler));
+    handler->super.on_req = on_request;
+    handler->srv = srv;
+
+    h2o_context_init(&srv->ctx, loop, &srv->config);
+    srv->context_ready = 1;
+    srv->accept_ctx.ctx = &srv->ctx;
+    srv->accept_ctx.hosts = srv->config.hosts;
+    uv_timer_init(loop, &srv->drain_timer);
+    if (listen_on(srv, app->cfg.listen_host, app->cfg.listen_port, port) != 0) {
+        *out = srv; /* the caller closes the loop's handles and frees */
+        return -1;
+    }
+    *out = srv;
+    return 0;
+}
+
+static void on_drain_tick(uv_timer_t *timer)
+{
+    struct http_server *srv = timer->data;
+    uint64_t waited_ms = (clock_monotonic_us() - srv->drain_started_us) / 1000;
+
+    if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS)
+        return;
+    if (srv->app->open_connections > 0)
+        log_error("shutdown: %lld connections still open after %d ms, closing them",
+                  (long long)srv->app->open_connections, HTTP_DRAIN_TIMEOUT_MS);
+    uv_timer_stop(timer);
+    srv->on_drained(srv->drained_arg);
+}
+
+void http_server_shutdown(struct http_server *srv, void (*on_drained)(void *arg), void *arg)
+{
+    srv->on_drained = on_drained;
+    srv->drained_arg = arg;
+    srv->drain_started_us = clock_monotonic_us();
+    if (!uv_is_closing((uv_handle_t *)&srv->listener))
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+    /* Idle keep-alive connections close now; busy ones after their response. */
+    h2o_context_request_shutdown(&srv->ctx);
+    srv->drain_timer.data = srv;
+    uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
+}
+
+/*
+ * Drops timers still armed for connections that are gone. h2o 2.2.5
+ * asserts that its timeouts are empty at dispose, but a request-shutdown
+ * can leave entries behind; at exit nothing will fire them anyway.
+ */
+static void timeout_clear(h2o_timeout_t *timeout)
+{
+    while (!h2o_linklist_is_empty(&timeout->_entries)) {
+        h2o_timeout_entry_t *entry =
+            H2O_STRUCT_FROM_MEMBER(h2o_timeout_entry_t, _link, timeout->_entries.next);
+        h2o_timeout_unlink(entry);
+    }
+}
+
+void http_server_free(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    /* h2o closes its own timers here; ours and the listener follow, then the loop settles. */
+    if (srv->context_ready) {
+        timeout_clear(&srv->ctx.zero_timeout);
+        timeout_clear(&srv->ctx.one_sec_timeout);
+        timeout_clear(&srv->ctx.http1.req_timeout);
+        timeout_clear(&srv->ctx.http2.idle_timeout);
+        h2o_context_dispose(&srv->ctx);
+    }
+    if (!uv_is_closing((uv_handle_t *)&srv->listener))
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+    if (!uv_is_closing((uv_handle_t *)&srv->drain_timer))
+        uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+    uv_run(srv->loop, UV_RUN_DEFAULT);
+    h2o_config_dispose(&srv->config);
+    free(srv);
+}

@@ -1,0 +1,358 @@
+/*
+ * main.c - the command line: serve, token, backup, seed. Each command
+ * parses its options from a table that is also its --help text.
+ */
+#include "convene/api.h"
+#include "convene/app.h"
+#include "convene/config.h"
+#include "convene/http.h"
+#include "convene/store.h"
+#include "convene/timeutil.h"
+#include "convene/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#define EXIT_USAGE 2
+#define LOG_FLUSH_MS 250
+
+static char log_buffer[64 * 1024];
+
+/* Creates the directory that will hold path (one level, like var/). */
+static int ensure_parent_dir(const char *path)
+{
+    char dir[CONFIG_PATH_MAX];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        fprintf(stderr, "convene: cannot create directory %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses a command's options; exits on --help or error. */
+static void parse_or_exit(int argc, char **argv, const struct cli_option *opts, size_t nopts,
+                          void *target, char **pos, size_t maxpos, size_t *npos,
+                          const char *synopsis, const char *about)
+{
+    char err[512];
+    int rc = cli_parse(argc, argv, opts, nopts, target, pos, maxpos, npos, err, sizeof(err));
+
+    if (rc == 1) {
+        cli_usage(stdout, synopsis, about, opts, nopts);
+        exit(0);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "convene: %s\n", err);
+        cli_usage(stderr, synopsis, about, opts, nopts);
+        exit(EXIT_USAGE);
+    }
+}
+
+/* ---------------- serve ---------------- */
+
+struct serve_state {
+    uv_loop_t *loop;
+    struct http_server *server;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t log_flush;
+    int stopping;
+};
+
+static void on_drained(void *arg)
+{
+    struct serve_state *s = arg;
+    log_info("shutdown: drained, exiting");
+    uv_stop(s->loop);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct serve_state *s = handle->data;
+
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    log_info("received %s: no new connections, finishing in-flight requests",
+             signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_server_shutdown(s->server, on_drained, s);
+}
+
+static void on_log_flush(uv_timer_t *timer)
+{
+    (void)timer;
+    fflush(stderr);
+}
+
+static void close_handle(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const char synopsis[] = "convene serve [options]";
+    static const char about[] =
+        "Runs the service. Environment: CONVENE_ADMIN_TOKEN creates the first admin token\n"
+        "with that value (otherwise a fresh one is printed once). SIGTERM/SIGINT drain and exit 0.";
+    struct config cfg;
+    struct app app;
+    struct serve_state s;
+    uv_loop_t loop;
+    size_t npos;
+    int port = 0, rc = 1;
+
+    config_defaults(&cfg);
+    parse_or_exit(argc, argv, config_serve_options, config_serve_option_count, &cfg, NULL, 0,
+                  &npos, synopsis, about);
+    if (!time_zone_valid(cfg.tz)) {
+        fprintf(stderr, "convene: unknown time zone '%s' (--tz)\n", cfg.tz);
+        return EXIT_USAGE;
+    }
+    /* The access log is buffered and flushed by a timer: a write(2) per request costs more than the request. */
+    setvbuf(stderr, log_buffer, _IOFBF, sizeof(log_buffer));
+    signal(SIGPIPE, SIG_IGN);
+    if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0)
+        return 1;
+    if (app_bootstrap_admin(&app, stdout) != 0) {
+        app_close(&app);
+        return 1;
+    }
+
+    memset(&s, 0, sizeof(s));
+    s.loop = &loop;
+    uv_loop_init(&loop);
+    if (http_server_start(&app, &loop, &s.server, &port) == 0) {
+        if (cfg.public_url[0] == '\0')
+            snprintf(app.public_url, sizeof(app.public_url), "http://%s:%d", cfg.listen_host,
+                     port);
+        uv_signal_init(&loop, &s.sigterm);
+        uv_signal_init(&loop, &s.sigint);
+        s.sigterm.data = s.sigint.data = &s;
+        uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&s.sigint, on_signal, SIGINT);
+        uv_timer_init(&loop, &s.log_flush);
+        uv_timer_start(&s.log_flush, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
+        uv_unref((uv_handle_t *)&s.log_flush);
+
+        printf("listening on http://%s:%d\n", cfg.listen_host, port);
+        fflush(stdout);
+        log_info("convene serving on %s:%d, database %s (schema %d), public url %s",
+                 cfg.listen_host, port, cfg.db_path, store_schema_version(app.store),
+                 app.public_url);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        rc = 0;
+    }
+    http_server_free(s.server);
+    /* Close whatever is left (signals, timers, lingering connections) and let the callbacks run. */
+    uv_walk(&loop, close_handle, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    app_close(&app);
+    log_info("stopped");
+    fflush(stderr);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    return rc;
+}
+
+/* ---------------- token ---------------- */
+
+struct token_opts {
+    char db[CONFIG_PATH_MAX];
+    char role[16];
+    char name[128];
+    char person[ID_STR_MAX];
+};
+
+static int set_str(char *dst, size_t cap, const char *src)
+{
+    if (strlen(src) == 0 || strlen(src) >= cap)
+        return -1;
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+static int tok_db(void *t, const char *a)
+{
+    return set_str(((struct token_opts *)t)->db, CONFIG_PATH_MAX, a);
+}
+static int tok_role(void *t, const char *a)
+{
+    return set_str(((struct token_opts *)t)->role, 16, a);
+}
+static int tok_name(void *t, const char *a)
+{
+    return set_str(((struct token_opts *)t)->name, 128, a);
+}
+static int tok_person(void *t, const char *a)
+{
+    return set_str(((struct token_opts *)t)->person, ID_STR_MAX, a);
+}
+
+static const struct cli_option token_options[] = {
+    {"--db", "PATH", "var/convene.db", "SQLite database file", tok_db},
+    {"--role", "ROLE", "admin", "admin, secretary, leader or driver", tok_role},
+    {"--name", "NAME", "command line", "who the token is for (shown in the audit trail)",
+     tok_name},
+    {"--person", "ID", "none", "person the token acts as (required for leader and driver)",
+     tok_person},
+};
+
+static int cmd_token(int argc, char **argv)
+{
+    static const char synopsis[] = "convene token create [options]";
+    static const char about[] = "Creates an API token and prints it once (for the first admin "
+                                "of a deployment, or scripts).";
+    struct token_opts o = {"var/convene.db", "admin", "command line", ""};
+    char *pos[1];
+    size_t npos;
+    struct config cfg;
+    struct app app;
+    char token[TOKEN_STR_MAX], id[ID_STR_MAX];
+    struct api_response res;
+    struct auth system = {ROLE_ADMIN, "system", "command line", ""};
+    char body[512];
+
+    parse_or_exit(argc, argv, token_options, ARRAY_SIZE(token_options), &o, pos, 1, &npos,
+                  synopsis, about);
+    if (npos != 1 || strcmp(pos[0], "create") != 0) {
+        cli_usage(stderr, synopsis, about, token_options, ARRAY_SIZE(token_options));
+        return EXIT_USAGE;
+    }
+    config_defaults(&cfg);
+    snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
+    if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0)
+        return 1;
+    /* Go through the API's own validation (role, person) rather than a second copy of it. */
+    json_t *j = json_pack("{s:s, s:s}", "role", o.role, "name", o.name);
+    if (o.person[0] != '\0')
+        json_object_set_new(j, "person", json_string(o.person));
+    char *dumped = json_dumps(j, JSON_COMPACT);
+    snprintf(body, sizeof(body), "%s", dumped);
+    free(dumped);
+    json_decref(j);
+    api_invoke(&app, "POST", "/api/v1/tokens", body, &system, &res);
+    int ok = res.status == 201;
+    if (ok) {
+        json_t *out = json_loadb(res.body, res.body_len, 0, NULL);
+        snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(out, "token")));
+        snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(out, "id")));
+        json_decref(out);
+        printf("%s\n", token);
+        fprintf(stderr, "created %s token %s\n", o.role, id);
+    } else {
+        fprintf(stderr, "convene: %.*s\n", (int)res.body_len, res.body ? res.body : "");
+    }
+    api_response_free(&res);
+    app_close(&app);
+    return ok ? 0 : 1;
+}
+
+/* ---------------- backup ---------------- */
+
+static int backup_db(void *t, const char *a)
+{
+    return set_str(t, CONFIG_PATH_MAX, a);
+}
+
+static const struct cli_option backup_options[] = {
+    {"--db", "PATH", "var/convene.db", "database to copy (may be in use by a running service)",
+     backup_db},
+};
+
+static int cmd_backup(int argc, char **argv)
+{
+    static const char synopsis[] = "convene backup [--db PATH] OUT.db";
+    static const char about[] = "Copies the database with SQLite's online backup API while the "
+                                "service runs.\nKeep the feed key file (<db>.key) with it.";
+    char db[CONFIG_PATH_MAX] = "var/convene.db";
+    char *pos[1];
+    size_t npos;
+    char err[512];
+
+    parse_or_exit(argc, argv, backup_options, ARRAY_SIZE(backup_options), db, pos, 1, &npos,
+                  synopsis, about);
+    if (npos != 1) {
+        cli_usage(stderr, synopsis, about, backup_options, ARRAY_SIZE(backup_options));
+        return EXIT_USAGE;
+    }
+    if (store_backup(db, pos[0], err, sizeof(err)) != STORE_OK) {
+        fprintf(stderr, "convene: backup failed: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "backed up %s to %s\n", db, pos[0]);
+    return 0;
+}
+
+/* ---------------- seed ---------------- */
+
+static int cmd_seed(int argc, char **argv)
+{
+    static const char synopsis[] = "convene seed [options] DIR";
+    static const char about[] =
+        "Loads DIR/organisation.json (people, rooms, vehicles; each entry a POST body) into an\n"
+        "empty database through the API's validation, then prints the people's feed URLs.";
+    struct config cfg;
+    struct app app;
+    char *pos[1];
+    size_t npos;
+    int rc;
+
+    config_defaults(&cfg);
+    parse_or_exit(argc, argv, config_serve_options, config_serve_option_count, &cfg, pos, 1,
+                  &npos, synopsis, about);
+    if (npos != 1) {
+        cli_usage(stderr, synopsis, about, config_serve_options, config_serve_option_count);
+        return EXIT_USAGE;
+    }
+    if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0)
+        return 1;
+    rc = seed_organisation(&app, pos[0], stdout);
+    app_close(&app);
+    return rc == 0 ? 0 : 1;
+}
+
+/* ---------------- main ---------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: convene COMMAND [options]\n\n"
+                 "commands:\n"
+                 "  serve     run the service (HTTP API, feeds, webhooks)\n"
+                 "  token     create an API token: convene token create --role admin\n"
+                 "  backup    copy the live database: convene backup OUT.db\n"
+                 "  seed      load an organisation (people, rooms, vehicles) from a directory\n\n"
+                 "`convene COMMAND --help` lists a command's options and their defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "token") == 0)
+        return cmd_token(argc - 2, argv + 2);
+    if (strcmp(argv[1], "backup") == 0)
+        return cmd_backup(argc - 2, argv + 2);
+    if (strcmp(argv[1], "seed") == 0)
+        return cmd_seed(argc - 2, argv + 2);
+    fprintf(stderr, "convene: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

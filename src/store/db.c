@@ -1,0 +1,253 @@
+/*
+ * db.c - the SQLite connection: opening with the pragmas we depend on,
+ * the prepared-statement cache, transactions and online backup.
+ */
+#include "store_internal.h"
+
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int store_fail(struct store *st, const char *func)
+{
+    log_error("%s: sqlite: %s", func, sqlite3_errmsg(st->db));
+    return STORE_ERROR;
+}
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+    size_t mask = STMT_CACHE_SIZE - 1;
+    size_t i = (size_t)sql_hash(sql) & mask;
+
+    for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++, i = (i + 1) & mask) {
+        struct stmt_slot *slot = &st->cache[i];
+        if (slot->sql == NULL) {
+            if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->stmt,
+                                   NULL) != SQLITE_OK) {
+                log_error("%s: prepare failed: %s: %s", __func__, sqlite3_errmsg(st->db), sql);
+                slot->stmt = NULL;
+                return NULL;
+            }
+            slot->sql = xstrdup(sql);
+            return slot->stmt;
+        }
+        if (strcmp(slot->sql, sql) == 0) {
+            sqlite3_reset(slot->stmt);
+            sqlite3_clear_bindings(slot->stmt);
+            return slot->stmt;
+        }
+    }
+    log_error("%s: statement cache full", __func__);
+    return NULL;
+}
+
+void store_stmt_done(sqlite3_stmt *stmt)
+{
+    if (stmt != NULL)
+        sqlite3_reset(stmt);
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return sqlite3_bind_null(stmt, idx);
+    return sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t cap)
+{
+    const unsigned char *s = sqlite3_column_text(stmt, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static int exec(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("store: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+int store_open(const char *path, enum durability durability, struct store **out)
+{
+    struct store *st = xcalloc(1, sizeof(*st));
+    char pragmas[256];
+
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        log_error("cannot open database %s: %s", path,
+                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return STORE_ERROR;
+    }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+             durability == DURABILITY_FULL ? "FULL" : "NORMAL");
+    if (exec(st, pragmas) != STORE_OK || store_migrate(st) != STORE_OK) {
+        store_close(st);
+        return STORE_ERROR;
+    }
+    *out = st;
+    return STORE_OK;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+        sqlite3_finalize(st->cache[i].stmt);
+        free(st->cache[i].sql);
+    }
+    sqlite3_close(st->db);
+    free(st);
+}
+
+/* Runs one cached statement that returns no rows. */
+static int run(struct store *st, const char *sql)
+{
+    sqlite3_stmt *stmt = store_stmt(st, sql);
+    int rc = stmt ? sqlite3_step(stmt) : SQLITE_ERROR;
+
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/*
+ * Transactions nest: the outermost is BEGIN IMMEDIATE (the write lock is
+ * taken before any read, so checks and writes see one state), inner ones
+ * are savepoints. That lets a batch (seeding, import) wrap the same
+ * handlers that run alone over HTTP, all or nothing.
+ */
+int store_begin(struct store *st)
+{
+    if (run(st, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested") != STORE_OK)
+        return store_fail(st, __func__);
+    st->depth++;
+    return STORE_OK;
+}
+
+int store_commit(struct store *st)
+{
+    if (st->depth == 0)
+        return STORE_ERROR;
+    if (run(st, st->depth == 1 ? "COMMIT" : "RELEASE nested") != STORE_OK) {
+        store_fail(st, __func__);
+        store_rollback(st);
+        return STORE_ERROR;
+    }
+    st->depth--;
+    return STORE_OK;
+}
+
+void store_rollback(struct store *st)
+{
+    if (st->depth == 0)
+        return;
+    st->depth--;
+    if (st->depth > 0) {
+        run(st, "ROLLBACK TO nested");
+        run(st, "RELEASE nested");
+    } else if (!sqlite3_get_autocommit(st->db)) {
+        /* A failed COMMIT may already have rolled back; only roll back what is open. */
+        run(st, "ROLLBACK");
+    }
+}
+
+int64_t store_size_bytes(struct store *st)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    int64_t size = -1;
+
+    if (stmt != NULL && sqlite3_step(stmt) == SQLITE_ROW)
+        size = sqlite3_column_int64(stmt, 0);
+    store_stmt_done(stmt);
+    return size;
+}
+
+int store_backup(const char *src_path, const char *dst_path, char *err, size_t errlen)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *bk = NULL;
+    char tmp[CONFIG_PATH_MAX + 8];
+    int rc = STORE_ERROR;
+
+    snprintf(tmp, sizeof(tmp), "%s.part", dst_path);
+    unlink(tmp);
+    if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", src_path, sqlite3_errmsg(src));
+        goto done;
+    }
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, sqlite3_errmsg(dst));
+        goto done;
+    }
+    sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+    bk = sqlite3_backup_init(dst, "main", src, "main");
+    if (bk == NULL) {
+        snprintf(err, errlen, "backup: %s", sqlite3_errmsg(dst));
+        goto done;
+    }
+    /*
+     * Copy in steps so the running service's writer is never held off for
+     * long; a step that meets a lock simply waits and retries.
+     */
+    for (;;) {
+        int step = sqlite3_backup_step(bk, 256);
+        if (step == SQLITE_DONE)
+            break;
+        if (step == SQLITE_BUSY || step == SQLITE_LOCKED) {
+            sqlite3_sleep(20);
+            continue;
+        }
+        if (step != SQLITE_OK) {
+            snprintf(err, errlen, "backup step: %s", sqlite3_errstr(step));
+            goto done;
+        }
+    }
+    if (sqlite3_backup_finish(bk) != SQLITE_OK) {
+        bk = NULL;
+        snprintf(err, errlen, "backup: %s", sqlite3_errmsg(dst));
+        goto done;
+    }
+    bk = NULL;
+    /* The copy keeps WAL mode; fold it into one self-contained file. */
+    if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "backup: %s", sqlite3_errmsg(dst));
+        goto done;
+    }
+    sqlite3_close(dst);
+    dst = NULL;
+    if (rename(tmp, dst_path) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s", tmp, dst_path);
+        goto done;
+    }
+    rc = STORE_OK;
+done:
+    if (bk != NULL)
+        sqlite3_backup_finish(bk);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    if (rc != STORE_OK)
+        unlink(tmp);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * migrate.c - the schema, as an append-only list of migrations. The
+ * database's PRAGMA user_version says how many have run; each runs in its
+ * own transaction, so a crash mid-upgrade leaves the previous version.
+ * Never edit a released migration: add a new one.
+ */
+#include "store_internal.h"
+
+#include "convene/util.h"
+
+#include <stdio.h>
+
+static const char *const migrations[] = {
+    /* 1: tokens, resources, feed tokens, blocks */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE tokens("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, person TEXT,"
+    "  hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    "CREATE TABLE people("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, rank INTEGER NOT NULL,"
+    "  department TEXT, phone TEXT, diet TEXT,"
+    "  feed_gen INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE TABLE rooms("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, capacity INTEGER NOT NULL, features TEXT,"
+    "  location TEXT, setup_minutes INTEGER NOT NULL, teardown_minutes INTEGER NOT NULL,"
+    "  feed_gen INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE TABLE vehicles("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, plate TEXT, seats INTEGER NOT NULL,"
+    "  feed_gen INTEGER NOT NULL DEFAULT 1, version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE TABLE feed_tokens("
+    "  hash BLOB PRIMARY KEY, kind TEXT NOT NULL, resource_id TEXT NOT NULL,"
+    "  UNIQUE(kind, resource_id));"
+    "CREATE TABLE blocks("
+    "  id TEXT PRIMARY KEY, resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,"
+    "  start_local TEXT NOT NULL, end_local TEXT NOT NULL, tz TEXT NOT NULL,"
+    "  start_utc INTEGER NOT NULL, end_utc INTEGER NOT NULL, reason TEXT,"
+    "  version INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT,"
+    "  deleted_at INTEGER);"
+    "CREATE INDEX blocks_by_resource ON blocks(resource_type, resource_id, start_utc);",
+};
+
+int store_schema_latest(void)
+{
+    return (int)ARRAY_SIZE(migrations);
+}
+
+int store_schema_version(struct store *st)
+{
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return version;
+}
+
+int store_migrate(struct store *st)
+{
+    int version = store_schema_version(st);
+
+    if (version < 0)
+        return store_fail(st, __func__);
+    if (version > store_schema_latest()) {
+        log_error("database schema version %d is newer than this binary knows (%d): "
+                  "refusing to run an older convene on it",
+                  version, store_schema_latest());
+        return STORE_ERROR;
+    }
+    for (int v = version; v < store_schema_latest(); v++) {
+        char bump[64];
+        char *msg = NULL;
+
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(st->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            log_error("migration %d failed: %s", v + 1, msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return STORE_ERROR;
+        }
+        log_info("database migrated to schema version %d", v + 1);
+    }
+    return STORE_OK;
+}

@@ -1,0 +1,44 @@
+/*
+ * store_internal.h - shared by the files of src/store/ only.
+ */
+#ifndef CONVENE_STORE_INTERNAL_H
+#define CONVENE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "convene/store.h"
+
+#define STMT_CACHE_SIZE 128 /* power of two; comfortably above the statements we use */
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct store {
+    sqlite3 *db;           /* the single writer connection, owned */
+    int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints */
+    struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+/*
+ * Returns the prepared statement for sql, preparing it on first use; it
+ * stays cached until store_close. Callers must sqlite3_reset() it when done
+ * (store_stmt_done) so no read transaction lingers. NULL on error (logged).
+ */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql);
+void store_stmt_done(sqlite3_stmt *stmt);
+
+/* Logs the connection's last error once, tagged with the calling function. */
+int store_fail(struct store *st, const char *func);
+
+/* Binds a NUL-terminated string, or NULL when s is NULL or empty. */
+int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+
+/* Copies a TEXT column into a fixed buffer (truncating safely). */
+void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t cap);
+
+/* Runs the migrations up to the newest schema. */
+int store_migrate(struct store *st);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * tokens.c - API tokens, kept only as SHA-256 hashes.
+ */
+#include "store_internal.h"
+
+#include <string.h>
+
+int store_token_insert(struct store *st, const struct token_record *tok)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO tokens(id, name, role, person, hash, "
+                                        "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, tok->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, tok->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, tok->role, -1, SQLITE_STATIC);
+    store_bind_text(stmt, 4, tok->person);
+    sqlite3_bind_blob(stmt, 5, tok->hash, TOKEN_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, tok->created_at);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    if (rc == SQLITE_CONSTRAINT)
+        return STORE_DUPLICATE;
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
+                     struct token_record *out)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT id, name, role, person, hash, created_at "
+                                        "FROM tokens WHERE hash = ?1 AND revoked_at IS NULL");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_blob(stmt, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 4) == TOKEN_HASH_LEN) {
+        store_column_copy(stmt, 0, out->id, sizeof(out->id));
+        store_column_copy(stmt, 1, out->name, sizeof(out->name));
+        store_column_copy(stmt, 2, out->role, sizeof(out->role));
+        store_column_copy(stmt, 3, out->person, sizeof(out->person));
+        memcpy(out->hash, sqlite3_column_blob(stmt, 4), TOKEN_HASH_LEN);
+        out->created_at = sqlite3_column_int64(stmt, 5);
+        store_stmt_done(stmt);
+        return STORE_OK;
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_token_count_role(struct store *st, const char *role, int64_t *count)
+{
+    sqlite3_stmt *stmt =
+        store_stmt(st, "SELECT count(*) FROM tokens WHERE role = ?1 AND revoked_at IS NULL");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(stmt, 0);
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_token_revoke(struct store *st, const char *id, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    if (rc != SQLITE_DONE)
+        return store_fail(st, __func__);
+    return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}

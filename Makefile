@@ -1,0 +1,72 @@
+# Thin wrapper: CMake builds, ctest tests. Every target that needs Debian
+# packages installs them first (as root, idempotently), so each works on a
+# fresh Debian 12 machine.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+LISTEN     ?= 127.0.0.1:8080
+DB         ?= var/convene.db
+
+BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
+             libuv1-dev libh2o-dev libical-dev libsqlite3-dev libcurl4-openssl-dev \
+             libjansson-dev libssl-dev zlib1g-dev
+TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl
+BENCH_PKGS = wrk nginx-light
+
+.PHONY: all deps deps-bench build run test test-asan test-valgrind bench clean
+
+all: build
+
+# Installs only what is missing; apt-get update runs only when something is.
+define apt_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PKGS) $(TEST_PKGS))
+
+deps-bench: deps
+	$(call apt_install,$(BENCH_PKGS))
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The demo: a random admin token kept in var/admin-token, the demo
+# organisation loaded once, then the service in the foreground.
+run: build
+	@mkdir -p var
+	@[ -s var/admin-token ] || (umask 077; head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | sed 's/^/cvn_/' > var/admin-token)
+	@$(BUILD)/convene seed --db $(DB) --listen $(LISTEN) calendars/demo
+	@echo "admin token: $$(cat var/admin-token)"
+	@echo "try: curl -H \"Authorization: Bearer $$(cat var/admin-token)\" http://$(LISTEN)/api/v1/rooms"
+	CONVENE_ADMIN_TOKEN=$$(cat var/admin-token) $(BUILD)/convene serve --db $(DB) --listen $(LISTEN) \
+	  --allow-private-webhooks
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCONVENE_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2
+
+test-valgrind: build
+	CONVENE_BIN=$(CURDIR)/$(BUILD)/convene CONVENE_SOURCE_DIR=$(CURDIR) \
+	  python3 tests/e2e/valgrind_check.py
+
+bench: deps-bench build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "convene/config.h"
+#include "convene/recur.h"
 #include "convene/record.h"
 #include "convene/timeutil.h"
 #include "convene/token.h"
@@ -108,5 +109,100 @@ int store_block_list(struct store *st, const char *type, const char *id,
                      int (*cb)(const struct block_record *b, void *arg), void *arg);
 int store_block_delete(struct store *st, const char *id, int64_t now);
 void store_block_clear(struct block_record *b);
+
+/* --- events: the document plus the columns queries need --- */
+struct event_row {
+    char id[ID_STR_MAX];
+    char uid[256];
+    int64_t version;
+    int64_t sequence;
+    char status[16];        /* "confirmed" or "cancelled" */
+    char *title;            /* owned */
+    int confidential;
+    int64_t best_rank;      /* smallest rank among attendees: who outranks whom */
+    char *doc;              /* owned JSON text of the event document */
+    int64_t expanded_until; /* occurrences exist up to this instant */
+    int open_ended;         /* no COUNT/UNTIL: the horizon rolls forward daily */
+    int64_t created_at, updated_at;
+};
+
+int store_event_insert(struct store *st, const struct event_row *ev);
+int store_event_update(struct store *st, const struct event_row *ev);
+int store_event_get(struct store *st, const char *id, struct event_row *out);
+int store_event_uid_exists(struct store *st, const char *uid);
+void store_event_row_clear(struct event_row *ev);
+/* Ids of live open-ended events whose horizon ends before `before`. */
+int store_event_ids_to_extend(struct store *st, int64_t before,
+                              int (*cb)(const char *id, void *arg), void *arg);
+
+/* Removes an event's occurrences and occupancy (before re-deriving them). */
+int store_event_bookings_clear(struct store *st, const char *event_id);
+int store_occurrence_insert(struct store *st, const char *event_id, const struct occurrence *o);
+
+/* One row of the occupancy index: a resource held for [start_utc, end_utc). */
+struct claim {
+    const char *resource_type; /* "person", "room", "vehicle" */
+    const char *resource_id;
+    int64_t start_utc, end_utc;
+    const char *event_id;      /* NULL for blocks */
+    const char *recurrence_id;
+    const char *trip_id;       /* for vehicle and driver rows */
+    const char *block_id;
+    const char *role;          /* "attendee", "room", "vehicle", "driver", "block" */
+};
+
+/* An existing booking that overlaps a claim. */
+struct clash {
+    char resource_type[16];
+    char resource_id[ID_STR_MAX];
+    char role[16];
+    char event_id[ID_STR_MAX];     /* "" for a block */
+    char recurrence_id[TIME_LOCAL_STR];
+    char other_start[TIME_LOCAL_STR];
+    char trip_id[ID_STR_MAX];
+    char block_id[ID_STR_MAX];
+    char title[512];               /* event title or block reason */
+    int confidential;
+    int64_t best_rank;
+};
+
+int store_occupancy_insert(struct store *st, const struct claim *c);
+/*
+ * Calls cb for each booking of the resource overlapping [start, end),
+ * other than those of exclude_event. Uses the (resource, start) index,
+ * bounded below by the resource's longest booking.
+ */
+int store_occupancy_overlaps(struct store *st, const char *type, const char *id, int64_t start,
+                             int64_t end, const char *exclude_event,
+                             int (*cb)(const struct clash *c, void *arg), void *arg);
+/* Drops an event's hold on one resource (preemption). */
+int store_occupancy_release(struct store *st, const char *event_id, const char *type,
+                            const char *id);
+int store_occupancy_delete_block(struct store *st, const char *block_id);
+
+/* Expanded occurrences overlapping [from, to), optionally of one resource. */
+struct occurrence_row {
+    char event_id[ID_STR_MAX];
+    struct occurrence occ;
+};
+int store_occurrences_list(struct store *st, int64_t from, int64_t to, const char *type,
+                           const char *id, const char *role,
+                           int (*cb)(const struct occurrence_row *r, void *arg), void *arg);
+
+/* --- outbox and audit trail, written in the change's transaction --- */
+int store_outbox_append(struct store *st, const char *type, const char *payload,
+                        char msg_id_out[ID_STR_MAX]);
+
+struct history_row {
+    int64_t seq, at;
+    char token_id[ID_STR_MAX];
+    char actor[128];
+    char actor_person[ID_STR_MAX];
+    char action[32];
+    const char *before, *after; /* JSON text or NULL; valid during the callback */
+};
+int store_history_append(struct store *st, const char *event_id, const struct history_row *h);
+int store_history_list(struct store *st, const char *event_id,
+                       int (*cb)(const struct history_row *h, void *arg), void *arg);
 
 #endif

@@ -137,7 +137,10 @@ void api_blocks_create(struct api_call *call)
     b.version = 1;
     b.created_at = clock_wall_s();
     snprintf(b.created_by, sizeof(b.created_by), "%s", call->auth.token_id);
-    if (store_block_insert(st, &b) != STORE_OK || store_commit(st) != STORE_OK) {
+    struct claim hold = {b.resource_type, b.resource_id, b.start_utc, b.end_utc, NULL, NULL,
+                         NULL, b.id, "block"};
+    if (store_block_insert(st, &b) != STORE_OK || store_occupancy_insert(st, &hold) != STORE_OK ||
+        store_commit(st) != STORE_OK) {
         store_rollback(st);
         api_reply_store_error(call);
         goto done;
@@ -212,6 +215,7 @@ void api_blocks_delete(struct api_call *call)
     if (load_block(call, &b) != 0 || api_check_if_match(call, b.version) != 0) {
         store_rollback(st);
     } else if (store_block_delete(st, b.id, clock_wall_s()) != STORE_OK ||
+               store_occupancy_delete_block(st, b.id) != STORE_OK ||
                store_commit(st) != STORE_OK) {
         store_rollback(st);
         api_reply_store_error(call);

@@ -29,4 +29,17 @@ void api_blocks_list(struct api_call *call);
 void api_blocks_get(struct api_call *call);
 void api_blocks_delete(struct api_call *call);
 
+/* events.c */
+void api_events_create(struct api_call *call);
+void api_events_get(struct api_call *call);
+void api_events_patch(struct api_call *call);
+void api_events_delete(struct api_call *call);
+void api_events_rsvp(struct api_call *call);
+void api_events_occurrence_patch(struct api_call *call);
+void api_events_occurrence_delete(struct api_call *call);
+void api_events_history(struct api_call *call);
+
+/* occurrences.c */
+void api_occurrences_list(struct api_call *call);
+
 #endif

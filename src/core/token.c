@@ -4,6 +4,7 @@
  * response timing tells nothing about how much of a guess matched.
  */
 #include "convene/token.h"
+#include "convene/util.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -11,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int token_random_bytes(unsigned char *buf, size_t n)
@@ -90,11 +92,18 @@ int token_hash_equal(const unsigned char *a, const unsigned char *b)
 void token_feed_derive(const unsigned char key[FEED_KEY_LEN], const char *kind, const char *id,
                        int64_t generation, char out[TOKEN_STR_MAX])
 {
-    char msg[128];
+    char small[128], *msg = small;
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    int n = snprintf(msg, sizeof(msg), "%s:%s:%lld", kind, id, (long long)generation);
+    int n = snprintf(small, sizeof(small), "%s:%s:%lld", kind, id, (long long)generation);
 
+    /* snprintf returns the full length: MAC the whole message, never past the buffer. */
+    if (n >= (int)sizeof(small)) {
+        msg = xmalloc((size_t)n + 1);
+        snprintf(msg, (size_t)n + 1, "%s:%s:%lld", kind, id, (long long)generation);
+    }
     HMAC(EVP_sha256(), key, FEED_KEY_LEN, (const unsigned char *)msg, (size_t)n, mac, &maclen);
     token_base64url(mac, TOKEN_RANDOM_BYTES, out);
+    if (msg != small)
+        free(msg);
 }

@@ -52,6 +52,17 @@ static const struct route routes[] = {
     {"GET", "/api/v1/blocks", OFFICE, 0, api_blocks_list, NULL},
     {"GET", "/api/v1/blocks/:id", OFFICE, 0, api_blocks_get, NULL},
     {"DELETE", "/api/v1/blocks/:id", OFFICE, 0, api_blocks_delete, NULL},
+    {"POST", "/api/v1/events", OFFICE, 0, api_events_create, NULL},
+    {"GET", "/api/v1/events/:id", ANY_ROLE, 0, api_events_get, NULL},
+    {"PATCH", "/api/v1/events/:id", OFFICE, 0, api_events_patch, NULL},
+    {"DELETE", "/api/v1/events/:id", OFFICE, 0, api_events_delete, NULL},
+    {"POST", "/api/v1/events/:id/rsvp", OFFICE | ROLE_LEADER, 0, api_events_rsvp, NULL},
+    {"GET", "/api/v1/events/:id/history", OFFICE, 0, api_events_history, NULL},
+    {"PATCH", "/api/v1/events/:id/occurrences/:rid", OFFICE, 0, api_events_occurrence_patch,
+     NULL},
+    {"DELETE", "/api/v1/events/:id/occurrences/:rid", OFFICE, 0, api_events_occurrence_delete,
+     NULL},
+    {"GET", "/api/v1/occurrences", ANY_ROLE, 0, api_occurrences_list, NULL},
 };
 
 size_t api_route_count(void)

@@ -139,6 +139,13 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
         add_header(req, H2O_TOKEN_WWW_AUTHENTICATE, "Bearer");
     if (srv->ctx.shutdown_requested)
         req->http1_is_persistent = 0;
+    /*
+     * The whole body is known: say its length. Without it h2o 2.2 chunks
+     * only 200s and ends every other response (201, 4xx) by closing the
+     * connection. 204 and 304 carry no body and no Content-Length.
+     */
+    if (res.status != 204 && res.status != 304)
+        req->res.content_length = res.body_len;
     /* h2o_send_inline copies the body into the request pool. */
     h2o_send_inline(req, res.body ? res.body : "", res.body_len);
 

@@ -1,0 +1,657 @@
+/*
+ * event_plan.c - from an event document to what it books. Parsing checks
+ * every member's type and value and names the field in errors; resolving
+ * checks ids against the store; expanding turns the recurrence into
+ * occurrences; claims are what the occupancy index holds for them.
+ */
+#include "event_plan.h"
+
+#include "convene/conflict.h"
+#include "convene/json.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const event_members[] = {
+    "title",     "description", "location", "start",  "end",       "date",      "end_date",
+    "tz",        "rrule",       "exdates",  "rdates", "attendees", "room",      "guests",
+    "meals",     "trips",       "reminders", "confidential", "preempt", NULL};
+
+/* The document also carries what the server manages. */
+static const char *const doc_members[] = {
+    "title",     "description", "location",     "start",     "end",      "date",
+    "end_date",  "tz",          "rrule",        "exdates",   "rdates",   "attendees",
+    "room",      "guests",      "meals",        "trips",     "reminders", "confidential",
+    "needs",     "overrides",   NULL};
+
+static const char *const attendee_members[] = {"person", "optional", "response", NULL};
+static const char *const meal_members[] = {"id", "meal", "count", NULL};
+static const char *const trip_members[] = {"id",   "vehicle",    "driver",     "depart",
+                                           "return", "from",     "to",         "passengers",
+                                           "approved_by", "acknowledged", NULL};
+static const char *const responses[] = {"needs-action", "accepted", "declined", "tentative",
+                                        NULL};
+
+/* Prefixes err->field with "name[i]." so the client sees the full path. */
+static int in_item(struct api_error *err, const char *name, size_t i)
+{
+    char inner[sizeof(err->field)];
+    snprintf(inner, sizeof(inner), "%s[%zu]%s%.90s", name, i, err->field[0] ? "." : "",
+             err->field);
+    memcpy(err->field, inner, sizeof(inner));
+    return -1;
+}
+
+static int is_one_of(const char *s, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* An optional boolean member; 0 when absent or null. */
+static int member_bool(json_t *obj, const char *name, int *out, struct api_error *err)
+{
+    json_t *v = json_object_get(obj, name);
+
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return api_error_set(err, 400, "wrong_type", name, "'%s' must be true or false", name);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* An optional integer member in [min, max]; def when absent. */
+static int member_int(json_t *obj, const char *name, int64_t min, int64_t max, int64_t def,
+                      int64_t *out, struct api_error *err)
+{
+    json_t *v = json_object_get(obj, name);
+
+    *out = def;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return api_error_set(err, 400, "wrong_type", name, "'%s' must be an integer", name);
+    if (json_integer_value(v) < min || json_integer_value(v) > max)
+        return api_error_set(err, 422, "out_of_range", name, "'%s' must be between %lld and %lld",
+                             name, (long long)min, (long long)max);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* An optional array member of at most max items; *out NULL when absent. */
+static int member_array(json_t *obj, const char *name, size_t max, json_t **out,
+                        struct api_error *err)
+{
+    json_t *v = json_object_get(obj, name);
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return api_error_set(err, 400, "wrong_type", name, "'%s' must be an array", name);
+    if (json_array_size(v) > max)
+        return api_error_set(err, 422, "too_many", name, "'%s' holds at most %zu items", name,
+                             max);
+    *out = v;
+    return 0;
+}
+
+static int member_local_time(json_t *obj, const char *name, int required, struct local_time *out,
+                             const char **text, struct api_error *err)
+{
+    const char *s;
+    int rc = json_member_string(obj, name, required, 32, &s, err);
+
+    if (rc <= 0)
+        return rc;
+    if (time_local_parse(s, out) != 0)
+        return api_error_set(err, 422, "invalid", name,
+                             "'%s' must be a local time like 2026-12-07T09:00:00", name);
+    if (text != NULL)
+        *text = s;
+    return 1;
+}
+
+/* Assigns an id to an array item that has none (trips and meals are addressed by id). */
+static void ensure_id(json_t *item, const char *prefix)
+{
+    char id[ID_STR_MAX];
+
+    if (json_is_string(json_object_get(item, "id")))
+        return;
+    token_id_generate(prefix, id);
+    json_object_set_new(item, "id", json_string(id));
+}
+
+static int parse_times(struct app *app, json_t *doc, struct event_plan *p, struct api_error *err)
+{
+    const char *tz = app->cfg.tz, *date, *end_date;
+    int has_tz, has_date, has_start;
+
+    if ((has_tz = json_member_string(doc, "tz", 0, 63, &tz, err)) < 0)
+        return -1;
+    if (has_tz && !time_zone_valid(tz))
+        return api_error_set(err, 422, "invalid", "tz", "unknown time zone '%s'", tz);
+    snprintf(p->tz, sizeof(p->tz), "%s", has_tz ? tz : app->cfg.tz);
+    json_object_set_new(doc, "tz", json_string(p->tz));
+
+    if ((has_date = json_member_string(doc, "date", 0, 16, &date, err)) < 0 ||
+        (has_start = member_local_time(doc, "start", 0, &p->start, NULL, err)) < 0)
+        return -1;
+    if (has_date && has_start)
+        return api_error_set(err, 422, "invalid", "date",
+                             "give either 'date' (all-day) or 'start'/'end', not both");
+    if (!has_date && !has_start)
+        return api_error_set(err, 422, "required", "start", "'start' (or 'date') is required");
+    if (has_date) {
+        p->all_day = 1;
+        if (time_date_parse(date, &p->start) != 0)
+            return api_error_set(err, 422, "invalid", "date", "'date' must look like 2026-12-07");
+        p->end = p->start;
+        int has_end = json_member_string(doc, "end_date", 0, 16, &end_date, err);
+        if (has_end < 0)
+            return -1;
+        if (has_end && time_date_parse(end_date, &p->end) != 0)
+            return api_error_set(err, 422, "invalid", "end_date",
+                                 "'end_date' must look like 2026-12-07");
+        recur_local_add(&p->end, 86400); /* end_date is the last day, inclusive */
+        if (json_object_get(doc, "end") != NULL)
+            return api_error_set(err, 422, "invalid", "end", "an all-day event has no 'end'");
+    } else {
+        if (member_local_time(doc, "end", 1, &p->end, NULL, err) < 0)
+            return -1;
+        if (json_object_get(doc, "end_date") != NULL)
+            return api_error_set(err, 422, "invalid", "end_date",
+                                 "'end_date' is for all-day events");
+    }
+    int64_t length = recur_local_diff(&p->start, &p->end);
+    if (length <= 0)
+        return api_error_set(err, 422, "end_before_start", p->all_day ? "end_date" : "end",
+                             "the end must be after the start");
+    if (length > EVENT_MAX_SECONDS)
+        return api_error_set(err, 422, "too_long", p->all_day ? "end_date" : "end",
+                             "an event may last at most 31 days");
+    return 0;
+}
+
+/* exdates/rdates: local times, or dates for all-day events (normalised to midnight). */
+static int parse_date_list(json_t *doc, const char *name, int all_day, const char **out,
+                           size_t *n, struct api_error *err)
+{
+    json_t *arr, *item;
+    size_t i;
+
+    *n = 0;
+    if (member_array(doc, name, EVENT_MAX_DATES, &arr, err) != 0)
+        return -1;
+    json_array_foreach(arr, i, item) {
+        struct local_time lt;
+        char norm[TIME_LOCAL_STR];
+        const char *s = json_string_value(item);
+        if (s == NULL) {
+            api_error_set(err, 400, "wrong_type", "", "must be a string");
+            return in_item(err, name, i);
+        }
+        if (all_day && time_date_parse(s, &lt) == 0) {
+            time_local_format(&lt, norm);
+            json_array_set_new(arr, i, json_string(norm));
+        } else if (time_local_parse(s, &lt) != 0) {
+            api_error_set(err, 422, "invalid", "", "must be a local time like 2026-12-07T09:00:00");
+            return in_item(err, name, i);
+        }
+        out[(*n)++] = json_string_value(json_array_get(arr, i));
+    }
+    return 0;
+}
+
+static int parse_recurrence(json_t *doc, struct event_plan *p, struct api_error *err)
+{
+    char why[160];
+    int has = json_member_string(doc, "rrule", 0, RECUR_RULE_MAX, &p->rrule, err);
+
+    if (has < 0)
+        return -1;
+    if (!has)
+        p->rrule = NULL;
+    /* Accept a leading "RRULE:" as clients copy it from .ics files. */
+    if (p->rrule != NULL && strncmp(p->rrule, "RRULE:", 6) == 0) {
+        json_object_set_new(doc, "rrule", json_string(p->rrule + 6));
+        p->rrule = json_string_value(json_object_get(doc, "rrule"));
+    }
+    if (p->rrule != NULL) {
+        int rc = recur_rule_check(p->rrule, why, sizeof(why));
+        if (rc != RECUR_OK)
+            return api_error_set(err, 422, rc == RECUR_TOO_FINE ? "rrule_refused" : "invalid",
+                                 "rrule", "%s", why);
+    }
+    if (parse_date_list(doc, "exdates", p->all_day, p->exdates, &p->nexdates, err) != 0 ||
+        parse_date_list(doc, "rdates", p->all_day, p->rdates, &p->nrdates, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *err)
+{
+    json_t *arr, *item;
+    size_t i;
+
+    if (member_array(doc, "attendees", EVENT_MAX_ATTENDEES, &arr, err) != 0)
+        return -1;
+    json_array_foreach(arr, i, item) {
+        struct plan_attendee *a = &p->attendees[p->nattendees];
+        const char *response = "needs-action";
+        int has;
+        if (!json_is_object(item)) {
+            api_error_set(err, 400, "wrong_type", "", "an attendee is an object {\"person\"}");
+            return in_item(err, "attendees", i);
+        }
+        if (json_only_members(item, attendee_members, err) != 0 ||
+            json_member_string(item, "person", 1, ID_STR_MAX - 1, &a->person, err) < 0 ||
+            member_bool(item, "optional", &a->optional, err) != 0 ||
+            (has = json_member_string(item, "response", 0, 16, &response, err)) < 0)
+            return in_item(err, "attendees", i);
+        if (!is_one_of(response, responses)) {
+            api_error_set(err, 422, "invalid", "response",
+                          "'response' must be needs-action, accepted, declined or tentative");
+            return in_item(err, "attendees", i);
+        }
+        if (!has)
+            json_object_set_new(item, "response", json_string(response));
+        a->declined = strcmp(response, "declined") == 0;
+        for (size_t j = 0; j < p->nattendees; j++) {
+            if (strcmp(p->attendees[j].person, a->person) == 0) {
+                api_error_set(err, 422, "duplicate", "person", "person '%s' is listed twice",
+                              a->person);
+                return in_item(err, "attendees", i);
+            }
+        }
+        p->nattendees++;
+    }
+    return 0;
+}
+
+static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
+{
+    json_t *arr, *item;
+    size_t i;
+
+    if (member_array(doc, "meals", EVENT_MAX_MEALS, &arr, err) != 0)
+        return -1;
+    json_array_foreach(arr, i, item) {
+        const char *meal;
+        int64_t count;
+        int known = 0;
+        if (!json_is_object(item)) {
+            api_error_set(err, 400, "wrong_type", "", "a meal is an object {\"meal\"}");
+            return in_item(err, "meals", i);
+        }
+        if (json_only_members(item, meal_members, err) != 0 ||
+            json_member_string(item, "meal", 1, 23, &meal, err) < 0 ||
+            member_int(item, "count", 0, 100000, -1, &count, err) != 0)
+            return in_item(err, "meals", i);
+        for (size_t c = 0; c < app->cfg.cutoff_count; c++)
+            known |= strcmp(app->cfg.cutoffs[c].meal, meal) == 0;
+        if (!known) {
+            api_error_set(err, 422, "invalid", "meal", "unknown meal '%s' (see --cutoff)", meal);
+            return in_item(err, "meals", i);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(json_string_value(json_object_get(json_array_get(arr, j), "meal")),
+                       meal) == 0) {
+                api_error_set(err, 422, "duplicate", "meal", "meal '%s' is listed twice", meal);
+                return in_item(err, "meals", i);
+            }
+        }
+        ensure_id(item, "meal");
+    }
+    return 0;
+}
+
+static int parse_trip(json_t *item, struct event_plan *p, struct plan_trip *t,
+                      struct api_error *err)
+{
+    const char *s;
+    json_t *passengers, *pass;
+    size_t k;
+    int acknowledged;
+
+    if (!json_is_object(item))
+        return api_error_set(err, 400, "wrong_type", "", "a trip is an object");
+    if (json_only_members(item, trip_members, err) != 0 ||
+        /* A trip may lack its vehicle: a higher-ranked meeting can take it (preemption). */
+        json_member_string(item, "vehicle", 0, ID_STR_MAX - 1, &t->vehicle, err) < 0 ||
+        json_member_string(item, "driver", 1, ID_STR_MAX - 1, &t->driver, err) < 0 ||
+        member_local_time(item, "depart", 1, &t->depart, NULL, err) < 0 ||
+        member_local_time(item, "return", 1, &t->ret, NULL, err) < 0 ||
+        json_member_string(item, "from", 0, 500, &s, err) < 0 ||
+        json_member_string(item, "to", 0, 500, &s, err) < 0 ||
+        json_member_string(item, "approved_by", 0, ID_STR_MAX - 1, &t->approved_by, err) < 0 ||
+        member_bool(item, "acknowledged", &acknowledged, err) != 0 ||
+        member_array(item, "passengers", EVENT_MAX_PASSENGERS, &passengers, err) != 0)
+        return -1;
+    if (recur_local_diff(&t->depart, &t->ret) <= 0)
+        return api_error_set(err, 422, "end_before_start", "return",
+                             "'return' must be after 'depart'");
+    if (recur_local_diff(&t->depart, &t->ret) > 86400)
+        return api_error_set(err, 422, "too_long", "return", "a trip may last at most 24 hours");
+    json_array_foreach(passengers, k, pass) {
+        if (!json_is_string(pass))
+            return api_error_set(err, 400, "wrong_type", "passengers",
+                                 "'passengers' must be an array of person ids");
+    }
+    t->npassengers = passengers ? json_array_size(passengers) : 0;
+    t->depart_offset = recur_local_diff(&p->start, &t->depart);
+    t->return_offset = recur_local_diff(&p->start, &t->ret);
+    ensure_id(item, "trip");
+    t->id = json_string_value(json_object_get(item, "id"));
+    return 0;
+}
+
+static int parse_trips(json_t *doc, struct event_plan *p, struct api_error *err)
+{
+    json_t *arr, *item;
+    size_t i;
+
+    if (member_array(doc, "trips", EVENT_MAX_TRIPS, &arr, err) != 0)
+        return -1;
+    json_array_foreach(arr, i, item) {
+        if (parse_trip(item, p, &p->trips[p->ntrips], err) != 0)
+            return in_item(err, "trips", i);
+        p->ntrips++;
+    }
+    return 0;
+}
+
+static int parse_reminders(json_t *doc, struct api_error *err)
+{
+    json_t *arr, *item;
+    size_t i;
+
+    if (member_array(doc, "reminders", EVENT_MAX_REMINDERS, &arr, err) != 0)
+        return -1;
+    json_array_foreach(arr, i, item) {
+        if (!json_is_integer(item)) {
+            api_error_set(err, 400, "wrong_type", "", "a reminder is minutes before the start");
+            return in_item(err, "reminders", i);
+        }
+        if (json_integer_value(item) < 0 || json_integer_value(item) > 40320) {
+            api_error_set(err, 422, "out_of_range", "", "between 0 and 40320 minutes (4 weeks)");
+            return in_item(err, "reminders", i);
+        }
+    }
+    return 0;
+}
+
+int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct api_error *err)
+{
+    const char *s;
+    int has_room;
+
+    memset(p, 0, sizeof(*p));
+    memset(err, 0, sizeof(*err));
+    p->doc = doc;
+    if (json_only_members(doc, doc_members, err) != 0 ||
+        json_member_string(doc, "title", 1, EVENT_TITLE_MAX, &p->title, err) < 0 ||
+        json_member_string(doc, "location", 0, 500, &s, err) < 0)
+        return -1;
+    json_t *d = json_object_get(doc, "description");
+    if (d != NULL && !json_is_null(d)) {
+        if (!json_is_string(d))
+            return api_error_set(err, 400, "wrong_type", "description",
+                                 "'description' must be a string");
+        if (json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0)
+            return api_error_set(err, 422, "invalid", "description",
+                                 "'description' must be at most 65536 characters");
+    }
+    if (parse_times(app, doc, p, err) != 0 || parse_recurrence(doc, p, err) != 0 ||
+        parse_attendees(doc, p, err) != 0 || parse_meals(app, doc, err) != 0 ||
+        parse_trips(doc, p, err) != 0 || parse_reminders(doc, err) != 0 ||
+        member_bool(doc, "confidential", &p->confidential, err) != 0 ||
+        member_int(doc, "guests", 0, 100000, 0, &p->guests, err) != 0 ||
+        (has_room = json_member_string(doc, "room", 0, ID_STR_MAX - 1, &p->room, err)) < 0)
+        return -1;
+    if (!has_room)
+        p->room = NULL;
+    json_t *o = json_object_get(doc, "overrides");
+    if (o != NULL && !json_is_object(o))
+        return api_error_set(err, 400, "wrong_type", "overrides", "'overrides' is an object");
+    return 0;
+}
+
+/* Looks up a person and its rank; 422 naming field when unknown. */
+static int resolve_person(struct app *app, const char *id, const char *field, int64_t *rank,
+                          char *role, size_t rolelen, struct api_error *err)
+{
+    struct record rec;
+    int rc;
+
+    record_init(&rec, &record_person);
+    rc = store_record_get(app->store, &record_person, id, &rec);
+    if (rc == STORE_OK) {
+        if (rank != NULL)
+            *rank = rec.values[record_field_index(&record_person, "rank")].i;
+        if (role != NULL)
+            snprintf(role, rolelen, "%s", rec.values[record_field_index(&record_person, "role")].s);
+    }
+    record_clear(&rec, &record_person);
+    if (rc == STORE_NOTFOUND)
+        return api_error_set(err, 422, "unknown_id", field, "no person with id '%s'", id);
+    if (rc != STORE_OK)
+        return api_error_set(err, 500, "storage", NULL, "the database failed");
+    return 0;
+}
+
+static int resolve_room(struct app *app, struct event_plan *p, struct api_error *err)
+{
+    const struct record_type *t = &record_room;
+    struct record rec;
+    int rc;
+
+    if (p->room == NULL)
+        return 0;
+    record_init(&rec, t);
+    rc = store_record_get(app->store, t, p->room, &rec);
+    if (rc == STORE_OK) {
+        int64_t capacity = rec.values[record_field_index(t, "capacity")].i;
+        p->room_setup = rec.values[record_field_index(t, "setup_minutes")].i;
+        p->room_teardown = rec.values[record_field_index(t, "teardown_minutes")].i;
+        if ((int64_t)p->nattendees + p->guests > capacity)
+            rc = api_error_set(err, 422, "capacity", "room",
+                               "%zu attendees and %lld guests do not fit room capacity %lld",
+                               p->nattendees, (long long)p->guests, (long long)capacity);
+    } else if (rc == STORE_NOTFOUND) {
+        rc = api_error_set(err, 422, "unknown_id", "room", "no room with id '%s'", p->room);
+    } else {
+        rc = api_error_set(err, 500, "storage", NULL, "the database failed");
+    }
+    record_clear(&rec, t);
+    return rc;
+}
+
+static int resolve_trip(struct app *app, json_t *item, struct plan_trip *t,
+                        struct api_error *err)
+{
+    const struct record_type *vt = &record_vehicle;
+    struct record rec;
+    char role[16];
+    json_t *pass;
+    size_t k;
+    int rc;
+
+    record_init(&rec, vt);
+    rc = t->vehicle ? store_record_get(app->store, vt, t->vehicle, &rec) : STORE_OK;
+    if (rc == STORE_OK && t->vehicle &&
+        (int64_t)t->npassengers > rec.values[record_field_index(vt, "seats")].i)
+        rc = api_error_set(err, 422, "seats", "passengers", "%zu passengers do not fit %lld seats",
+                           t->npassengers, (long long)rec.values[record_field_index(vt, "seats")].i);
+    else if (rc == STORE_NOTFOUND)
+        rc = api_error_set(err, 422, "unknown_id", "vehicle", "no vehicle with id '%s'",
+                           t->vehicle);
+    else if (rc != STORE_OK)
+        rc = api_error_set(err, 500, "storage", NULL, "the database failed");
+    record_clear(&rec, vt);
+    if (rc != 0)
+        return -1;
+    if (resolve_person(app, t->driver, "driver", NULL, role, sizeof(role), err) != 0)
+        return -1;
+    if (strcmp(role, "driver") != 0)
+        return api_error_set(err, 422, "not_a_driver", "driver", "person '%s' is not a driver",
+                             t->driver);
+    if (t->approved_by != NULL &&
+        resolve_person(app, t->approved_by, "approved_by", NULL, NULL, 0, err) != 0)
+        return -1;
+    json_array_foreach(json_object_get(item, "passengers"), k, pass) {
+        if (resolve_person(app, json_string_value(pass), "passengers", NULL, NULL, 0, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int event_plan_resolve(struct app *app, struct event_plan *p, struct api_error *err)
+{
+    p->best_rank = EVENT_NO_RANK;
+    for (size_t i = 0; i < p->nattendees; i++) {
+        struct plan_attendee *a = &p->attendees[i];
+        if (resolve_person(app, a->person, "person", &a->rank, NULL, 0, err) != 0)
+            return in_item(err, "attendees", i);
+        if (a->rank < p->best_rank)
+            p->best_rank = a->rank;
+    }
+    if (resolve_room(app, p, err) != 0)
+        return -1;
+    for (size_t i = 0; i < p->ntrips; i++) {
+        if (resolve_trip(app, json_array_get(json_object_get(p->doc, "trips"), i), &p->trips[i],
+                         err) != 0)
+            return in_item(err, "trips", i);
+    }
+    return 0;
+}
+
+/* Applies doc.overrides[recurrence_id] to an occurrence; 1 if it is cancelled. */
+static int apply_override(const struct event_plan *p, struct occurrence *o)
+{
+    json_t *ov = json_object_get(json_object_get(p->doc, "overrides"), o->recurrence_id);
+    struct local_time lt;
+
+    if (ov == NULL)
+        return 0;
+    if (json_is_true(json_object_get(ov, "cancelled")))
+        return 1;
+    if (json_is_string(json_object_get(ov, "start")) &&
+        time_local_parse(json_string_value(json_object_get(ov, "start")), &lt) == 0) {
+        time_local_format(&lt, o->start);
+        time_local_to_utc(&lt, p->tz, &o->start_utc);
+    }
+    if (json_is_string(json_object_get(ov, "end")) &&
+        time_local_parse(json_string_value(json_object_get(ov, "end")), &lt) == 0) {
+        time_local_format(&lt, o->end);
+        time_local_to_utc(&lt, p->tz, &o->end_utc);
+    }
+    return 0;
+}
+
+int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
+{
+    struct recur_spec spec;
+    char why[160] = "";
+    size_t kept = 0;
+    int rc;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.rrule = p->rrule;
+    spec.start = p->start;
+    spec.end = p->end;
+    spec.tz = p->tz;
+    spec.exdates = p->exdates;
+    spec.nexdates = p->nexdates;
+    spec.rdates = p->rdates;
+    spec.nrdates = p->nrdates;
+    spec.horizon_utc = now + (int64_t)RECUR_HORIZON_DAYS * 86400;
+    p->expanded_until = spec.horizon_utc;
+    /* All-day events occupy whole local days, which never fall in a DST gap in practice. */
+    rc = recur_expand(&spec, &p->occ, &p->nocc, why, sizeof(why));
+    if (rc == RECUR_NONEXISTENT && !p->all_day)
+        return api_error_set(err, 422, "nonexistent_time", "start", "%s", why);
+    if (rc == RECUR_TOO_MANY)
+        return api_error_set(err, 422, "rrule_refused", "rrule", "%s", why);
+    if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
+        return api_error_set(err, 422, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
+    for (size_t i = 0; i < p->nocc; i++)
+        if (!apply_override(p, &p->occ[i]))
+            p->occ[kept++] = p->occ[i];
+    p->nocc = kept;
+    return 0;
+}
+
+void event_plan_free(struct event_plan *p)
+{
+    free(p->occ);
+    p->occ = NULL;
+    p->nocc = 0;
+}
+
+/* The instant of an occurrence's local start plus a wall-clock offset. */
+static int64_t offset_utc(const struct event_plan *p, const struct occurrence *o, int64_t offset)
+{
+    struct local_time lt;
+    int64_t utc;
+
+    time_local_parse(o->start, &lt);
+    recur_local_add(&lt, offset);
+    time_local_to_utc(&lt, p->tz, &utc);
+    return utc;
+}
+
+int event_plan_claims(const struct event_plan *p, const char *event_id,
+                      int (*cb)(const struct claim *c, void *arg), void *arg)
+{
+    for (size_t i = 0; i < p->nocc; i++) {
+        const struct occurrence *o = &p->occ[i];
+        struct claim c = {NULL, NULL, o->start_utc, o->end_utc, event_id, o->recurrence_id,
+                          NULL, NULL, NULL};
+
+        for (size_t a = 0; a < p->nattendees; a++) {
+            /* A declined invitation leaves the person's time free. */
+            if (p->attendees[a].declined)
+                continue;
+            c.resource_type = "person";
+            c.resource_id = p->attendees[a].person;
+            c.role = "attendee";
+            if (cb(&c, arg) != 0)
+                return -1;
+        }
+        if (p->room != NULL) {
+            c.resource_type = "room";
+            c.resource_id = p->room;
+            c.role = "room";
+            conflict_room_interval(o->start_utc, o->end_utc, p->room_setup, p->room_teardown,
+                                   &c.start_utc, &c.end_utc);
+            if (cb(&c, arg) != 0)
+                return -1;
+        }
+        for (size_t t = 0; t < p->ntrips; t++) {
+            const struct plan_trip *tr = &p->trips[t];
+            c.start_utc = offset_utc(p, o, tr->depart_offset);
+            c.end_utc = offset_utc(p, o, tr->return_offset);
+            c.trip_id = tr->id;
+            c.resource_type = "vehicle";
+            c.resource_id = tr->vehicle;
+            c.role = "vehicle";
+            if (tr->vehicle != NULL && cb(&c, arg) != 0)
+                return -1;
+            c.resource_type = "person";
+            c.resource_id = tr->driver;
+            c.role = "driver";
+            if (cb(&c, arg) != 0)
+                return -1;
+            c.trip_id = NULL;
+        }
+    }
+    return 0;
+}

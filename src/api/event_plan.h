@@ -1,0 +1,95 @@
+/*
+ * event_plan.h - an event document taken apart for booking: its times,
+ * recurrence and the resources it holds. Built from the JSON document by
+ * event_plan_parse (shape and values), completed by event_plan_resolve
+ * (ids, ranks, capacity: needs the store), then expanded into occurrences
+ * and claims. Shared by events.c and, later, import.
+ */
+#ifndef CONVENE_EVENT_PLAN_H
+#define CONVENE_EVENT_PLAN_H
+
+#include <jansson.h>
+
+#include "convene/api.h"
+#include "convene/recur.h"
+#include "convene/store.h"
+
+#define EVENT_MAX_ATTENDEES 200
+#define EVENT_MAX_TRIPS 10
+#define EVENT_MAX_MEALS 6
+#define EVENT_MAX_REMINDERS 10
+#define EVENT_MAX_DATES 366
+#define EVENT_MAX_PASSENGERS 60
+#define EVENT_MAX_SECONDS (31LL * 86400)
+#define EVENT_TITLE_MAX 500
+#define EVENT_DESCRIPTION_MAX (64 * 1024)
+#define EVENT_NO_RANK 1000000000LL /* an event without attendees outranks nobody */
+
+struct plan_attendee {
+    const char *person;
+    int optional;
+    int declined;
+    int64_t rank;
+};
+
+struct plan_trip {
+    const char *id;
+    const char *vehicle;
+    const char *driver;
+    struct local_time depart, ret;
+    int64_t depart_offset, return_offset; /* wall seconds from the event's start */
+    size_t npassengers;
+    const char *approved_by;
+};
+
+struct event_plan {
+    json_t *doc;                  /* borrowed: every pointer below points into it */
+    const char *title;
+    int all_day;
+    struct local_time start, end;
+    char tz[64];
+    const char *rrule;
+    const char *exdates[EVENT_MAX_DATES];
+    size_t nexdates;
+    const char *rdates[EVENT_MAX_DATES];
+    size_t nrdates;
+    struct plan_attendee attendees[EVENT_MAX_ATTENDEES];
+    size_t nattendees;
+    const char *room;
+    int64_t guests;
+    struct plan_trip trips[EVENT_MAX_TRIPS];
+    size_t ntrips;
+    int confidential;
+    /* filled by event_plan_resolve */
+    int64_t best_rank;
+    int64_t room_setup, room_teardown;
+    /* filled by event_plan_expand */
+    struct occurrence *occ;       /* owned */
+    size_t nocc;
+    int64_t expanded_until;
+};
+
+/* Members a client may send to POST/PATCH /events. */
+extern const char *const event_members[];
+
+/*
+ * Checks the whole document's shape and values (no store access) and
+ * fills plan. Defaults (tz, ids of trips and meals, attendee responses)
+ * are written into doc. 0, or -1 with err.
+ */
+int event_plan_parse(struct app *app, json_t *doc, struct event_plan *plan,
+                     struct api_error *err);
+
+/* Checks ids against the store, reads ranks, capacity and room buffers. */
+int event_plan_resolve(struct app *app, struct event_plan *plan, struct api_error *err);
+
+/* Expands occurrences up to the horizon and applies doc.overrides. */
+int event_plan_expand(struct event_plan *plan, int64_t now, struct api_error *err);
+
+void event_plan_free(struct event_plan *plan);
+
+/* Calls cb for every claim (occurrence x resource) of the plan. */
+int event_plan_claims(const struct event_plan *plan, const char *event_id,
+                      int (*cb)(const struct claim *c, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,817 @@
+/*
+ * events.c - meetings (CONTRACT section 4). Every write is one
+ * transaction: validate the document, expand it, check each occurrence x
+ * resource against the occupancy index (preempting rooms and vehicles of
+ * lower-ranked meetings when asked and allowed), then write the event, its
+ * occurrences and claims, its outbox messages and its audit record.
+ */
+#include "handlers.h"
+#include "event_plan.h"
+
+#include "convene/conflict.h"
+#include "convene/json.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPORTED_CONFLICTS 1000
+
+/* ---------------- rendering ---------------- */
+
+/* A string member, or "" when absent or not a string. */
+static const char *member_text(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+/* The first occurrence's instants, from the document's start and zone. */
+static void first_instants(json_t *doc, int64_t *start, int64_t *end)
+{
+    struct local_time s, e;
+    const char *tz = json_string_value(json_object_get(doc, "tz"));
+    const char *date = json_string_value(json_object_get(doc, "date"));
+
+    *start = *end = 0;
+    if (tz == NULL)
+        return;
+    if (date != NULL) {
+        const char *last = json_string_value(json_object_get(doc, "end_date"));
+        if (time_date_parse(date, &s) != 0 || time_date_parse(last ? last : date, &e) != 0)
+            return;
+        recur_local_add(&e, 86400);
+    } else if (time_local_parse(member_text(doc, "start"), &s) != 0 ||
+               time_local_parse(member_text(doc, "end"), &e) != 0) {
+        return;
+    }
+    time_local_to_utc(&s, tz, start);
+    time_local_to_utc(&e, tz, end);
+}
+
+static json_t *render_utc(int64_t t)
+{
+    char buf[TIME_UTC_STR];
+    time_utc_format(t, buf);
+    return json_string(buf);
+}
+
+/* The event as clients see it: the document plus what the server keeps. */
+static json_t *event_render(const struct event_row *row, json_t *doc)
+{
+    json_t *out = json_deep_copy(doc);
+    int64_t start, end;
+    char etag[48];
+
+    first_instants(doc, &start, &end);
+    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)row->version);
+    json_object_set_new(out, "id", json_string(row->id));
+    json_object_set_new(out, "uid", json_string(row->uid));
+    json_object_set_new(out, "sequence", json_integer(row->sequence));
+    json_object_set_new(out, "status", json_string(row->status));
+    json_object_set_new(out, "version", json_integer(row->version));
+    json_object_set_new(out, "etag", json_string(etag));
+    json_object_set_new(out, "start_utc", render_utc(start));
+    json_object_set_new(out, "end_utc", render_utc(end));
+    json_object_set_new(out, "created_at", render_utc(row->created_at));
+    json_object_set_new(out, "updated_at", render_utc(row->updated_at));
+    if (json_object_get(out, "needs") == NULL)
+        json_object_set_new(out, "needs", json_array());
+    return out;
+}
+
+/* ---------------- conflicts and preemption ---------------- */
+
+struct booking {
+    struct api_call *call;
+    struct event_plan *plan;
+    const char *event_id;
+    json_t *conflicts;         /* reported to the client */
+    struct clash *clashes;     /* kept for the preemption decision */
+    size_t nclashes, cap;
+    const struct claim *claim; /* the claim being checked */
+    int failed;
+};
+
+static int on_clash(const struct clash *c, void *arg)
+{
+    struct booking *b = arg;
+    /* The claim's recurrence_id points into its occurrence in plan->occ. */
+    const struct occurrence *o = (const struct occurrence *)(const void *)(
+        b->claim->recurrence_id - offsetof(struct occurrence, recurrence_id));
+    json_t *entry;
+
+    if (b->nclashes == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->clashes = xrealloc(b->clashes, b->cap * sizeof(*b->clashes));
+    }
+    b->clashes[b->nclashes++] = *c;
+    if (json_array_size(b->conflicts) >= MAX_REPORTED_CONFLICTS)
+        return 0;
+    entry = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s?, s:s?}", "resource", "type",
+                      c->resource_type, "id", c->resource_id, "role", c->role, "start", o->start,
+                      "other_start", c->other_start, "event", c->event_id[0] ? c->event_id : NULL,
+                      "block", c->block_id[0] ? c->block_id : NULL);
+    json_object_set_new(entry, "title",
+                        c->confidential || c->title[0] == '\0' ? json_null() : json_string(c->title));
+    json_array_append_new(b->conflicts, entry);
+    return 0;
+}
+
+static int check_claim(const struct claim *c, void *arg)
+{
+    struct booking *b = arg;
+
+    b->claim = c;
+    if (store_occupancy_overlaps(b->call->app->store, c->resource_type, c->resource_id,
+                                 c->start_utc, c->end_utc, b->event_id, on_clash, b) != STORE_OK) {
+        b->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static int insert_claim(const struct claim *c, void *arg)
+{
+    return store_occupancy_insert(arg, c) == STORE_OK ? 0 : -1;
+}
+
+static void add_need(json_t *doc, const char *what)
+{
+    json_t *needs = json_object_get(doc, "needs");
+    size_t i;
+    json_t *n;
+
+    if (!json_is_array(needs)) {
+        needs = json_array();
+        json_object_set_new(doc, "needs", needs);
+    }
+    json_array_foreach(needs, i, n) {
+        if (strcmp(json_string_value(n), what) == 0)
+            return;
+    }
+    json_array_append_new(needs, json_string(what));
+}
+
+static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
+                 json_t *after);
+static int outbox(struct store *st, const char *type, json_t *data);
+
+/* Takes a room or vehicle from a lower-ranked event, which keeps its slot. */
+static int preempt_one(struct api_call *call, const struct clash *c, const char *by)
+{
+    struct store *st = call->app->store;
+    struct event_row row;
+    json_t *doc, *before, *after, *trips, *trip;
+    size_t i;
+    int rc = -1;
+
+    memset(&row, 0, sizeof(row));
+    if (store_event_get(st, c->event_id, &row) != STORE_OK)
+        return -1;
+    doc = json_loads(row.doc, 0, NULL);
+    before = event_render(&row, doc);
+    if (strcmp(c->role, "room") == 0) {
+        json_object_set_new(doc, "room", json_null());
+        add_need(doc, "room");
+    } else {
+        trips = json_object_get(doc, "trips");
+        json_array_foreach(trips, i, trip) {
+            const char *v = json_string_value(json_object_get(trip, "vehicle"));
+            if (v != NULL && strcmp(v, c->resource_id) == 0)
+                json_object_set_new(trip, "vehicle", json_null());
+        }
+        add_need(doc, "vehicle");
+    }
+    free(row.doc);
+    row.doc = json_dumps(doc, JSON_COMPACT);
+    row.sequence++;
+    row.version++;
+    row.updated_at = clock_wall_s();
+    after = event_render(&row, doc);
+    if (store_occupancy_release(st, row.id, c->resource_type, c->resource_id) == STORE_OK &&
+        store_event_update(st, &row) == STORE_OK &&
+        outbox(st, "event.preempted",
+               json_pack("{s:O, s:{s:s, s:s}, s:s}", "event", after, "lost", "type",
+                         c->resource_type, "id", c->resource_id, "by", by)) == 0 &&
+        audit(call, row.id, "preempted", before, after) == 0)
+        rc = 0;
+    json_decref(before);
+    json_decref(after);
+    json_decref(doc);
+    store_event_row_clear(&row);
+    return rc;
+}
+
+/* Preempts every distinct (event, resource) clash; the rule has been checked. */
+static int preempt_all(struct booking *b)
+{
+    for (size_t i = 0; i < b->nclashes; i++) {
+        const struct clash *c = &b->clashes[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(b->clashes[j].event_id, c->event_id) == 0 &&
+                   strcmp(b->clashes[j].resource_id, c->resource_id) == 0 &&
+                   strcmp(b->clashes[j].resource_type, c->resource_type) == 0;
+        if (!seen && preempt_one(b->call, c, b->event_id) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int may_preempt(const struct booking *b)
+{
+    struct preempt_case *cases = xcalloc(b->nclashes, sizeof(*cases));
+    int ok;
+
+    for (size_t i = 0; i < b->nclashes; i++) {
+        cases[i].role = b->clashes[i].role;
+        cases[i].is_event = b->clashes[i].event_id[0] != '\0';
+        cases[i].other_rank = b->clashes[i].best_rank;
+    }
+    ok = conflict_may_preempt(cases, b->nclashes, b->plan->best_rank);
+    free(cases);
+    return ok;
+}
+
+/* ---------------- the write pipeline ---------------- */
+
+/*
+ * Validates doc, books it for event row->id and writes it (insert when
+ * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
+ * On success row holds the stored state; the plan is freed.
+ */
+static int event_write(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
+                       int preempt)
+{
+    struct app *app = call->app;
+    struct event_plan plan;
+    struct api_error err;
+    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0};
+    int rc = -1;
+
+    if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
+        event_plan_expand(&plan, clock_wall_s(), &err) != 0) {
+        api_reply_api_error(call, &err);
+        goto done;
+    }
+    /* Cancelled events hold nothing; only live ones are checked and claimed. */
+    int live = strcmp(row->status, "cancelled") != 0;
+    if (live && event_plan_claims(&plan, row->id, check_claim, &b) != 0) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (b.nclashes > 0) {
+        if (!preempt || !may_preempt(&b)) {
+            json_t *e = json_pack("{s:{s:s, s:s, s:O}}", "error", "code", "conflict", "message",
+                                  preempt ? "clashes that this meeting may not preempt"
+                                          : "the meeting clashes with existing bookings",
+                                  "conflicts", b.conflicts);
+            api_reply_json(call, 409, e, -1);
+            goto done;
+        }
+        if (preempt_all(&b) != 0) {
+            api_reply_store_error(call);
+            goto done;
+        }
+    }
+    free(row->title);
+    row->title = xstrdup(plan.title);
+    free(row->doc);
+    row->doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    row->confidential = plan.confidential;
+    row->best_rank = plan.best_rank;
+    row->expanded_until = plan.expanded_until;
+    row->open_ended = plan.rrule != NULL;
+    if ((is_new ? store_event_insert(app->store, row) : store_event_update(app->store, row)) !=
+            STORE_OK ||
+        store_event_bookings_clear(app->store, row->id) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    for (size_t i = 0; i < plan.nocc; i++) {
+        if (store_occurrence_insert(app->store, row->id, &plan.occ[i]) != STORE_OK) {
+            api_reply_store_error(call);
+            goto done;
+        }
+    }
+    if (live && event_plan_claims(&plan, row->id, insert_claim, app->store) != 0) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    rc = 0;
+done:
+    event_plan_free(&plan);
+    json_decref(b.conflicts);
+    free(b.clashes);
+    return rc;
+}
+
+/* Appends an outbox message (steals data). 0 or -1. */
+static int outbox(struct store *st, const char *type, json_t *data)
+{
+    char *payload = json_dumps(data, JSON_COMPACT);
+    int rc = store_outbox_append(st, type, payload, NULL);
+
+    free(payload);
+    json_decref(data);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
+                 json_t *after)
+{
+    struct history_row h;
+    char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
+    char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    h.at = clock_wall_s();
+    snprintf(h.token_id, sizeof(h.token_id), "%s", call->auth.token_id);
+    snprintf(h.actor, sizeof(h.actor), "%s", call->auth.name);
+    snprintf(h.actor_person, sizeof(h.actor_person), "%s", call->auth.person);
+    snprintf(h.action, sizeof(h.action), "%s", action);
+    h.before = b;
+    h.after = a;
+    rc = store_history_append(call->app->store, event_id, &h);
+    free(b);
+    free(a);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+/* What changed between two renderings, for event.updated: old and new per member. */
+static json_t *event_changes(json_t *before, json_t *after)
+{
+    static const char *const skip[] = {"version", "etag", "updated_at", "sequence", "needs", NULL};
+    json_t *changes = json_object();
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(after, key, v) {
+        json_t *old = json_object_get(before, key);
+        int skipped = 0;
+        for (size_t i = 0; skip[i]; i++)
+            skipped |= strcmp(skip[i], key) == 0;
+        if (!skipped && (old == NULL || !json_equal(old, v)))
+            json_object_set_new(changes, key,
+                                json_pack("{s:O?, s:O}", "old", old, "new", v));
+    }
+    json_object_foreach(before, key, v) {
+        if (json_object_get(after, key) == NULL)
+            json_object_set_new(changes, key, json_pack("{s:O, s:n}", "old", v, "new"));
+    }
+    return changes;
+}
+
+/* Commits the change with its outbox message and audit record, then replies. */
+static void finish(struct api_call *call, struct event_row *row, json_t *doc, const char *type,
+                   const char *action, json_t *before, int status)
+{
+    struct store *st = call->app->store;
+    json_t *after = event_render(row, doc);
+    json_t *data = json_pack("{s:O}", "event", after);
+
+    if (before != NULL && strcmp(type, "event.updated") == 0)
+        json_object_set_new(data, "changes", event_changes(before, after));
+    if (outbox(st, type, data) != 0 || audit(call, row->id, action, before, after) != 0 ||
+        store_commit(st) != STORE_OK) {
+        store_rollback(st);
+        json_decref(after);
+        api_reply_store_error(call);
+        return;
+    }
+    api_reply_json(call, status, after, row->version);
+}
+
+/* Takes `preempt` out of a body (an instruction, not part of the event). */
+static int take_preempt(struct api_call *call, json_t *body, int *preempt)
+{
+    json_t *p = json_object_get(body, "preempt");
+
+    *preempt = 0;
+    if (p == NULL)
+        return 0;
+    if (!json_is_boolean(p) && !json_is_null(p)) {
+        api_reply_error(call, 400, "wrong_type", "preempt", "'preempt' must be true or false");
+        return -1;
+    }
+    *preempt = json_is_true(p);
+    json_object_del(body, "preempt");
+    return 0;
+}
+
+void api_events_create(struct api_call *call)
+{
+    json_t *body = api_body_object(call);
+    struct store *st = call->app->store;
+    struct event_row row;
+    struct api_error err;
+    int preempt;
+
+    if (body == NULL)
+        return;
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(body, event_members, &err) != 0) {
+        api_reply_api_error(call, &err);
+        return;
+    }
+    if (take_preempt(call, body, &preempt) != 0)
+        return;
+    memset(&row, 0, sizeof(row));
+    token_id_generate("evt", row.id);
+    snprintf(row.uid, sizeof(row.uid), "%s@convene", row.id);
+    snprintf(row.status, sizeof(row.status), "confirmed");
+    row.version = 1;
+    row.created_at = row.updated_at = clock_wall_s();
+    if (store_begin(st) != STORE_OK) {
+        api_reply_store_error(call);
+        return;
+    }
+    if (event_write(call, body, &row, 1, preempt) != 0)
+        store_rollback(st);
+    else
+        finish(call, &row, body, "event.created", "created", NULL, 201);
+    store_event_row_clear(&row);
+}
+
+/* Loads the event of the path into row and its parsed document; replies on failure. */
+static json_t *load_event(struct api_call *call, struct event_row *row)
+{
+    int rc = store_event_get(call->app->store, call->params[0], row);
+    json_t *doc;
+
+    if (rc == STORE_NOTFOUND) {
+        api_reply_error(call, 404, "not_found", NULL, "no event with id '%s'", call->params[0]);
+        return NULL;
+    }
+    if (rc != STORE_OK || (doc = json_loads(row->doc, 0, NULL)) == NULL) {
+        api_reply_store_error(call);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Leaders and drivers see only events they attend, drive or ride in. */
+static int involves(json_t *doc, const char *person)
+{
+    size_t i, k;
+    json_t *a, *t, *p;
+
+    if (person[0] == '\0')
+        return 0;
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        if (strcmp(member_text(a, "person"), person) == 0)
+            return 1;
+    }
+    json_array_foreach(json_object_get(doc, "trips"), i, t) {
+        if (strcmp(member_text(t, "driver"), person) == 0)
+            return 1;
+        json_array_foreach(json_object_get(t, "passengers"), k, p) {
+            if (strcmp((json_string_value(p) ? json_string_value(p) : ""), person) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+void api_events_get(struct api_call *call)
+{
+    struct event_row row;
+    json_t *doc;
+
+    memset(&row, 0, sizeof(row));
+    if ((doc = load_event(call, &row)) != NULL) {
+        if (!api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY) && !involves(doc, call->auth.person))
+            api_reply_error(call, 403, "forbidden", NULL, "not an event of yours");
+        else
+            api_reply_json(call, 200, event_render(&row, doc), row.version);
+        json_decref(doc);
+    }
+    store_event_row_clear(&row);
+}
+
+/* Trip entries with an id must name a trip the event has: ids are not minted by clients. */
+static int check_trip_ids(struct api_call *call, json_t *prev, json_t *trips)
+{
+    size_t i, j;
+    json_t *t, *old;
+
+    json_array_foreach(trips, i, t) {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        int found = 0;
+        if (id == NULL)
+            continue;
+        json_array_foreach(json_object_get(prev, "trips"), j, old) {
+            found |= strcmp(member_text(old, "id"), id) == 0;
+        }
+        if (!found) {
+            char field[32];
+            snprintf(field, sizeof(field), "trips[%zu].id", i);
+            api_reply_error(call, 422, "unknown_id", field, "the event has no trip '%s'", id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Attendees listed again without a response keep the one they gave. */
+static void keep_responses(json_t *prev, json_t *attendees)
+{
+    size_t i, j;
+    json_t *a, *old;
+
+    json_array_foreach(attendees, i, a) {
+        if (!json_is_object(a) || json_object_get(a, "response") != NULL)
+            continue;
+        json_array_foreach(json_object_get(prev, "attendees"), j, old) {
+            if (json_equal(json_object_get(old, "person"), json_object_get(a, "person")))
+                json_object_set(a, "response", json_object_get(old, "response"));
+        }
+    }
+}
+
+/* The document after a PATCH: members replace, null removes. */
+static json_t *merge_patch(json_t *prev, json_t *patch)
+{
+    json_t *doc = json_deep_copy(prev);
+    const char *key;
+    json_t *v;
+
+    /* Switching between all-day and timed drops the other form's members. */
+    if (json_object_get(patch, "date") != NULL) {
+        json_object_del(doc, "start");
+        json_object_del(doc, "end");
+    }
+    if (json_object_get(patch, "start") != NULL) {
+        json_object_del(doc, "date");
+        json_object_del(doc, "end_date");
+    }
+    json_object_foreach(patch, key, v) {
+        if (json_is_null(v))
+            json_object_del(doc, key);
+        else
+            json_object_set(doc, key, v);
+    }
+    keep_responses(prev, json_object_get(doc, "attendees"));
+    return doc;
+}
+
+/*
+ * The shared frame of every change to an existing event: transaction,
+ * load, If-Match, then `change` builds the new document (or replies and
+ * returns NULL); the new state is booked and committed.
+ */
+static void event_modify(struct api_call *call, int check_etag, const char *type,
+                         const char *action,
+                         json_t *(*change)(struct api_call *call, struct event_row *row,
+                                           json_t *prev, int *bump, int *preempt))
+{
+    struct store *st = call->app->store;
+    struct event_row row;
+    json_t *prev = NULL, *doc = NULL, *before = NULL;
+    int bump = 1, preempt = 0;
+
+    memset(&row, 0, sizeof(row));
+    if (store_begin(st) != STORE_OK) {
+        api_reply_store_error(call);
+        return;
+    }
+    if ((prev = load_event(call, &row)) == NULL ||
+        (check_etag && api_check_if_match(call, row.version) != 0) ||
+        (doc = change(call, &row, prev, &bump, &preempt)) == NULL) {
+        store_rollback(st);
+        goto done;
+    }
+    before = event_render(&row, prev);
+    row.version++;
+    row.sequence += bump;
+    row.updated_at = clock_wall_s();
+    if (event_write(call, doc, &row, 0, preempt) != 0)
+        store_rollback(st);
+    else
+        finish(call, &row, doc, type, action, before, 200);
+done:
+    json_decref(prev);
+    json_decref(doc);
+    json_decref(before);
+    store_event_row_clear(&row);
+}
+
+static json_t *patch_change(struct api_call *call, struct event_row *row, json_t *prev, int *bump,
+                            int *preempt)
+{
+    struct api_error err;
+
+    (void)row;
+    (void)bump;
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(call->body, event_members, &err) != 0) {
+        api_reply_api_error(call, &err);
+        return NULL;
+    }
+    if (take_preempt(call, call->body, preempt) != 0 ||
+        check_trip_ids(call, prev, json_object_get(call->body, "trips")) != 0)
+        return NULL;
+    return merge_patch(prev, call->body);
+}
+
+void api_events_patch(struct api_call *call)
+{
+    if (api_body_object(call) != NULL)
+        event_modify(call, 1, "event.updated", "updated", patch_change);
+}
+
+static json_t *cancel_change(struct api_call *call, struct event_row *row, json_t *prev,
+                             int *bump, int *preempt)
+{
+    (void)call;
+    (void)bump;
+    (void)preempt;
+    snprintf(row->status, sizeof(row->status), "cancelled");
+    return json_deep_copy(prev);
+}
+
+void api_events_delete(struct api_call *call)
+{
+    event_modify(call, 1, "event.cancelled", "cancelled", cancel_change);
+    /* Cancelling answers with no body, as DELETE does elsewhere. */
+    if (call->res->status == 200)
+        api_reply_empty(call, 204);
+}
+
+static const char *const rsvp_members[] = {"person", "response", NULL};
+
+static json_t *rsvp_change(struct api_call *call, struct event_row *row, json_t *prev, int *bump,
+                           int *preempt)
+{
+    struct api_error err;
+    const char *person, *response;
+    json_t *doc, *a;
+    size_t i;
+
+    (void)row;
+    (void)preempt;
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(call->body, rsvp_members, &err) != 0 ||
+        json_member_string(call->body, "person", 1, ID_STR_MAX - 1, &person, &err) < 0 ||
+        json_member_string(call->body, "response", 1, 16, &response, &err) < 0) {
+        api_reply_api_error(call, &err);
+        return NULL;
+    }
+    if (strcmp(response, "accepted") != 0 && strcmp(response, "declined") != 0 &&
+        strcmp(response, "tentative") != 0) {
+        api_reply_error(call, 422, "invalid", "response",
+                        "'response' must be accepted, declined or tentative");
+        return NULL;
+    }
+    if (!api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY) &&
+        strcmp(person, call->auth.person) != 0) {
+        api_reply_error(call, 403, "forbidden", NULL, "you may answer only for yourself");
+        return NULL;
+    }
+    /* An answer is not a change of the meeting: calendar clients keep the same SEQUENCE. */
+    *bump = 0;
+    doc = json_deep_copy(prev);
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        if (strcmp(member_text(a, "person"), person) == 0) {
+            json_object_set_new(a, "response", json_string(response));
+            return doc;
+        }
+    }
+    json_decref(doc);
+    api_reply_error(call, 422, "not_invited", "person", "person '%s' is not an attendee", person);
+    return NULL;
+}
+
+void api_events_rsvp(struct api_call *call)
+{
+    if (api_body_object(call) != NULL)
+        event_modify(call, 0, "event.updated", "rsvp", rsvp_change);
+}
+
+static const char *const occurrence_members[] = {"start", "end", "title", "location",
+                                                 "description", NULL};
+
+/* Whether recurrence_id names an occurrence of the series (before overrides). */
+static int occurrence_exists(struct api_call *call, json_t *prev, const char *rid)
+{
+    struct event_plan plan;
+    struct api_error err;
+    json_t *doc = json_deep_copy(prev);
+    int found = 0;
+
+    json_object_del(doc, "overrides");
+    if (event_plan_parse(call->app, doc, &plan, &err) == 0 &&
+        event_plan_expand(&plan, clock_wall_s(), &err) == 0)
+        for (size_t i = 0; i < plan.nocc && !found; i++)
+            found = strcmp(plan.occ[i].recurrence_id, rid) == 0;
+    event_plan_free(&plan);
+    json_decref(doc);
+    return found;
+}
+
+static json_t *override_change(struct api_call *call, struct event_row *row, json_t *prev,
+                               int *bump, int *preempt)
+{
+    const char *rid = call->params[1];
+    struct api_error err;
+    json_t *doc, *overrides, *ov;
+    struct local_time lt;
+
+    (void)row;
+    (void)bump;
+    (void)preempt;
+    memset(&err, 0, sizeof(err));
+    if (time_local_parse(rid, &lt) != 0 || !occurrence_exists(call, prev, rid)) {
+        api_reply_error(call, 404, "not_found", NULL, "the event has no occurrence '%s'", rid);
+        return NULL;
+    }
+    doc = json_deep_copy(prev);
+    overrides = json_object_get(doc, "overrides");
+    if (!json_is_object(overrides)) {
+        overrides = json_object();
+        json_object_set_new(doc, "overrides", overrides);
+    }
+    if (call->body == NULL) { /* DELETE: cancel just this occurrence */
+        json_object_set_new(overrides, rid, json_pack("{s:b}", "cancelled", 1));
+        return doc;
+    }
+    if (json_only_members(call->body, occurrence_members, &err) != 0) {
+        api_reply_api_error(call, &err);
+        json_decref(doc);
+        return NULL;
+    }
+    ov = json_object_get(overrides, rid);
+    if (!json_is_object(ov)) {
+        ov = json_object();
+        json_object_set_new(overrides, rid, ov);
+    }
+    json_object_update(ov, call->body);
+    /* Check the moved times like any other: well-formed and in order. */
+    struct local_time s, e;
+    const char *start = json_string_value(json_object_get(ov, "start"));
+    const char *end = json_string_value(json_object_get(ov, "end"));
+    if ((json_object_get(ov, "start") && (start == NULL || time_local_parse(start, &s) != 0)) ||
+        (json_object_get(ov, "end") && (end == NULL || time_local_parse(end, &e) != 0))) {
+        api_reply_error(call, 422, "invalid", start ? "end" : "start",
+                        "times must look like 2026-12-07T09:00:00");
+        json_decref(doc);
+        return NULL;
+    }
+    if (start && end && recur_local_diff(&s, &e) <= 0) {
+        api_reply_error(call, 422, "end_before_start", "end", "the end must be after the start");
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+void api_events_occurrence_patch(struct api_call *call)
+{
+    if (api_body_object(call) != NULL)
+        event_modify(call, 1, "event.updated", "occurrence_updated", override_change);
+}
+
+void api_events_occurrence_delete(struct api_call *call)
+{
+    event_modify(call, 1, "event.updated", "occurrence_cancelled", override_change);
+    if (call->res->status == 200)
+        api_reply_empty(call, 204);
+}
+
+static int history_one(const struct history_row *h, void *arg)
+{
+    json_t *entry = json_pack("{s:I, s:o, s:s, s:{s:s?, s:s?, s:s?}}", "seq", (json_int_t)h->seq,
+                              "at", render_utc(h->at), "action", h->action, "actor", "token",
+                              h->token_id[0] ? h->token_id : NULL, "name",
+                              h->actor[0] ? h->actor : NULL, "person",
+                              h->actor_person[0] ? h->actor_person : NULL);
+    json_object_set_new(entry, "before", h->before ? json_loads(h->before, 0, NULL) : json_null());
+    json_object_set_new(entry, "after", h->after ? json_loads(h->after, 0, NULL) : json_null());
+    json_array_append_new(arg, entry);
+    return 0;
+}
+
+void api_events_history(struct api_call *call)
+{
+    struct event_row row;
+    json_t *doc, *items;
+
+    memset(&row, 0, sizeof(row));
+    if ((doc = load_event(call, &row)) == NULL)
+        goto done;
+    items = json_array();
+    if (store_history_list(call->app->store, row.id, history_one, items) != STORE_OK) {
+        json_decref(items);
+        api_reply_store_error(call);
+    } else {
+        api_reply_json(call, 200, items, -1);
+    }
+    json_decref(doc);
+done:
+    store_event_row_clear(&row);
+}

@@ -1,0 +1,229 @@
+/*
+ * recur.c - occurrence expansion. libical iterates the RRULE in local wall
+ * time (DTSTART carries the zone, so UNTIL in UTC compares correctly);
+ * each occurrence's instant comes from the zone's rules, so 09:00 stays
+ * 09:00 across DST changes, as calendar clients expect. Durations are
+ * wall-clock, like DTEND - DTSTART in every client we compare with.
+ */
+#include "convene/recur.h"
+#include "convene/util.h"
+
+#include <libical/ical.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static time_t wall_seconds(const struct local_time *lt)
+{
+    struct tm tm = {0};
+    tm.tm_year = lt->year - 1900;
+    tm.tm_mon = lt->month - 1;
+    tm.tm_mday = lt->day;
+    tm.tm_hour = lt->hour;
+    tm.tm_min = lt->minute;
+    tm.tm_sec = lt->second;
+    return timegm(&tm);
+}
+
+int64_t recur_local_diff(const struct local_time *a, const struct local_time *b)
+{
+    return (int64_t)(wall_seconds(b) - wall_seconds(a));
+}
+
+void recur_local_add(struct local_time *lt, int64_t seconds)
+{
+    time_t t = wall_seconds(lt) + (time_t)seconds;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    lt->year = tm.tm_year + 1900;
+    lt->month = tm.tm_mon + 1;
+    lt->day = tm.tm_mday;
+    lt->hour = tm.tm_hour;
+    lt->minute = tm.tm_min;
+    lt->second = tm.tm_sec;
+}
+
+static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *why, size_t whylen)
+{
+    if (strlen(rrule) > RECUR_RULE_MAX) {
+        snprintf(why, whylen, "rrule is longer than %d characters", RECUR_RULE_MAX);
+        return RECUR_BAD_RULE;
+    }
+    for (const char *p = rrule; *p; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("=;,-+", *p))) {
+            snprintf(why, whylen, "rrule may contain only A-Z, digits and = ; , - +");
+            return RECUR_BAD_RULE;
+        }
+    }
+    icalerror_clear_errno();
+    *rule = icalrecurrencetype_from_string(rrule);
+    if (icalerrno != ICAL_NO_ERROR || rule->freq == ICAL_NO_RECURRENCE ||
+        strncmp(rrule, "FREQ=", 5) != 0) {
+        icalerror_clear_errno();
+        snprintf(why, whylen, "rrule is not a valid RFC 5545 recurrence rule (it must start with FREQ=)");
+        return RECUR_BAD_RULE;
+    }
+    if (rule->freq == ICAL_SECONDLY_RECURRENCE || rule->freq == ICAL_MINUTELY_RECURRENCE ||
+        rule->freq == ICAL_HOURLY_RECURRENCE) {
+        snprintf(why, whylen, "rrule FREQ finer than DAILY is refused");
+        return RECUR_TOO_FINE;
+    }
+    if (rule->interval < 1) {
+        snprintf(why, whylen, "rrule INTERVAL must be at least 1");
+        return RECUR_BAD_RULE;
+    }
+    return RECUR_OK;
+}
+
+int recur_rule_check(const char *rrule, char *why, size_t whylen)
+{
+    struct icalrecurrencetype rule;
+    return parse_rule(rrule, &rule, why, whylen);
+}
+
+int recur_rule_is_bounded(const char *rrule)
+{
+    return rrule == NULL || strstr(rrule, "COUNT=") != NULL || strstr(rrule, "UNTIL=") != NULL;
+}
+
+struct occ_list {
+    struct occurrence *items;
+    size_t count, cap;
+};
+
+/* Appends the occurrence starting at local start; the end keeps the wall-clock duration. */
+static int add_occurrence(struct occ_list *list, const struct recur_spec *spec,
+                          const struct local_time *start, int64_t duration)
+{
+    struct occurrence *o;
+    struct local_time end = *start;
+
+    if (list->count == RECUR_MAX_OCCURRENCES)
+        return RECUR_TOO_MANY;
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->items = xrealloc(list->items, list->cap * sizeof(*list->items));
+    }
+    o = &list->items[list->count++];
+    recur_local_add(&end, duration);
+    time_local_format(start, o->recurrence_id);
+    memcpy(o->start, o->recurrence_id, sizeof(o->start));
+    time_local_format(&end, o->end);
+    /* Times in a DST gap convert shifted forward (RFC 5545 3.3.5); that is fine for a series. */
+    if (time_local_to_utc(start, spec->tz, &o->start_utc) == TIME_BAD_ZONE)
+        return RECUR_BAD_ZONE;
+    time_local_to_utc(&end, spec->tz, &o->end_utc);
+    return RECUR_OK;
+}
+
+static int listed(const char *const *list, size_t n, const char *local)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], local) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmp_occurrence(const void *a, const void *b)
+{
+    const struct occurrence *x = a, *y = b;
+    if (x->start_utc != y->start_utc)
+        return x->start_utc < y->start_utc ? -1 : 1;
+    return strcmp(x->recurrence_id, y->recurrence_id);
+}
+
+static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int64_t duration,
+                       char *why, size_t whylen)
+{
+    struct icalrecurrencetype rule;
+    struct icaltimetype dtstart = icaltime_null_time();
+    icalrecur_iterator *it;
+    int rc = parse_rule(spec->rrule, &rule, why, whylen);
+
+    if (rc != RECUR_OK)
+        return rc;
+    dtstart.year = spec->start.year;
+    dtstart.month = spec->start.month;
+    dtstart.day = spec->start.day;
+    dtstart.hour = spec->start.hour;
+    dtstart.minute = spec->start.minute;
+    dtstart.second = spec->start.second;
+    dtstart.zone = strcmp(spec->tz, "UTC") == 0 ? icaltimezone_get_utc_timezone()
+                                                : icaltimezone_get_builtin_timezone(spec->tz);
+    if (dtstart.zone == NULL)
+        return RECUR_BAD_ZONE;
+    it = icalrecur_iterator_new(rule, dtstart);
+    if (it == NULL) {
+        icalerror_clear_errno();
+        snprintf(why, whylen, "rrule cannot be expanded from this start");
+        return RECUR_BAD_RULE;
+    }
+    for (;;) {
+        struct icaltimetype t = icalrecur_iterator_next(it);
+        struct local_time lt = {t.year, t.month, t.day, t.hour, t.minute, t.second};
+        char local[TIME_LOCAL_STR];
+        int64_t utc;
+
+        if (icaltime_is_null_time(t))
+            break;
+        time_local_to_utc(&lt, spec->tz, &utc);
+        if (utc >= spec->horizon_utc)
+            break;
+        time_local_format(&lt, local);
+        if (listed(spec->exdates, spec->nexdates, local))
+            continue;
+        if ((rc = add_occurrence(list, spec, &lt, duration)) != RECUR_OK)
+            break;
+    }
+    icalrecur_iterator_free(it);
+    if (rc == RECUR_TOO_MANY)
+        snprintf(why, whylen, "the series has more than %d occurrences within 2 years",
+                 RECUR_MAX_OCCURRENCES);
+    return rc;
+}
+
+int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t *count,
+                 char *why, size_t whylen)
+{
+    struct occ_list list = {NULL, 0, 0};
+    int64_t duration = recur_local_diff(&spec->start, &spec->end);
+    int rc = RECUR_OK;
+
+    *out = NULL;
+    *count = 0;
+    if (spec->rrule == NULL || *spec->rrule == '\0') {
+        int64_t utc;
+        enum time_conv c = time_local_to_utc(&spec->start, spec->tz, &utc);
+        if (c == TIME_BAD_ZONE)
+            return RECUR_BAD_ZONE;
+        if (c == TIME_NONEXISTENT) {
+            snprintf(why, whylen, "the start time does not exist in %s (clocks skip it)",
+                     spec->tz);
+            return RECUR_NONEXISTENT;
+        }
+        rc = add_occurrence(&list, spec, &spec->start, duration);
+    } else {
+        rc = expand_rule(spec, &list, duration, why, whylen);
+    }
+    for (size_t i = 0; rc == RECUR_OK && i < spec->nrdates; i++) {
+        struct local_time lt;
+        if (time_local_parse(spec->rdates[i], &lt) != 0 ||
+            listed(spec->exdates, spec->nexdates, spec->rdates[i]))
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < list.count; j++)
+            dup |= strcmp(list.items[j].recurrence_id, spec->rdates[i]) == 0;
+        if (!dup)
+            rc = add_occurrence(&list, spec, &lt, duration);
+    }
+    if (rc != RECUR_OK) {
+        free(list.items);
+        return rc;
+    }
+    qsort(list.items, list.count, sizeof(list.items[0]), cmp_occurrence);
+    *out = list.items;
+    *count = list.count;
+    return RECUR_OK;
+}

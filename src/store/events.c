@@ -1,0 +1,402 @@
+/*
+ * events.c - event rows, their occurrences, the occupancy index, the
+ * outbox and the audit trail. All of a change is written by one caller
+ * inside one store_begin()/store_commit().
+ */
+#include "store_internal.h"
+
+#include "convene/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENT_COLUMNS                                                                        \
+    "id, uid, version, sequence, status, title, confidential, best_rank, doc, expanded_until, " \
+    "open_ended, created_at, updated_at"
+
+static int step_done(struct store *st, sqlite3_stmt *stmt, const char *func)
+{
+    int rc = sqlite3_step(stmt);
+
+    store_stmt_done(stmt);
+    if (rc == SQLITE_CONSTRAINT)
+        return STORE_DUPLICATE;
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
+}
+
+static void bind_event(sqlite3_stmt *stmt, const struct event_row *ev)
+{
+    sqlite3_bind_text(stmt, 1, ev->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, ev->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, ev->version);
+    sqlite3_bind_int64(stmt, 4, ev->sequence);
+    sqlite3_bind_text(stmt, 5, ev->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, ev->title, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 7, ev->confidential);
+    sqlite3_bind_int64(stmt, 8, ev->best_rank);
+    sqlite3_bind_text(stmt, 9, ev->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 10, ev->expanded_until);
+    sqlite3_bind_int(stmt, 11, ev->open_ended);
+    sqlite3_bind_int64(stmt, 12, ev->created_at);
+    sqlite3_bind_int64(stmt, 13, ev->updated_at);
+}
+
+int store_event_insert(struct store *st, const struct event_row *ev)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO events(" EVENT_COLUMNS ") VALUES(?1, ?2, ?3, "
+                                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    bind_event(stmt, ev);
+    return step_done(st, stmt, __func__);
+}
+
+int store_event_update(struct store *st, const struct event_row *ev)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE events SET uid = ?2, version = ?3, sequence = ?4, status = ?5, title = ?6, "
+            "confidential = ?7, best_rank = ?8, doc = ?9, expanded_until = ?10, open_ended = ?11, "
+            "created_at = ?12, updated_at = ?13 WHERE id = ?1");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    bind_event(stmt, ev);
+    return step_done(st, stmt, __func__);
+}
+
+void store_event_row_clear(struct event_row *ev)
+{
+    free(ev->title);
+    free(ev->doc);
+    ev->title = ev->doc = NULL;
+}
+
+int store_event_get(struct store *st, const char *id, struct event_row *out)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT " EVENT_COLUMNS " FROM events WHERE id = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        store_event_row_clear(out);
+        store_column_copy(stmt, 0, out->id, sizeof(out->id));
+        store_column_copy(stmt, 1, out->uid, sizeof(out->uid));
+        out->version = sqlite3_column_int64(stmt, 2);
+        out->sequence = sqlite3_column_int64(stmt, 3);
+        store_column_copy(stmt, 4, out->status, sizeof(out->status));
+        out->title = xstrdup((const char *)sqlite3_column_text(stmt, 5));
+        out->confidential = sqlite3_column_int(stmt, 6);
+        out->best_rank = sqlite3_column_int64(stmt, 7);
+        out->doc = xstrdup((const char *)sqlite3_column_text(stmt, 8));
+        out->expanded_until = sqlite3_column_int64(stmt, 9);
+        out->open_ended = sqlite3_column_int(stmt, 10);
+        out->created_at = sqlite3_column_int64(stmt, 11);
+        out->updated_at = sqlite3_column_int64(stmt, 12);
+    }
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_event_uid_exists(struct store *st, const char *uid)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT 1 FROM events WHERE uid = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, uid, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_event_ids_to_extend(struct store *st, int64_t before,
+                              int (*cb)(const char *id, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT id FROM events WHERE open_ended = 1 AND "
+                                        "status != 'cancelled' AND expanded_until < ?1");
+    char **ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, before);
+    /* Collect first: the callback writes, and must not run under an open read. */
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+        ids[n++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+    }
+    store_stmt_done(stmt);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == SQLITE_DONE && cb(ids[i], arg) != 0)
+            rc = SQLITE_ERROR;
+        free(ids[i]);
+    }
+    free(ids);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+int store_event_bookings_clear(struct store *st, const char *event_id)
+{
+    sqlite3_stmt *a = store_stmt(st, "DELETE FROM occurrences WHERE event_id = ?1");
+    int rc;
+
+    if (a == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(a, 1, event_id, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, a, __func__)) != STORE_OK)
+        return rc;
+    sqlite3_stmt *b = store_stmt(st, "DELETE FROM occupancy WHERE event_id = ?1");
+    if (b == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(b, 1, event_id, -1, SQLITE_STATIC);
+    return step_done(st, b, __func__);
+}
+
+int store_occurrence_insert(struct store *st, const char *event_id, const struct occurrence *o)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO occurrences(event_id, recurrence_id, "
+                                        "start_local, end_local, start_utc, end_utc) "
+                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, o->recurrence_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, o->start, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, o->end, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, o->start_utc);
+    sqlite3_bind_int64(stmt, 6, o->end_utc);
+    return step_done(st, stmt, __func__);
+}
+
+int store_occupancy_insert(struct store *st, const struct claim *c)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO occupancy(resource_type, resource_id, "
+                                        "start_utc, end_utc, event_id, recurrence_id, trip_id, "
+                                        "block_id, role) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, c->resource_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, c->resource_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, c->start_utc);
+    sqlite3_bind_int64(stmt, 4, c->end_utc);
+    store_bind_text(stmt, 5, c->event_id);
+    store_bind_text(stmt, 6, c->recurrence_id);
+    store_bind_text(stmt, 7, c->trip_id);
+    store_bind_text(stmt, 8, c->block_id);
+    sqlite3_bind_text(stmt, 9, c->role, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, stmt, __func__)) != STORE_OK)
+        return rc;
+    /* Keep the resource's longest booking: it bounds every range scan below. */
+    stmt = store_stmt(st, "INSERT INTO resource_span(resource_type, resource_id, longest) "
+                          "VALUES(?1, ?2, ?3) ON CONFLICT(resource_type, resource_id) "
+                          "DO UPDATE SET longest = max(longest, excluded.longest)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, c->resource_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, c->resource_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, c->end_utc - c->start_utc);
+    return step_done(st, stmt, __func__);
+}
+
+int store_occupancy_overlaps(struct store *st, const char *type, const char *id, int64_t start,
+                             int64_t end, const char *exclude_event,
+                             int (*cb)(const struct clash *c, void *arg), void *arg)
+{
+    /*
+     * start_utc is indexed per resource; a booking overlapping [start, end)
+     * began before `end` and no earlier than start minus the resource's
+     * longest booking, so the scan touches only candidates.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT o.resource_type, o.resource_id, o.role, o.event_id, o.recurrence_id, "
+            "  coalesce(oc.start_local, b.start_local), o.trip_id, o.block_id, "
+            "  coalesce(e.title, b.reason), coalesce(e.confidential, 0), "
+            "  coalesce(e.best_rank, 0) "
+            "FROM occupancy o "
+            "LEFT JOIN occurrences oc ON oc.event_id = o.event_id "
+            "  AND oc.recurrence_id = o.recurrence_id "
+            "LEFT JOIN events e ON e.id = o.event_id "
+            "LEFT JOIN blocks b ON b.id = o.block_id "
+            "WHERE o.resource_type = ?1 AND o.resource_id = ?2 AND o.start_utc < ?4 "
+            "  AND o.start_utc >= ?3 - coalesce((SELECT longest FROM resource_span "
+            "      WHERE resource_type = ?1 AND resource_id = ?2), 0) "
+            "  AND o.end_utc > ?3 AND (o.event_id IS NULL OR o.event_id != ?5) "
+            "ORDER BY o.start_utc");
+    struct clash c;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, start);
+    sqlite3_bind_int64(stmt, 4, end);
+    sqlite3_bind_text(stmt, 5, exclude_event ? exclude_event : "", -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&c, 0, sizeof(c));
+        store_column_copy(stmt, 0, c.resource_type, sizeof(c.resource_type));
+        store_column_copy(stmt, 1, c.resource_id, sizeof(c.resource_id));
+        store_column_copy(stmt, 2, c.role, sizeof(c.role));
+        store_column_copy(stmt, 3, c.event_id, sizeof(c.event_id));
+        store_column_copy(stmt, 4, c.recurrence_id, sizeof(c.recurrence_id));
+        store_column_copy(stmt, 5, c.other_start, sizeof(c.other_start));
+        store_column_copy(stmt, 6, c.trip_id, sizeof(c.trip_id));
+        store_column_copy(stmt, 7, c.block_id, sizeof(c.block_id));
+        store_column_copy(stmt, 8, c.title, sizeof(c.title));
+        c.confidential = sqlite3_column_int(stmt, 9);
+        c.best_rank = sqlite3_column_int64(stmt, 10);
+        if (cb(&c, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_occupancy_release(struct store *st, const char *event_id, const char *type,
+                            const char *id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM occupancy WHERE event_id = ?1 AND "
+                                        "resource_type = ?2 AND resource_id = ?3");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+    return step_done(st, stmt, __func__);
+}
+
+int store_occupancy_delete_block(struct store *st, const char *block_id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM occupancy WHERE block_id = ?1");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, block_id, -1, SQLITE_STATIC);
+    return step_done(st, stmt, __func__);
+}
+
+int store_occurrences_list(struct store *st, int64_t from, int64_t to, const char *type,
+                           const char *id, const char *role,
+                           int (*cb)(const struct occurrence_row *r, void *arg), void *arg)
+{
+    /* Without a resource: every live event's occurrences in range, by start. */
+    static const char all_sql[] =
+        "SELECT oc.event_id, oc.recurrence_id, oc.start_local, oc.end_local, oc.start_utc, "
+        "  oc.end_utc FROM occurrences oc JOIN events e ON e.id = oc.event_id "
+        "WHERE e.status != 'cancelled' AND oc.start_utc < ?2 AND oc.end_utc > ?1 "
+        "  AND oc.start_utc >= ?1 - 32 * 86400 " /* no occurrence lasts longer: index-bounded */
+        "ORDER BY oc.start_utc, oc.event_id";
+    static const char resource_sql[] =
+        "SELECT DISTINCT oc.event_id, oc.recurrence_id, oc.start_local, oc.end_local, "
+        "  oc.start_utc, oc.end_utc FROM occupancy o "
+        "JOIN occurrences oc ON oc.event_id = o.event_id AND oc.recurrence_id = o.recurrence_id "
+        "WHERE o.resource_type = ?3 AND o.resource_id = ?4 AND (?5 IS NULL OR o.role = ?5) "
+        "  AND o.start_utc < ?2 AND o.end_utc > ?1 "
+        "ORDER BY oc.start_utc, oc.event_id";
+    sqlite3_stmt *stmt = store_stmt(st, type ? resource_sql : all_sql);
+    struct occurrence_row r;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, from);
+    sqlite3_bind_int64(stmt, 2, to);
+    if (type != NULL) {
+        sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, id, -1, SQLITE_STATIC);
+        store_bind_text(stmt, 5, role);
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof(r));
+        store_column_copy(stmt, 0, r.event_id, sizeof(r.event_id));
+        store_column_copy(stmt, 1, r.occ.recurrence_id, sizeof(r.occ.recurrence_id));
+        store_column_copy(stmt, 2, r.occ.start, sizeof(r.occ.start));
+        store_column_copy(stmt, 3, r.occ.end, sizeof(r.occ.end));
+        r.occ.start_utc = sqlite3_column_int64(stmt, 4);
+        r.occ.end_utc = sqlite3_column_int64(stmt, 5);
+        if (cb(&r, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_outbox_append(struct store *st, const char *type, const char *payload,
+                        char msg_id_out[ID_STR_MAX])
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO outbox(msg_id, type, created_at, payload) "
+                                        "VALUES(?1, ?2, ?3, ?4)");
+    char msg_id[ID_STR_MAX];
+
+    if (stmt == NULL || token_id_generate("msg", msg_id) != 0)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, clock_wall_s());
+    sqlite3_bind_text(stmt, 4, payload, -1, SQLITE_STATIC);
+    if (msg_id_out != NULL)
+        memcpy(msg_id_out, msg_id, ID_STR_MAX);
+    return step_done(st, stmt, __func__);
+}
+
+int store_history_append(struct store *st, const char *event_id, const struct history_row *h)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO event_history(event_id, at, token_id, actor, "
+                                        "actor_person, action, before, after) "
+                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, h->at);
+    store_bind_text(stmt, 3, h->token_id);
+    store_bind_text(stmt, 4, h->actor);
+    store_bind_text(stmt, 5, h->actor_person);
+    sqlite3_bind_text(stmt, 6, h->action, -1, SQLITE_STATIC);
+    store_bind_text(stmt, 7, h->before);
+    store_bind_text(stmt, 8, h->after);
+    return step_done(st, stmt, __func__);
+}
+
+int store_history_list(struct store *st, const char *event_id,
+                       int (*cb)(const struct history_row *h, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT seq, at, token_id, actor, actor_person, action, "
+                                        "before, after FROM event_history WHERE event_id = ?1 "
+                                        "ORDER BY seq");
+    struct history_row h;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&h, 0, sizeof(h));
+        h.seq = sqlite3_column_int64(stmt, 0);
+        h.at = sqlite3_column_int64(stmt, 1);
+        store_column_copy(stmt, 2, h.token_id, sizeof(h.token_id));
+        store_column_copy(stmt, 3, h.actor, sizeof(h.actor));
+        store_column_copy(stmt, 4, h.actor_person, sizeof(h.actor_person));
+        store_column_copy(stmt, 5, h.action, sizeof(h.action));
+        h.before = (const char *)sqlite3_column_text(stmt, 6);
+        h.after = (const char *)sqlite3_column_text(stmt, 7);
+        if (cb(&h, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}

@@ -119,6 +119,10 @@ cpu_seconds() {
     awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
 
+machine_cpu() { # all CPUs since boot, seconds: "busy steal" (/proc/stat; busy = user+nice+system+irq+softirq)
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8) / hz, $9 / hz; exit }' /proc/stat
+}
+
 to_ms() { # wrk latency ("812.00us", "1.31ms", "2.01s", "1.00m") -> milliseconds
     awk -v v="$1" 'BEGIN {
         n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
@@ -136,8 +140,11 @@ run_wrk() {
         || { cat "$tmp/$name.warmup.txt" >&2; die "wrk warm-up against $name failed"; }
     echo "  $name: measuring ${SECONDS_RUN}s" >&2
     cpu0="$(cpu_seconds "$pid")"
-    "$WRK_BIN" "${args[@]}" -d"${SECONDS_RUN}s" "$url" >"$tmp/$name.txt" 2>&1 \
+    sys0="$(machine_cpu)"
+    local TIMEFORMAT='%3U %3S'
+    { time "$WRK_BIN" "${args[@]}" -d"${SECONDS_RUN}s" "$url" >"$tmp/$name.txt" 2>&1; } 2>"$tmp/$name.time" \
         || { cat "$tmp/$name.txt" >&2; die "wrk against $name failed"; }
+    sys1="$(machine_cpu)"
     cpu1="$(cpu_seconds "$pid")"
     out="$tmp/$name.txt"
     [ -n "${BENCH_VERBOSE:-}" ] && cat "$out" >&2
@@ -150,6 +157,14 @@ run_wrk() {
     R_P99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
     R_REQS="$(awk '/requests in/ { print $1 }' "$out")"
     R_CPU="$(awk -v a="$cpu0" -v b="$cpu1" -v d="$SECONDS_RUN" 'BEGIN { printf "%.0f", (b - a) / d * 100 }')"
+    R_WRKCPU="$(awk -v d="$SECONDS_RUN" '{ printf "%.0f", ($1 + $2) / d * 100 }' "$tmp/$name.time")"
+    # The rest of the machine meanwhile: "other" = busy time not charged to the
+    # server or wrk (other jobs, kernel threads, ksoftirqd), "steal" = time the
+    # hypervisor gave to someone else. Tick-sampled, so +-5% or so.
+    read -r R_OTHER R_STEAL < <(awk -v a="$sys0" -v b="$sys1" -v d="$SECONDS_RUN" -v s="$R_CPU" -v w="$R_WRKCPU" \
+        'BEGIN { split(a, x, " "); split(b, y, " ")
+                 o = (y[1] - x[1]) / d * 100 - s - w; if (o < 0) o = 0
+                 printf "%.0f %.0f\n", o, (y[2] - x[2]) / d * 100 }')
     [ -n "$R_RPS" ] && [ -n "$R_P50" ] && [ -n "$R_P99" ] || { cat "$out" >&2; die "could not parse wrk output for $name"; }
 }
 
@@ -245,7 +260,7 @@ EOF
 # ---------------------------------------------------------------- measure
 echo "bench: $THREADS threads, $CONNS connections, ${SECONDS_RUN}s (+${WARMUP}s warm-up) each; body $body_bytes bytes" >&2
 run_wrk convene "$cbase$path" "$convene_pid"
-c_rps=$R_RPS c_p50=$R_P50 c_p99=$R_P99 c_reqs=$R_REQS c_cpu=$R_CPU
+c_rps=$R_RPS c_p50=$R_P50 c_p99=$R_P99 c_reqs=$R_REQS c_cpu=$R_CPU c_wrk=$R_WRKCPU c_oth=$R_OTHER c_stl=$R_STEAL
 stop_pid "$convene_pid" TERM   # idle, but keep the machine quiet for nginx
 convene_pid=""
 c_logged=""
@@ -253,15 +268,15 @@ c_logged=""
 
 start_nginx 1
 run_wrk nginx1 "http://127.0.0.1:$nport$path" "$nginx_pid"
-n1_rps=$R_RPS n1_p50=$R_P50 n1_p99=$R_P99 n1_cpu=$R_CPU
+n1_rps=$R_RPS n1_p50=$R_P50 n1_p99=$R_P99 n1_cpu=$R_CPU n1_wrk=$R_WRKCPU n1_oth=$R_OTHER n1_stl=$R_STEAL
 stop_nginx
 
-n2_rps="" n2_p50="" n2_p99="" n2_cpu=""
+n2_rps="" n2_p50="" n2_p99="" n2_cpu="" n2_wrk="" n2_oth="" n2_stl=""
 if [ "$NGINX_AUTO" = 1 ]; then
     start_nginx auto
     nauto_workers="$(ps -o pid= --ppid "$nginx_pid" | wc -l)"
     run_wrk nginx_auto "http://127.0.0.1:$nport$path" "$nginx_pid"
-    n2_rps=$R_RPS n2_p50=$R_P50 n2_p99=$R_P99 n2_cpu=$R_CPU
+    n2_rps=$R_RPS n2_p50=$R_P50 n2_p99=$R_P99 n2_cpu=$R_CPU n2_wrk=$R_WRKCPU n2_oth=$R_OTHER n2_stl=$R_STEAL
     stop_nginx
 fi
 
@@ -276,10 +291,13 @@ echo
 echo "GET $path  (${body_bytes}-byte JSON body)"
 echo "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency, ${WARMUP}s warm-up; $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo
-printf '%-26s %12s %10s %10s %10s\n' server "requests/s" "p50 ms" "p99 ms" "server CPU"
-printf '%-26s %12s %10s %10s %9s%%\n' "convene (1 loop thread)" "$c_rps" "$c_p50" "$c_p99" "$c_cpu"
-printf '%-26s %12s %10s %10s %9s%%\n' "nginx worker_processes 1" "$n1_rps" "$n1_p50" "$n1_p99" "$n1_cpu"
-[ -n "$n2_rps" ] && printf '%-26s %12s %10s %10s %9s%%\n' "nginx auto ($nauto_workers workers)" "$n2_rps" "$n2_p50" "$n2_p99" "$n2_cpu"
+fmt='%-26s %10s %7s %7s %7s %7s %7s %7s\n'
+printf "$fmt" server "requests/s" "p50 ms" "p99 ms" server wrk other steal
+printf "$fmt" "convene (1 loop thread)" "$c_rps" "$c_p50" "$c_p99" "$c_cpu%" "$c_wrk%" "$c_oth%" "$c_stl%"
+printf "$fmt" "nginx worker_processes 1" "$n1_rps" "$n1_p50" "$n1_p99" "$n1_cpu%" "$n1_wrk%" "$n1_oth%" "$n1_stl%"
+[ -n "$n2_rps" ] && printf "$fmt" "nginx auto ($nauto_workers workers)" "$n2_rps" "$n2_p50" "$n2_p99" "$n2_cpu%" "$n2_wrk%" "$n2_oth%" "$n2_stl%"
+echo "(CPU: % of one CPU during the measured run, $(nproc)00% in all: the server, wrk, everything else"
+echo " on the machine, and steal by the hypervisor)"
 echo
 echo "ratio convene/nginx(1 worker): ${ratio}x   (goal >= ${GOAL_RATIO}x)"
 [ -n "$ratio_auto" ] && echo "ratio convene/nginx(auto):     ${ratio_auto}x"
@@ -291,9 +309,9 @@ echo "goal: $goal"
 mkdir -p "$here/results"
 line="date=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 line+=" nproc=$(nproc) threads=$THREADS connections=$CONNS seconds=$SECONDS_RUN warmup=$WARMUP body_bytes=$body_bytes"
-line+=" convene_rps=$c_rps convene_p50_ms=$c_p50 convene_p99_ms=$c_p99 convene_cpu_pct=$c_cpu"
-line+=" nginx1_rps=$n1_rps nginx1_p50_ms=$n1_p50 nginx1_p99_ms=$n1_p99 nginx1_cpu_pct=$n1_cpu"
-[ -n "$n2_rps" ] && line+=" nginx_auto_workers=$nauto_workers nginx_auto_rps=$n2_rps nginx_auto_p50_ms=$n2_p50 nginx_auto_p99_ms=$n2_p99 nginx_auto_cpu_pct=$n2_cpu ratio_auto=$ratio_auto"
+line+=" convene_rps=$c_rps convene_p50_ms=$c_p50 convene_p99_ms=$c_p99 convene_cpu_pct=$c_cpu convene_wrk_cpu_pct=$c_wrk convene_other_cpu_pct=$c_oth convene_steal_cpu_pct=$c_stl"
+line+=" nginx1_rps=$n1_rps nginx1_p50_ms=$n1_p50 nginx1_p99_ms=$n1_p99 nginx1_cpu_pct=$n1_cpu nginx1_wrk_cpu_pct=$n1_wrk nginx1_other_cpu_pct=$n1_oth nginx1_steal_cpu_pct=$n1_stl"
+[ -n "$n2_rps" ] && line+=" nginx_auto_workers=$nauto_workers nginx_auto_rps=$n2_rps nginx_auto_p50_ms=$n2_p50 nginx_auto_p99_ms=$n2_p99 nginx_auto_cpu_pct=$n2_cpu nginx_auto_wrk_cpu_pct=$n2_wrk nginx_auto_other_cpu_pct=$n2_oth nginx_auto_steal_cpu_pct=$n2_stl ratio_auto=$ratio_auto"
 line+=" ratio=$ratio goal=$goal"
 echo "$line" >"$here/results/latest.txt"
 echo "$line" >>"$here/results/history.txt"

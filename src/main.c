@@ -20,6 +20,7 @@
 
 #define EXIT_USAGE 2
 #define LOG_FLUSH_MS 250
+#define HORIZON_CHECK_MS (3600 * 1000) /* hourly: cheap when nothing is due */
 
 static char log_buffer[64 * 1024];
 
@@ -67,6 +68,8 @@ struct serve_state {
     struct http_server *server;
     uv_signal_t sigterm, sigint;
     uv_timer_t log_flush;
+    uv_timer_t horizon;
+    struct app *app;
     int stopping;
 };
 
@@ -93,6 +96,14 @@ static void on_log_flush(uv_timer_t *timer)
 {
     (void)timer;
     fflush(stderr);
+}
+
+/* Open-ended series roll forward so bookings two years out are always checked. */
+static void on_horizon_tick(uv_timer_t *timer)
+{
+    struct serve_state *s = timer->data;
+    if (events_extend_horizons(s->app) != 0)
+        log_error("horizon: extending open-ended series failed; will retry");
 }
 
 static void close_handle(uv_handle_t *handle, void *arg)
@@ -147,6 +158,11 @@ static int cmd_serve(int argc, char **argv)
         uv_timer_init(&loop, &s.log_flush);
         uv_timer_start(&s.log_flush, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
         uv_unref((uv_handle_t *)&s.log_flush);
+        s.app = &app;
+        s.horizon.data = &s;
+        uv_timer_init(&loop, &s.horizon);
+        uv_timer_start(&s.horizon, on_horizon_tick, 0, HORIZON_CHECK_MS);
+        uv_unref((uv_handle_t *)&s.horizon);
 
         printf("listening on http://%s:%d\n", cfg.listen_host, port);
         fflush(stdout);

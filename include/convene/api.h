@@ -50,6 +50,10 @@ struct api_request {
     size_t if_none_match_len;
     const char *content_type;
     size_t content_type_len;
+    const char *accept_encoding;
+    size_t accept_encoding_len;
+    const char *if_modified_since;
+    size_t if_modified_since_len;
     const char *body;          /* NULL when no entity */
     size_t body_len;
     size_t header_bytes;       /* total size of names and values */
@@ -62,6 +66,11 @@ struct api_response {
     size_t body_len;
     char etag[48];            /* "" = none */
     const char *allow;        /* Allow header for 405, static */
+    struct {
+        const char *name;     /* static */
+        char value[64];
+    } headers[6];             /* further response headers */
+    size_t nheaders;
     const char *route;        /* matched pattern (static) for logs and metrics */
     int route_index;          /* index into the route table, or -1 */
 };
@@ -101,6 +110,12 @@ void api_response_free(struct api_response *res);
 void api_invoke(struct app *app, const char *method, const char *path, const char *body,
                 const struct auth *auth, struct api_response *res);
 
+/*
+ * Extends open-ended series whose expanded horizon is falling below two
+ * years ahead (run daily from the loop). 0 or -1.
+ */
+int events_extend_horizons(struct app *app);
+
 /* The number of routes and their patterns, for metrics. */
 size_t api_route_count(void);
 const char *api_route_pattern(size_t index);
@@ -131,6 +146,9 @@ int api_check_if_match(struct api_call *call, int64_t version);
  * Returns 1 if present, 0 if absent, -1 (after replying 400) if malformed or too long.
  */
 int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap);
+
+/* Adds a response header (name static, value copied, at most 63 bytes). */
+void api_add_header(struct api_call *call, const char *name, const char *value);
 
 /* 1 if the caller's role is among roles (a mask of enum role). */
 int api_has_role(const struct api_call *call, unsigned roles);

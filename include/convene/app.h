@@ -14,11 +14,13 @@
 
 struct store;
 struct metrics;
+struct feed_cache;
 
 struct app {
     struct config cfg;
     struct store *store;     /* owned */
     struct metrics *metrics; /* owned */
+    struct feed_cache *feeds; /* owned: rendered iCalendar feeds */
     unsigned char feed_key[FEED_KEY_LEN];
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;

@@ -189,6 +189,17 @@ int store_occurrences_list(struct store *st, int64_t from, int64_t to, const cha
                            const char *id, const char *role,
                            int (*cb)(const struct occurrence_row *r, void *arg), void *arg);
 
+/* Which calendars (person, room, vehicle) show an event: replaced on every write. */
+int store_event_resources_clear(struct store *st, const char *event_id);
+int store_event_resource_add(struct store *st, const char *event_id, const char *type,
+                             const char *id);
+/* Calls cb with each calendar currently listing the event (before a change replaces them). */
+int store_event_resources_list(struct store *st, const char *event_id,
+                               int (*cb)(const char *type, const char *id, void *arg), void *arg);
+/* Calls cb with every event (cancelled ones too) shown in a calendar. */
+int store_calendar_events(struct store *st, const char *type, const char *id,
+                          int (*cb)(const struct event_row *ev, void *arg), void *arg);
+
 /* --- outbox and audit trail, written in the change's transaction --- */
 int store_outbox_append(struct store *st, const char *type, const char *payload,
                         char msg_id_out[ID_STR_MAX]);

@@ -9,6 +9,7 @@
 #include "event_plan.h"
 
 #include "convene/conflict.h"
+#include "convene/feed.h"
 #include "convene/json.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -158,6 +159,7 @@ static void add_need(json_t *doc, const char *what)
 
 static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
                  json_t *after);
+static int publish_calendars(struct app *app, const char *event_id, json_t *doc);
 static int outbox(struct store *st, const char *type, json_t *data);
 
 /* Takes a room or vehicle from a lower-ranked event, which keeps its slot. */
@@ -193,7 +195,7 @@ static int preempt_one(struct api_call *call, const struct clash *c, const char 
     row.updated_at = clock_wall_s();
     after = event_render(&row, doc);
     if (store_occupancy_release(st, row.id, c->resource_type, c->resource_id) == STORE_OK &&
-        store_event_update(st, &row) == STORE_OK &&
+        store_event_update(st, &row) == STORE_OK && publish_calendars(call->app, row.id, doc) == 0 &&
         outbox(st, "event.preempted",
                json_pack("{s:O, s:{s:s, s:s}, s:s}", "event", after, "lost", "type",
                          c->resource_type, "id", c->resource_id, "by", by)) == 0 &&
@@ -239,13 +241,52 @@ static int may_preempt(const struct booking *b)
 
 /* ---------------- the write pipeline ---------------- */
 
+static int invalidate_feed(const char *type, const char *id, void *arg)
+{
+    feed_cache_invalidate(((struct app *)arg)->feeds, type, id);
+    return 0;
+}
+
+/*
+ * Records which calendars show the event (attendees, room, vehicles,
+ * drivers, passengers) and drops their cached feeds, before and after.
+ */
+static int publish_calendars(struct app *app, const char *event_id, json_t *doc)
+{
+    struct store *st = app->store;
+    size_t i, k;
+    json_t *a, *t, *p;
+    int rc = 0;
+
+    if (store_event_resources_list(st, event_id, invalidate_feed, app) != STORE_OK ||
+        store_event_resources_clear(st, event_id) != STORE_OK)
+        return -1;
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        rc |= store_event_resource_add(st, event_id, "person", member_text(a, "person"));
+    }
+    if (json_is_string(json_object_get(doc, "room")))
+        rc |= store_event_resource_add(st, event_id, "room", member_text(doc, "room"));
+    json_array_foreach(json_object_get(doc, "trips"), i, t) {
+        if (json_is_string(json_object_get(t, "vehicle")))
+            rc |= store_event_resource_add(st, event_id, "vehicle", member_text(t, "vehicle"));
+        rc |= store_event_resource_add(st, event_id, "person", member_text(t, "driver"));
+        json_array_foreach(json_object_get(t, "passengers"), k, p) {
+            rc |= store_event_resource_add(st, event_id, "person",
+                                           json_string_value(p) ? json_string_value(p) : "");
+        }
+    }
+    if (rc != 0 || store_event_resources_list(st, event_id, invalidate_feed, app) != STORE_OK)
+        return -1;
+    return 0;
+}
+
 /*
  * Validates doc, books it for event row->id and writes it (insert when
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
  */
 static int event_write(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
-                       int preempt)
+                       int preempt, int check)
 {
     struct app *app = call->app;
     struct event_plan plan;
@@ -260,7 +301,7 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     }
     /* Cancelled events hold nothing; only live ones are checked and claimed. */
     int live = strcmp(row->status, "cancelled") != 0;
-    if (live && event_plan_claims(&plan, row->id, check_claim, &b) != 0) {
+    if (live && check && event_plan_claims(&plan, row->id, check_claim, &b) != 0) {
         api_reply_store_error(call);
         goto done;
     }
@@ -288,7 +329,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     row->open_ended = plan.rrule != NULL;
     if ((is_new ? store_event_insert(app->store, row) : store_event_update(app->store, row)) !=
             STORE_OK ||
-        store_event_bookings_clear(app->store, row->id) != STORE_OK) {
+        store_event_bookings_clear(app->store, row->id) != STORE_OK ||
+        publish_calendars(app, row->id, doc) != 0) {
         api_reply_store_error(call);
         goto done;
     }
@@ -431,7 +473,7 @@ void api_events_create(struct api_call *call)
         api_reply_store_error(call);
         return;
     }
-    if (event_write(call, body, &row, 1, preempt) != 0)
+    if (event_write(call, body, &row, 1, preempt, 1) != 0)
         store_rollback(st);
     else
         finish(call, &row, body, "event.created", "created", NULL, 201);
@@ -590,7 +632,7 @@ static void event_modify(struct api_call *call, int check_etag, const char *type
     row.version++;
     row.sequence += bump;
     row.updated_at = clock_wall_s();
-    if (event_write(call, doc, &row, 0, preempt) != 0)
+    if (event_write(call, doc, &row, 0, preempt, 1) != 0)
         store_rollback(st);
     else
         finish(call, &row, doc, type, action, before, 200);
@@ -814,4 +856,53 @@ void api_events_history(struct api_call *call)
     json_decref(doc);
 done:
     store_event_row_clear(&row);
+}
+
+/* ---------------- the rolling horizon ---------------- */
+
+static int extend_one(const char *id, void *arg)
+{
+    struct api_call *call = arg;
+    struct store *st = call->app->store;
+    struct event_row row;
+    json_t *doc;
+    int rc = -1;
+
+    memset(&row, 0, sizeof(row));
+    if (store_begin(st) != STORE_OK)
+        return -1;
+    snprintf(call->params[0], sizeof(call->params[0]), "%s", id);
+    if ((doc = load_event(call, &row)) != NULL) {
+        /*
+         * The series was accepted as a whole; occurrences entering the
+         * horizon are booked without a fresh check, since refusing them now
+         * would silently shorten a meeting everyone relies on.
+         */
+        if (event_write(call, doc, &row, 0, 0, 0) == 0 && store_commit(st) == STORE_OK)
+            rc = 0;
+        json_decref(doc);
+    }
+    if (rc != 0) {
+        store_rollback(st);
+        log_error("horizon: could not extend event %s", id);
+    }
+    store_event_row_clear(&row);
+    api_response_free(call->res);
+    memset(call->res, 0, sizeof(*call->res));
+    return 0; /* one bad event must not stop the others */
+}
+
+int events_extend_horizons(struct app *app)
+{
+    struct api_response res;
+    struct api_call call;
+    /* Re-expand a day before the horizon comes within 2 years of now. */
+    int64_t before = clock_wall_s() + (int64_t)(RECUR_HORIZON_DAYS - 1) * 86400;
+
+    memset(&res, 0, sizeof(res));
+    memset(&call, 0, sizeof(call));
+    call.app = app;
+    call.res = &res;
+    snprintf(call.auth.name, sizeof(call.auth.name), "horizon");
+    return store_event_ids_to_extend(app->store, before, extend_one, &call) == STORE_OK ? 0 : -1;
 }

@@ -39,6 +39,9 @@ void api_events_occurrence_patch(struct api_call *call);
 void api_events_occurrence_delete(struct api_call *call);
 void api_events_history(struct api_call *call);
 
+/* feeds.c */
+void api_feed_get(struct api_call *call);
+
 /* occurrences.c */
 void api_occurrences_list(struct api_call *call);
 

@@ -5,6 +5,7 @@
  */
 #include "handlers.h"
 
+#include "convene/feed.h"
 #include "convene/json.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -173,6 +174,8 @@ static int patch_change(struct api_call *call, struct record *rec)
     }
     rec->version++;
     rec->updated_at = clock_wall_s();
+    /* Names appear in other calendars (CN, LOCATION): drop every cached feed. */
+    feed_cache_clear(call->app->feeds);
     if (store_record_update(call->app->store, type, rec) != STORE_OK) {
         api_reply_store_error(call);
         return -1;

@@ -4,6 +4,7 @@
  */
 #include "convene/app.h"
 #include "convene/api.h"
+#include "convene/feed.h"
 #include "convene/metrics.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -69,6 +70,7 @@ int app_open(struct app *app, const struct config *cfg)
         return -1;
     }
     app->metrics = metrics_new(api_route_count());
+    app->feeds = feed_cache_new();
     if (cfg->public_url[0] != '\0')
         snprintf(app->public_url, sizeof(app->public_url), "%s", cfg->public_url);
     else
@@ -81,6 +83,8 @@ void app_close(struct app *app)
 {
     store_close(app->store);
     metrics_free(app->metrics);
+    feed_cache_free(app->feeds);
+    app->feeds = NULL;
     app->store = NULL;
     app->metrics = NULL;
 }

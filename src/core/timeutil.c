@@ -116,18 +116,60 @@ static struct icaltimetype to_ical(const struct local_time *lt)
     return t;
 }
 
+/* Seconds of a wall time read as if it were UTC. */
+static int64_t naive_seconds(const struct local_time *lt)
+{
+    return (int64_t)icaltime_as_timet_with_zone(to_ical(lt), icaltimezone_get_utc_timezone());
+}
+
+/* The zone's UTC offset at an instant; *local receives the wall time there. */
+static int64_t offset_at(int64_t utc, const char *tz, struct local_time *local)
+{
+    time_utc_to_local(utc, tz, local);
+    return naive_seconds(local) - utc;
+}
+
+static int same_wall_time(const struct local_time *a, const struct local_time *b)
+{
+    return a->year == b->year && a->month == b->month && a->day == b->day &&
+           a->hour == b->hour && a->minute == b->minute && a->second == b->second;
+}
+
+/*
+ * libical resolves the two DST edge cases the other way round from RFC
+ * 5545 (section 3.3.5), so both are corrected here from the offsets around
+ * its answer:
+ * - a wall time in a gap (02:30 in New York on the spring-forward day) is
+ *   read with the offset before the gap (03:30 EDT), where libical uses
+ *   the offset after it (01:30 EST). Of the two candidates naive - offset,
+ *   the RFC's is always the later one;
+ * - an ambiguous wall time (01:30 on the fall-back day) is the first
+ *   occurrence (EDT), where libical picks the second (EST). Overlaps last
+ *   at most a few hours, so the offset 3 hours earlier finds the first.
+ */
 enum time_conv time_local_to_utc(const struct local_time *lt, const char *tz, int64_t *utc)
 {
     icaltimezone *zone = zone_lookup(tz);
-    struct local_time back;
+    struct local_time back, earlier;
+    int64_t naive, candidate;
 
     if (zone == NULL)
         return TIME_BAD_ZONE;
     *utc = (int64_t)icaltime_as_timet_with_zone(to_ical(lt), zone);
-    /* A wall time that does not survive the round trip fell into a gap. */
-    time_utc_to_local(*utc, tz, &back);
-    if (back.hour != lt->hour || back.minute != lt->minute || back.day != lt->day)
+    naive = naive_seconds(lt);
+    candidate = naive - offset_at(*utc, tz, &back);
+    if (!same_wall_time(&back, lt)) {
+        /* A wall time that does not survive the round trip fell into a gap. */
+        if (candidate > *utc)
+            *utc = candidate;
         return TIME_NONEXISTENT;
+    }
+    candidate = naive - offset_at(*utc - 3 * 3600, tz, &earlier);
+    if (candidate < *utc) {
+        time_utc_to_local(candidate, tz, &earlier);
+        if (same_wall_time(&earlier, lt))
+            *utc = candidate;
+    }
     return TIME_OK;
 }
 

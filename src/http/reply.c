@@ -186,3 +186,14 @@ int api_query_param(struct api_call *call, const char *name, char *buf, size_t c
     }
     return 0;
 }
+
+void api_add_header(struct api_call *call, const char *name, const char *value)
+{
+    struct api_response *res = call->res;
+
+    if (res->nheaders == ARRAY_SIZE(res->headers))
+        return;
+    res->headers[res->nheaders].name = name;
+    snprintf(res->headers[res->nheaders].value, sizeof(res->headers[0].value), "%s", value);
+    res->nheaders++;
+}

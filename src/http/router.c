@@ -43,6 +43,7 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/healthz", 0, ROUTE_PUBLIC, api_healthz, NULL},
     {"GET", "/metrics", 0, ROUTE_PUBLIC, api_metrics, NULL},
+    {"GET", "/feeds/:token", 0, ROUTE_PUBLIC, api_feed_get, NULL},
     {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},
     {"DELETE", "/api/v1/tokens/:id", ROLE_ADMIN, 0, api_tokens_revoke, NULL},
     RESOURCE_ROUTES("people", record_person),

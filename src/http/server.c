@@ -91,6 +91,9 @@ static void request_from_h2o(h2o_req_t *req, struct api_request *out)
     header_value(req, H2O_TOKEN_IF_MATCH, &out->if_match, &out->if_match_len);
     header_value(req, H2O_TOKEN_IF_NONE_MATCH, &out->if_none_match, &out->if_none_match_len);
     header_value(req, H2O_TOKEN_CONTENT_TYPE, &out->content_type, &out->content_type_len);
+    header_value(req, H2O_TOKEN_ACCEPT_ENCODING, &out->accept_encoding, &out->accept_encoding_len);
+    header_value(req, H2O_TOKEN_IF_MODIFIED_SINCE, &out->if_modified_since,
+                 &out->if_modified_since_len);
     for (size_t i = 0; i != req->headers.size; i++)
         out->header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     out->body = req->entity.base;
@@ -135,6 +138,10 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
         add_header(req, H2O_TOKEN_ETAG, res.etag);
     if (res.allow != NULL)
         add_header(req, H2O_TOKEN_ALLOW, res.allow);
+    for (size_t i = 0; i < res.nheaders; i++)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, res.headers[i].name,
+                              strlen(res.headers[i].name), 1, NULL, res.headers[i].value,
+                              strlen(res.headers[i].value));
     if (res.status == 401)
         add_header(req, H2O_TOKEN_WWW_AUTHENTICATE, "Bearer");
     if (srv->ctx.shutdown_requested)

@@ -400,3 +400,78 @@ int store_history_list(struct store *st, const char *event_id,
     store_stmt_done(stmt);
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
+
+int store_event_resources_clear(struct store *st, const char *event_id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM event_resources WHERE event_id = ?1");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    return step_done(st, stmt, __func__);
+}
+
+int store_event_resource_add(struct store *st, const char *event_id, const char *type,
+                             const char *id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT OR IGNORE INTO event_resources(event_id, "
+                                        "resource_type, resource_id) VALUES(?1, ?2, ?3)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+    return step_done(st, stmt, __func__);
+}
+
+int store_event_resources_list(struct store *st, const char *event_id,
+                               int (*cb)(const char *type, const char *id, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT resource_type, resource_id FROM event_resources WHERE event_id = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (cb((const char *)sqlite3_column_text(stmt, 0),
+               (const char *)sqlite3_column_text(stmt, 1), arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_calendar_events(struct store *st, const char *type, const char *id,
+                          int (*cb)(const struct event_row *ev, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT e.id FROM event_resources r JOIN events e ON e.id = r.event_id "
+            "WHERE r.resource_type = ?1 AND r.resource_id = ?2 ORDER BY e.created_at, e.id");
+    char **ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+        ids[n++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+    }
+    store_stmt_done(stmt);
+    /* Rows are loaded after the scan: store_event_get reuses the statement cache. */
+    for (size_t i = 0; i < n; i++) {
+        struct event_row ev;
+        memset(&ev, 0, sizeof(ev));
+        if (rc == SQLITE_DONE && store_event_get(st, ids[i], &ev) == STORE_OK && cb(&ev, arg) != 0)
+            rc = SQLITE_ERROR;
+        store_event_row_clear(&ev);
+        free(ids[i]);
+    }
+    free(ids);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}

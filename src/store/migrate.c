@@ -82,6 +82,16 @@ static const char *const migrations[] = {
     "  token_id TEXT, actor TEXT, actor_person TEXT, action TEXT NOT NULL,"
     "  before TEXT, after TEXT);"
     "CREATE INDEX event_history_by_event ON event_history(event_id, seq);",
+
+    /*
+     * 3: which calendars show an event. Unlike occupancy this keeps
+     * cancelled events and declined attendees: feeds must still publish
+     * them (STATUS:CANCELLED, PARTSTAT=DECLINED).
+     */
+    "CREATE TABLE event_resources("
+    "  event_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,"
+    "  PRIMARY KEY(resource_type, resource_id, event_id)) WITHOUT ROWID;"
+    "CREATE INDEX event_resources_by_event ON event_resources(event_id);",
 };
 
 int store_schema_latest(void)

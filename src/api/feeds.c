@@ -1,0 +1,143 @@
+/*
+ * feeds.c - GET /feeds/{token}.ics. The secret token in the path is the
+ * credential (no bearer token): its hash names the calendar. Rendered
+ * bodies are cached until a change touches the calendar; conditional
+ * requests (ETag, Last-Modified) and gzip are answered from the cache.
+ */
+#define _GNU_SOURCE /* strptime, strcasestr */
+#include "handlers.h"
+
+#include "convene/feed.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define FEED_TOKEN_LEN 22
+
+static void http_date(int64_t t, char out[40])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static int64_t parse_http_date(const char *s, size_t len)
+{
+    char buf[64];
+    struct tm tm;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm) == NULL)
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+/* The calendar a path token names; 0, or -1 after replying 404. */
+static int resolve(struct api_call *call, char *kind, size_t kindlen, char id[ID_STR_MAX])
+{
+    const char *p = call->params[0];
+    size_t len = strlen(p);
+    unsigned char hash[TOKEN_HASH_LEN];
+    int rc;
+
+    if (len != FEED_TOKEN_LEN + 4 || strcmp(p + FEED_TOKEN_LEN, ".ics") != 0) {
+        api_reply_error(call, 404, "not_found", NULL, "no such feed");
+        return -1;
+    }
+    token_hash(p, FEED_TOKEN_LEN, hash);
+    rc = store_feed_token_find(call->app->store, hash, kind, kindlen, id);
+    if (rc == STORE_NOTFOUND) {
+        api_reply_error(call, 404, "not_found", NULL, "no such feed");
+        return -1;
+    }
+    if (rc != STORE_OK) {
+        api_reply_store_error(call);
+        return -1;
+    }
+    return 0;
+}
+
+static int wants_gzip(const struct api_request *req)
+{
+    char buf[256];
+
+    if (req->accept_encoding == NULL || req->accept_encoding_len >= sizeof(buf))
+        return 0;
+    memcpy(buf, req->accept_encoding, req->accept_encoding_len);
+    buf[req->accept_encoding_len] = '\0';
+    /* "gzip;q=0" refuses it; anything else naming gzip accepts. */
+    char *g = strcasestr(buf, "gzip");
+    return g != NULL && strncmp(g + 4, ";q=0", 4) != 0;
+}
+
+static int not_modified(const struct api_request *req, const struct feed_entry *e)
+{
+    if (req->if_none_match != NULL) {
+        size_t n = strlen(e->etag);
+        /* A list of tags may come back; any match counts. */
+        for (size_t i = 0; i + n <= req->if_none_match_len; i++)
+            if (memcmp(req->if_none_match + i, e->etag, n) == 0)
+                return 1;
+        return req->if_none_match_len == 1 && req->if_none_match[0] == '*';
+    }
+    if (req->if_modified_since != NULL) {
+        int64_t since = parse_http_date(req->if_modified_since, req->if_modified_since_len);
+        return since >= 0 && e->last_modified <= since;
+    }
+    return 0;
+}
+
+void api_feed_get(struct api_call *call)
+{
+    char kind[16], id[ID_STR_MAX], date[40];
+    const struct feed_entry *e;
+    struct api_response *res = call->res;
+
+    if (resolve(call, kind, sizeof(kind), id) != 0)
+        return;
+    e = feed_cache_get(call->app->feeds, kind, id);
+    if (e == NULL) {
+        struct strbuf body;
+        int64_t last_modified;
+        if (feed_render(call->app, kind, id, &body, &last_modified) != 0) {
+            strbuf_free(&body);
+            api_reply_store_error(call);
+            return;
+        }
+        size_t len;
+        char *data = strbuf_detach(&body, &len);
+        e = feed_cache_put(call->app->feeds, kind, id, data, len, last_modified);
+    }
+    http_date(e->last_modified, date);
+    api_add_header(call, "last-modified", date);
+    api_add_header(call, "cache-control", "private, max-age=300");
+    api_add_header(call, "vary", "Accept-Encoding");
+    snprintf(res->etag, sizeof(res->etag), "%s", e->etag);
+    if (not_modified(call->req, e)) {
+        api_reply_empty(call, 304);
+        return;
+    }
+    api_reply_empty(call, 200);
+    res->content_type = "text/calendar; charset=utf-8";
+    if (wants_gzip(call->req) && e->gzip != NULL) {
+        api_add_header(call, "content-encoding", "gzip");
+        res->body = xmalloc(e->gzip_len);
+        memcpy(res->body, e->gzip, e->gzip_len);
+        res->body_len = e->gzip_len;
+    } else {
+        res->body = xmalloc(e->body_len);
+        memcpy(res->body, e->body, e->body_len);
+        res->body_len = e->body_len;
+    }
+}

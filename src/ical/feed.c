@@ -1,0 +1,441 @@
+/*
+ * feed.c - rendering a calendar (person, room or vehicle) as RFC 5545 /
+ * RFC 7986 text from the stored event documents. Output depends only on
+ * the data (DTSTAMP is the event's last change), so an unchanged calendar
+ * renders to identical bytes and ETags stay stable.
+ */
+#include "convene/feed.h"
+#include "convene/app.h"
+#include "convene/ics.h"
+#include "convene/record.h"
+#include "convene/recur.h"
+#include "convene/store.h"
+#include "convene/timeutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEED_MAX_BYTES (64 * 1024 * 1024)
+#define BUSY_SUMMARY "忙碌"
+
+struct render {
+    struct app *app;
+    const char *kind, *id;  /* whose calendar */
+    struct strbuf events;   /* VEVENTs, written before we know every zone */
+    json_t *zones;          /* set of TZIDs used */
+    json_t *names;          /* id -> display name, loaded once per render */
+    int64_t last_modified;
+};
+
+static const char *str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+/* Display name of a person, room or vehicle (its id when unknown). */
+static const char *name_of(struct render *r, const struct record_type *type, const char *id)
+{
+    json_t *cached = json_object_get(r->names, id);
+    struct record rec;
+
+    if (cached != NULL)
+        return json_string_value(cached);
+    record_init(&rec, type);
+    if (store_record_get(r->app->store, type, id, &rec) == STORE_OK && rec.values[0].set)
+        json_object_set_new(r->names, id, json_string(rec.values[0].s));
+    else
+        json_object_set_new(r->names, id, json_string(id));
+    record_clear(&rec, type);
+    return json_string_value(json_object_get(r->names, id));
+}
+
+/* DTSTART/DTEND/RECURRENCE-ID style line for a local time (or date) in a zone. */
+static void time_line(struct render *r, const char *prop, const char *local, const char *tz,
+                      int all_day)
+{
+    char name[128], value[20];
+
+    ics_local_value(local, value);
+    if (all_day) {
+        value[8] = '\0';
+        snprintf(name, sizeof(name), "%s;VALUE=DATE", prop);
+    } else {
+        snprintf(name, sizeof(name), "%s;TZID=%s", prop, tz);
+        json_object_set_new(r->zones, tz, json_true());
+    }
+    ics_line(&r->events, name, value);
+}
+
+/*
+ * RFC 5545 wants UNTIL in UTC when DTSTART has a zone; clients send local
+ * or date forms too, so rewrite UNTIL to the instant it names.
+ */
+static void rrule_line(struct render *r, const char *rrule, const char *tz, int all_day)
+{
+    const char *until = strstr(rrule, "UNTIL=");
+    char out[RECUR_RULE_MAX + 32];
+
+    if (until == NULL || all_day) {
+        ics_line(&r->events, "RRULE", rrule);
+        return;
+    }
+    const char *v = until + 6;
+    size_t vlen = strcspn(v, ";");
+    char value[20] = "";
+    struct local_time lt = {0};
+    int64_t utc;
+    if (vlen == 16 && v[15] == 'Z') {
+        ics_line(&r->events, "RRULE", rrule);
+        return;
+    }
+    if ((vlen == 8 || vlen == 15) && sscanf(v, "%4d%2d%2d", &lt.year, &lt.month, &lt.day) == 3) {
+        if (vlen == 15)
+            sscanf(v + 9, "%2d%2d%2d", &lt.hour, &lt.minute, &lt.second);
+        else
+            lt.hour = 23, lt.minute = 59, lt.second = 59; /* a date means through that day */
+        time_local_to_utc(&lt, tz, &utc);
+        ics_utc_value(utc, value);
+        snprintf(out, sizeof(out), "%.*sUNTIL=%s%s", (int)(until - rrule), rrule, value, v + vlen);
+        ics_line(&r->events, "RRULE", out);
+        return;
+    }
+    ics_line(&r->events, "RRULE", rrule);
+}
+
+/* EXDATE/RDATE lists, plus cancelled overrides as exceptions. */
+static void dates_line(struct render *r, const char *prop, json_t *dates, json_t *overrides,
+                       const char *tz, int all_day, int64_t shift)
+{
+    struct strbuf values;
+    size_t i;
+    json_t *d;
+    const char *rid;
+
+    strbuf_init(&values, 64 * 1024);
+    json_array_foreach(dates, i, d) {
+        struct local_time lt;
+        char v[20], local[TIME_LOCAL_STR];
+        if (time_local_parse(json_string_value(d) ? json_string_value(d) : "", &lt) != 0)
+            continue;
+        recur_local_add(&lt, shift);
+        time_local_format(&lt, local);
+        ics_local_value(local, v);
+        if (all_day)
+            v[8] = '\0';
+        strbuf_printf(&values, "%s%s", values.len ? "," : "", v);
+    }
+    json_object_foreach(overrides, rid, d) {
+        struct local_time lt;
+        char v[20], local[TIME_LOCAL_STR];
+        if (!json_is_true(json_object_get(d, "cancelled")) || time_local_parse(rid, &lt) != 0)
+            continue;
+        recur_local_add(&lt, shift);
+        time_local_format(&lt, local);
+        ics_local_value(local, v);
+        if (all_day)
+            v[8] = '\0';
+        strbuf_printf(&values, "%s%s", values.len ? "," : "", v);
+    }
+    if (values.len > 0) {
+        char name[128];
+        if (all_day)
+            snprintf(name, sizeof(name), "%s;VALUE=DATE", prop);
+        else
+            snprintf(name, sizeof(name), "%s;TZID=%s", prop, tz);
+        ics_line(&r->events, name, values.data);
+    }
+    strbuf_free(&values);
+}
+
+static void stamp_lines(struct render *r, const struct event_row *ev)
+{
+    char v[20];
+
+    ics_utc_value(ev->updated_at, v);
+    ics_line(&r->events, "DTSTAMP", v);
+    ics_line(&r->events, "LAST-MODIFIED", v);
+    ics_utc_value(ev->created_at, v);
+    ics_line(&r->events, "CREATED", v);
+    snprintf(v, sizeof(v), "%lld", (long long)ev->sequence);
+    ics_line(&r->events, "SEQUENCE", v);
+    if (ev->updated_at > r->last_modified)
+        r->last_modified = ev->updated_at;
+}
+
+/* The first occurrence's local start and end of a document (dates become midnights). */
+static int doc_times(json_t *doc, char start[TIME_LOCAL_STR], char end[TIME_LOCAL_STR],
+                     int *all_day)
+{
+    struct local_time s, e;
+
+    *all_day = json_object_get(doc, "date") != NULL;
+    if (*all_day) {
+        const char *last = json_string_value(json_object_get(doc, "end_date"));
+        if (time_date_parse(str(doc, "date"), &s) != 0 ||
+            time_date_parse(last ? last : str(doc, "date"), &e) != 0)
+            return -1;
+        recur_local_add(&e, 86400);
+    } else if (time_local_parse(str(doc, "start"), &s) != 0 ||
+               time_local_parse(str(doc, "end"), &e) != 0) {
+        return -1;
+    }
+    time_local_format(&s, start);
+    time_local_format(&e, end);
+    return 0;
+}
+
+static int viewer_attends(struct render *r, json_t *doc)
+{
+    size_t i;
+    json_t *a;
+
+    if (strcmp(r->kind, "person") != 0)
+        return 0;
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        if (strcmp(str(a, "person"), r->id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void details_lines(struct render *r, json_t *doc, json_t *ov, const char *summary)
+{
+    const char *desc = str(ov && json_object_get(ov, "description") ? ov : doc, "description");
+    const char *loc = str(ov && json_object_get(ov, "location") ? ov : doc, "location");
+    const char *room = json_string_value(json_object_get(doc, "room"));
+    char where[1024];
+
+    ics_text(&r->events, "SUMMARY", summary);
+    if (*desc)
+        ics_text(&r->events, "DESCRIPTION", desc);
+    if (room != NULL)
+        snprintf(where, sizeof(where), "%s%s%s", name_of(r, &record_room, room), *loc ? " " : "",
+                 loc);
+    else
+        snprintf(where, sizeof(where), "%s", loc);
+    if (where[0])
+        ics_text(&r->events, "LOCATION", where);
+}
+
+static void attendee_lines(struct render *r, json_t *doc)
+{
+    size_t i;
+    json_t *a;
+
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        char name[512], value[128], partstat[24];
+        const char *resp = str(a, "response");
+        size_t k;
+        snprintf(partstat, sizeof(partstat), "%s", *resp ? resp : "needs-action");
+        for (k = 0; partstat[k]; k++)
+            partstat[k] = (char)(partstat[k] >= 'a' && partstat[k] <= 'z' ? partstat[k] - 32
+                                                                        : partstat[k]);
+        /* CN is a quoted parameter value: it cannot hold a double quote. */
+        char cn[256];
+        snprintf(cn, sizeof(cn), "%s", name_of(r, &record_person, str(a, "person")));
+        for (k = 0; cn[k]; k++)
+            if (cn[k] == '"')
+                cn[k] = '\'';
+        snprintf(name, sizeof(name), "ATTENDEE;CN=\"%s\";ROLE=%s;PARTSTAT=%s", cn,
+                 json_is_true(json_object_get(a, "optional")) ? "OPT-PARTICIPANT"
+                                                              : "REQ-PARTICIPANT",
+                 partstat);
+        snprintf(value, sizeof(value), "urn:convene:person:%s", str(a, "person"));
+        ics_line(&r->events, name, value);
+    }
+}
+
+static void alarm_lines(struct render *r, json_t *doc, const char *summary)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(json_object_get(doc, "reminders"), i, m) {
+        char trigger[32];
+        /* Offset 0 is "at the start": PT0S, not a negative zero. */
+        if (json_integer_value(m) == 0)
+            snprintf(trigger, sizeof(trigger), "PT0S");
+        else
+            snprintf(trigger, sizeof(trigger), "-PT%lldM", (long long)json_integer_value(m));
+        ics_line(&r->events, "BEGIN", "VALARM");
+        ics_line(&r->events, "ACTION", "DISPLAY");
+        ics_text(&r->events, "DESCRIPTION", summary);
+        ics_line(&r->events, "TRIGGER", trigger);
+        ics_line(&r->events, "END", "VALARM");
+    }
+}
+
+/* The meeting itself: master VEVENT plus one per moved occurrence. */
+static void meeting_events(struct render *r, const struct event_row *ev, json_t *doc)
+{
+    char start[TIME_LOCAL_STR], end[TIME_LOCAL_STR];
+    int all_day, full = !ev->confidential || viewer_attends(r, doc);
+    const char *tz = str(doc, "tz"), *rid;
+    const char *summary = full ? str(doc, "title") : BUSY_SUMMARY;
+    json_t *overrides = json_object_get(doc, "overrides"), *ov;
+
+    if (doc_times(doc, start, end, &all_day) != 0)
+        return;
+    ics_line(&r->events, "BEGIN", "VEVENT");
+    ics_line(&r->events, "UID", ev->uid);
+    stamp_lines(r, ev);
+    time_line(r, "DTSTART", start, tz, all_day);
+    time_line(r, "DTEND", end, tz, all_day);
+    if (json_is_string(json_object_get(doc, "rrule")))
+        rrule_line(r, str(doc, "rrule"), tz, all_day);
+    dates_line(r, "EXDATE", json_object_get(doc, "exdates"), overrides, tz, all_day, 0);
+    dates_line(r, "RDATE", json_object_get(doc, "rdates"), NULL, tz, all_day, 0);
+    ics_line(&r->events, "STATUS", strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+    ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
+    ics_line(&r->events, "TRANSP", "OPAQUE");
+    if (full) {
+        details_lines(r, doc, NULL, summary);
+        attendee_lines(r, doc);
+        alarm_lines(r, doc, summary);
+    } else {
+        ics_text(&r->events, "SUMMARY", summary);
+    }
+    ics_line(&r->events, "END", "VEVENT");
+
+    json_object_foreach(overrides, rid, ov) {
+        if (json_is_true(json_object_get(ov, "cancelled")))
+            continue;
+        struct local_time s, e;
+        char os[TIME_LOCAL_STR], oe[TIME_LOCAL_STR];
+        int64_t length = 0;
+        if (time_local_parse(start, &s) == 0 && time_local_parse(end, &e) == 0)
+            length = recur_local_diff(&s, &e);
+        /* An override that moves only the start keeps the series' length. */
+        if (time_local_parse(json_object_get(ov, "start") ? str(ov, "start") : rid, &s) != 0)
+            continue;
+        if (json_object_get(ov, "end") == NULL || time_local_parse(str(ov, "end"), &e) != 0) {
+            e = s;
+            recur_local_add(&e, length);
+        }
+        time_local_format(&s, os);
+        time_local_format(&e, oe);
+        ics_line(&r->events, "BEGIN", "VEVENT");
+        ics_line(&r->events, "UID", ev->uid);
+        stamp_lines(r, ev);
+        time_line(r, "RECURRENCE-ID", rid, tz, all_day);
+        time_line(r, "DTSTART", os, tz, all_day);
+        time_line(r, "DTEND", oe, tz, all_day);
+        ics_line(&r->events, "STATUS",
+                 strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+        ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
+        if (full) {
+            details_lines(r, doc, ov, json_object_get(ov, "title") ? str(ov, "title") : summary);
+            attendee_lines(r, doc);
+            alarm_lines(r, doc, summary);
+        } else {
+            ics_text(&r->events, "SUMMARY", summary);
+        }
+        ics_line(&r->events, "END", "VEVENT");
+    }
+}
+
+/* A trip as the driver and the vehicle's calendar see it: place, time, passengers; never a confidential title. */
+static void trip_event(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip)
+{
+    char start[TIME_LOCAL_STR], end[TIME_LOCAL_STR], uid[128], summary[1200];
+    struct local_time s, d;
+    int all_day;
+    const char *tz = str(doc, "tz");
+    struct strbuf who;
+    size_t i;
+    json_t *p;
+
+    if (doc_times(doc, start, end, &all_day) != 0 || time_local_parse(start, &s) != 0 ||
+        time_local_parse(str(trip, "depart"), &d) != 0)
+        return;
+    int64_t shift = recur_local_diff(&s, &d);
+    snprintf(uid, sizeof(uid), "%s@convene", str(trip, "id"));
+    snprintf(summary, sizeof(summary), "用车：%s → %s", *str(trip, "from") ? str(trip, "from") : "?",
+             *str(trip, "to") ? str(trip, "to") : "?");
+    ics_line(&r->events, "BEGIN", "VEVENT");
+    ics_line(&r->events, "UID", uid);
+    stamp_lines(r, ev);
+    time_line(r, "DTSTART", str(trip, "depart"), tz, 0);
+    time_line(r, "DTEND", str(trip, "return"), tz, 0);
+    if (json_is_string(json_object_get(doc, "rrule")))
+        rrule_line(r, str(doc, "rrule"), tz, 0);
+    dates_line(r, "EXDATE", json_object_get(doc, "exdates"), json_object_get(doc, "overrides"), tz,
+               0, shift);
+    ics_line(&r->events, "STATUS", strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+    ics_text(&r->events, "SUMMARY", summary);
+    if (*str(trip, "from"))
+        ics_text(&r->events, "LOCATION", str(trip, "from"));
+    strbuf_init(&who, 64 * 1024);
+    strbuf_puts(&who, "乘车人：");
+    json_array_foreach(json_object_get(trip, "passengers"), i, p) {
+        strbuf_printf(&who, "%s%s", i ? "、" : "",
+                      name_of(r, &record_person, json_string_value(p) ? json_string_value(p) : ""));
+    }
+    if (!ev->confidential)
+        strbuf_printf(&who, "\n会议：%s", str(doc, "title"));
+    ics_text(&r->events, "DESCRIPTION", who.data);
+    strbuf_free(&who);
+    ics_line(&r->events, "END", "VEVENT");
+}
+
+static int render_event(const struct event_row *ev, void *arg)
+{
+    struct render *r = arg;
+    json_t *doc = json_loads(ev->doc, 0, NULL);
+    size_t i;
+    json_t *trip;
+
+    if (doc == NULL)
+        return 0;
+    if (strcmp(r->kind, "room") == 0 || viewer_attends(r, doc))
+        meeting_events(r, ev, doc);
+    json_array_foreach(json_object_get(doc, "trips"), i, trip) {
+        const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
+        if (strcmp(r->kind, "room") != 0 && strcmp(str(trip, field), r->id) == 0)
+            trip_event(r, ev, doc, trip);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int feed_render(struct app *app, const char *kind, const char *id, struct strbuf *out,
+                int64_t *last_modified)
+{
+    const struct record_type *type = record_type_by_kind(kind);
+    struct render r = {app, kind, id, {0}, json_object(), json_object(), 0};
+    const char *tz;
+    json_t *v;
+    int rc;
+
+    strbuf_init(&r.events, FEED_MAX_BYTES);
+    rc = store_calendar_events(app->store, kind, id, render_event, &r);
+    if (rc == STORE_OK) {
+        strbuf_init(out, FEED_MAX_BYTES);
+        ics_line(out, "BEGIN", "VCALENDAR");
+        ics_line(out, "VERSION", "2.0");
+        ics_line(out, "PRODID", "-//convene//convene feeds//ZH");
+        ics_line(out, "CALSCALE", "GREGORIAN");
+        ics_line(out, "METHOD", "PUBLISH");
+        ics_text(out, "NAME", type ? name_of(&r, type, id) : id);
+        ics_text(out, "X-WR-CALNAME", type ? name_of(&r, type, id) : id);
+        ics_line(out, "X-WR-TIMEZONE", app->cfg.tz);
+        ics_line(out, "REFRESH-INTERVAL;VALUE=DURATION", "PT15M");
+        ics_line(out, "X-PUBLISHED-TTL", "PT15M");
+        json_object_foreach(r.zones, tz, v) {
+            if (ics_vtimezone(out, tz) != 0)
+                log_error("feed: no VTIMEZONE for %s", tz);
+        }
+        strbuf_append(out, r.events.data ? r.events.data : "", r.events.len);
+        ics_line(out, "END", "VCALENDAR");
+        if (out->overflow || r.events.overflow)
+            rc = STORE_ERROR;
+    }
+    *last_modified = r.last_modified;
+    strbuf_free(&r.events);
+    json_decref(r.zones);
+    json_decref(r.names);
+    return rc == STORE_OK ? 0 : -1;
+}

@@ -1,0 +1,145 @@
+/*
+ * feed_cache.c - rendered feeds by calendar, in a small chained hash
+ * table. Entries are dropped when a change touches their calendar; the
+ * body's hash is the ETag, so it survives restarts unchanged.
+ */
+#include "convene/feed.h"
+#include "convene/token.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define BUCKETS 256
+
+struct node {
+    char key[80];
+    struct feed_entry entry;
+    struct node *next;
+};
+
+struct feed_cache {
+    struct node *buckets[BUCKETS];
+};
+
+static size_t bucket_of(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % BUCKETS;
+}
+
+static void make_key(char key[80], const char *kind, const char *id)
+{
+    snprintf(key, 80, "%s:%s", kind, id);
+}
+
+static void node_free(struct node *n)
+{
+    free(n->entry.body);
+    free(n->entry.gzip);
+    free(n);
+}
+
+struct feed_cache *feed_cache_new(void)
+{
+    return xcalloc(1, sizeof(struct feed_cache));
+}
+
+void feed_cache_clear(struct feed_cache *cache)
+{
+    for (size_t i = 0; i < BUCKETS; i++) {
+        while (cache->buckets[i] != NULL) {
+            struct node *n = cache->buckets[i];
+            cache->buckets[i] = n->next;
+            node_free(n);
+        }
+    }
+}
+
+void feed_cache_free(struct feed_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    feed_cache_clear(cache);
+    free(cache);
+}
+
+const struct feed_entry *feed_cache_get(struct feed_cache *cache, const char *kind, const char *id)
+{
+    char key[80];
+
+    make_key(key, kind, id);
+    for (struct node *n = cache->buckets[bucket_of(key)]; n != NULL; n = n->next)
+        if (strcmp(n->key, key) == 0)
+            return &n->entry;
+    return NULL;
+}
+
+void feed_cache_invalidate(struct feed_cache *cache, const char *kind, const char *id)
+{
+    char key[80];
+    struct node **link;
+
+    make_key(key, kind, id);
+    for (link = &cache->buckets[bucket_of(key)]; *link != NULL; link = &(*link)->next) {
+        if (strcmp((*link)->key, key) == 0) {
+            struct node *n = *link;
+            *link = n->next;
+            node_free(n);
+            return;
+        }
+    }
+}
+
+/* gzip (RFC 1952) of the body; NULL when compression fails (then we serve plain). */
+static char *gzip_body(const char *body, size_t len, size_t *out_len)
+{
+    z_stream zs;
+    uLong bound;
+    char *out;
+
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    bound = deflateBound(&zs, (uLong)len) + 32;
+    out = xmalloc(bound);
+    zs.next_in = (Bytef *)(uintptr_t)body;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)bound;
+    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+        deflateEnd(&zs);
+        free(out);
+        return NULL;
+    }
+    *out_len = zs.total_out;
+    deflateEnd(&zs);
+    return out;
+}
+
+const struct feed_entry *feed_cache_put(struct feed_cache *cache, const char *kind, const char *id,
+                                        char *body, size_t len, int64_t last_modified)
+{
+    struct node *n = xcalloc(1, sizeof(*n));
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char hex[2 * 12 + 1];
+    size_t b;
+
+    feed_cache_invalidate(cache, kind, id);
+    make_key(n->key, kind, id);
+    n->entry.body = body;
+    n->entry.body_len = len;
+    n->entry.gzip = gzip_body(body, len, &n->entry.gzip_len);
+    n->entry.last_modified = last_modified;
+    SHA256((const unsigned char *)body, len, digest);
+    token_hex(digest, 12, hex);
+    snprintf(n->entry.etag, sizeof(n->entry.etag), "\"%s\"", hex);
+    b = bucket_of(n->key);
+    n->next = cache->buckets[b];
+    cache->buckets[b] = n;
+    return &n->entry;
+}

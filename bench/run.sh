@@ -17,7 +17,7 @@
 #   BENCH_CONVENE_STDERR=... where convene's stderr (one access-log line per
 #                            request) goes; default: a file in the temp dir
 #   BENCH_ENFORCE=0          1: exit 1 when the goal is not met
-#   CONVENE_BIN=build/convene, NGINX_BIN=/usr/sbin/nginx, WRK_BIN=wrk
+#   CONVENE_BIN=$BUILD/convene (BUILD=build), NGINX_BIN=/usr/sbin/nginx, WRK_BIN=wrk
 #
 # Output: a table on stdout and one key=value line in bench/results/latest.txt
 # (also appended to bench/results/history.txt).
@@ -32,7 +32,9 @@ THREADS="${BENCH_THREADS:-2}"
 CONNS="${BENCH_CONNECTIONS:-32}"
 NGINX_AUTO="${BENCH_NGINX_AUTO:-1}"
 ENFORCE="${BENCH_ENFORCE:-0}"
-CONVENE_BIN="${CONVENE_BIN:-$root/build/convene}"
+build_dir="${BUILD:-build}"          # `make bench BUILD=dir` passes BUILD down
+case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
+CONVENE_BIN="${CONVENE_BIN:-$build_dir/convene}"
 NGINX_BIN="${NGINX_BIN:-/usr/sbin/nginx}"
 WRK_BIN="${WRK_BIN:-wrk}"
 GOAL_RATIO=0.7

@@ -19,7 +19,7 @@
  */
 int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err);
 
-/* Depth of a JSON value (a scalar is 1). */
+/* Nesting depth of a JSON value: objects and arrays count, scalars are 0. */
 int json_depth(const json_t *value);
 
 /*

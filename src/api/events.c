@@ -409,18 +409,31 @@ static json_t *event_changes(json_t *before, json_t *after)
     return changes;
 }
 
-/* Commits the change with its outbox message and audit record, then replies. */
-static void finish(struct api_call *call, struct event_row *row, json_t *doc, const char *type,
-                   const char *action, json_t *before, int status)
+/* Writes the change's outbox message and audit record; returns the rendering (owned) or NULL. */
+static json_t *record_change(struct api_call *call, struct event_row *row, json_t *doc,
+                             const char *type, const char *action, json_t *before)
 {
-    struct store *st = call->app->store;
     json_t *after = event_render(row, doc);
     json_t *data = json_pack("{s:O}", "event", after);
 
     if (before != NULL && strcmp(type, "event.updated") == 0)
         json_object_set_new(data, "changes", event_changes(before, after));
-    if (outbox(st, type, data) != 0 || audit(call, row->id, action, before, after) != 0 ||
-        store_commit(st) != STORE_OK) {
+    if (outbox(call->app->store, type, data) != 0 ||
+        audit(call, row->id, action, before, after) != 0) {
+        json_decref(after);
+        return NULL;
+    }
+    return after;
+}
+
+/* Commits the change with its outbox message and audit record, then replies. */
+static void finish(struct api_call *call, struct event_row *row, json_t *doc, const char *type,
+                   const char *action, json_t *before, int status)
+{
+    struct store *st = call->app->store;
+    json_t *after = record_change(call, row, doc, type, action, before);
+
+    if (after == NULL || store_commit(st) != STORE_OK) {
         store_rollback(st);
         json_decref(after);
         api_reply_store_error(call);
@@ -446,6 +459,42 @@ static int take_preempt(struct api_call *call, json_t *body, int *preempt)
     return 0;
 }
 
+/* A new event row (not yet stored) with a fresh id, and uid unless given. */
+static void new_row(struct event_row *row, const char *uid)
+{
+    memset(row, 0, sizeof(*row));
+    token_id_generate("evt", row->id);
+    snprintf(row->uid, sizeof(row->uid), "%s", uid ? uid : "");
+    if (uid == NULL)
+        snprintf(row->uid, sizeof(row->uid), "%s@convene", row->id);
+    snprintf(row->status, sizeof(row->status), "confirmed");
+    row->version = 1;
+    row->created_at = row->updated_at = clock_wall_s();
+}
+
+int events_create_in_transaction(struct api_call *call, json_t *doc, const char *uid,
+                                 char id_out[ID_STR_MAX])
+{
+    struct event_row row;
+    json_t *after;
+    int rc = -1;
+
+    new_row(&row, uid);
+    if (store_event_uid_exists(call->app->store, row.uid) == STORE_OK) {
+        api_reply_error(call, 409, "duplicate_uid", "uid", "an event with UID '%s' exists",
+                        row.uid);
+    } else if (event_write(call, doc, &row, 1, 0, 1) == 0 &&
+               (after = record_change(call, &row, doc, "event.created", "imported", NULL)) != NULL) {
+        json_decref(after);
+        memcpy(id_out, row.id, ID_STR_MAX);
+        rc = 0;
+    } else if (call->res->status == 0) {
+        api_reply_store_error(call);
+    }
+    store_event_row_clear(&row);
+    return rc;
+}
+
 void api_events_create(struct api_call *call)
 {
     json_t *body = api_body_object(call);
@@ -463,12 +512,7 @@ void api_events_create(struct api_call *call)
     }
     if (take_preempt(call, body, &preempt) != 0)
         return;
-    memset(&row, 0, sizeof(row));
-    token_id_generate("evt", row.id);
-    snprintf(row.uid, sizeof(row.uid), "%s@convene", row.id);
-    snprintf(row.status, sizeof(row.status), "confirmed");
-    row.version = 1;
-    row.created_at = row.updated_at = clock_wall_s();
+    new_row(&row, NULL);
     if (store_begin(st) != STORE_OK) {
         api_reply_store_error(call);
         return;

@@ -39,6 +39,16 @@ void api_events_occurrence_patch(struct api_call *call);
 void api_events_occurrence_delete(struct api_call *call);
 void api_events_history(struct api_call *call);
 
+/*
+ * Creates one event from doc (with uid, or a fresh one) inside the caller's
+ * transaction: checks, writes, outbox, audit. 0, or -1 after replying.
+ */
+int events_create_in_transaction(struct api_call *call, json_t *doc, const char *uid,
+                                 char id_out[ID_STR_MAX]);
+
+/* import.c */
+void api_import(struct api_call *call);
+
 /* feeds.c */
 void api_feed_get(struct api_call *call);
 

@@ -35,7 +35,8 @@ int json_depth(const json_t *value)
         }
         return deepest + 1;
     }
-    return 1;
+    /* A scalar adds no nesting: {"a": 1} is one level deep, as {} is. */
+    return 0;
 }
 
 int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err)

@@ -64,6 +64,7 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/events/:id/occurrences/:rid", OFFICE, 0, api_events_occurrence_delete,
      NULL},
     {"GET", "/api/v1/occurrences", ANY_ROLE, 0, api_occurrences_list, NULL},
+    {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
 };
 
 size_t api_route_count(void)

@@ -7,6 +7,7 @@
 #include "convene/config.h"
 #include "convene/feed.h"
 #include "convene/http.h"
+#include "convene/notify.h"
 #include "convene/store.h"
 #include "convene/timeutil.h"
 #include "convene/util.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 #include <uv.h>
 
 #define EXIT_USAGE 2
@@ -74,11 +76,18 @@ struct serve_state {
     int stopping;
 };
 
-static void on_drained(void *arg)
+static void on_notify_drained(void *arg)
 {
     struct serve_state *s = arg;
     log_info("shutdown: drained, exiting");
     uv_stop(s->loop);
+}
+
+/* HTTP first (no new changes), then webhook attempts in flight. */
+static void on_drained(void *arg)
+{
+    struct serve_state *s = arg;
+    notify_shutdown(s->app->notify, on_notify_drained, s);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -146,8 +155,11 @@ static int cmd_serve(int argc, char **argv)
 
     memset(&s, 0, sizeof(s));
     s.loop = &loop;
+    s.app = &app;
     uv_loop_init(&loop);
-    if (http_server_start(&app, &loop, &s.server, &port) == 0) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (http_server_start(&app, &loop, &s.server, &port) == 0 &&
+        notify_start(&app, &loop, &app.notify) == 0) {
         if (cfg.public_url[0] == '\0')
             snprintf(app.public_url, sizeof(app.public_url), "http://%s:%d", cfg.listen_host,
                      port);
@@ -159,7 +171,6 @@ static int cmd_serve(int argc, char **argv)
         uv_timer_init(&loop, &s.log_flush);
         uv_timer_start(&s.log_flush, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
         uv_unref((uv_handle_t *)&s.log_flush);
-        s.app = &app;
         s.horizon.data = &s;
         uv_timer_init(&loop, &s.horizon);
         uv_timer_start(&s.horizon, on_horizon_tick, 0, HORIZON_CHECK_MS);
@@ -173,11 +184,14 @@ static int cmd_serve(int argc, char **argv)
         uv_run(&loop, UV_RUN_DEFAULT);
         rc = 0;
     }
+    notify_free(app.notify);
+    app.notify = NULL;
     http_server_free(s.server);
     /* Close whatever is left (signals, timers, lingering connections) and let the callbacks run. */
     uv_walk(&loop, close_handle, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    curl_global_cleanup();
     app_close(&app);
     log_info("stopped");
     fflush(stderr);

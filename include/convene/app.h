@@ -15,12 +15,14 @@
 struct store;
 struct metrics;
 struct feed_cache;
+struct notify;
 
 struct app {
     struct config cfg;
     struct store *store;     /* owned */
     struct metrics *metrics; /* owned */
     struct feed_cache *feeds; /* owned: rendered iCalendar feeds */
+    struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     unsigned char feed_key[FEED_KEY_LEN];
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;

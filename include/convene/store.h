@@ -216,4 +216,96 @@ int store_history_append(struct store *st, const char *event_id, const struct hi
 int store_history_list(struct store *st, const char *event_id,
                        int (*cb)(const struct history_row *h, void *arg), void *arg);
 
+/* --- meta: small named counters (the outbox fan-out cursor) --- */
+int store_meta_get_int(struct store *st, const char *key, int64_t *value);
+int store_meta_set_int(struct store *st, const char *key, int64_t value);
+
+/* --- webhooks --- */
+#define WEBHOOK_SECRET_MAX 80
+
+struct webhook_row {
+    char id[ID_STR_MAX];
+    char *url;                 /* owned */
+    char *events;              /* owned: patterns joined by ',' */
+    char person[ID_STR_MAX];   /* "" = every message */
+    int enabled;
+    char secret[WEBHOOK_SECRET_MAX];
+    char old_secret[WEBHOOK_SECRET_MAX]; /* still signed with until old_secret_until */
+    int64_t old_secret_until;
+    int64_t failing_since;     /* 0 when the last attempt succeeded */
+    char disabled_reason[128];
+    int64_t version, created_at, updated_at;
+};
+
+int store_webhook_insert(struct store *st, const struct webhook_row *w);
+int store_webhook_update(struct store *st, const struct webhook_row *w);
+int store_webhook_get(struct store *st, const char *id, struct webhook_row *out);
+int store_webhook_list(struct store *st, int enabled_only,
+                       int (*cb)(const struct webhook_row *w, void *arg), void *arg);
+int store_webhook_delete(struct store *st, const char *id, int64_t now);
+void store_webhook_row_clear(struct webhook_row *w);
+
+/* --- outbox fan-out and deliveries --- */
+struct outbox_row {
+    int64_t seq;
+    char msg_id[ID_STR_MAX];
+    char type[48];
+    int64_t created_at;
+    const char *payload; /* valid during the callback */
+};
+/* Messages after seq, oldest first, at most limit. */
+int store_outbox_after(struct store *st, int64_t seq, size_t limit,
+                       int (*cb)(const struct outbox_row *m, void *arg), void *arg);
+/* Messages created at or after since (for replay). */
+int store_outbox_since(struct store *st, int64_t since,
+                       int (*cb)(const struct outbox_row *m, void *arg), void *arg);
+
+struct delivery_row {
+    int64_t id;
+    char webhook_id[ID_STR_MAX];
+    char msg_id[ID_STR_MAX];
+    char type[48];
+    char status[16];           /* pending, delivered, failed */
+    int attempts;
+    int last_status;           /* HTTP status of the last attempt, 0 if none */
+    int64_t next_attempt;      /* unix seconds */
+    int64_t created_at;
+    const char *body;          /* valid during the callback */
+};
+
+/* Adds a delivery unless this endpoint already has the message. */
+int store_delivery_insert(struct store *st, const char *webhook_id, const char *msg_id,
+                          const char *type, const char *body, int64_t now);
+/* Pending deliveries due by now on enabled endpoints, oldest first. */
+int store_deliveries_due(struct store *st, int64_t now, size_t limit,
+                         int (*cb)(const struct delivery_row *d, void *arg), void *arg);
+int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out);
+int store_delivery_update(struct store *st, int64_t id, const char *status, int attempts,
+                          int last_status, const char *last_error, int64_t next_attempt,
+                          int64_t now);
+int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit,
+                          int (*cb)(const struct delivery_row *d, void *arg), void *arg);
+/* Makes one delivery pending again now; STORE_NOTFOUND if none. */
+int store_delivery_retry(struct store *st, const char *webhook_id, const char *msg_id,
+                         int64_t now);
+/* Earliest next_attempt of a pending delivery on an enabled endpoint (0 if none). */
+int store_deliveries_next_due(struct store *st, int64_t *when);
+int store_deliveries_count(struct store *st, const char *status, int64_t *count);
+
+/* --- reminders, materialised with the occurrences --- */
+struct reminder_row {
+    char event_id[ID_STR_MAX];
+    char recurrence_id[TIME_LOCAL_STR];
+    char person[ID_STR_MAX];
+    int offset_minutes;
+    int64_t due_utc, start_utc;
+};
+int store_reminders_clear_unsent(struct store *st, const char *event_id);
+int store_reminder_insert(struct store *st, const struct reminder_row *r);
+int store_reminders_due(struct store *st, int64_t now, size_t limit,
+                        int (*cb)(const struct reminder_row *r, void *arg), void *arg);
+int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int sent);
+/* Earliest unsent due time (0 if none). */
+int store_reminders_next(struct store *st, int64_t *due);
+
 #endif

@@ -281,6 +281,47 @@ static int publish_calendars(struct app *app, const char *event_id, json_t *doc)
 }
 
 /*
+ * Materialises the reminders of the occurrences: one per attendee who has
+ * not declined and per offset, only those still ahead (past meetings are
+ * records; nobody is reminded of them). Unsent ones are rewritten on every
+ * change, so moves, cancels, declines and overrides are followed.
+ */
+static int write_reminders(struct store *st, const char *event_id, json_t *doc,
+                           const struct event_plan *plan, int live)
+{
+    json_t *offsets = json_object_get(doc, "reminders"), *m;
+    int64_t now = clock_wall_s();
+    size_t i;
+
+    if (store_reminders_clear_unsent(st, event_id) != STORE_OK)
+        return -1;
+    if (!live)
+        return 0;
+    for (size_t o = 0; o < plan->nocc; o++) {
+        for (size_t a = 0; a < plan->nattendees; a++) {
+            if (plan->attendees[a].declined)
+                continue;
+            json_array_foreach(offsets, i, m) {
+                struct reminder_row r;
+                memset(&r, 0, sizeof(r));
+                r.offset_minutes = (int)json_integer_value(m);
+                r.start_utc = plan->occ[o].start_utc;
+                r.due_utc = r.start_utc - (int64_t)r.offset_minutes * 60;
+                if (r.due_utc < now)
+                    continue;
+                snprintf(r.event_id, sizeof(r.event_id), "%s", event_id);
+                snprintf(r.recurrence_id, sizeof(r.recurrence_id), "%s",
+                         plan->occ[o].recurrence_id);
+                snprintf(r.person, sizeof(r.person), "%s", plan->attendees[a].person);
+                if (store_reminder_insert(st, &r) != STORE_OK)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
  * Validates doc, books it for event row->id and writes it (insert when
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
@@ -341,6 +382,10 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
         }
     }
     if (live && event_plan_claims(&plan, row->id, insert_claim, app->store) != 0) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (write_reminders(app->store, row->id, doc, &plan, live) != 0) {
         api_reply_store_error(call);
         goto done;
     }
@@ -667,12 +712,16 @@ static void event_modify(struct api_call *call, int check_etag, const char *type
         return;
     }
     if ((prev = load_event(call, &row)) == NULL ||
-        (check_etag && api_check_if_match(call, row.version) != 0) ||
-        (doc = change(call, &row, prev, &bump, &preempt)) == NULL) {
+        (check_etag && api_check_if_match(call, row.version) != 0)) {
         store_rollback(st);
         goto done;
     }
+    /* Rendered before `change`, which may alter the row: cancelling sets its status. */
     before = event_render(&row, prev);
+    if ((doc = change(call, &row, prev, &bump, &preempt)) == NULL) {
+        store_rollback(st);
+        goto done;
+    }
     row.version++;
     row.sequence += bump;
     row.updated_at = clock_wall_s();

@@ -49,6 +49,17 @@ int events_create_in_transaction(struct api_call *call, json_t *doc, const char 
 /* import.c */
 void api_import(struct api_call *call);
 
+/* webhooks.c */
+void api_webhooks_create(struct api_call *call);
+void api_webhooks_list(struct api_call *call);
+void api_webhooks_get(struct api_call *call);
+void api_webhooks_patch(struct api_call *call);
+void api_webhooks_delete(struct api_call *call);
+void api_webhooks_rotate(struct api_call *call);
+void api_webhooks_deliveries(struct api_call *call);
+void api_webhooks_retry(struct api_call *call);
+void api_webhooks_replay(struct api_call *call);
+
 /* feeds.c */
 void api_feed_get(struct api_call *call);
 

@@ -5,6 +5,7 @@
 #include "handlers.h"
 
 #include "convene/metrics.h"
+#include "convene/notify.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -43,6 +44,7 @@ void api_metrics(struct api_call *call)
                   (long long)store_size_bytes(app->store), (long long)app->open_connections,
                   (double)(clock_monotonic_us() - app->started_us) / 1e6,
                   store_schema_version(app->store));
+    notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);
     call->res->content_type = "text/plain; version=0.0.4; charset=utf-8";
     call->res->body = strbuf_detach(&sb, &call->res->body_len);

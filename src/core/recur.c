@@ -98,7 +98,8 @@ static int add_occurrence(struct occ_list *list, const struct recur_spec *spec,
                           const struct local_time *start, int64_t duration)
 {
     struct occurrence *o;
-    struct local_time end = *start;
+    struct local_time real = *start, end;
+    enum time_conv conv;
 
     if (list->count == RECUR_MAX_OCCURRENCES)
         return RECUR_TOO_MANY;
@@ -107,14 +108,25 @@ static int add_occurrence(struct occ_list *list, const struct recur_spec *spec,
         list->items = xrealloc(list->items, list->cap * sizeof(*list->items));
     }
     o = &list->items[list->count++];
+    /* Times in a DST gap convert shifted forward (RFC 5545 3.3.5); that is fine for a series. */
+    conv = time_local_to_utc(start, spec->tz, &o->start_utc);
+    if (conv == TIME_BAD_ZONE)
+        return RECUR_BAD_ZONE;
+    /*
+     * A start in a gap (02:30 on spring-forward day) happens at 03:30: show
+     * and book it there, lasting as long as the others, so end_utc never
+     * precedes start_utc. The recurrence id keeps the rule's name (02:30),
+     * which is what EXDATE, RECURRENCE-ID and overrides refer to.
+     */
+    if (conv == TIME_NONEXISTENT)
+        time_utc_to_local(o->start_utc, spec->tz, &real);
+    end = real;
     recur_local_add(&end, duration);
     time_local_format(start, o->recurrence_id);
-    memcpy(o->start, o->recurrence_id, sizeof(o->start));
+    time_local_format(&real, o->start);
+    if (time_local_to_utc(&end, spec->tz, &o->end_utc) == TIME_NONEXISTENT)
+        time_utc_to_local(o->end_utc, spec->tz, &end); /* an end in a gap, likewise */
     time_local_format(&end, o->end);
-    /* Times in a DST gap convert shifted forward (RFC 5545 3.3.5); that is fine for a series. */
-    if (time_local_to_utc(start, spec->tz, &o->start_utc) == TIME_BAD_ZONE)
-        return RECUR_BAD_ZONE;
-    time_local_to_utc(&end, spec->tz, &o->end_utc);
     return RECUR_OK;
 }
 
@@ -134,26 +146,69 @@ static int cmp_occurrence(const void *a, const void *b)
     return strcmp(x->recurrence_id, y->recurrence_id);
 }
 
+/* One rule instance (or DTSTART): 1 when it starts at or after the horizon (stop). */
+static int take_instance(const struct recur_spec *spec, struct occ_list *list,
+                         const struct local_time *lt, int64_t duration, int *rc)
+{
+    char local[TIME_LOCAL_STR];
+    int64_t utc;
+
+    time_local_to_utc(lt, spec->tz, &utc);
+    if (utc >= spec->horizon_utc)
+        return 1;
+    time_local_format(lt, local);
+    if (listed(spec->exdates, spec->nexdates, local))
+        return 0;
+    *rc = add_occurrence(list, spec, lt, duration);
+    return *rc != RECUR_OK;
+}
+
 static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int64_t duration,
                        char *why, size_t whylen)
 {
     struct icalrecurrencetype rule;
     struct icaltimetype dtstart = icaltime_null_time();
     icalrecur_iterator *it;
-    int rc = parse_rule(spec->rrule, &rule, why, whylen);
+    int rc = parse_rule(spec->rrule, &rule, why, whylen), first = 1, counted = 0;
 
     if (rc != RECUR_OK)
         return rc;
+    if (!time_zone_valid(spec->tz))
+        return RECUR_BAD_ZONE;
     dtstart.year = spec->start.year;
     dtstart.month = spec->start.month;
     dtstart.day = spec->start.day;
     dtstart.hour = spec->start.hour;
     dtstart.minute = spec->start.minute;
     dtstart.second = spec->start.second;
-    dtstart.zone = strcmp(spec->tz, "UTC") == 0 ? icaltimezone_get_utc_timezone()
-                                                : icaltimezone_get_builtin_timezone(spec->tz);
-    if (dtstart.zone == NULL)
-        return RECUR_BAD_ZONE;
+    /*
+     * The rule runs in floating wall time. With the zone attached, libical
+     * 3.0 normalises a wall time falling in a DST gap (02:30 -> 03:30) and
+     * carries on from the shifted time, so a daily 02:30 series stayed at
+     * 03:30 for good after spring-forward, and an EXDATE or override naming
+     * 02:30 no longer matched. Each instant comes from the zone in
+     * add_occurrence. A UTC UNTIL becomes the zone's wall time to compare.
+     */
+    dtstart.zone = NULL;
+    /*
+     * A DATE UNTIL (all-day series) includes that day; libical ranks a date
+     * below any date-time of the same day, so compare with its midnight.
+     */
+    if (!icaltime_is_null_time(rule.until) && rule.until.is_date) {
+        rule.until.is_date = 0;
+        rule.until.hour = rule.until.minute = rule.until.second = 0;
+        rule.until.zone = NULL;
+    } else if (!icaltime_is_null_time(rule.until) && icaltime_is_utc(rule.until)) {
+        struct local_time u;
+        time_utc_to_local((int64_t)icaltime_as_timet(rule.until), spec->tz, &u);
+        rule.until = icaltime_null_time();
+        rule.until.year = u.year;
+        rule.until.month = u.month;
+        rule.until.day = u.day;
+        rule.until.hour = u.hour;
+        rule.until.minute = u.minute;
+        rule.until.second = u.second;
+    }
     it = icalrecur_iterator_new(rule, dtstart);
     if (it == NULL) {
         icalerror_clear_errno();
@@ -163,18 +218,26 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
     for (;;) {
         struct icaltimetype t = icalrecur_iterator_next(it);
         struct local_time lt = {t.year, t.month, t.day, t.hour, t.minute, t.second};
-        char local[TIME_LOCAL_STR];
-        int64_t utc;
+        int done = icaltime_is_null_time(t);
 
-        if (icaltime_is_null_time(t))
+        /*
+         * RFC 5545 3.8.5.3: DTSTART is the first instance and counts toward
+         * COUNT even when the rule would not generate it (a Wednesday start
+         * of a MO,FR rule); libical skips it, which left the event's own
+         * first slot unbooked and unlisted.
+         */
+        if (first) {
+            first = 0;
+            if (done || recur_local_diff(&spec->start, &lt) != 0) {
+                counted++;
+                if (take_instance(spec, list, &spec->start, duration, &rc))
+                    break;
+            }
+        }
+        if (done || (rule.count > 0 && counted >= rule.count))
             break;
-        time_local_to_utc(&lt, spec->tz, &utc);
-        if (utc >= spec->horizon_utc)
-            break;
-        time_local_format(&lt, local);
-        if (listed(spec->exdates, spec->nexdates, local))
-            continue;
-        if ((rc = add_occurrence(list, spec, &lt, duration)) != RECUR_OK)
+        counted++;
+        if (take_instance(spec, list, &lt, duration, &rc))
             break;
     }
     icalrecur_iterator_free(it);

@@ -65,6 +65,16 @@ static const struct route routes[] = {
      NULL},
     {"GET", "/api/v1/occurrences", ANY_ROLE, 0, api_occurrences_list, NULL},
     {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
+    {"POST", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_create, NULL},
+    {"GET", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_list, NULL},
+    {"GET", "/api/v1/webhooks/:id", ROLE_ADMIN, 0, api_webhooks_get, NULL},
+    {"PATCH", "/api/v1/webhooks/:id", ROLE_ADMIN, 0, api_webhooks_patch, NULL},
+    {"DELETE", "/api/v1/webhooks/:id", ROLE_ADMIN, 0, api_webhooks_delete, NULL},
+    {"POST", "/api/v1/webhooks/:id/rotate-secret", ROLE_ADMIN, 0, api_webhooks_rotate, NULL},
+    {"GET", "/api/v1/webhooks/:id/deliveries", ROLE_ADMIN, 0, api_webhooks_deliveries, NULL},
+    {"POST", "/api/v1/webhooks/:id/deliveries/:msg/retry", ROLE_ADMIN, 0, api_webhooks_retry,
+     NULL},
+    {"POST", "/api/v1/webhooks/:id/replay", ROLE_ADMIN, 0, api_webhooks_replay, NULL},
 };
 
 size_t api_route_count(void)

@@ -8,6 +8,7 @@
 #include "convene/http.h"
 #include "convene/api.h"
 #include "convene/metrics.h"
+#include "convene/notify.h"
 #include "convene/util.h"
 
 #include <h2o.h>
@@ -155,6 +156,10 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
         req->res.content_length = res.body_len;
     /* h2o_send_inline copies the body into the request pool. */
     h2o_send_inline(req, res.body ? res.body : "", res.body_len);
+
+    /* A successful write may have queued messages or moved a reminder. */
+    if (res.status < 400 && !(areq.method_len == 3 && memcmp(areq.method, "GET", 3) == 0))
+        notify_kick(srv->app->notify);
 
     uint64_t usec = clock_monotonic_us() - started;
     metrics_observe(srv->app->metrics, res.route_index, res.status, usec);
@@ -307,7 +312,13 @@ void http_server_free(struct http_server *srv)
         uv_close((uv_handle_t *)&srv->listener, NULL);
     if (!uv_is_closing((uv_handle_t *)&srv->drain_timer))
         uv_close((uv_handle_t *)&srv->drain_timer, NULL);
-    uv_run(srv->loop, UV_RUN_DEFAULT);
+    /*
+     * One pass finishes the closes above (handles embedded in srv) before
+     * the free. Not UV_RUN_DEFAULT: the caller's signal handles and any
+     * connection left after the drain timeout keep the loop alive, so it
+     * would never return; the caller closes those afterwards.
+     */
+    uv_run(srv->loop, UV_RUN_NOWAIT);
     h2o_config_dispose(&srv->config);
     free(srv);
 }

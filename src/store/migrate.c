@@ -92,6 +92,34 @@ static const char *const migrations[] = {
     "  event_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id, event_id)) WITHOUT ROWID;"
     "CREATE INDEX event_resources_by_event ON event_resources(event_id);",
+
+    /*
+     * 4: webhooks. The outbox (written by each change) is fanned out to
+     * matching endpoints as delivery rows; the sender works from those, so
+     * an acknowledged change's messages survive a crash. Reminders are
+     * materialised with the occurrences and turn into outbox messages when
+     * due. The signing secret must be kept usable (HMAC), not hashed.
+     */
+    "CREATE TABLE webhooks("
+    "  id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, person TEXT,"
+    "  enabled INTEGER NOT NULL, secret TEXT NOT NULL, old_secret TEXT,"
+    "  old_secret_until INTEGER, failing_since INTEGER, disabled_reason TEXT,"
+    "  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  deleted_at INTEGER);"
+    "CREATE TABLE deliveries("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, msg_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,"
+    "  next_attempt INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE(webhook_id, msg_id));"
+    "CREATE INDEX deliveries_due ON deliveries(status, next_attempt);"
+    "CREATE TABLE reminders("
+    "  event_id TEXT NOT NULL, recurrence_id TEXT NOT NULL, person TEXT NOT NULL,"
+    "  offset_minutes INTEGER NOT NULL, due_utc INTEGER NOT NULL, start_utc INTEGER NOT NULL,"
+    "  sent INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(event_id, recurrence_id, person, offset_minutes, due_utc)) WITHOUT ROWID;"
+    "CREATE INDEX reminders_due ON reminders(sent, due_utc);"
+    "INSERT INTO meta(key, value) VALUES('outbox_fanned_out', '0');",
 };
 
 int store_schema_latest(void)

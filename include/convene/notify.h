@@ -1,0 +1,44 @@
+/*
+ * notify.h - everything that leaves convene on its own: the outbox is
+ * fanned out to matching webhook endpoints as durable deliveries, which a
+ * libcurl multi sender on the loop POSTs with Standard Webhooks signatures
+ * and retries; reminders are turned into reminder.due messages when due.
+ */
+#ifndef CONVENE_NOTIFY_H
+#define CONVENE_NOTIFY_H
+
+#include <uv.h>
+
+#include "convene/util.h"
+
+struct app;
+struct notify;
+
+/* Starts the sender and the reminder timer on loop. Owner: the caller (notify_free). */
+int notify_start(struct app *app, uv_loop_t *loop, struct notify **out);
+
+/* Something was written: fan out new messages and re-arm timers soon (on the loop). */
+void notify_kick(struct notify *n);
+
+/*
+ * Stops starting attempts; in-flight ones get until the drain timeout,
+ * then are re-queued as pending. on_done runs on the loop.
+ */
+void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg);
+void notify_free(struct notify *n);
+
+/* Appends the notify families to /metrics. */
+void notify_metrics_render(struct notify *n, struct strbuf *out);
+
+/* Known message types, NULL-terminated; and whether pattern ("x.*", "*", exact) is valid/matches. */
+extern const char *const notify_types[];
+int notify_pattern_valid(const char *pattern);
+int notify_pattern_matches(const char *pattern, const char *type);
+
+/*
+ * Checks a webhook URL: http/https, a host, and (unless allow_private) every
+ * address it resolves to is public. 0, or -1 with a reason in why.
+ */
+int notify_url_check(const char *url, int allow_private, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * webhooks.c - /api/v1/webhooks: endpoints that receive signed messages
+ * (CONTRACT section 7), their secrets (shown at creation and rotation
+ * only), their delivery log, retry and replay.
+ */
+#include "handlers.h"
+
+#include "convene/json.h"
+#include "convene/notify.h"
+#include "convene/signature.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PATTERNS 16
+#define ROTATION_OVERLAP_S (24 * 3600) /* the old secret keeps signing for a day */
+#define DELIVERY_LIST_MAX 500
+
+static const char *const webhook_members[] = {"url", "events", "person", "enabled", NULL};
+
+static json_t *render_utc(int64_t t)
+{
+    char buf[TIME_UTC_STR];
+    time_utc_format(t, buf);
+    return json_string(buf);
+}
+
+static json_t *webhook_render(const struct webhook_row *w)
+{
+    json_t *events = json_array();
+    const char *p = w->events;
+
+    while (p != NULL && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        json_array_append_new(events, json_stringn(p, len));
+        p = comma ? comma + 1 : NULL;
+    }
+    return json_pack("{s:s, s:s, s:o, s:s?, s:b, s:s?, s:I, s:o, s:o}", "id", w->id, "url", w->url,
+                     "events", events, "person", w->person[0] ? w->person : NULL, "enabled",
+                     w->enabled, "disabled_reason",
+                     w->disabled_reason[0] ? w->disabled_reason : NULL, "version",
+                     (json_int_t)w->version, "created_at", render_utc(w->created_at),
+                     "updated_at", render_utc(w->updated_at));
+}
+
+/* Validates members present in body into w (create requires url and events). */
+static int webhook_apply(struct app *app, json_t *body, int create, struct webhook_row *w,
+                         struct api_error *err)
+{
+    const char *url, *person;
+    json_t *events = json_object_get(body, "events"), *e, *enabled;
+    char why[200];
+    size_t i;
+    int has;
+
+    if (json_only_members(body, webhook_members, err) != 0 ||
+        (has = json_member_string(body, "url", create, 2048, &url, err)) < 0)
+        return -1;
+    if (has) {
+        if (notify_url_check(url, app->cfg.allow_private_webhooks, why, sizeof(why)) != 0)
+            return api_error_set(err, 422, "invalid_url", "url", "%s", why);
+        free(w->url);
+        w->url = xstrdup(url);
+    }
+    if (events != NULL || create) {
+        struct strbuf sb;
+        if (!json_is_array(events))
+            return api_error_set(err, events ? 400 : 422, events ? "wrong_type" : "required",
+                                 "events", "'events' must be an array of message types");
+        if (json_array_size(events) == 0 || json_array_size(events) > MAX_PATTERNS)
+            return api_error_set(err, 422, "invalid", "events",
+                                 "'events' needs 1 to %d types or patterns", MAX_PATTERNS);
+        strbuf_init(&sb, 4096);
+        json_array_foreach(events, i, e) {
+            const char *pattern = json_string_value(e);
+            if (pattern == NULL || strlen(pattern) > 48 || strchr(pattern, ',') ||
+                !notify_pattern_valid(pattern)) {
+                strbuf_free(&sb);
+                char field[32];
+                snprintf(field, sizeof(field), "events[%zu]", i);
+                return api_error_set(err, pattern ? 422 : 400, pattern ? "invalid" : "wrong_type",
+                                     field, "unknown message type or pattern");
+            }
+            strbuf_printf(&sb, "%s%s", i ? "," : "", pattern);
+        }
+        free(w->events);
+        w->events = strbuf_detach(&sb, NULL);
+    }
+    if ((has = json_member_string(body, "person", 0, ID_STR_MAX - 1, &person, err)) < 0)
+        return -1;
+    if (has) {
+        int rc = store_record_exists(app->store, &record_person, person);
+        if (rc == STORE_NOTFOUND)
+            return api_error_set(err, 422, "unknown_id", "person", "no person with id '%s'",
+                                 person);
+        if (rc != STORE_OK)
+            return api_error_set(err, 500, "storage", NULL, "the database failed");
+        snprintf(w->person, sizeof(w->person), "%s", person);
+    } else if (json_is_null(json_object_get(body, "person"))) {
+        w->person[0] = '\0';
+    }
+    enabled = json_object_get(body, "enabled");
+    if (enabled != NULL) {
+        if (!json_is_boolean(enabled))
+            return api_error_set(err, 400, "wrong_type", "enabled", "'enabled' must be a boolean");
+        w->enabled = json_is_true(enabled);
+        if (w->enabled) {
+            w->disabled_reason[0] = '\0';
+            w->failing_since = 0;
+        }
+    }
+    return 0;
+}
+
+void api_webhooks_create(struct api_call *call)
+{
+    json_t *body = api_body_object(call), *out;
+    struct webhook_row w;
+    struct api_error err;
+
+    if (body == NULL)
+        return;
+    memset(&w, 0, sizeof(w));
+    memset(&err, 0, sizeof(err));
+    w.enabled = 1;
+    if (webhook_apply(call->app, body, 1, &w, &err) != 0) {
+        api_reply_api_error(call, &err);
+        goto done;
+    }
+    token_id_generate("whk", w.id);
+    signature_secret_new(w.secret, sizeof(w.secret));
+    w.version = 1;
+    w.created_at = w.updated_at = clock_wall_s();
+    if (store_webhook_insert(call->app->store, &w) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    out = webhook_render(&w);
+    /* The secret is shown this once; afterwards only rotation reveals a new one. */
+    json_object_set_new(out, "secret", json_string(w.secret));
+    api_reply_json(call, 201, out, w.version);
+done:
+    store_webhook_row_clear(&w);
+}
+
+static int list_one(const struct webhook_row *w, void *arg)
+{
+    json_array_append_new(arg, webhook_render(w));
+    return 0;
+}
+
+void api_webhooks_list(struct api_call *call)
+{
+    json_t *items = json_array();
+
+    if (store_webhook_list(call->app->store, 0, list_one, items) != STORE_OK) {
+        json_decref(items);
+        api_reply_store_error(call);
+        return;
+    }
+    api_reply_json(call, 200, items, -1);
+}
+
+static int load_webhook(struct api_call *call, struct webhook_row *w)
+{
+    int rc = store_webhook_get(call->app->store, call->params[0], w);
+
+    if (rc == STORE_NOTFOUND)
+        api_reply_error(call, 404, "not_found", NULL, "no webhook with id '%s'", call->params[0]);
+    else if (rc != STORE_OK)
+        api_reply_store_error(call);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+void api_webhooks_get(struct api_call *call)
+{
+    struct webhook_row w;
+
+    memset(&w, 0, sizeof(w));
+    if (load_webhook(call, &w) == 0)
+        api_reply_json(call, 200, webhook_render(&w), w.version);
+    store_webhook_row_clear(&w);
+}
+
+void api_webhooks_patch(struct api_call *call)
+{
+    json_t *body = api_body_object(call);
+    struct webhook_row w;
+    struct api_error err;
+
+    if (body == NULL)
+        return;
+    memset(&w, 0, sizeof(w));
+    memset(&err, 0, sizeof(err));
+    if (load_webhook(call, &w) != 0 || api_check_if_match(call, w.version) != 0)
+        goto done;
+    if (webhook_apply(call->app, body, 0, &w, &err) != 0) {
+        api_reply_api_error(call, &err);
+        goto done;
+    }
+    w.version++;
+    w.updated_at = clock_wall_s();
+    if (store_webhook_update(call->app->store, &w) != STORE_OK)
+        api_reply_store_error(call);
+    else
+        api_reply_json(call, 200, webhook_render(&w), w.version);
+done:
+    store_webhook_row_clear(&w);
+}
+
+void api_webhooks_delete(struct api_call *call)
+{
+    struct webhook_row w;
+
+    memset(&w, 0, sizeof(w));
+    if (load_webhook(call, &w) == 0 && api_check_if_match(call, w.version) == 0) {
+        if (store_webhook_delete(call->app->store, w.id, clock_wall_s()) != STORE_OK)
+            api_reply_store_error(call);
+        else
+            api_reply_empty(call, 204);
+    }
+    store_webhook_row_clear(&w);
+}
+
+void api_webhooks_rotate(struct api_call *call)
+{
+    struct webhook_row w;
+    json_t *out;
+
+    memset(&w, 0, sizeof(w));
+    if (load_webhook(call, &w) != 0)
+        goto done;
+    memcpy(w.old_secret, w.secret, sizeof(w.old_secret));
+    w.old_secret_until = clock_wall_s() + ROTATION_OVERLAP_S;
+    signature_secret_new(w.secret, sizeof(w.secret));
+    w.version++;
+    w.updated_at = clock_wall_s();
+    if (store_webhook_update(call->app->store, &w) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    out = webhook_render(&w);
+    json_object_set_new(out, "secret", json_string(w.secret));
+    json_object_set_new(out, "old_secret_valid_until", render_utc(w.old_secret_until));
+    api_reply_json(call, 200, out, w.version);
+done:
+    store_webhook_row_clear(&w);
+}
+
+static int delivery_one(const struct delivery_row *d, void *arg)
+{
+    json_t *item = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "id", d->msg_id, "type", d->type,
+                             "status", d->status, "attempts", d->attempts, "last_status",
+                             d->last_status ? json_integer(d->last_status) : json_null(),
+                             "created_at", render_utc(d->created_at));
+    json_object_set_new(item, "next_attempt", strcmp(d->status, "pending") == 0
+                                                  ? render_utc(d->next_attempt)
+                                                  : json_null());
+    json_array_append_new(arg, item);
+    return 0;
+}
+
+void api_webhooks_deliveries(struct api_call *call)
+{
+    struct webhook_row w;
+    json_t *items;
+
+    memset(&w, 0, sizeof(w));
+    if (load_webhook(call, &w) == 0) {
+        items = json_array();
+        if (store_deliveries_list(call->app->store, w.id, DELIVERY_LIST_MAX, delivery_one,
+                                  items) != STORE_OK) {
+            json_decref(items);
+            api_reply_store_error(call);
+        } else {
+            api_reply_json(call, 200, items, -1);
+        }
+    }
+    store_webhook_row_clear(&w);
+}
+
+void api_webhooks_retry(struct api_call *call)
+{
+    int rc = store_delivery_retry(call->app->store, call->params[0], call->params[1],
+                                  clock_wall_s());
+
+    if (rc == STORE_NOTFOUND)
+        api_reply_error(call, 404, "not_found", NULL, "no delivery '%s' for webhook '%s'",
+                        call->params[1], call->params[0]);
+    else if (rc != STORE_OK)
+        api_reply_store_error(call);
+    else
+        api_reply_json(call, 202, json_pack("{s:s, s:s}", "id", call->params[1], "status", "pending"),
+                       -1);
+}
+
+struct replay_ctx {
+    struct api_call *call;
+    const char *webhook_id;
+    size_t count;
+    int failed;
+};
+
+static int replay_one(const struct outbox_row *m, void *arg)
+{
+    struct replay_ctx *ctx = arg;
+    struct store *st = ctx->call->app->store;
+
+    /* Only messages this endpoint was sent (or would have been): reset them to pending. */
+    if (store_delivery_retry(st, ctx->webhook_id, m->msg_id, clock_wall_s()) == STORE_OK)
+        ctx->count++;
+    return 0;
+}
+
+void api_webhooks_replay(struct api_call *call)
+{
+    json_t *body = api_body_object(call);
+    static const char *const members[] = {"since", NULL};
+    struct webhook_row w;
+    struct api_error err;
+    struct local_time lt;
+    const char *since;
+    int64_t since_utc;
+
+    if (body == NULL)
+        return;
+    memset(&w, 0, sizeof(w));
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(body, members, &err) != 0 ||
+        json_member_string(body, "since", 1, 32, &since, &err) < 0) {
+        api_reply_api_error(call, &err);
+        return;
+    }
+    /* "2026-12-01T00:00:00Z" or a local time in the organisation's zone. */
+    char trimmed[TIME_LOCAL_STR];
+    snprintf(trimmed, sizeof(trimmed), "%.19s", since);
+    if (time_local_parse(trimmed, &lt) != 0 ||
+        (strlen(since) == 20 ? since[19] != 'Z' : strlen(since) != 19)) {
+        api_reply_error(call, 422, "invalid", "since",
+                        "'since' must look like 2026-12-01T00:00:00Z or 2026-12-01T08:00:00");
+        return;
+    }
+    time_local_to_utc(&lt, strlen(since) == 20 ? "UTC" : call->app->cfg.tz, &since_utc);
+    if (load_webhook(call, &w) != 0)
+        return;
+    struct replay_ctx ctx = {call, w.id, 0, 0};
+    if (store_begin(call->app->store) != STORE_OK ||
+        store_outbox_since(call->app->store, since_utc, replay_one, &ctx) != STORE_OK ||
+        store_commit(call->app->store) != STORE_OK) {
+        store_rollback(call->app->store);
+        api_reply_store_error(call);
+    } else {
+        api_reply_json(call, 202, json_pack("{s:I}", "replayed", (json_int_t)ctx.count), -1);
+    }
+    store_webhook_row_clear(&w);
+}

@@ -1,0 +1,202 @@
+/*
+ * notify.c - the notify service's lifecycle, its metrics, and the URL
+ * check used when an endpoint is registered.
+ */
+#include "notify_internal.h"
+
+#include "convene/netaddr.h"
+#include "convene/store.h"
+
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
+{
+    struct notify *n = xcalloc(1, sizeof(*n));
+
+    n->app = app;
+    n->loop = loop;
+    if (notify_sender_init(n) != 0) {
+        free(n);
+        return -1;
+    }
+    uv_timer_init(loop, &n->pump_timer);
+    uv_timer_init(loop, &n->reminder_timer);
+    uv_timer_init(loop, &n->drain_timer);
+    n->pump_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
+    *out = n;
+    /* Whatever was pending when we stopped (or crashed) goes out now. */
+    notify_reminders_run(n);
+    notify_kick(n);
+    return 0;
+}
+
+static void on_kick(uv_timer_t *timer)
+{
+    struct notify *n = timer->data;
+    notify_pump(n);
+}
+
+void notify_kick(struct notify *n)
+{
+    if (n == NULL || n->stopping)
+        return;
+    uv_timer_start(&n->pump_timer, on_kick, 0, 0);
+    /* A change may have moved the earliest reminder. */
+    notify_reminders_arm(n);
+}
+
+static void on_drain_tick(uv_timer_t *timer)
+{
+    struct notify *n = timer->data;
+    uint64_t waited = (clock_monotonic_us() - n->drain_started_us) / 1000;
+
+    if (n->in_flight_count > 0 && waited < NOTIFY_DRAIN_MS)
+        return;
+    uv_timer_stop(timer);
+    if (n->in_flight_count > 0)
+        log_info("shutdown: re-queueing %zu webhook attempts still in flight", n->in_flight_count);
+    notify_requeue_in_flight(n);
+    n->on_drained(n->drained_arg);
+}
+
+void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg)
+{
+    n->stopping = 1;
+    uv_timer_stop(&n->pump_timer);
+    uv_timer_stop(&n->reminder_timer);
+    n->on_drained = on_done;
+    n->drained_arg = arg;
+    n->drain_started_us = clock_monotonic_us();
+    uv_timer_start(&n->drain_timer, on_drain_tick, 0, 20);
+}
+
+void notify_free(struct notify *n)
+{
+    if (n == NULL)
+        return;
+    uv_handle_t *timers[] = {(uv_handle_t *)&n->pump_timer, (uv_handle_t *)&n->reminder_timer,
+                             (uv_handle_t *)&n->drain_timer, (uv_handle_t *)&n->curl_timer};
+
+    notify_sender_close(n);
+    /* The timers live inside n: close them and let the loop finish before freeing. */
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+        if (!uv_is_closing(timers[i]))
+            uv_close(timers[i], NULL);
+    uv_run(n->loop, UV_RUN_DEFAULT);
+    free(n);
+}
+
+void notify_metrics_render(struct notify *n, struct strbuf *out)
+{
+    static const char *const bounds[] = {"0.1", "0.25", "0.5", "1", "2.5", "10", "60"};
+    int64_t pending = 0, failed = 0;
+    uint64_t cumulative = 0;
+
+    if (n == NULL)
+        return;
+    store_deliveries_count(n->app->store, "pending", &pending);
+    store_deliveries_count(n->app->store, "failed", &failed);
+    strbuf_printf(out,
+                  "# HELP convene_webhook_attempts_total Webhook attempts by outcome.\n"
+                  "# TYPE convene_webhook_attempts_total counter\n"
+                  "convene_webhook_attempts_total{outcome=\"delivered\"} %llu\n"
+                  "convene_webhook_attempts_total{outcome=\"retry\"} %llu\n"
+                  "convene_webhook_attempts_total{outcome=\"failed\"} %llu\n"
+                  "# HELP convene_webhook_queue_depth Deliveries waiting to be sent.\n"
+                  "# TYPE convene_webhook_queue_depth gauge\n"
+                  "convene_webhook_queue_depth %lld\n"
+                  "# HELP convene_webhook_deliveries_failed Deliveries that gave up.\n"
+                  "# TYPE convene_webhook_deliveries_failed gauge\n"
+                  "convene_webhook_deliveries_failed %lld\n"
+                  "# HELP convene_webhook_in_flight Attempts in progress.\n"
+                  "# TYPE convene_webhook_in_flight gauge\n"
+                  "convene_webhook_in_flight %zu\n"
+                  "# HELP convene_webhooks_disabled_total Endpoints disabled (410 or failing).\n"
+                  "# TYPE convene_webhooks_disabled_total counter\n"
+                  "convene_webhooks_disabled_total %llu\n"
+                  "# HELP convene_reminders_sent_total reminder.due messages written.\n"
+                  "# TYPE convene_reminders_sent_total counter\n"
+                  "convene_reminders_sent_total %llu\n"
+                  "# HELP convene_reminders_late_total Reminders sent late (after downtime).\n"
+                  "# TYPE convene_reminders_late_total counter\n"
+                  "convene_reminders_late_total %llu\n"
+                  "# HELP convene_reminders_dropped_total Reminders dropped: the meeting had started.\n"
+                  "# TYPE convene_reminders_dropped_total counter\n"
+                  "convene_reminders_dropped_total %llu\n"
+                  "# HELP convene_reminder_lateness_seconds Due time to message written.\n"
+                  "# TYPE convene_reminder_lateness_seconds histogram\n",
+                  (unsigned long long)n->delivered, (unsigned long long)n->retried,
+                  (unsigned long long)n->failed, (long long)pending, (long long)failed,
+                  n->in_flight_count, (unsigned long long)n->disabled,
+                  (unsigned long long)n->reminders_sent, (unsigned long long)n->reminders_late,
+                  (unsigned long long)n->reminders_dropped);
+    for (size_t b = 0; b < 7; b++) {
+        cumulative += n->lateness_buckets[b];
+        strbuf_printf(out, "convene_reminder_lateness_seconds_bucket{le=\"%s\"} %llu\n", bounds[b],
+                      (unsigned long long)cumulative);
+    }
+    cumulative += n->lateness_buckets[7];
+    strbuf_printf(out,
+                  "convene_reminder_lateness_seconds_bucket{le=\"+Inf\"} %llu\n"
+                  "convene_reminder_lateness_seconds_sum %.3f\n"
+                  "convene_reminder_lateness_seconds_count %llu\n",
+                  (unsigned long long)cumulative, n->lateness_sum,
+                  (unsigned long long)cumulative);
+}
+
+int notify_url_check(const char *url, int allow_private, char *why, size_t whylen)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    struct addrinfo hints, *res = NULL;
+    int rc = -1;
+
+    if (u == NULL)
+        return -1;
+    if (strlen(url) > 2048 || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(why, whylen, "'url' is not a valid absolute URL");
+        goto done;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        snprintf(why, whylen, "'url' must use http or https");
+        goto done;
+    }
+    if (allow_private) {
+        rc = 0;
+        goto done;
+    }
+    /* Strip the brackets of an IPv6 literal for the resolver. */
+    char name[256];
+    size_t len = strlen(host);
+    if (host[0] == '[' && len > 2)
+        snprintf(name, sizeof(name), "%.*s", (int)(len - 2), host + 1);
+    else
+        snprintf(name, sizeof(name), "%s", host);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0 || res == NULL) {
+        snprintf(why, whylen, "'url' host '%s' does not resolve", name);
+        goto done;
+    }
+    rc = 0;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        if (!netaddr_is_public(ai->ai_addr)) {
+            snprintf(why, whylen,
+                     "'url' resolves to a private or loopback address (refused: SSRF guard; "
+                     "see --allow-private-webhooks)");
+            rc = -1;
+            break;
+        }
+    }
+done:
+    if (res != NULL)
+        freeaddrinfo(res);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}

@@ -1,0 +1,470 @@
+/*
+ * webhooks.c - endpoints, the outbox cursor, delivery rows and reminder
+ * rows. The sender and scheduler in src/notify/ drive these.
+ */
+#include "store_internal.h"
+
+#include "convene/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int finish_step(struct store *st, sqlite3_stmt *stmt, const char *func)
+{
+    int rc = sqlite3_step(stmt);
+
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
+}
+
+int store_meta_get_int(struct store *st, const char *key, int64_t *value)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT value FROM meta WHERE key = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    *value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_meta_set_int(struct store *st, const char *key, int64_t value)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, value);
+    return finish_step(st, stmt, __func__);
+}
+
+#define WEBHOOK_COLUMNS                                                                      \
+    "id, url, events, person, enabled, secret, old_secret, old_secret_until, failing_since, " \
+    "disabled_reason, version, created_at, updated_at"
+
+static void bind_webhook(sqlite3_stmt *stmt, const struct webhook_row *w)
+{
+    sqlite3_bind_text(stmt, 1, w->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, w->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, w->events, -1, SQLITE_STATIC);
+    store_bind_text(stmt, 4, w->person);
+    sqlite3_bind_int(stmt, 5, w->enabled);
+    sqlite3_bind_text(stmt, 6, w->secret, -1, SQLITE_STATIC);
+    store_bind_text(stmt, 7, w->old_secret);
+    sqlite3_bind_int64(stmt, 8, w->old_secret_until);
+    sqlite3_bind_int64(stmt, 9, w->failing_since);
+    store_bind_text(stmt, 10, w->disabled_reason);
+    sqlite3_bind_int64(stmt, 11, w->version);
+    sqlite3_bind_int64(stmt, 12, w->created_at);
+    sqlite3_bind_int64(stmt, 13, w->updated_at);
+}
+
+static void read_webhook(sqlite3_stmt *stmt, struct webhook_row *w)
+{
+    store_webhook_row_clear(w);
+    store_column_copy(stmt, 0, w->id, sizeof(w->id));
+    w->url = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+    w->events = xstrdup((const char *)sqlite3_column_text(stmt, 2));
+    store_column_copy(stmt, 3, w->person, sizeof(w->person));
+    w->enabled = sqlite3_column_int(stmt, 4);
+    store_column_copy(stmt, 5, w->secret, sizeof(w->secret));
+    store_column_copy(stmt, 6, w->old_secret, sizeof(w->old_secret));
+    w->old_secret_until = sqlite3_column_int64(stmt, 7);
+    w->failing_since = sqlite3_column_int64(stmt, 8);
+    store_column_copy(stmt, 9, w->disabled_reason, sizeof(w->disabled_reason));
+    w->version = sqlite3_column_int64(stmt, 10);
+    w->created_at = sqlite3_column_int64(stmt, 11);
+    w->updated_at = sqlite3_column_int64(stmt, 12);
+}
+
+void store_webhook_row_clear(struct webhook_row *w)
+{
+    free(w->url);
+    free(w->events);
+    w->url = w->events = NULL;
+}
+
+int store_webhook_insert(struct store *st, const struct webhook_row *w)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO webhooks(" WEBHOOK_COLUMNS ") VALUES(?1, ?2, "
+                                        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    bind_webhook(stmt, w);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_webhook_update(struct store *st, const struct webhook_row *w)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE webhooks SET url = ?2, events = ?3, person = ?4, enabled = ?5, secret = ?6, "
+            "old_secret = ?7, old_secret_until = ?8, failing_since = ?9, disabled_reason = ?10, "
+            "version = ?11, created_at = ?12, updated_at = ?13 WHERE id = ?1");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    bind_webhook(stmt, w);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_webhook_get(struct store *st, const char *id, struct webhook_row *out)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = ?1 AND deleted_at IS NULL");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        read_webhook(stmt, out);
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_webhook_list(struct store *st, int enabled_only,
+                       int (*cb)(const struct webhook_row *w, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE "
+                                        "deleted_at IS NULL AND (?1 = 0 OR enabled = 1) "
+                                        "ORDER BY created_at, id");
+    struct webhook_row w;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    memset(&w, 0, sizeof(w));
+    sqlite3_bind_int(stmt, 1, enabled_only);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        read_webhook(stmt, &w);
+        if (cb(&w, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    store_webhook_row_clear(&w);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_webhook_delete(struct store *st, const char *id, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE webhooks SET deleted_at = ?2, enabled = 0 "
+                                        "WHERE id = ?1 AND deleted_at IS NULL");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    if (finish_step(st, stmt, __func__) != STORE_OK)
+        return STORE_ERROR;
+    return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+static int outbox_rows(struct store *st, sqlite3_stmt *stmt,
+                       int (*cb)(const struct outbox_row *m, void *arg), void *arg)
+{
+    struct outbox_row m;
+    int rc;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        m.seq = sqlite3_column_int64(stmt, 0);
+        store_column_copy(stmt, 1, m.msg_id, sizeof(m.msg_id));
+        store_column_copy(stmt, 2, m.type, sizeof(m.type));
+        m.created_at = sqlite3_column_int64(stmt, 3);
+        m.payload = (const char *)sqlite3_column_text(stmt, 4);
+        if (cb(&m, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_outbox_after(struct store *st, int64_t seq, size_t limit,
+                       int (*cb)(const struct outbox_row *m, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT seq, msg_id, type, created_at, payload FROM outbox "
+                                        "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, seq);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    return outbox_rows(st, stmt, cb, arg);
+}
+
+int store_outbox_since(struct store *st, int64_t since,
+                       int (*cb)(const struct outbox_row *m, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT seq, msg_id, type, created_at, payload FROM outbox "
+                                        "WHERE created_at >= ?1 ORDER BY seq");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, since);
+    return outbox_rows(st, stmt, cb, arg);
+}
+
+int store_delivery_insert(struct store *st, const char *webhook_id, const char *msg_id,
+                          const char *type, const char *body, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "INSERT OR IGNORE INTO deliveries(webhook_id, msg_id, type, body, status, "
+            "next_attempt, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, now);
+    return finish_step(st, stmt, __func__);
+}
+
+#define DELIVERY_COLUMNS                                                                   \
+    "d.id, d.webhook_id, d.msg_id, d.type, d.status, d.attempts, coalesce(d.last_status, 0), " \
+    "d.next_attempt, d.created_at, d.body"
+
+static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
+{
+    d->id = sqlite3_column_int64(stmt, 0);
+    store_column_copy(stmt, 1, d->webhook_id, sizeof(d->webhook_id));
+    store_column_copy(stmt, 2, d->msg_id, sizeof(d->msg_id));
+    store_column_copy(stmt, 3, d->type, sizeof(d->type));
+    store_column_copy(stmt, 4, d->status, sizeof(d->status));
+    d->attempts = sqlite3_column_int(stmt, 5);
+    d->last_status = sqlite3_column_int(stmt, 6);
+    d->next_attempt = sqlite3_column_int64(stmt, 7);
+    d->created_at = sqlite3_column_int64(stmt, 8);
+    d->body = (const char *)sqlite3_column_text(stmt, 9);
+}
+
+static int delivery_rows(struct store *st, sqlite3_stmt *stmt,
+                         int (*cb)(const struct delivery_row *d, void *arg), void *arg)
+{
+    struct delivery_row d;
+    int rc;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        read_delivery(stmt, &d);
+        if (cb(&d, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_deliveries_due(struct store *st, int64_t now, size_t limit,
+                         int (*cb)(const struct delivery_row *d, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "
+                                        "JOIN webhooks w ON w.id = d.webhook_id AND w.enabled = 1 "
+                                        "WHERE d.status = 'pending' AND d.next_attempt <= ?1 "
+                                        "ORDER BY d.next_attempt, d.id LIMIT ?2");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    return delivery_rows(st, stmt, cb, arg);
+}
+
+int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out)
+{
+    sqlite3_stmt *stmt =
+        store_stmt(st, "SELECT " DELIVERY_COLUMNS " FROM deliveries d WHERE d.id = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, id);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        read_delivery(stmt, out);
+        out->body = NULL; /* not valid after the statement resets */
+    }
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_delivery_update(struct store *st, int64_t id, const char *status, int attempts,
+                          int last_status, const char *last_error, int64_t next_attempt,
+                          int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET status = ?2, attempts = ?3, "
+                                        "last_status = ?4, last_error = ?5, next_attempt = ?6, "
+                                        "updated_at = ?7 WHERE id = ?1");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_text(stmt, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 3, attempts);
+    if (last_status > 0)
+        sqlite3_bind_int(stmt, 4, last_status);
+    else
+        sqlite3_bind_null(stmt, 4);
+    store_bind_text(stmt, 5, last_error);
+    sqlite3_bind_int64(stmt, 6, next_attempt);
+    sqlite3_bind_int64(stmt, 7, now);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit,
+                          int (*cb)(const struct delivery_row *d, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "
+                                        "WHERE d.webhook_id = ?1 ORDER BY d.id DESC LIMIT ?2");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    return delivery_rows(st, stmt, cb, arg);
+}
+
+int store_delivery_retry(struct store *st, const char *webhook_id, const char *msg_id,
+                         int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET status = 'pending', "
+                                        "next_attempt = ?3, updated_at = ?3 "
+                                        "WHERE webhook_id = ?1 AND msg_id = ?2");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, now);
+    if (finish_step(st, stmt, __func__) != STORE_OK)
+        return STORE_ERROR;
+    return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_deliveries_next_due(struct store *st, int64_t *when)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT min(d.next_attempt) FROM deliveries d "
+                                        "JOIN webhooks w ON w.id = d.webhook_id AND w.enabled = 1 "
+                                        "WHERE d.status = 'pending'");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    rc = sqlite3_step(stmt);
+    *when = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_deliveries_count(struct store *st, const char *status, int64_t *count)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT count(*) FROM deliveries WHERE status = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, status, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_reminders_clear_unsent(struct store *st, const char *event_id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM reminders WHERE event_id = ?1 AND sent = 0");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_reminder_insert(struct store *st, const struct reminder_row *r)
+{
+    /* OR IGNORE: a reminder already sent for the same time stays sent. */
+    sqlite3_stmt *stmt = store_stmt(st, "INSERT OR IGNORE INTO reminders(event_id, recurrence_id, "
+                                        "person, offset_minutes, due_utc, start_utc) "
+                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, r->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, r->recurrence_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, r->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, r->offset_minutes);
+    sqlite3_bind_int64(stmt, 5, r->due_utc);
+    sqlite3_bind_int64(stmt, 6, r->start_utc);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_reminders_due(struct store *st, int64_t now, size_t limit,
+                        int (*cb)(const struct reminder_row *r, void *arg), void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT event_id, recurrence_id, person, offset_minutes, "
+                                        "due_utc, start_utc FROM reminders WHERE sent = 0 AND "
+                                        "due_utc <= ?1 ORDER BY due_utc LIMIT ?2");
+    struct reminder_row *rows = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    /* Collected first: the callback writes (outbox, sent flag). */
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rows = xrealloc(rows, (n + 1) * sizeof(*rows));
+        struct reminder_row *r = &rows[n++];
+        store_column_copy(stmt, 0, r->event_id, sizeof(r->event_id));
+        store_column_copy(stmt, 1, r->recurrence_id, sizeof(r->recurrence_id));
+        store_column_copy(stmt, 2, r->person, sizeof(r->person));
+        r->offset_minutes = sqlite3_column_int(stmt, 3);
+        r->due_utc = sqlite3_column_int64(stmt, 4);
+        r->start_utc = sqlite3_column_int64(stmt, 5);
+    }
+    store_stmt_done(stmt);
+    if (rc != SQLITE_DONE) {
+        free(rows);
+        return store_fail(st, __func__);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cb(&rows[i], arg) != 0) {
+            free(rows);
+            return STORE_ERROR;
+        }
+    }
+    free(rows);
+    return STORE_OK;
+}
+
+int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int sent)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE reminders SET sent = ?6 WHERE event_id = ?1 AND "
+                                        "recurrence_id = ?2 AND person = ?3 AND "
+                                        "offset_minutes = ?4 AND due_utc = ?5");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, r->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, r->recurrence_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, r->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, r->offset_minutes);
+    sqlite3_bind_int64(stmt, 5, r->due_utc);
+    sqlite3_bind_int(stmt, 6, sent);
+    return finish_step(st, stmt, __func__);
+}
+
+int store_reminders_next(struct store *st, int64_t *due)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT min(due_utc) FROM reminders WHERE sent = 0");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    rc = sqlite3_step(stmt);
+    *due = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}

@@ -309,7 +309,13 @@ echo "goal: $goal"
 [ -z "$c_logged" ] && echo "(convene stderr went to $convene_err)"
 
 mkdir -p "$here/results"
-line="date=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty=unknown
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    dirty=no
+    [ -z "$(git -C "$root" status --porcelain --untracked-files=no -- src include CMakeLists.txt 2>/dev/null)" ] || dirty=yes
+fi
+line="date=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) src_dirty=$dirty"
+line+=" convene_bin=$CONVENE_BIN convene_sha256=$(sha256sum "$CONVENE_BIN" | cut -c1-12)"
 line+=" nproc=$(nproc) threads=$THREADS connections=$CONNS seconds=$SECONDS_RUN warmup=$WARMUP body_bytes=$body_bytes"
 line+=" convene_rps=$c_rps convene_p50_ms=$c_p50 convene_p99_ms=$c_p99 convene_cpu_pct=$c_cpu convene_wrk_cpu_pct=$c_wrk convene_other_cpu_pct=$c_oth convene_steal_cpu_pct=$c_stl"
 line+=" nginx1_rps=$n1_rps nginx1_p50_ms=$n1_p50 nginx1_p99_ms=$n1_p99 nginx1_cpu_pct=$n1_cpu nginx1_wrk_cpu_pct=$n1_wrk nginx1_other_cpu_pct=$n1_oth nginx1_steal_cpu_pct=$n1_stl"

@@ -69,7 +69,7 @@ static void parse_or_exit(int argc, char **argv, const struct cli_option *opts, 
 struct serve_state {
     uv_loop_t *loop;
     struct http_server *server;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t log_flush;
     uv_timer_t horizon;
     struct app *app;
@@ -100,6 +100,16 @@ static void on_signal(uv_signal_t *handle, int signum)
     log_info("received %s: no new connections, finishing in-flight requests",
              signum == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_shutdown(s->server, on_drained, s);
+}
+
+/* SIGHUP: re-read the working calendar (new year's holidays) without a restart. */
+static void on_sighup(uv_signal_t *handle, int signum)
+{
+    struct serve_state *s = handle->data;
+
+    (void)signum;
+    log_info("received SIGHUP: reloading the working calendar");
+    app_load_workcal(s->app);
 }
 
 static void on_log_flush(uv_timer_t *timer)
@@ -168,6 +178,9 @@ static int cmd_serve(int argc, char **argv)
         s.sigterm.data = s.sigint.data = &s;
         uv_signal_start(&s.sigterm, on_signal, SIGTERM);
         uv_signal_start(&s.sigint, on_signal, SIGINT);
+        uv_signal_init(&loop, &s.sighup);
+        s.sighup.data = &s;
+        uv_signal_start(&s.sighup, on_sighup, SIGHUP);
         uv_timer_init(&loop, &s.log_flush);
         uv_timer_start(&s.log_flush, on_log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
         uv_unref((uv_handle_t *)&s.log_flush);

@@ -11,6 +11,7 @@
 
 #include "convene/config.h"
 #include "convene/token.h"
+#include "convene/workcal.h"
 
 struct store;
 struct metrics;
@@ -23,6 +24,7 @@ struct app {
     struct metrics *metrics; /* owned */
     struct feed_cache *feeds; /* owned: rendered iCalendar feeds */
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
+    struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
     unsigned char feed_key[FEED_KEY_LEN];
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
@@ -35,6 +37,9 @@ struct app {
  */
 int app_open(struct app *app, const struct config *cfg);
 void app_close(struct app *app);
+
+/* (Re)reads the .ics files of <calendars>/holidays; on error the calendar in use is kept. 0 or -1. */
+int app_load_workcal(struct app *app);
 
 /*
  * Makes sure an admin token exists: with CONVENE_ADMIN_TOKEN set, one with

@@ -40,6 +40,7 @@ struct config {
     struct meal_cutoff cutoffs[CONFIG_MAX_CUTOFFS];
     size_t cutoff_count;
     int64_t disable_after_s;       /* disable a webhook failing this long */
+    char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
 };
 
 /* Fills every field with its documented default. */

@@ -164,6 +164,7 @@ struct clash {
     char title[512];               /* event title or block reason */
     int confidential;
     int64_t best_rank;
+    int64_t start_utc, end_utc;    /* the hold, buffers included */
 };
 
 int store_occupancy_insert(struct store *st, const struct claim *c);

@@ -545,8 +545,20 @@ static int apply_override(const struct event_plan *p, struct occurrence *o)
         return 1;
     if (json_is_string(json_object_get(ov, "start")) &&
         time_local_parse(json_string_value(json_object_get(ov, "start")), &lt) == 0) {
+        struct local_time s0, e0;
+        /*
+         * A moved start without an end keeps the occurrence's length: it
+         * used to keep the old end, so 09:00-10:00 moved to 11:00 became
+         * 11:00-10:00 and booked nothing.
+         */
+        int64_t length = time_local_parse(o->start, &s0) == 0 && time_local_parse(o->end, &e0) == 0
+                             ? recur_local_diff(&s0, &e0)
+                             : 0;
         time_local_format(&lt, o->start);
         time_local_to_utc(&lt, p->tz, &o->start_utc);
+        recur_local_add(&lt, length);
+        time_local_format(&lt, o->end);
+        time_local_to_utc(&lt, p->tz, &o->end_utc);
     }
     if (json_is_string(json_object_get(ov, "end")) &&
         time_local_parse(json_string_value(json_object_get(ov, "end")), &lt) == 0) {

@@ -157,6 +157,30 @@ static void add_need(json_t *doc, const char *what)
     json_array_append_new(needs, json_string(what));
 }
 
+/*
+ * What a preempted event lost stops being needed once it has it again (a
+ * room, or a vehicle on every trip): `needs` used to keep ["room"] after a
+ * PATCH gave the meeting a new room.
+ */
+static void settle_needs(json_t *doc)
+{
+    json_t *needs = json_object_get(doc, "needs"), *t;
+    int vehicles = 1;
+    size_t i;
+
+    if (!json_is_array(needs))
+        return;
+    json_array_foreach(json_object_get(doc, "trips"), i, t) {
+        vehicles &= json_is_string(json_object_get(t, "vehicle"));
+    }
+    for (i = json_array_size(needs); i-- > 0;) {
+        const char *n = json_string_value(json_array_get(needs, i));
+        if (n != NULL && ((strcmp(n, "room") == 0 && json_is_string(json_object_get(doc, "room"))) ||
+                          (strcmp(n, "vehicle") == 0 && vehicles)))
+            json_array_remove(needs, i);
+    }
+}
+
 static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
                  json_t *after);
 static int publish_calendars(struct app *app, const char *event_id, json_t *doc);
@@ -362,6 +386,7 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     }
     free(row->title);
     row->title = xstrdup(plan.title);
+    settle_needs(doc);
     free(row->doc);
     row->doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     row->confidential = plan.confidential;
@@ -897,7 +922,8 @@ static json_t *override_change(struct api_call *call, struct event_row *row, jso
         json_decref(doc);
         return NULL;
     }
-    if (start && end && recur_local_diff(&s, &e) <= 0) {
+    /* With only an end, the occurrence keeps its start (its recurrence id). */
+    if (end && recur_local_diff(start ? &s : &lt, &e) <= 0) {
         api_reply_error(call, 422, "end_before_start", "end", "the end must be after the start");
         json_decref(doc);
         return NULL;

@@ -60,6 +60,17 @@ void api_webhooks_deliveries(struct api_call *call);
 void api_webhooks_retry(struct api_call *call);
 void api_webhooks_replay(struct api_call *call);
 
+/* workdays.c */
+void api_workdays(struct api_call *call);
+void api_holidays_feed(struct api_call *call);
+/* ?from=&to= dates, at most max_days apart; replies and returns -1 on error. */
+int api_date_range(struct api_call *call, struct local_time *from, struct local_time *to,
+                   int max_days);
+
+/* availability.c */
+void api_freebusy(struct api_call *call);
+void api_availability(struct api_call *call);
+
 /* feeds.c */
 void api_feed_get(struct api_call *call);
 

@@ -69,6 +69,13 @@ int app_open(struct app *app, const struct config *cfg)
         app->store = NULL;
         return -1;
     }
+    workcal_init(&app->workcal);
+    workcal_parse_hours(&app->workcal, cfg->working_hours);
+    if (app_load_workcal(app) != 0) {
+        store_close(app->store);
+        app->store = NULL;
+        return -1;
+    }
     app->metrics = metrics_new(api_route_count());
     app->feeds = feed_cache_new();
     if (cfg->public_url[0] != '\0')
@@ -79,8 +86,23 @@ int app_open(struct app *app, const struct config *cfg)
     return 0;
 }
 
+int app_load_workcal(struct app *app)
+{
+    char dir[CONFIG_PATH_MAX + 16], why[512];
+
+    snprintf(dir, sizeof(dir), "%s/holidays", app->cfg.calendars_dir);
+    if (workcal_load_dir(&app->workcal, dir, why, sizeof(why)) != 0) {
+        log_error("working calendar: %s", why);
+        return -1;
+    }
+    log_info("working calendar: %zu special days from %zu files in %s", app->workcal.ndays,
+             app->workcal.nfiles, dir);
+    return 0;
+}
+
 void app_close(struct app *app)
 {
+    workcal_free(&app->workcal);
     store_close(app->store);
     metrics_free(app->metrics);
     feed_cache_free(app->feeds);

@@ -5,6 +5,7 @@
  */
 #include "convene/config.h"
 #include "convene/util.h"
+#include "convene/workcal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ void config_defaults(struct config *cfg)
     cfg->ack_deadline_minutes = 60;
     config_parse_cutoffs(DEFAULT_CUTOFFS, cfg);
     cfg->disable_after_s = 5 * 86400;
+    snprintf(cfg->working_hours, sizeof(cfg->working_hours), "08:30-12:00,14:00-17:30");
 }
 
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -264,6 +266,17 @@ static int apply_disable_after(void *t, const char *a)
     return config_parse_duration(a, &((struct config *)t)->disable_after_s);
 }
 
+static int apply_working_hours(void *t, const char *a)
+{
+    struct workcal probe;
+
+    workcal_init(&probe);
+    if (workcal_parse_hours(&probe, a) != 0)
+        return -1;
+    return copy_bounded(((struct config *)t)->working_hours,
+                        sizeof(((struct config *)t)->working_hours), a);
+}
+
 const struct cli_option config_serve_options[] = {
     {"--db", "PATH", "var/convene.db", "SQLite database file (created if missing)", apply_db},
     {"--listen", "HOST:PORT", "127.0.0.1:8080", "address to serve on; port 0 picks a free one",
@@ -285,6 +298,8 @@ const struct cli_option config_serve_options[] = {
      apply_ack},
     {"--cutoff", "MEAL=[-Nd]HH:MM,...", DEFAULT_CUTOFFS, "catering order cutoffs",
      apply_cutoff},
+    {"--working-hours", "HH:MM-HH:MM,...", "08:30-12:00,14:00-17:30",
+     "working hours of a working day, in --tz", apply_working_hours},
     {"--disable-after", "DURATION", "5d", "disable a webhook failing for this long (s/m/h/d)",
      apply_disable_after},
 };

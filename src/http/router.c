@@ -43,7 +43,12 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/healthz", 0, ROUTE_PUBLIC, api_healthz, NULL},
     {"GET", "/metrics", 0, ROUTE_PUBLIC, api_metrics, NULL},
+    /* The holiday feed is public data; it must precede the secret-token pattern. */
+    {"GET", "/feeds/holidays.ics", 0, ROUTE_PUBLIC, api_holidays_feed, NULL},
     {"GET", "/feeds/:token", 0, ROUTE_PUBLIC, api_feed_get, NULL},
+    {"GET", "/api/v1/workdays", ANY_ROLE, 0, api_workdays, NULL},
+    {"GET", "/api/v1/freebusy", OFFICE, 0, api_freebusy, NULL},
+    {"POST", "/api/v1/availability", OFFICE, 0, api_availability, NULL},
     {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},
     {"DELETE", "/api/v1/tokens/:id", ROLE_ADMIN, 0, api_tokens_revoke, NULL},
     RESOURCE_ROUTES("people", record_person),

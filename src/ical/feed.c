@@ -44,9 +44,16 @@ static const char *name_of(struct render *r, const struct record_type *type, con
     if (cached != NULL)
         return json_string_value(cached);
     record_init(&rec, type);
-    if (store_record_get(r->app->store, type, id, &rec) == STORE_OK && rec.values[0].set)
+    if (store_record_get(r->app->store, type, id, &rec) == STORE_OK && rec.values[0].set) {
         json_object_set_new(r->names, id, json_string(rec.values[0].s));
-    else
+        /*
+         * A renamed calendar, room or attendee changes the body (X-WR-CALNAME,
+         * LOCATION, CN) without touching any event: Last-Modified must move too,
+         * or If-Modified-Since clients keep the old name forever.
+         */
+        if (rec.updated_at > r->last_modified)
+            r->last_modified = rec.updated_at;
+    } else
         json_object_set_new(r->names, id, json_string(id));
     record_clear(&rec, type);
     return json_string_value(json_object_get(r->names, id));
@@ -337,33 +344,14 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
     }
 }
 
-/* A trip as the driver and the vehicle's calendar see it: place, time, passengers; never a confidential title. */
-static void trip_event(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip)
+/* What a trip VEVENT says besides its times: place, passengers; never a confidential title. */
+static void trip_details(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip,
+                         const char *summary)
 {
-    char start[TIME_LOCAL_STR], end[TIME_LOCAL_STR], uid[128], summary[1200];
-    struct local_time s, d;
-    int all_day;
-    const char *tz = str(doc, "tz");
     struct strbuf who;
     size_t i;
     json_t *p;
 
-    if (doc_times(doc, start, end, &all_day) != 0 || time_local_parse(start, &s) != 0 ||
-        time_local_parse(str(trip, "depart"), &d) != 0)
-        return;
-    int64_t shift = recur_local_diff(&s, &d);
-    snprintf(uid, sizeof(uid), "%s@convene", str(trip, "id"));
-    snprintf(summary, sizeof(summary), "用车：%s → %s", *str(trip, "from") ? str(trip, "from") : "?",
-             *str(trip, "to") ? str(trip, "to") : "?");
-    ics_line(&r->events, "BEGIN", "VEVENT");
-    ics_line(&r->events, "UID", uid);
-    stamp_lines(r, ev);
-    time_line(r, "DTSTART", str(trip, "depart"), tz, 0);
-    time_line(r, "DTEND", str(trip, "return"), tz, 0);
-    if (json_is_string(json_object_get(doc, "rrule")))
-        rrule_line(r, str(doc, "rrule"), tz, 0);
-    dates_line(r, "EXDATE", json_object_get(doc, "exdates"), json_object_get(doc, "overrides"), tz,
-               0, shift);
     ics_line(&r->events, "STATUS", strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
     ics_text(&r->events, "SUMMARY", summary);
     if (*str(trip, "from"))
@@ -378,7 +366,66 @@ static void trip_event(struct render *r, const struct event_row *ev, json_t *doc
         strbuf_printf(&who, "\n会议：%s", str(doc, "title"));
     ics_text(&r->events, "DESCRIPTION", who.data);
     strbuf_free(&who);
+}
+
+/* A trip as the driver and the vehicle's calendar see it: place, time, passengers; never a confidential title. */
+static void trip_event(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip)
+{
+    char start[TIME_LOCAL_STR], end[TIME_LOCAL_STR], uid[128], summary[1200];
+    struct local_time s, d, b;
+    int all_day;
+    const char *tz = str(doc, "tz"), *rid;
+    json_t *ov;
+
+    if (doc_times(doc, start, end, &all_day) != 0 || time_local_parse(start, &s) != 0 ||
+        time_local_parse(str(trip, "depart"), &d) != 0 ||
+        time_local_parse(str(trip, "return"), &b) != 0)
+        return;
+    int64_t shift = recur_local_diff(&s, &d), back = recur_local_diff(&s, &b);
+    snprintf(uid, sizeof(uid), "%s@convene", str(trip, "id"));
+    snprintf(summary, sizeof(summary), "用车：%s → %s", *str(trip, "from") ? str(trip, "from") : "?",
+             *str(trip, "to") ? str(trip, "to") : "?");
+    ics_line(&r->events, "BEGIN", "VEVENT");
+    ics_line(&r->events, "UID", uid);
+    stamp_lines(r, ev);
+    time_line(r, "DTSTART", str(trip, "depart"), tz, 0);
+    time_line(r, "DTEND", str(trip, "return"), tz, 0);
+    if (json_is_string(json_object_get(doc, "rrule")))
+        rrule_line(r, str(doc, "rrule"), tz, 0);
+    dates_line(r, "EXDATE", json_object_get(doc, "exdates"), json_object_get(doc, "overrides"), tz,
+               0, shift);
+    trip_details(r, ev, doc, trip, summary);
     ics_line(&r->events, "END", "VEVENT");
+
+    /*
+     * A moved occurrence takes its trip along at the same offsets from the
+     * meeting's start (as the booking engine reserves the car and driver), so
+     * the trip needs its own RECURRENCE-ID component too.
+     */
+    json_object_foreach(json_object_get(doc, "overrides"), rid, ov) {
+        struct local_time orig, moved, dep, ret;
+        char t1[TIME_LOCAL_STR], t2[TIME_LOCAL_STR], t3[TIME_LOCAL_STR];
+        if (json_is_true(json_object_get(ov, "cancelled")) ||
+            !json_is_string(json_object_get(ov, "start")) || time_local_parse(rid, &orig) != 0 ||
+            time_local_parse(str(ov, "start"), &moved) != 0)
+            continue;
+        recur_local_add(&orig, shift);
+        dep = moved;
+        recur_local_add(&dep, shift);
+        ret = moved;
+        recur_local_add(&ret, back);
+        time_local_format(&orig, t1);
+        time_local_format(&dep, t2);
+        time_local_format(&ret, t3);
+        ics_line(&r->events, "BEGIN", "VEVENT");
+        ics_line(&r->events, "UID", uid);
+        stamp_lines(r, ev);
+        time_line(r, "RECURRENCE-ID", t1, tz, 0);
+        time_line(r, "DTSTART", t2, tz, 0);
+        time_line(r, "DTEND", t3, tz, 0);
+        trip_details(r, ev, doc, trip, summary);
+        ics_line(&r->events, "END", "VEVENT");
+    }
 }
 
 static int render_event(const struct event_row *ev, void *arg)

@@ -84,7 +84,11 @@ void notify_free(struct notify *n)
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
         if (!uv_is_closing(timers[i]))
             uv_close(timers[i], NULL);
-    uv_run(n->loop, UV_RUN_DEFAULT);
+    /*
+     * One pass runs those closes. Not UV_RUN_DEFAULT: serve's signal handles
+     * (and the HTTP server's) are still open, so it would never return.
+     */
+    uv_run(n->loop, UV_RUN_NOWAIT);
     free(n);
 }
 

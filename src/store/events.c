@@ -221,7 +221,7 @@ int store_occupancy_overlaps(struct store *st, const char *type, const char *id,
         st, "SELECT o.resource_type, o.resource_id, o.role, o.event_id, o.recurrence_id, "
             "  coalesce(oc.start_local, b.start_local), o.trip_id, o.block_id, "
             "  coalesce(e.title, b.reason), coalesce(e.confidential, 0), "
-            "  coalesce(e.best_rank, 0) "
+            "  coalesce(e.best_rank, 0), o.start_utc, o.end_utc "
             "FROM occupancy o "
             "LEFT JOIN occurrences oc ON oc.event_id = o.event_id "
             "  AND oc.recurrence_id = o.recurrence_id "
@@ -255,6 +255,8 @@ int store_occupancy_overlaps(struct store *st, const char *type, const char *id,
         store_column_copy(stmt, 8, c.title, sizeof(c.title));
         c.confidential = sqlite3_column_int(stmt, 9);
         c.best_rank = sqlite3_column_int64(stmt, 10);
+        c.start_utc = sqlite3_column_int64(stmt, 11);
+        c.end_utc = sqlite3_column_int64(stmt, 12);
         if (cb(&c, arg) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -40,6 +40,7 @@ class BookingTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.api.close()
         cls.srv.cleanup()
 
     # ---- helpers ----
@@ -230,6 +231,35 @@ class BookingTest(unittest.TestCase):
         # Its old room slot is free for the winner only: a third meeting still clashes.
         self.clash(self.create(at("10:00"), at("10:30"), [], r))
 
+    def test_preempt_takes_a_vehicle_then_needs_clear(self):
+        boss, staff = self.person(rank=1, role="leader"), self.person(rank=50)
+        v, d1, d2 = self.vehicle(), self.person(role="driver"), self.person(role="driver")
+        r, r2 = self.room(), self.room()
+
+        def trip(driver, depart, ret):
+            return [{"vehicle": v, "driver": driver, "depart": at(depart), "return": at(ret)}]
+
+        low = self.booked(at("09:00"), at("10:00"), [staff], r, trips=trip(d1, "08:00", "11:00"))
+        # Another driver, the same car: only the vehicle clashes, so it can be taken.
+        high = self.booked(at("14:00"), at("15:00"), [boss], trips=trip(d2, "10:00", "16:00"),
+                           preempt=True)
+        after = self.ok(self.api.get("/api/v1/events/" + low["id"]), 200, "get")
+        self.assertIsNone(after["trips"][0].get("vehicle"), after)
+        self.assertEqual(after["trips"][0]["driver"], d1)
+        self.assertEqual(after["needs"], ["vehicle"])
+        self.assertEqual(after["room"], r)
+        self.assertEqual([o["event"] for o in self.occurrences("vehicle", v)], [high["id"]])
+        self.assertEqual(len(self.outbox("event.preempted", low["id"])), 1)
+        # Given a room / vehicle again, the meeting no longer needs it.
+        boss2 = self.person(rank=1, role="leader")
+        self.booked(at("09:00"), at("10:00"), [boss2], r, preempt=True)
+        lost = self.ok(self.api.get("/api/v1/events/" + low["id"]), 200, "get")
+        self.assertEqual(sorted(lost["needs"]), ["room", "vehicle"])
+        fixed = self.ok(self.api.patch("/api/v1/events/" + low["id"], {"room": r2}), 200, "patch")
+        self.assertEqual(fixed["needs"], ["vehicle"], "a PATCH giving a room settles 'room'")
+        fixed = self.ok(self.api.patch("/api/v1/events/" + low["id"], {"trips": []}), 200, "patch")
+        self.assertEqual(fixed["needs"], [])
+
     def test_preempt_refused(self):
         boss, mid, staff = (self.person(rank=1, role="leader"), self.person(rank=10),
                             self.person(rank=50))
@@ -312,6 +342,31 @@ class BookingTest(unittest.TestCase):
         self.clash(self.create(at("09:00", "2026-12-21"), at("10:00", "2026-12-21"), [], r))
         res = self.api.delete("/api/v1/events/%s/occurrences/2026-12-15T09:00:00" % s["id"])
         self.assertEqual(res.status, 404, repr(res))
+
+    def test_move_one_occurrence(self):
+        r = self.room()
+        s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,
+                        rrule="FREQ=DAILY;COUNT=3")
+        path = "/api/v1/events/%s/occurrences/2026-12-08T09:00:00" % s["id"]
+        # Only a new start: the occurrence keeps its length (11:00-12:00, not 11:00-10:00).
+        self.ok(self.api.patch(path, {"start": at("11:00", "2026-12-08")}), 200, "move")
+        occ = {o["recurrence_id"]: (o["start"], o["end"]) for o in
+               self.occurrences("room", r, "2026-12-07", "2026-12-09")}
+        self.assertEqual(occ["2026-12-08T09:00:00"],
+                         (at("11:00", "2026-12-08"), at("12:00", "2026-12-08")))
+        self.clash(self.create(at("11:30", "2026-12-08"), at("12:30", "2026-12-08"), [], r))
+        self.booked(at("09:00", "2026-12-08"), at("10:00", "2026-12-08"), [], r)  # freed
+        # Only an end: before the occurrence's start is refused.
+        res = self.api.patch("/api/v1/events/%s/occurrences/2026-12-09T09:00:00" % s["id"],
+                             {"end": at("08:00", "2026-12-09")})
+        self.assertEqual(res.status, 422, repr(res))
+        # Moving onto a taken slot is a conflict.
+        other = self.booked(at("15:00", "2026-12-09"), at("16:00", "2026-12-09"), [], r)
+        c = self.clash(self.api.patch(
+            "/api/v1/events/%s/occurrences/2026-12-09T09:00:00" % s["id"],
+            {"start": at("15:30", "2026-12-09"), "end": at("16:30", "2026-12-09")}))
+        self.assertEqual(c[0]["event"], other["id"])
+        self.assertEqual(c[0]["start"], at("15:30", "2026-12-09"))
 
     def test_rsvp_declined_frees_the_person(self):
         p, q = self.person(), self.person()

@@ -300,6 +300,14 @@ printf "$fmt" "nginx worker_processes 1" "$n1_rps" "$n1_p50" "$n1_p99" "$n1_cpu%
 [ -n "$n2_rps" ] && printf "$fmt" "nginx auto ($nauto_workers workers)" "$n2_rps" "$n2_p50" "$n2_p99" "$n2_cpu%" "$n2_wrk%" "$n2_oth%" "$n2_stl%"
 echo "(CPU: % of one CPU during the measured run, $(nproc)00% in all: the server, wrk, everything else"
 echo " on the machine, and steal by the hypervisor)"
+noisy=no
+for pair in "convene:$c_oth:$c_stl" "nginx1:$n1_oth:$n1_stl" "nginx_auto:${n2_oth:-0}:${n2_stl:-0}"; do
+    IFS=: read -r who oth stl <<<"$pair"
+    if [ "$oth" -gt 10 ] || [ "$stl" -gt 5 ]; then
+        noisy=yes
+        echo "warning: the machine was busy during the $who run (other ${oth}%, steal ${stl}%): treat this run's figures with suspicion"
+    fi
+done
 echo
 echo "ratio convene/nginx(1 worker): ${ratio}x   (goal >= ${GOAL_RATIO}x)"
 [ -n "$ratio_auto" ] && echo "ratio convene/nginx(auto):     ${ratio_auto}x"
@@ -320,7 +328,7 @@ line+=" nproc=$(nproc) threads=$THREADS connections=$CONNS seconds=$SECONDS_RUN 
 line+=" convene_rps=$c_rps convene_p50_ms=$c_p50 convene_p99_ms=$c_p99 convene_cpu_pct=$c_cpu convene_wrk_cpu_pct=$c_wrk convene_other_cpu_pct=$c_oth convene_steal_cpu_pct=$c_stl"
 line+=" nginx1_rps=$n1_rps nginx1_p50_ms=$n1_p50 nginx1_p99_ms=$n1_p99 nginx1_cpu_pct=$n1_cpu nginx1_wrk_cpu_pct=$n1_wrk nginx1_other_cpu_pct=$n1_oth nginx1_steal_cpu_pct=$n1_stl"
 [ -n "$n2_rps" ] && line+=" nginx_auto_workers=$nauto_workers nginx_auto_rps=$n2_rps nginx_auto_p50_ms=$n2_p50 nginx_auto_p99_ms=$n2_p99 nginx_auto_cpu_pct=$n2_cpu nginx_auto_wrk_cpu_pct=$n2_wrk nginx_auto_other_cpu_pct=$n2_oth nginx_auto_steal_cpu_pct=$n2_stl ratio_auto=$ratio_auto"
-line+=" ratio=$ratio goal=$goal"
+line+=" ratio=$ratio goal=$goal noisy=$noisy"
 echo "$line" >"$here/results/latest.txt"
 echo "$line" >>"$here/results/history.txt"
 echo "wrote bench/results/latest.txt"

@@ -40,7 +40,7 @@ enum recur_result {
     RECUR_BAD_RULE = -1,    /* unparsable RRULE */
     RECUR_TOO_FINE = -2,    /* FREQ finer than DAILY */
     RECUR_TOO_MANY = -3,    /* more than RECUR_MAX_OCCURRENCES in the horizon */
-    RECUR_NONEXISTENT = -4, /* a single event starting in a DST gap */
+    RECUR_NONEXISTENT = -4, /* a single event starting in a DST gap (*out is still filled) */
     RECUR_BAD_ZONE = -5,
 };
 

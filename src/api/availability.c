@@ -387,7 +387,8 @@ void api_availability(struct api_call *call)
     struct search s;
     struct api_error err;
     struct local_time from, to, end;
-    int64_t limit;
+    /* Set by parse_search; initialised so -O2's -Wmaybe-uninitialized (-Werror) builds. */
+    int64_t limit = 10;
     const char *prefer = NULL;
 
     if (body == NULL)

@@ -586,7 +586,7 @@ int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
     spec.nrdates = p->nrdates;
     spec.horizon_utc = now + (int64_t)RECUR_HORIZON_DAYS * 86400;
     p->expanded_until = spec.horizon_utc;
-    /* All-day events occupy whole local days, which never fall in a DST gap in practice. */
+    /* An all-day event whose midnight is skipped (Chile) keeps its day, from 01:00. */
     rc = recur_expand(&spec, &p->occ, &p->nocc, why, sizeof(why));
     if (rc == RECUR_NONEXISTENT && !p->all_day)
         return api_error_set(err, 422, "nonexistent_time", "start", "%s", why);

@@ -788,9 +788,16 @@ void api_events_patch(struct api_call *call)
 static json_t *cancel_change(struct api_call *call, struct event_row *row, json_t *prev,
                              int *bump, int *preempt)
 {
-    (void)call;
     (void)bump;
     (void)preempt;
+    /*
+     * Cancelling twice is a no-op (DELETE is idempotent): it used to bump the
+     * sequence and send event.cancelled and an audit record again.
+     */
+    if (strcmp(row->status, "cancelled") == 0) {
+        api_reply_empty(call, 204);
+        return NULL;
+    }
     snprintf(row->status, sizeof(row->status), "cancelled");
     return json_deep_copy(prev);
 }

@@ -68,17 +68,47 @@ static int resolve(struct api_call *call, char *kind, size_t kindlen, char id[ID
     return 0;
 }
 
+/*
+ * Whether Accept-Encoding admits gzip: some element "gzip" (or "x-gzip", or
+ * "*") whose q-value is not zero. RFC 9110 allows spaces around ";" and any
+ * q from 0 to 1, so "gzip;q=0.5" accepts and "gzip; q=0" refuses.
+ */
 static int wants_gzip(const struct api_request *req)
 {
-    char buf[256];
+    const char *p = req->accept_encoding, *end = p + req->accept_encoding_len;
+    int star = 0, gzip = -1;
 
-    if (req->accept_encoding == NULL || req->accept_encoding_len >= sizeof(buf))
+    if (p == NULL)
         return 0;
-    memcpy(buf, req->accept_encoding, req->accept_encoding_len);
-    buf[req->accept_encoding_len] = '\0';
-    /* "gzip;q=0" refuses it; anything else naming gzip accepts. */
-    char *g = strcasestr(buf, "gzip");
-    return g != NULL && strncmp(g + 4, ";q=0", 4) != 0;
+    while (p < end) {
+        const char *item = p, *stop = memchr(p, ',', (size_t)(end - p));
+        if (stop == NULL)
+            stop = end;
+        p = stop < end ? stop + 1 : end;
+        while (item < stop && (*item == ' ' || *item == '\t'))
+            item++;
+        size_t n = 0;
+        while (item + n < stop && item[n] != ';' && item[n] != ' ' && item[n] != '\t')
+            n++;
+        double q = 1.0;
+        for (const char *c = item + n; c < stop; c++) {
+            if ((*c == 'q' || *c == 'Q') && c + 1 < stop && c[1] == '=') {
+                char num[16];
+                size_t len = (size_t)(stop - c - 2) < sizeof(num) - 1 ? (size_t)(stop - c - 2)
+                                                                     : sizeof(num) - 1;
+                memcpy(num, c + 2, len);
+                num[len] = '\0';
+                q = strtod(num, NULL);
+                break;
+            }
+        }
+        if ((n == 4 && strncasecmp(item, "gzip", 4) == 0) ||
+            (n == 6 && strncasecmp(item, "x-gzip", 6) == 0))
+            gzip = q > 0;
+        else if (n == 1 && *item == '*')
+            star = q > 0;
+    }
+    return gzip >= 0 ? gzip : star;
 }
 
 static int not_modified(const struct api_request *req, const struct feed_entry *e)

@@ -96,9 +96,12 @@ static int add_item(const struct occurrence_row *r, void *arg)
     return 0;
 }
 
-/* Parses a YYYY-MM-DD query parameter into the UTC instant of that local midnight. */
+/*
+ * Parses a YYYY-MM-DD query parameter into the UTC instant of that local
+ * midnight, or of the next day's (`to` is inclusive).
+ */
 static int day_param(struct api_call *call, const char *name, const char *tz, int64_t *utc,
-                     int required)
+                     int required, int next_day)
 {
     char buf[16];
     struct local_time lt;
@@ -116,6 +119,8 @@ static int day_param(struct api_call *call, const char *name, const char *tz, in
         api_reply_error(call, 422, "invalid", name, "'%s' must look like 2026-12-07", name);
         return -1;
     }
+    if (next_day)
+        recur_local_add(&lt, 86400);
     time_local_to_utc(&lt, tz, utc);
     return 1;
 }
@@ -140,9 +145,13 @@ void api_occurrences_list(struct api_call *call)
         api_reply_error(call, 422, "invalid", "tz", "unknown time zone '%s'", tz);
         return;
     }
-    if (day_param(call, "from", tz, &from, 1) < 0 || day_param(call, "to", tz, &to, 1) < 0)
+    /*
+     * `to` is the last day, inclusive: up to the next local midnight. Adding
+     * 86400 s to its midnight was an hour short on a fall-back day (a 23:30
+     * meeting was missing) and an hour long on a spring-forward day.
+     */
+    if (day_param(call, "from", tz, &from, 1, 0) < 0 || day_param(call, "to", tz, &to, 1, 1) < 0)
         return;
-    to += 86400; /* `to` is the last day, inclusive (a DST day is a little off; harmless) */
     if (to <= from || to - from > MAX_RANGE_DAYS * 86400LL) {
         api_reply_error(call, 422, "invalid", "to", "'to' must be on or after 'from', within %d days",
                         MAX_RANGE_DAYS);

@@ -252,7 +252,7 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
 {
     struct occ_list list = {NULL, 0, 0};
     int64_t duration = recur_local_diff(&spec->start, &spec->end);
-    int rc = RECUR_OK;
+    int rc = RECUR_OK, nonexistent = 0;
 
     *out = NULL;
     *count = 0;
@@ -264,7 +264,12 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
         if (c == TIME_NONEXISTENT) {
             snprintf(why, whylen, "the start time does not exist in %s (clocks skip it)",
                      spec->tz);
-            return RECUR_NONEXISTENT;
+            /*
+             * Still expanded: the caller refuses a timed event, but an
+             * all-day one whose midnight is skipped (Chile springs forward
+             * at 24:00) used to book nothing at all.
+             */
+            nonexistent = 1;
         }
         rc = add_occurrence(&list, spec, &spec->start, duration);
     } else {
@@ -288,5 +293,5 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
     qsort(list.items, list.count, sizeof(list.items[0]), cmp_occurrence);
     *out = list.items;
     *count = list.count;
-    return RECUR_OK;
+    return nonexistent ? RECUR_NONEXISTENT : RECUR_OK;
 }

@@ -28,6 +28,7 @@ struct http_server {
     void (*on_drained)(void *arg);
     void *drained_arg;
     int context_ready;
+    int drain_forced; /* lingering connections were told to close */
 };
 
 /* h2o hands handlers this struct; ours carries the server back. */
@@ -262,9 +263,21 @@ static void on_drain_tick(uv_timer_t *timer)
 
     if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS)
         return;
-    if (srv->app->open_connections > 0)
+    if (srv->app->open_connections > 0 && !srv->drain_forced) {
         log_error("shutdown: %lld connections still open after %d ms, closing them",
                   (long long)srv->app->open_connections, HTTP_DRAIN_TIMEOUT_MS);
+        /*
+         * Idle keep-alive and stalled connections wait in h2o's request
+         * timeout list (HTTP/1 in h2o 2.2 has no graceful-shutdown hook).
+         * Expiring it now makes h2o close and free them itself; closing
+         * their handles behind its back at exit would leak them.
+         */
+        srv->drain_forced = 1;
+        h2o_timeout_run(srv->loop, &srv->ctx.http1.req_timeout, UINT64_MAX);
+        return; /* the closes complete on the next ticks */
+    }
+    if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS + 1000)
+        return;
     uv_timer_stop(timer);
     srv->on_drained(srv->drained_arg);
 }

@@ -99,10 +99,13 @@ static void rrule_line(struct render *r, const char *rrule, const char *tz, int 
         return;
     }
     if ((vlen == 8 || vlen == 15) && sscanf(v, "%4d%2d%2d", &lt.year, &lt.month, &lt.day) == 3) {
+        /*
+         * A date UNTIL is that day's midnight, exactly as recur.c expands it
+         * for booking: the feed must list the occurrences that were booked,
+         * no more (a 23:59:59 reading showed a last one nothing reserved).
+         */
         if (vlen == 15)
             sscanf(v + 9, "%2d%2d%2d", &lt.hour, &lt.minute, &lt.second);
-        else
-            lt.hour = 23, lt.minute = 59, lt.second = 59; /* a date means through that day */
         time_local_to_utc(&lt, tz, &utc);
         ics_utc_value(utc, value);
         snprintf(out, sizeof(out), "%.*sUNTIL=%s%s", (int)(until - rrule), rrule, value, v + vlen);

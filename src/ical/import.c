@@ -199,11 +199,38 @@ static json_t *event_doc(icalcomponent *ev, const char *default_tz, const char *
     return doc;
 }
 
+/*
+ * A property's time with its TZID resolved to a zone: the file's own
+ * VTIMEZONE first (Outlook's "Tokyo Standard Time"), then libical's built-in
+ * ones. icalcomponent_get_recurrenceid() leaves the zone unset, so a
+ * RECURRENCE-ID in a zone of the file's own was read as the organisation's
+ * wall time and named an occurrence that does not exist.
+ */
+static struct icaltimetype resolved_time(icalcomponent *ev, icalproperty_kind kind,
+                                         struct icaltimetype t)
+{
+    icalproperty *p = icalcomponent_get_first_property(ev, kind);
+    icalparameter *param = p ? icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER) : NULL;
+    const char *tzid = param ? icalparameter_get_tzid(param) : NULL;
+    icalcomponent *cal = icalcomponent_get_parent(ev);
+    icaltimezone *zone = NULL;
+
+    if (tzid == NULL || t.is_date || t.zone != NULL || icaltime_is_utc(t))
+        return t;
+    if (cal != NULL)
+        zone = icalcomponent_get_timezone(cal, tzid);
+    if (zone == NULL)
+        zone = icaltimezone_get_builtin_timezone(tzid);
+    t.zone = zone;
+    return t;
+}
+
 /* Folds a RECURRENCE-ID component into its master's overrides. */
 static int add_override(json_t *out, icalcomponent *ev, const char *default_tz)
 {
     const char *uid = icalcomponent_get_uid(ev);
-    struct icaltimetype rid = icalcomponent_get_recurrenceid(ev);
+    struct icaltimetype rid = resolved_time(ev, ICAL_RECURRENCEID_PROPERTY,
+                                            icalcomponent_get_recurrenceid(ev));
     size_t i;
     json_t *item;
 

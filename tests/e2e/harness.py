@@ -25,7 +25,7 @@ What it does:
   token=None sends no Authorization header. Returns a Response (status, headers, body) where
   body is the parsed JSON, text for text/* responses, else bytes. r.raw is the raw bytes.
 - srv.client(token) gives an independent keep-alive connection (one per thread).
-- stop(sig=SIGTERM) returns the exit code; kill() is SIGKILL; restart() keeps the db.
+- stop(signal=SIGTERM) returns the exit code; kill() is SIGKILL; restart() keeps the db.
 - sql(query) reads the live database (read-only, WAL lets it in beside the server).
 - cli(args) runs another command of the binary (token, backup, seed, ...).
 - The temporary directory is removed on cleanup() / leaving the `with` block, unless
@@ -319,14 +319,20 @@ class Server:
             log.close()
         _live_servers.add(self)
         self._lines = queue.Queue()
-        threading.Thread(target=self._read_stdout, args=(self.proc, self._lines),
+        # Each run's reader appends to that run's list, so a late line of a stopped run
+        # never lands in the next one.
+        threading.Thread(target=self._read_stdout, args=(self.proc, self._lines,
+                                                         self.stdout_lines),
                          daemon=True).start()
         deadline = time.monotonic() + timeout * self.scale
         self.port = None
         while self.port is None:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.kill()
+                try:
+                    self.stop(timeout=2)  # SIGTERM first: the service flushes its log
+                except ServerError:
+                    pass
                 raise ServerError("no 'listening on' line within %.0f s\n%s"
                                   % (timeout * self.scale, self._diagnostics()))
             try:
@@ -348,18 +354,22 @@ class Server:
                               REQUEST_TIMEOUT * self.scale)
         return self
 
-    def _read_stdout(self, proc, lines):
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.stdout_lines.append(line)
-            lines.put(line)
+    @staticmethod
+    def _read_stdout(proc, lines, collected):
+        try:
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                collected.append(line)
+                lines.put(line)
+        except (OSError, ValueError):
+            pass  # stdout closed by _finish
         lines.put(None)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig=_signal.SIGTERM, timeout=STOP_TIMEOUT):
-        """Sends sig and waits; returns the exit code (negative: killed by a signal).
+    def stop(self, signal=_signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Sends signal and waits; returns the exit code (negative: killed by a signal).
 
         If the process outlives timeout it is killed and ServerError is raised.
         """
@@ -368,7 +378,7 @@ class Server:
         if self.proc is None:
             return self.exit_code
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            self.proc.send_signal(signal)
             try:
                 self.proc.wait(timeout=timeout * self.scale)
             except subprocess.TimeoutExpired:
@@ -376,7 +386,7 @@ class Server:
                 self.proc.wait()
                 self._finish()
                 raise ServerError("server did not exit within %.0f s of signal %d\n%s"
-                                  % (timeout * self.scale, sig, self._diagnostics()))
+                                  % (timeout * self.scale, signal, self._diagnostics()))
         self._finish()
         return self.exit_code
 
@@ -393,10 +403,10 @@ class Server:
         self.proc = None
         _live_servers.discard(self)
 
-    def restart(self, extra_args=None, sig=_signal.SIGTERM, **changes):
+    def restart(self, extra_args=None, signal=_signal.SIGTERM, **changes):
         """Stops (if running) and starts again on the same database; returns the exit code
         of the stop. extra_args / admin_token / env / wrapper may be replaced."""
-        rc = self.stop(sig) if self.running() else self.exit_code
+        rc = self.stop(signal) if self.running() else self.exit_code
         if extra_args is not None:
             self.extra_args = list(extra_args)
         for key, value in changes.items():
@@ -427,6 +437,11 @@ class Server:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and self.log_path:
+            if self.running():
+                try:
+                    self.stop(timeout=5)  # flushes the service's buffered log
+                except ServerError:
+                    pass
             sys.stderr.write("--- convene stderr (tail) ---\n%s\n" % self.stderr_tail())
         self.cleanup()
         return False

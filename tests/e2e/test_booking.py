@@ -208,6 +208,21 @@ class BookingTest(unittest.TestCase):
         self.assertEqual(res.code, "capacity")
         self.booked(at("09:00"), at("10:00"), [p, q], r, guests=1)
 
+    def test_all_day_events_hold_the_day(self):
+        r = self.room()
+        scl = "America/Santiago"  # springs forward at 24:00: 2027-09-05 has no midnight
+        for date in ("2026-12-10", "2027-09-05"):
+            tz = scl if date.startswith("2027") else TZ
+            self.ok(self.api.post("/api/v1/events", {"title": "all day", "date": date, "tz": tz,
+                                                     "room": r}), 201, "all-day " + date)
+            res = self.api.post("/api/v1/events", {"title": "same day", "date": date, "tz": tz,
+                                                   "room": r})
+            self.assertEqual(res.status, 409, "%s: %r" % (date, res))
+            res = self.api.post("/api/v1/events", {"title": "noon", "tz": tz, "room": r,
+                                                   "start": date + "T12:00:00",
+                                                   "end": date + "T13:00:00"})
+            self.assertEqual(res.status, 409, "%s: %r" % (date, res))
+
     # ---- preemption ----
 
     def test_preempt_takes_the_room(self):
@@ -327,6 +342,40 @@ class BookingTest(unittest.TestCase):
         self.assertEqual(self.occurrences("room", r), [])
         self.assertEqual(len(self.outbox("event.cancelled", a["id"])), 1)
         self.booked(at("14:00"), at("15:00"), [p], r)
+        # Cancelling again is a no-op: no second webhook, audit record or new sequence.
+        res = self.api.delete("/api/v1/events/" + a["id"])
+        self.assertEqual(res.status, 204, repr(res))
+        self.assertEqual(len(self.outbox("event.cancelled", a["id"])), 1)
+        again = self.ok(self.api.get("/api/v1/events/" + a["id"]), 200, "get")
+        self.assertEqual(again["sequence"], got["sequence"])
+        history = self.ok(self.api.get("/api/v1/events/%s/history" % a["id"]), 200, "history")
+        self.assertEqual([e["action"] for e in history], ["created", "cancelled"])
+
+    def test_occurrence_query_edges(self):
+        # A room's setup buffer reaches into the previous day; the meeting does not.
+        r = self.room(setup=30)
+        a = self.booked(at("00:15", "2026-12-09"), at("01:00", "2026-12-09"), [], r)
+        self.assertEqual(self.occurrences("room", r, "2026-12-08", "2026-12-08"), [])
+        self.assertEqual([o["event"] for o in
+                          self.occurrences("room", r, "2026-12-09", "2026-12-09")], [a["id"]])
+        # `to` is inclusive up to the next local midnight, also on DST days (25 and 23 hours).
+        r2 = self.room()
+        ny = "America/New_York"
+        late = self.ok(self.api.post("/api/v1/events", {
+            "title": "late", "start": "2027-11-07T23:30:00", "end": "2027-11-07T23:59:00",
+            "tz": ny, "room": r2}), 201, "late")
+        early = self.ok(self.api.post("/api/v1/events", {
+            "title": "early", "start": "2027-03-15T00:30:00", "end": "2027-03-15T00:45:00",
+            "tz": ny, "room": r2}), 201, "early")
+
+        def day(d):
+            res = self.api.get("/api/v1/occurrences?from=%s&to=%s&tz=%s&room=%s" % (d, d, ny, r2))
+            self.assertEqual(res.status, 200, repr(res))
+            return [o["event"] for o in res.json]
+
+        self.assertEqual(day("2027-11-07"), [late["id"]])
+        self.assertEqual(day("2027-03-14"), [])
+        self.assertEqual(day("2027-03-15"), [early["id"]])
 
     def test_cancel_one_occurrence(self):
         r = self.room()

@@ -238,6 +238,9 @@ class ApiTest(unittest.TestCase):
         conns = [v for (n, _), v in after.items() if n == "convene_open_connections"]
         self.assertEqual(len(conns), 1)
         self.assertGreaterEqual(conns[0], 2, "this connection and the other one are open")
+        # The other connection was closed: the gauge goes down.
+        wait_until(lambda: metric(self.srv.metrics(), "convene_open_connections") < conns[0], 5,
+                   "convene_open_connections to drop after a client left")
 
     # ---- auth ----
 
@@ -426,7 +429,7 @@ class ApiTest(unittest.TestCase):
         r = self.req("PATCH", base + "/" + rid, stale_change, headers={"If-Match": etag2})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body["version"], patched["version"] + 1)
-        etag3 = r.header("ETag")
+        self.assertNotIn(r.header("ETag"), (etag, etag2))
 
         # Feed token rotation changes the URL; the old one stops working, the new one works.
         old_path = "/feeds/" + feed.rsplit("/", 1)[1]
@@ -453,7 +456,6 @@ class ApiTest(unittest.TestCase):
         assert_error(self, self.req("PATCH", base + "/" + rid, change), 404)
         assert_error(self, self.req("DELETE", base + "/" + rid), 404)
         self.assertEqual([x for x in self.listing(plural) if x["id"] == rid], [])
-        del etag3
 
     def test_people_crud(self):
         self.crud_round_trip("people", dict(PERSON), {"department": "综合处"})

@@ -172,6 +172,12 @@ CASES = [
     dict(name="sh_allday_two_days_monthly", tz=SH, date="2026-12-07", end_date="2026-12-08",
          rrule="FREQ=MONTHLY;BYDAY=1MO;COUNT=6"),
     dict(name="sh_allday_until_date", tz=SH, date="2026-12-07", rrule="FREQ=WEEKLY;UNTIL=20270111"),
+    # Chile springs forward at 24:00: 2027-09-05 has no midnight (the day starts at 01:00).
+    dict(name="scl_allday_single_midnight_gap", tz="America/Santiago", date="2027-09-05"),
+    dict(name="scl_allday_daily_across_midnight_gap", tz="America/Santiago", date="2027-09-03",
+         rrule="FREQ=DAILY;COUNT=4"),
+    dict(name="scl_daily_0030_across_midnight_gap", tz="America/Santiago",
+         start="2027-09-03T00:30:00", end="2027-09-03T01:30:00", rrule="FREQ=DAILY;COUNT=4"),
     dict(name="ny_allday_yearly", tz=NY, date="2027-01-01", rrule="FREQ=YEARLY"),
     dict(name="ldn_allday_daily_across_dst", tz=LDN, date="2027-03-26", rrule="FREQ=DAILY;COUNT=5",
          rdates=["2027-04-10"]),
@@ -256,24 +262,31 @@ def utc_of_local(local, tzname):
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(tzname)).astimezone(UTC)
 
 
+def wall_of(local, tzname):
+    """The wall time at which a local time happens: itself, or shifted past a DST gap."""
+    zone = zoneinfo.ZoneInfo(tzname)
+    naive = datetime.datetime.fromisoformat(local)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+
+
 def real_wall(start, end, utc, tzname):
-    """A start that does not exist on the wall clock (a DST gap) as the wall time it happens at.
+    """Wall times that do not exist (a DST gap) as the wall times they happen at.
 
     RFC 5545 3.3.5 reads 02:30 on a spring-forward day with the offset before the
     gap, i.e. it happens at 03:30; the oracle keeps the nominal 02:30 and a nominal
     end (03:00) that would come before the start. The occurrence is compared as it
     happens: from 03:30, lasting as long as the others (the server names it 02:30
-    in recurrence_id, which is what EXDATE and RECURRENCE-ID refer to).
+    in recurrence_id, which is what EXDATE and RECURRENCE-ID refer to). An end that
+    does not exist (an all-day event ending at a skipped midnight) is likewise shown
+    at its real wall time; the instant is the same.
     """
-    if tzname == "UTC" or "T" not in start:
+    if tzname == "UTC":
         return start, end
-    wall = utc.astimezone(zoneinfo.ZoneInfo(tzname)).replace(tzinfo=None)
     nominal = datetime.datetime.fromisoformat(start)
-    if wall == nominal:
-        return start, end
-    shift = wall - nominal
-    real_end = datetime.datetime.fromisoformat(end) + shift
-    return (wall.isoformat(timespec="seconds"), real_end.isoformat(timespec="seconds"))
+    wall = utc.astimezone(zoneinfo.ZoneInfo(tzname)).replace(tzinfo=None)
+    real_end = datetime.datetime.fromisoformat(end) + (wall - nominal)
+    real_end = wall_of(real_end.isoformat(), tzname)
+    return wall.isoformat(timespec="seconds"), real_end.isoformat(timespec="seconds")
 
 
 def oracle(case, use_zoneinfo=True):

@@ -16,6 +16,7 @@ import re
 import shutil
 import shlex
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -149,7 +150,15 @@ def main():
             check.failures.append("first run exited with %r" % rc)
         first_log = srv.stderr_text(1)
         check.status(srv.request("GET", "/api/v1/rooms", token=ADMIN_TOKEN), 200, "after restart")
+        # Stop with connections left open: an idle keep-alive client and one stalled in the
+        # middle of a request line. The drain closes them (after its timeout) without leaks.
+        idle = srv.client()
+        check.status(idle.get("/healthz"), 200, "idle keep-alive client")
+        stalled = socket.create_connection((srv.host, srv.port))
+        stalled.sendall(b"GET /heal")
         rc = srv.stop(signal.SIGTERM, timeout=30)
+        idle.close()
+        stalled.close()
         logs = [first_log, srv.stderr_text()]
     except ServerError as e:
         print(str(e))

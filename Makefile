@@ -14,7 +14,7 @@ BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
 TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl
 BENCH_PKGS = wrk nginx-light
 
-.PHONY: all deps deps-bench build run test test-asan test-valgrind bench clean
+.PHONY: all deps deps-node deps-bench build run test test-asan test-valgrind bench clean
 
 all: build
 
@@ -33,6 +33,13 @@ endef
 
 deps:
 	$(call apt_install,$(BUILD_PKGS) $(TEST_PKGS))
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory deps-node
+	@[ -d tests/e2e/node_modules/ical.js ] && [ -d tests/e2e/node_modules/standardwebhooks ] || \
+	  npm install --prefix tests/e2e --no-audit --no-fund --no-package-lock --loglevel=error
+
+# Node.js runs the independent oracles (ical.js, standardwebhooks); Debian's if none is present.
+deps-node:
+	$(call apt_install,nodejs npm)
 
 deps-bench: deps
 	$(call apt_install,$(BENCH_PKGS))

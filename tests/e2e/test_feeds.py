@@ -67,7 +67,8 @@ NPM_COMMAND = "npm install --no-save --no-package-lock --prefix tests/e2e ical.j
 BUSY = "忙碌"
 
 LONG_TITLE = "关于推进二〇二六年度全市重点工作任务落实情况暨下一阶段工作安排的专题调度会议"
-DESCRIPTION = "议题：一、预算,审议；二、人事;三、其他\n地点：三楼\\东侧会议室\n请各单位准时参加，勿缺席。"
+DESCRIPTION = ("议题：一、预算,审议；二、人事;三、其他\n地点：三楼\\东侧会议室 🏛️\n"
+               "请各单位准时参加，勿缺席。📅 材料见附件𠀀𠀁（四字节字符）。")
 SECRET_TITLE = "干部人事任免酝酿会（机密）"
 SECRET_DESC = "酝酿人选：某某同志"
 SECRET_PLACE = "省委组织部保密会议室"
@@ -673,9 +674,13 @@ class FeedsTest(unittest.TestCase):
         self.assertLess(len(r.raw), len(plain))
         self.assertEqual(gzip.decompress(r.raw), plain)
         self.assertIn("Accept-Encoding", r.header("Vary") or "")
-        r = self.get_feed("leader", headers={"Accept-Encoding": "gzip;q=0"})
-        self.assertIsNone(r.header("Content-Encoding"))
-        self.assertEqual(r.raw, plain)
+        for accept, gz in (("gzip;q=0", False), ("gzip; q=0", False), ("br, gzip;q=0.0", False),
+                           ("gzip;q=0.5", True), ("br, GZIP;q=1.0", True), ("deflate, *", True),
+                           ("identity", False), ("*;q=0", False), ("x-gzip", True)):
+            r = self.get_feed("leader", headers={"Accept-Encoding": accept})
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("Content-Encoding"), "gzip" if gz else None, accept)
+            self.assertEqual(gzip.decompress(r.raw) if gz else r.raw, plain, accept)
         # No bearer token is needed, and one does not hurt.
         r = self.srv.get(feed_path(self.L1["feed_url"]))
         self.assertEqual((r.status, r.raw), (200, plain))
@@ -703,7 +708,7 @@ class FeedsTest(unittest.TestCase):
         for n in self.feeds:
             self.assertEqual(self.body(n), before[n], "%s changed on re-render" % n)
             self.assertEqual(self.get_feed(n).header("ETag"), etags[n])
-        self.srv.restart()
+        self.assertEqual(self.srv.restart(), 0, "the service did not stop cleanly")
         for n, (kind, rid, rec) in self.feeds.items():
             plural = {"person": "people", "room": "rooms", "vehicle": "vehicles"}[kind]
             r = self.srv.get("/api/v1/%s/%s" % (plural, rid))

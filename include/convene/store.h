@@ -37,6 +37,15 @@ int store_schema_version(struct store *st);
 int store_schema_latest(void);
 
 int store_begin(struct store *st);
+/*
+ * A transaction whose writes can be derived again from durable rows (the
+ * outbox fan-out, delivery bookkeeping): committed without waiting for
+ * fsync even under --durability full. If a power loss undoes it, the work
+ * is redone from the outbox: at least once, never lost. Call
+ * store_durability_restore() after its commit or rollback.
+ */
+int store_begin_derived(struct store *st);
+void store_durability_restore(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 

@@ -126,8 +126,9 @@ struct fanout {
 
 static int collect_webhook(const struct webhook_row *w, void *arg)
 {
-    json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "id", w->id, "events", w->events,
-                                         "person", w->person));
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:I}", "id", w->id, "events", w->events,
+                                         "person", w->person, "created_at",
+                                         (json_int_t)w->created_at));
     return 0;
 }
 
@@ -145,6 +146,9 @@ static int fan_one(const struct outbox_row *m, void *arg)
     time_utc_format(m->created_at, stamp);
     json_array_foreach(f->webhooks, i, w) {
         const char *person = json_string_value(json_object_get(w, "person"));
+        /* An endpoint receives what happened since it was registered (replay covers the rest). */
+        if (m->created_at < json_integer_value(json_object_get(w, "created_at")))
+            continue;
         if (!wants_type(json_string_value(json_object_get(w, "events")), m->type))
             continue;
         if (person[0] != '\0' && !about(data, person))
@@ -173,19 +177,29 @@ int notify_fanout(struct notify *n)
 
     while (more) {
         struct fanout f = {n, json_array(), 0, clock_wall_s(), 0, 0};
-        if (store_begin(st) != STORE_OK) {
+        /*
+         * With no endpoint there is nothing to write: the cursor waits, and
+         * an endpoint registered later skips what happened before it.
+         */
+        if (store_webhook_list(st, 1, collect_webhook, f.webhooks) != STORE_OK ||
+            json_array_size(f.webhooks) == 0) {
+            json_decref(f.webhooks);
+            return 0;
+        }
+        if (store_begin_derived(st) != STORE_OK) {
             json_decref(f.webhooks);
             return -1;
         }
         if (store_meta_get_int(st, "outbox_fanned_out", &cursor) != STORE_OK ||
-            store_webhook_list(st, 1, collect_webhook, f.webhooks) != STORE_OK ||
             store_outbox_after(st, cursor, FANOUT_BATCH, fan_one, &f) != STORE_OK || f.failed ||
             (f.last_seq > 0 && store_meta_set_int(st, "outbox_fanned_out", f.last_seq) != STORE_OK) ||
-            store_commit(st) != STORE_OK) {
+            (f.count > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK) {
             store_rollback(st);
+            store_durability_restore(st);
             json_decref(f.webhooks);
             return -1;
         }
+        store_durability_restore(st);
         more = f.count == FANOUT_BATCH;
         json_decref(f.webhooks);
     }

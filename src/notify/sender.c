@@ -115,7 +115,7 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
     memset(&w, 0, sizeof(w));
     if (result != CURLE_OK)
         snprintf(error, sizeof(error), "%s", curl_easy_strerror(result));
-    if (store_begin(st) != STORE_OK)
+    if (store_begin_derived(st) != STORE_OK)
         return; /* the lease makes it pending again later */
     int found = store_webhook_get(st, a->webhook_id, &w) == STORE_OK;
     if (result == CURLE_OK && status >= 200 && status < 300) {
@@ -153,6 +153,7 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
     }
     if (store_commit(st) != STORE_OK)
         store_rollback(st);
+    store_durability_restore(st);
     log_info("webhook %s %s %s attempt %d: %s (HTTP %ld%s%s)", a->webhook_id, a->type, a->msg_id,
              a->attempts, outcome, status, error[0] ? ", " : "", error);
     store_webhook_row_clear(&w);
@@ -397,13 +398,12 @@ void notify_pump(struct notify *n)
         return;
     if (notify_fanout(n) != 0)
         log_error("webhooks: fan-out failed; will retry");
-    if (n->in_flight_count < NOTIFY_MAX_IN_FLIGHT && store_begin(st) == STORE_OK) {
-        if (store_deliveries_due(st, ctx.now, NOTIFY_MAX_IN_FLIGHT * 4, start_due, &ctx) ==
-                STORE_OK &&
-            store_commit(st) == STORE_OK) {
-        } else {
+    if (n->in_flight_count < NOTIFY_MAX_IN_FLIGHT && store_begin_derived(st) == STORE_OK) {
+        if (store_deliveries_due(st, ctx.now, NOTIFY_MAX_IN_FLIGHT * 4, start_due, &ctx) !=
+                STORE_OK ||
+            (ctx.started > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK)
             store_rollback(st);
-        }
+        store_durability_restore(st);
     }
     /* Sleep until the next due delivery, but never long: a kick or a finish wakes us sooner. */
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;

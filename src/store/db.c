@@ -100,6 +100,7 @@ int store_open(const char *path, enum durability durability, struct store **out)
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
              durability == DURABILITY_FULL ? "FULL" : "NORMAL");
+    st->durable = durability == DURABILITY_FULL;
     if (exec(st, pragmas) != STORE_OK || store_migrate(st) != STORE_OK) {
         store_close(st);
         return STORE_ERROR;
@@ -169,6 +170,24 @@ void store_rollback(struct store *st)
         /* A failed COMMIT may already have rolled back; only roll back what is open. */
         run(st, "ROLLBACK");
     }
+}
+
+int store_begin_derived(struct store *st)
+{
+    /* Outside a transaction, so the pragma takes effect for this one only. */
+    if (st->durable && st->depth == 0 && run(st, "PRAGMA synchronous=NORMAL") != STORE_OK)
+        return store_fail(st, __func__);
+    if (store_begin(st) != STORE_OK) {
+        store_durability_restore(st);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+void store_durability_restore(struct store *st)
+{
+    if (st->durable && st->depth == 0)
+        run(st, "PRAGMA synchronous=FULL");
 }
 
 int64_t store_size_bytes(struct store *st)

@@ -18,6 +18,7 @@ struct stmt_slot {
 struct store {
     sqlite3 *db;           /* the single writer connection, owned */
     int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints */
+    int durable; /* configured synchronous=FULL */
     struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 

@@ -25,6 +25,7 @@ Run: python3 tests/e2e/test_import.py  (CONVENE_BIN=build/convene)
 
 import datetime
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,7 +209,6 @@ class ImportTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
-        import shutil
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # ---- helpers ----

@@ -298,6 +298,11 @@ int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit
 /* Makes one delivery pending again now; STORE_NOTFOUND if none. */
 int store_delivery_retry(struct store *st, const char *webhook_id, const char *msg_id,
                          int64_t now);
+/*
+ * Makes pending deliveries whose last_error is lease_mark (an attempt in
+ * flight when the previous process stopped) due now.
+ */
+int store_deliveries_release_leases(struct store *st, const char *lease_mark, int64_t now);
 /* Earliest next_attempt of a pending delivery on an enabled endpoint (0 if none). */
 int store_deliveries_next_due(struct store *st, int64_t *when);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);

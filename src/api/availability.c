@@ -153,7 +153,14 @@ struct search {
     int want_room;
     int64_t min_capacity;
     json_t *features;
-    size_t excluded_people, excluded_room, considered;
+    /* a car: some vehicle with enough seats and some driver, free around the slot */
+    int want_vehicle;
+    int64_t seats, before, after;
+    struct room_candidate *vehicles; /* reuses the shape: id + busy time */
+    size_t nvehicles;
+    struct room_candidate *drivers;
+    size_t ndrivers;
+    size_t excluded_people, excluded_room, excluded_vehicle, considered;
 };
 
 static int has_features(const char *stored, json_t *wanted)
@@ -195,6 +202,45 @@ static int add_room(const struct record *rec, void *arg)
     return busy_of(s->call->app, "room", r->id, s->from_utc - 86400, s->to_utc + 86400, &r->busy);
 }
 
+static int add_vehicle(const struct record *rec, void *arg)
+{
+    struct search *s = arg;
+    struct room_candidate *v;
+
+    if (rec->values[record_field_index(&record_vehicle, "seats")].i < s->seats ||
+        s->nvehicles == MAX_ROOMS)
+        return 0;
+    v = &s->vehicles[s->nvehicles++];
+    memset(v, 0, sizeof(*v));
+    snprintf(v->id, sizeof(v->id), "%s", rec->id);
+    return busy_of(s->call->app, "vehicle", v->id, s->from_utc - 86400, s->to_utc + 86400,
+                   &v->busy);
+}
+
+static int add_driver(const struct record *rec, void *arg)
+{
+    struct search *s = arg;
+    struct room_candidate *d;
+
+    if (strcmp(rec->values[record_field_index(&record_person, "role")].s, "driver") != 0 ||
+        s->ndrivers == MAX_ROOMS)
+        return 0;
+    d = &s->drivers[s->ndrivers++];
+    memset(d, 0, sizeof(*d));
+    snprintf(d->id, sizeof(d->id), "%s", rec->id);
+    return busy_of(s->call->app, "person", d->id, s->from_utc - 86400, s->to_utc + 86400,
+                   &d->busy);
+}
+
+/* The first candidate free for [start, end), or NULL. */
+static const char *first_free(const struct room_candidate *c, size_t n, int64_t start, int64_t end)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!intervals_overlaps(&c[i].busy, start, end))
+            return c[i].id;
+    return NULL;
+}
+
 /* Tries one candidate slot; appends it to slots when every constraint holds. */
 static void try_slot(struct search *s, int64_t start, json_t *slots)
 {
@@ -218,6 +264,17 @@ static void try_slot(struct search *s, int64_t start, json_t *slots)
         json_decref(rooms);
         return;
     }
+    const char *vehicle = NULL, *driver = NULL;
+    if (s->want_vehicle) {
+        int64_t depart = start - s->before, back = end + s->after;
+        vehicle = first_free(s->vehicles, s->nvehicles, depart, back);
+        driver = first_free(s->drivers, s->ndrivers, depart, back);
+        if (vehicle == NULL || driver == NULL) {
+            s->excluded_vehicle++;
+            json_decref(rooms);
+            return;
+        }
+    }
     optional = json_object();
     for (size_t o = 0; o < json_array_size(s->optional_ids); o++)
         json_object_set_new(optional, json_string_value(json_array_get(s->optional_ids, o)),
@@ -230,6 +287,16 @@ static void try_slot(struct search *s, int64_t start, json_t *slots)
                                 json_object_get(slot, "end"), "tz", s->tz);
     if (json_array_size(rooms) > 0)
         json_object_set(booking, "room", json_array_get(rooms, 0));
+    if (vehicle != NULL) {
+        json_t *d = render_interval(start - s->before, end + s->after, s->tz);
+        json_object_set_new(slot, "vehicle", json_string(vehicle));
+        json_object_set_new(slot, "driver", json_string(driver));
+        json_object_set_new(booking, "trips",
+                            json_pack("[{s:s, s:s, s:O, s:O}]", "vehicle", vehicle, "driver",
+                                      driver, "depart", json_object_get(d, "start"), "return",
+                                      json_object_get(d, "end")));
+        json_decref(d);
+    }
     json_object_set_new(slot, "rooms", rooms);
     json_object_set_new(slot, "optional", optional);
     json_object_set_new(slot, "booking", booking);
@@ -271,8 +338,37 @@ static void search_day(struct search *s, const struct local_time *day, json_t *s
 
 static const char *const availability_members[] = {
     "people", "optional", "duration_minutes", "from", "to", "tz", "room", "working_hours",
-    "limit", "step_minutes", "prefer", "guests", NULL};
+    "limit", "step_minutes", "prefer", "guests", "vehicle", NULL};
 static const char *const room_members[] = {"min_capacity", "features", NULL};
+static const char *const vehicle_members[] = {"seats", "before_minutes", "after_minutes", NULL};
+
+/* "vehicle": {"seats", "before_minutes", "after_minutes"}: a car and driver around the slot. */
+static int parse_vehicle(json_t *vehicle, struct search *s, struct api_error *err)
+{
+    static const char *const fields[] = {"seats", "before_minutes", "after_minutes"};
+    int64_t *targets[] = {&s->seats, &s->before, &s->after};
+
+    if (vehicle == NULL || json_is_null(vehicle))
+        return 0;
+    if (!json_is_object(vehicle))
+        return api_error_set(err, 400, "wrong_type", "vehicle", "'vehicle' is an object");
+    if (json_only_members(vehicle, vehicle_members, err) != 0)
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(vehicle, fields[i]);
+        char field[40];
+        snprintf(field, sizeof(field), "vehicle.%s", fields[i]);
+        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                          json_integer_value(v) > 24 * 60))
+            return api_error_set(err, v && !json_is_integer(v) ? 400 : 422, "invalid", field,
+                                 "'%s' must be 0 to 1440", field);
+        *targets[i] = v ? json_integer_value(v) : 0;
+    }
+    s->before *= 60;
+    s->after *= 60;
+    s->want_vehicle = 1;
+    return 0;
+}
 
 static int parse_search(struct api_call *call, json_t *body, struct search *s,
                         struct local_time *from, struct local_time *to, int64_t *limit,
@@ -342,6 +438,8 @@ static int parse_search(struct api_call *call, json_t *body, struct search *s,
         if (s->features && !json_is_array(s->features))
             return api_error_set(err, 400, "wrong_type", "room.features", "an array of strings");
     }
+    if (parse_vehicle(json_object_get(body, "vehicle"), s, err) != 0)
+        return -1;
     size_t npeople = json_array_size(json_object_get(body, "people"));
     /* Everyone must fit: attendees plus guests. */
     if (s->min_capacity < (int64_t)npeople + guests)
@@ -414,6 +512,15 @@ void api_availability(struct api_call *call)
             goto fail;
         }
     }
+    if (s.want_vehicle) {
+        s.vehicles = xcalloc(MAX_ROOMS, sizeof(*s.vehicles));
+        s.drivers = xcalloc(MAX_ROOMS, sizeof(*s.drivers));
+        if (store_record_list(call->app->store, &record_vehicle, add_vehicle, &s) != STORE_OK ||
+            store_record_list(call->app->store, &record_person, add_driver, &s) != STORE_OK) {
+            api_error_set(&err, 500, "storage", NULL, "the database failed");
+            goto fail;
+        }
+    }
     /* With a preference, look further so the preferred half of the day can come first. */
     size_t cap = prefer ? MAX_SLOTS * 5 : (size_t)limit;
     slots = json_array();
@@ -436,17 +543,23 @@ void api_availability(struct api_call *call)
     }
     json_t *out = json_pack("{s:o}", "slots", slots);
     if (json_array_size(slots) == 0) {
-        const char *why = s.considered == 0 ? "working_hours"
-                          : s.excluded_room > s.excluded_people ? "room"
-                                                                : "people";
+        const char *why = "people";
+        size_t most = s.excluded_people;
+        if (s.excluded_room > most)
+            why = "room", most = s.excluded_room;
+        if (s.excluded_vehicle > most)
+            why = "vehicle", most = s.excluded_vehicle;
+        if (s.considered == 0)
+            why = "working_hours";
         if (s.considered > 0 && s.want_room && s.nrooms == 0)
             why = "room";
         json_object_set_new(
             out, "explanation",
-            json_pack("{s:s, s:I, s:I, s:I, s:I}", "most_limiting", why, "candidates",
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "most_limiting", why, "candidates",
                       (json_int_t)s.considered, "excluded_by_people",
                       (json_int_t)s.excluded_people, "excluded_by_room",
-                      (json_int_t)s.excluded_room, "rooms_matching", (json_int_t)s.nrooms));
+                      (json_int_t)s.excluded_room, "excluded_by_vehicle",
+                      (json_int_t)s.excluded_vehicle, "rooms_matching", (json_int_t)s.nrooms));
     }
     api_reply_json(call, 200, out, -1);
     goto done;
@@ -459,7 +572,13 @@ done:
         intervals_free(&s.optional[i]);
     for (size_t i = 0; i < s.nrooms; i++)
         intervals_free(&s.rooms[i].busy);
+    for (size_t i = 0; i < s.nvehicles; i++)
+        intervals_free(&s.vehicles[i].busy);
+    for (size_t i = 0; i < s.ndrivers; i++)
+        intervals_free(&s.drivers[i].busy);
     free(s.people);
     free(s.optional);
     free(s.rooms);
+    free(s.vehicles);
+    free(s.drivers);
 }

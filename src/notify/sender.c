@@ -18,6 +18,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+/*
+ * last_error of a delivery whose attempt is in flight (the lease). A new
+ * process has nothing in flight, so at start every such lease is stale and
+ * released at once: without that, a kill -9 mid-attempt delayed the retry
+ * by the whole lease (60 s) after the restart.
+ */
+#define LEASE_MARK "attempt in flight"
+
+/* The wall clock in milliseconds (timers need sub-second precision). */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 #define RESPONSE_BODY_MAX 4096 /* we read a little of the answer, for the log */
 
@@ -139,7 +157,15 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
         outcome = last ? "failed" : "retry";
         store_delivery_update(st, a->delivery_id, last ? "failed" : "pending", a->attempts,
                               result == CURLE_OK ? (int)status : 0, error[0] ? error : NULL,
-                              last ? now : now + retry_delay(n, a->attempts, retry_after), now);
+                              /*
+                               * From the current second rounded up: next_attempt is
+                               * whole seconds, and rounding down let a retry (or a
+                               * Retry-After: 3) go out up to a second early.
+                               */
+                              last ? now
+                                   : (wall_ms() + 999) / 1000 +
+                                         retry_delay(n, a->attempts, retry_after),
+                              now);
         if (found && w.failing_since == 0) {
             w.failing_since = now;
             store_webhook_update(st, &w);
@@ -380,7 +406,7 @@ static int start_due(const struct delivery_row *d, void *arg)
     if (store_webhook_get(n->app->store, d->webhook_id, &w) == STORE_OK) {
         /* Take the lease before the attempt starts: a crash now means a retry, not a loss. */
         if (store_delivery_update(n->app->store, d->id, "pending", d->attempts, d->last_status,
-                                  NULL, ctx->now + NOTIFY_LEASE_S, ctx->now) == STORE_OK &&
+                                  LEASE_MARK, ctx->now + NOTIFY_LEASE_S, ctx->now) == STORE_OK &&
             start_attempt(n, d, &w) == 0)
             ctx->started++;
     }
@@ -408,7 +434,8 @@ void notify_pump(struct notify *n)
     /* Sleep until the next due delivery, but never long: a kick or a finish wakes us sooner. */
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;
     if (store_deliveries_next_due(st, &next) == STORE_OK && next > 0) {
-        int64_t wait = (next - clock_wall_s()) * 1000;
+        /* In milliseconds: whole seconds woke us up to a second after the due time. */
+        int64_t wait = next * 1000 - wall_ms();
         if (wait < (int64_t)sleep_ms)
             sleep_ms = wait > 0 ? (uint64_t)wait : 1000;
     }
@@ -447,6 +474,10 @@ int notify_sender_init(struct notify *n)
     curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
     uv_timer_init(n->loop, &n->curl_timer);
     n->curl_timer.data = n;
+    /* Nothing is in flight yet: leases left by a process that died are stale. */
+    if (store_deliveries_release_leases(n->app->store, LEASE_MARK, clock_wall_s()) != STORE_OK)
+        log_error("webhooks: could not release the leases of a previous run; they expire in %d s",
+                  NOTIFY_LEASE_S);
     return 0;
 }
 

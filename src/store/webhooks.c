@@ -345,6 +345,19 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
+int store_deliveries_release_leases(struct store *st, const char *lease_mark, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET next_attempt = ?2, "
+                                        "last_error = 'interrupted (service restarted)', "
+                                        "updated_at = ?2 WHERE status = 'pending' AND "
+                                        "last_error = ?1 AND next_attempt > ?2");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, lease_mark, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    return finish_step(st, stmt, __func__);
+}
+
 int store_deliveries_next_due(struct store *st, int64_t *when)
 {
     sqlite3_stmt *stmt = store_stmt(st, "SELECT min(d.next_attempt) FROM deliveries d "

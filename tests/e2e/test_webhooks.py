@@ -4,9 +4,8 @@
 A threaded HTTP receiver on 127.0.0.1 (webhook_receiver.py) records every request and
 answers as scripted (500s, 410, 429/503 with Retry-After, stalls). Every delivery's
 signature is checked twice, independently of convene's own code: by the npm package
-`standardwebhooks` (verify_signature.js; installed with
-`npm install --no-save --prefix tests/e2e/webhook_verifier standardwebhooks`, and this test
-FAILS when it is missing) and by hmac/hashlib/base64 here over "id.timestamp.body".
+`standardwebhooks` (verify_signature.js; `make deps` installs it from tests/e2e/package.json
+into tests/e2e/node_modules, and this test FAILS when it is missing) and by hmac/hashlib/base64 here over "id.timestamp.body".
 
 Covered: bodies and headers of event.created/updated/cancelled; the person filter and a
 confidential meeting's details; retries (same webhook-id, growing gaps, delivery log,
@@ -42,8 +41,8 @@ from webhook_receiver import Receiver  # noqa: E402
 
 TZ = "Asia/Shanghai"
 VERIFIER = os.path.join(HERE, "verify_signature.js")
-NPM_PREFIX = os.path.join(HERE, "webhook_verifier")
-NPM_INSTALL = "npm install --no-save --prefix %s standardwebhooks" % NPM_PREFIX
+NPM_INSTALL = ("make deps (or: npm install --prefix %s --no-audit --no-fund --no-package-lock)"
+               % HERE)
 RETRY = ["--retry-schedule", "1,3"]
 _seq = itertools.count(1)
 
@@ -489,11 +488,14 @@ class WebhooksTest(WebhookBase):
 
     def test_reminders_timing_decliners_moves_cancels(self):
         w = self.webhook("/rem", ["reminder.due"])
-        a, b, declined = self.person(), self.person(), self.person()
+        a, b, declined, later = self.person(), self.person(), self.person(), self.person()
         d, e = self.person(), self.person()
         t0 = whole_second_ahead(10)
-        main = self.event(local(t0), local(t0 + 1800), [a, b], declined=[declined],
+        main = self.event(local(t0), local(t0 + 1800), [a, b, later], declined=[declined],
                           reminders=[0], title="提醒测试")
+        # Declining by RSVP after the booking removes that person's reminder too.
+        self.ok(self.srv.post("/api/v1/events/%s/rsvp" % main["id"],
+                              {"person": later, "response": "declined"}), 200, "rsvp")
         moved = self.event(local(t0 - 2), local(t0 + 1800), [d], reminders=[0])
         new_start = t0 + 3
         self.ok(self.srv.patch("/api/v1/events/%s" % moved["id"],

@@ -9,22 +9,27 @@
 // Output: one JSON line per input line, in order:
 //   {"ok": true, "payload": <what verify() returned>}  or  {"ok": false, "error": "..."}
 //
-// The package is installed (not committed) with
-//   npm install --no-save --prefix tests/e2e/webhook_verifier standardwebhooks
-// When it is missing this exits 3 saying so; the tests then fail (they never skip).
+// The package is installed (not committed) by `make deps` from tests/e2e/package.json:
+//   npm install --prefix tests/e2e --no-audit --no-fund --no-package-lock
+// (or by hand: npm install --no-save --prefix tests/e2e standardwebhooks). It is looked up in
+// tests/e2e/node_modules, then tests/e2e/webhook_verifier/node_modules. When it is missing this
+// exits 3 saying so; the tests then fail (they never skip).
 "use strict";
 
 const path = require("path");
 const readline = require("readline");
 
-const PREFIX = path.join(__dirname, "webhook_verifier");
+const INSTALL = "npm install --prefix " + __dirname + " --no-audit --no-fund --no-package-lock";
 let Webhook;
 try {
-  ({ Webhook } = require(path.join(PREFIX, "node_modules", "standardwebhooks")));
+  const where = require.resolve("standardwebhooks", {
+    paths: [__dirname, path.join(__dirname, "webhook_verifier")],
+  });
+  ({ Webhook } = require(where));
 } catch (e) {
   process.stderr.write(
     "verify_signature.js: the npm package standardwebhooks is not installed (" + e.message +
-      ")\ninstall it with: npm install --no-save --prefix " + PREFIX + " standardwebhooks\n");
+      ")\ninstall it with `make deps`, or: " + INSTALL + "\n");
   process.exit(3);
 }
 

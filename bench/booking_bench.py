@@ -2,8 +2,8 @@
 """Booking-engine benchmarks (issue 3), each against a reference measured in the same run.
 
 1. Sequential bookings of one-occurrence meetings (3 attendees, a room, a meal) over one
-   HTTP keep-alive connection, vs raw SQLite single-row commits (python sqlite3, WAL) at the
-   same synchronous level. Goal: >= 0.5x.
+   HTTP keep-alive connection (wrk with bench/booking.lua, and python for comparison), vs raw
+   SQLite single-row commits (python sqlite3, WAL) at the same synchronous level. Goal: >= 0.5x.
 2. Conflict-check latency (a POST that clashes -> 409) with 1,000 vs 100,000 stored bookings
    of the same room. Goal: the median grows at most 1.5x.
 3. A weekly 52-occurrence series holding 5 resources: median booking latency. Goal: < 5 ms.
@@ -69,6 +69,20 @@ def raw_sqlite_rate(path, durability, n):
     return rate
 
 
+def bookings_rate_wrk(port, people, room, seconds):
+    """Bookings/s measured by wrk (one connection, sequential): the client costs ~nothing."""
+    env = dict(os.environ, CONVENE_TOKEN=TOKEN, CONVENE_PEOPLE=",".join(people), CONVENE_ROOM=room)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "booking.lua")
+    out = subprocess.run(["wrk", "-t1", "-c1", "-d%ds" % seconds, "-s", script,
+                          "http://127.0.0.1:%d" % port], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    rate = float(out.split("Requests/sec:")[1].split()[0])
+    failures = int(out.split("non201")[1].split()[0])
+    if failures:
+        raise SystemExit("wrk: %d bookings were not 201:\n%s" % (failures, out))
+    return rate
+
+
 def bookings_rate(client, people, room, n):
     t0 = time.perf_counter()
     for i in range(n):
@@ -121,6 +135,7 @@ def main():
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--big", type=int, default=100000)
     ap.add_argument("--durability", default="full")
+    ap.add_argument("--seconds", type=int, default=10)
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="convene-bench-")
     out = []
@@ -132,11 +147,14 @@ def main():
         people = [ident(c, "/api/v1/people", {"name": "P%d" % i, "role": "leader", "rank": i + 1})
                   for i in range(3)]
         room = ident(c, "/api/v1/rooms", {"name": "R", "capacity": 50})
-        rate = bookings_rate(c, people, room, a.n)
-        out.append(("bookings/s over HTTP (3 attendees, room, meal), sync=%s" % a.durability,
+        py_rate = bookings_rate(c, people, room, a.n)
+        out.append(("bookings/s, python http.client (3 attendees, room, meal), sync=%s"
+                    % a.durability, "%.0f" % py_rate))
+        rate = bookings_rate_wrk(port, people, room, a.seconds)
+        out.append(("bookings/s, wrk 1 connection (same bookings), sync=%s" % a.durability,
                     "%.0f" % rate))
         out.append(("raw SQLite single-row commits/s, same sync", "%.0f" % raw))
-        out.append(("ratio (goal >= 0.5)", "%.2f" % (rate / raw)))
+        out.append(("ratio wrk/raw (goal >= 0.5)", "%.2f" % (rate / raw)))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()

@@ -188,7 +188,8 @@ int store_occupancy_overlaps(struct store *st, const char *type, const char *id,
 /* Drops an event's hold on one resource (preemption). */
 int store_occupancy_release(struct store *st, const char *event_id, const char *type,
                             const char *id);
-int store_occupancy_delete_block(struct store *st, const char *block_id);
+int store_occupancy_delete_block(struct store *st, const char *block_id, const char *type,
+                                 const char *id);
 
 /* Expanded occurrences overlapping [from, to), optionally of one resource. */
 struct occurrence_row {

@@ -215,7 +215,7 @@ void api_blocks_delete(struct api_call *call)
     if (load_block(call, &b) != 0 || api_check_if_match(call, b.version) != 0) {
         store_rollback(st);
     } else if (store_block_delete(st, b.id, clock_wall_s()) != STORE_OK ||
-               store_occupancy_delete_block(st, b.id) != STORE_OK ||
+               store_occupancy_delete_block(st, b.id, b.resource_type, b.resource_id) != STORE_OK ||
                store_commit(st) != STORE_OK) {
         store_rollback(st);
         api_reply_store_error(call);

@@ -417,7 +417,12 @@ static int start_due(const struct delivery_row *d, void *arg)
 void notify_pump(struct notify *n)
 {
     struct store *st = n->app->store;
-    struct due_ctx ctx = {n, clock_wall_s(), 0};
+    /*
+     * Not clock_wall_s(): time() reads a coarse clock that can still show the
+     * previous second when the timer fires at next_attempt's millisecond, and
+     * then the delivery waited another full second.
+     */
+    struct due_ctx ctx = {n, wall_ms() / 1000, 0};
     int64_t next = 0;
 
     if (n->stopping)

@@ -98,7 +98,11 @@ int store_open(const char *path, enum durability durability, struct store **out)
     }
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     snprintf(pragmas, sizeof(pragmas),
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
+             /* Reads through mmap and a 32 MiB cache spare a syscall per page; a larger
+              * checkpoint interval writes each hot index page back once, not every 1,000. */
+             "PRAGMA mmap_size=268435456; PRAGMA cache_size=-32768; "
+             "PRAGMA wal_autocheckpoint=8192;",
              durability == DURABILITY_FULL ? "FULL" : "NORMAL");
     st->durable = durability == DURABILITY_FULL;
     if (exec(st, pragmas) != STORE_OK || store_migrate(st) != STORE_OK) {

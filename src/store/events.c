@@ -279,12 +279,17 @@ int store_occupancy_release(struct store *st, const char *event_id, const char *
     return step_done(st, stmt, __func__);
 }
 
-int store_occupancy_delete_block(struct store *st, const char *block_id)
+int store_occupancy_delete_block(struct store *st, const char *block_id, const char *type,
+                                 const char *id)
 {
-    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM occupancy WHERE block_id = ?1");
+    /* Through the resource index: blocks need no index of their own. */
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM occupancy WHERE resource_type = ?2 AND "
+                                        "resource_id = ?3 AND block_id = ?1");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, block_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
     return step_done(st, stmt, __func__);
 }
 

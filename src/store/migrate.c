@@ -47,13 +47,16 @@ static const char *const migrations[] = {
      * occurrences and the occupancy index are derived from it in the same
      * transaction. occupancy has one row per occurrence x resource, and
      * blocks; resource_span bounds how far back a range scan must look.
+     * Every B-tree here is written by each booking, so there are no spare
+     * ones: rowids are plain (never deleted, so max+1 stays monotonic for
+     * the outbox cursor) and ids are random, so need no unique index.
      */
     "CREATE TABLE events("
     "  id TEXT PRIMARY KEY, uid TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,"
     "  sequence INTEGER NOT NULL, status TEXT NOT NULL, title TEXT NOT NULL,"
     "  confidential INTEGER NOT NULL, best_rank INTEGER NOT NULL, doc TEXT NOT NULL,"
     "  expanded_until INTEGER NOT NULL, open_ended INTEGER NOT NULL,"
-    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE occurrences("
     "  event_id TEXT NOT NULL, recurrence_id TEXT NOT NULL, start_local TEXT NOT NULL,"
     "  end_local TEXT NOT NULL, start_utc INTEGER NOT NULL, end_utc INTEGER NOT NULL,"
@@ -65,7 +68,6 @@ static const char *const migrations[] = {
     "  event_id TEXT, recurrence_id TEXT, trip_id TEXT, block_id TEXT, role TEXT NOT NULL);"
     "CREATE INDEX occupancy_by_resource ON occupancy(resource_type, resource_id, start_utc);"
     "CREATE INDEX occupancy_by_event ON occupancy(event_id);"
-    "CREATE INDEX occupancy_by_block ON occupancy(block_id);"
     "CREATE TABLE resource_span("
     "  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, longest INTEGER NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id)) WITHOUT ROWID;"
@@ -75,10 +77,10 @@ static const char *const migrations[] = {
     "INSERT INTO resource_span SELECT resource_type, resource_id, max(end_utc - start_utc)"
     "  FROM blocks WHERE deleted_at IS NULL GROUP BY resource_type, resource_id;"
     "CREATE TABLE outbox("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+    "  seq INTEGER PRIMARY KEY, msg_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL, payload TEXT NOT NULL);"
     "CREATE TABLE event_history("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, at INTEGER NOT NULL,"
     "  token_id TEXT, actor TEXT, actor_person TEXT, action TEXT NOT NULL,"
     "  before TEXT, after TEXT);"
     "CREATE INDEX event_history_by_event ON event_history(event_id, seq);",
@@ -107,7 +109,7 @@ static const char *const migrations[] = {
     "  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     "  deleted_at INTEGER);"
     "CREATE TABLE deliveries("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, msg_id TEXT NOT NULL,"
+    "  id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL, msg_id TEXT NOT NULL,"
     "  type TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,"
     "  next_attempt INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"

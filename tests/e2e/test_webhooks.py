@@ -208,8 +208,12 @@ class WebhooksTest(WebhookBase):
 
     @classmethod
     def tearDownClass(cls):
+        rc = cls.srv.stop()
+        tail = cls.srv.stderr_tail()
         cls.srv.cleanup()
         cls.rx.close()
+        if rc != 0:  # e.g. a sanitizer report at exit
+            raise AssertionError("convene exited %s on SIGTERM:\n%s" % (rc, tail))
 
     def tearDown(self):
         # Endpoints of one test must not receive the next test's messages.
@@ -617,6 +621,7 @@ class SsrfTest(WebhookBase):
             d = self.delivery(w["id"], msg["id"], srv)
             self.assertNotEqual(d["status"], "delivered", d)
             self.assertIsNone(d["last_status"], d)
+            self.assertEqual(srv.stop(), 0, srv.stderr_tail())
 
 
 class DurabilityTest(WebhookBase):
@@ -676,6 +681,7 @@ class DurabilityTest(WebhookBase):
             self.assertEqual(metric(m, "convene_reminders_dropped_total"), 1)
             self.assertEqual(metric(m, "convene_reminders_late_total"), 1)
             self.assertNotEqual(started["id"], ahead["id"])
+            self.assertEqual(srv.stop(), 0, srv.stderr_tail())
 
     def test_sigterm_with_attempt_in_flight(self):
         with Receiver() as rx, Server(extra_args=RETRY) as srv:
@@ -701,6 +707,7 @@ class DurabilityTest(WebhookBase):
             d = self.wait_delivery(w["id"], stalled.msg_id, lambda d: d["status"] == "delivered",
                                    srv=srv)
             self.assertEqual(d["last_status"], 200)
+            self.assertEqual(srv.stop(), 0, srv.stderr_tail())
 
 
 if __name__ == "__main__":

@@ -161,7 +161,14 @@ uint64_t clock_monotonic_us(void)
 
 int64_t clock_wall_s(void)
 {
-    return (int64_t)time(NULL);
+    /*
+     * Not time(): it reads a coarse clock that can still show the previous
+     * second for a few milliseconds, so a timer woken exactly at a due
+     * second would find nothing due and spin until it catches up.
+     */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 static void log_line(const char *level, const char *fmt, va_list ap)

@@ -13,8 +13,14 @@ BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
              libjansson-dev libssl-dev zlib1g-dev
 TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl
 BENCH_PKGS = wrk nginx-light
+FUZZ_PKGS  = clang libclang-rt-14-dev llvm
 
-.PHONY: all deps deps-node deps-bench build run test test-asan test-valgrind bench clean
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = fuzz_api_body fuzz_ical_import fuzz_rrule fuzz_router
+
+.PHONY: all deps deps-node deps-bench deps-fuzz build run test test-asan test-valgrind bench \
+        fuzz fuzz-build clean
 
 all: build
 
@@ -75,5 +81,30 @@ test-valgrind: build
 bench: deps-bench build
 	bench/run.sh
 
+deps-fuzz: deps
+	$(call apt_install,$(FUZZ_PKGS))
+
+# libFuzzer targets (tests/fuzz/): library and targets built by clang with
+# ASan+UBSan. Each runs FUZZ_SECONDS on its seed corpus and dictionary; new
+# inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/artifacts.
+fuzz-build: deps-fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCONVENE_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	  echo "== $$t: $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/$$t.log)"; \
+	  if ! $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz/$$t.dict \
+	      -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	      $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/$$t.log 2>&1; then \
+	    tail -n 60 $(FUZZ_BUILD)/$$t.log; echo "$$t FAILED"; exit 1; \
+	  fi; \
+	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ_BUILD)/$$t.log; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

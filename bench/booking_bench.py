@@ -121,7 +121,8 @@ def series_latency(client, resources, tries=50):
         body = {"title": "周例会", "start": iso(base), "end": iso(base + 60),
                 "rrule": "FREQ=WEEKLY;COUNT=52", "attendees": [{"person": p} for p in people],
                 "room": room, "trips": [{"vehicle": vehicle, "driver": driver,
-                                         "depart": iso(base - 30), "return": iso(base + 90)}]}
+                                         "depart": iso(base - 30), "return": iso(base + 90),
+                                         "approved_by": people[0]}]}
         t0 = time.perf_counter()
         status, raw = client.call("POST", "/api/v1/events", body)
         lat.append((time.perf_counter() - t0) * 1000)

@@ -52,11 +52,11 @@ convene_pid=""
 nginx_pid=""
 
 stop_pid() { # stop_pid PID SIGNAL: signal one process we started, wait for it (bounded)
-    local pid="$1" sig="$2" i
+    local pid="$1" sig="$2"
     [ -n "$pid" ] || return 0
     kill -0 "$pid" 2>/dev/null || return 0
     kill "-$sig" "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -100,8 +100,7 @@ free_port() {
 }
 
 wait_http() { # wait_http URL: until the server answers at all (any status)
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if curl -s -o /dev/null --max-time 1 "$1"; then return 0; fi
         sleep 0.1
     done
@@ -115,6 +114,7 @@ cpu_seconds() {
     for p in $pids; do
         stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
         rest="${stat##*) }"            # fields from "state" on: utime is 12th, stime 13th
+        # shellcheck disable=SC2086 # split the stat fields on purpose
         set -- $rest
         ticks=$(( ticks + ${12} + ${13} ))
     done
@@ -167,7 +167,10 @@ run_wrk() {
         'BEGIN { split(a, x, " "); split(b, y, " ")
                  o = (y[1] - x[1]) / d * 100 - s - w; if (o < 0) o = 0
                  printf "%.0f %.0f\n", o, (y[2] - x[2]) / d * 100 }')
-    [ -n "$R_RPS" ] && [ -n "$R_P50" ] && [ -n "$R_P99" ] || { cat "$out" >&2; die "could not parse wrk output for $name"; }
+    if [ -z "$R_RPS" ] || [ -z "$R_P50" ] || [ -z "$R_P99" ]; then
+        cat "$out" >&2
+        die "could not parse wrk output for $name"
+    fi
 }
 
 # ---------------------------------------------------------------- convene

@@ -52,6 +52,8 @@ struct api_request {
     size_t content_type_len;
     const char *accept_encoding;
     size_t accept_encoding_len;
+    const char *accept;        /* Accept (GET /catering answers text/csv on request) */
+    size_t accept_len;
     const char *if_modified_since;
     size_t if_modified_since_len;
     const char *body;          /* NULL when no entity */
@@ -115,6 +117,20 @@ void api_invoke(struct app *app, const char *method, const char *path, const cha
  * years ahead (run daily from the loop). 0 or -1.
  */
 int events_extend_horizons(struct app *app);
+
+/*
+ * Derives the trip and catering rows of events stored before schema
+ * version 5 (flagged by that migration), once, without messages: an
+ * upgrade does not re-announce every trip. Run by `serve` at start. 0 or -1.
+ */
+int events_derive_pending(struct app *app);
+
+/*
+ * Sends dispatch.unacknowledged (to the secretaries) for every trip
+ * occurrence not acknowledged --ack-deadline minutes before it departs,
+ * once each (run from the loop). The number sent, or -1.
+ */
+int trips_escalate_due(struct app *app, int64_t now);
 
 /* The number of routes and their patterns, for metrics. */
 size_t api_route_count(void);

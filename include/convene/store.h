@@ -324,4 +324,81 @@ int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int
 /* Earliest unsent due time (0 if none). */
 int store_reminders_next(struct store *st, int64_t *due);
 
+/* --- trips: one row per trip occurrence, rewritten with its event (store/trips.c) --- */
+struct trip_row {
+    char event_id[ID_STR_MAX];
+    char trip_id[ID_STR_MAX];
+    char recurrence_id[TIME_LOCAL_STR]; /* of the meeting's occurrence */
+    char day[TIME_DATE_STR];            /* local date of departure */
+    char depart[TIME_LOCAL_STR];        /* local wall times in tz */
+    char ret[TIME_LOCAL_STR];
+    int64_t depart_utc, return_utc;
+    char tz[64];
+    char vehicle[ID_STR_MAX];           /* "" when the trip has none (preempted) */
+    char driver[ID_STR_MAX];
+    char approved_by[ID_STR_MAX];       /* "" when none */
+    const char *from, *to;              /* NULL when absent */
+    const char *passengers;             /* JSON array of person ids */
+    const char *title;
+    int confidential;
+    int64_t acked_at;                   /* 0 = not acknowledged */
+    char acked_by[ID_STR_MAX];          /* person (or token name) who acknowledged */
+    int64_t escalated_at;               /* 0 = dispatch.unacknowledged not sent */
+};
+/* In callbacks the const char * members are valid during the call only. */
+
+/* Inserts or replaces the row (all columns, acknowledgement included). */
+int store_trip_put(struct store *st, const struct trip_row *t);
+int store_trip_delete(struct store *st, const char *event_id, const char *trip_id,
+                      const char *recurrence_id);
+/* Rows of one event, by trip and departure. */
+int store_trips_of_event(struct store *st, const char *event_id,
+                         int (*cb)(const struct trip_row *t, void *arg), void *arg);
+/* Rows departing on local days [from_day, to_day], optionally of one driver and/or vehicle. */
+int store_trips_of_days(struct store *st, const char *from_day, const char *to_day,
+                        const char *driver, const char *vehicle,
+                        int (*cb)(const struct trip_row *t, void *arg), void *arg);
+/* Rows of one trip id (every occurrence), by departure. */
+int store_trips_of_trip(struct store *st, const char *trip_id,
+                        int (*cb)(const struct trip_row *t, void *arg), void *arg);
+int store_trip_ack(struct store *st, const char *event_id, const char *trip_id,
+                   const char *recurrence_id, int64_t at, const char *by);
+/*
+ * Unacknowledged, not yet escalated rows whose deadline (departure minus
+ * deadline_s) has come by now and that have not departed, oldest first.
+ */
+int store_trips_unacked_due(struct store *st, int64_t now, int64_t deadline_s, size_t limit,
+                            int (*cb)(const struct trip_row *t, void *arg), void *arg);
+int store_trip_mark_escalated(struct store *st, const char *event_id, const char *trip_id,
+                              const char *recurrence_id, int64_t at);
+/* Earliest deadline of a row still to escalate (0 if none). */
+int store_trips_next_unacked(struct store *st, int64_t now, int64_t deadline_s, int64_t *due);
+
+/* Ids of live events with trips or meals (their rows derived after an upgrade). */
+int store_events_with_trips_or_meals(struct store *st, int (*cb)(const char *id, void *arg),
+                                     void *arg);
+
+/* --- catering: one row per occurrence x meal on its local day (store/catering.c) --- */
+struct catering_row {
+    char day[TIME_DATE_STR];
+    char meal[24];
+    char event_id[ID_STR_MAX];
+    char recurrence_id[TIME_LOCAL_STR];
+    char start[TIME_LOCAL_STR]; /* the occurrence's local start */
+    int64_t count;
+    const char *diets;          /* JSON object: diet -> heads */
+    int late;                   /* changed after the meal's cutoff */
+    const char *title;
+    int confidential;
+};
+
+int store_catering_put(struct store *st, const struct catering_row *c);
+int store_catering_delete(struct store *st, const char *day, const char *meal,
+                          const char *event_id, const char *recurrence_id);
+int store_catering_of_event(struct store *st, const char *event_id,
+                            int (*cb)(const struct catering_row *c, void *arg), void *arg);
+/* Rows of local days [from_day, to_day], by day, meal, start and event. */
+int store_catering_of_days(struct store *st, const char *from_day, const char *to_day,
+                           int (*cb)(const struct catering_row *c, void *arg), void *arg);
+
 #endif

@@ -28,6 +28,13 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 int parse_int64_n(const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
 
 /*
+ * The length of the longest prefix of s[0..len) that is well-formed UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF); len
+ * when all of it is. Text from outside (paths, iCalendar) is only bytes.
+ */
+size_t utf8_valid_prefix(const char *s, size_t len);
+
+/*
  * A growable byte buffer with a hard maximum (curl style): appends past
  * `max` fail and set `overflow`, so callers check once at the end.
  * The data is always NUL-terminated. Owner: whoever called strbuf_init.

@@ -142,6 +142,8 @@ struct room_candidate {
 struct search {
     struct api_call *call;
     char tz[64];
+    /* Whose days and hours slots follow: the office's --tz with working hours, else tz. */
+    const char *day_tz;
     int64_t duration, step, from_utc, to_utc;
     int working_hours;
     struct interval_set *people;  /* merged busy per required person */
@@ -329,8 +331,11 @@ static void search_day(struct search *s, const struct local_time *day, json_t *s
             struct local_time lt = *day;
             int64_t start;
             recur_local_add(&lt, m);
-            if (time_local_to_utc(&lt, s->tz, &start) != TIME_OK)
+            if (time_local_to_utc(&lt, s->day_tz, &start) != TIME_OK)
                 continue; /* a wall time that does not exist today */
+            /* An office day seen from another zone can stick out of the asked dates. */
+            if (start < s->from_utc || start + s->duration > s->to_utc)
+                continue;
             try_slot(s, start, slots);
         }
     }
@@ -521,10 +526,25 @@ void api_availability(struct api_call *call)
             goto fail;
         }
     }
+    /*
+     * Working days and hours are the office's, in --tz (issue 7): a visitor
+     * asking in America/New_York must get 08:30-12:00 Beijing time, not New
+     * York's. The asked dates, read in tz, bound the search; the office days
+     * walked are those that overlap them. With tz = --tz this is from..to.
+     */
+    s.day_tz = s.working_hours ? call->app->cfg.tz : s.tz;
+    struct local_time day_from = from, day_to = to;
+    if (strcmp(s.day_tz, s.tz) != 0) {
+        time_utc_to_local(s.from_utc, s.day_tz, &day_from);
+        time_utc_to_local(s.to_utc - 1, s.day_tz, &day_to);
+        day_from.hour = day_from.minute = day_from.second = 0;
+        day_to.hour = day_to.minute = day_to.second = 0;
+    }
     /* With a preference, look further so the preferred half of the day can come first. */
     size_t cap = prefer ? MAX_SLOTS * 5 : (size_t)limit;
     slots = json_array();
-    for (struct local_time d = from; recur_local_diff(&d, &to) >= 0 && json_array_size(slots) < cap;
+    for (struct local_time d = day_from;
+         recur_local_diff(&d, &day_to) >= 0 && json_array_size(slots) < cap;
          recur_local_add(&d, 86400))
         search_day(&s, &d, slots, cap);
     if (prefer != NULL) {

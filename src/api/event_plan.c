@@ -388,6 +388,38 @@ static int parse_reminders(json_t *doc, struct api_error *err)
     return 0;
 }
 
+/*
+ * Overrides of single occurrences (occurrence PATCH, imported RECURRENCE-ID
+ * components) carry texts that reach feeds and webhooks like the event's
+ * own, so they have the same limits. They used to be stored unchecked: a
+ * PATCH of one occurrence took a 501-character title (test_hostile.py).
+ */
+static int parse_overrides(json_t *doc, struct api_error *err)
+{
+    json_t *o = json_object_get(doc, "overrides"), *ov, *d;
+    const char *key, *s;
+
+    if (o == NULL)
+        return 0;
+    if (!json_is_object(o))
+        return api_error_set(err, 400, "wrong_type", "overrides", "'overrides' is an object");
+    json_object_foreach(o, key, ov) {
+        if (!json_is_object(ov))
+            return api_error_set(err, 400, "wrong_type", "overrides",
+                                 "an override is an object");
+        if (json_member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
+            json_member_string(ov, "location", 0, 500, &s, err) < 0)
+            return -1;
+        d = json_object_get(ov, "description");
+        if (d != NULL && !json_is_null(d) &&
+            (!json_is_string(d) ||
+             json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0))
+            return api_error_set(err, 422, "invalid", "description",
+                                 "'description' must be a string of at most 65536 characters");
+    }
+    return 0;
+}
+
 int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct api_error *err)
 {
     const char *s;
@@ -418,10 +450,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         return -1;
     if (!has_room)
         p->room = NULL;
-    json_t *o = json_object_get(doc, "overrides");
-    if (o != NULL && !json_is_object(o))
-        return api_error_set(err, 400, "wrong_type", "overrides", "'overrides' is an object");
-    return 0;
+    return parse_overrides(doc, err);
 }
 
 /* Looks up a person and its rank; 422 naming field when unknown. */
@@ -608,16 +637,24 @@ void event_plan_free(struct event_plan *p)
     p->nocc = 0;
 }
 
-/* The instant of an occurrence's local start plus a wall-clock offset. */
-static int64_t offset_utc(const struct event_plan *p, const struct occurrence *o, int64_t offset)
+/* The wall time of an occurrence's local start plus a wall-clock offset, and its instant. */
+static int64_t offset_utc(const struct event_plan *p, const struct occurrence *o, int64_t offset,
+                          struct local_time *lt)
 {
-    struct local_time lt;
     int64_t utc;
 
-    time_local_parse(o->start, &lt);
-    recur_local_add(&lt, offset);
-    time_local_to_utc(&lt, p->tz, &utc);
+    time_local_parse(o->start, lt);
+    recur_local_add(lt, offset);
+    time_local_to_utc(lt, p->tz, &utc);
     return utc;
+}
+
+void event_plan_trip_times(const struct event_plan *p, const struct occurrence *o,
+                           const struct plan_trip *t, struct local_time *depart,
+                           struct local_time *ret, int64_t *depart_utc, int64_t *return_utc)
+{
+    *depart_utc = offset_utc(p, o, t->depart_offset, depart);
+    *return_utc = offset_utc(p, o, t->return_offset, ret);
 }
 
 int event_plan_claims(const struct event_plan *p, const char *event_id,
@@ -649,8 +686,8 @@ int event_plan_claims(const struct event_plan *p, const char *event_id,
         }
         for (size_t t = 0; t < p->ntrips; t++) {
             const struct plan_trip *tr = &p->trips[t];
-            c.start_utc = offset_utc(p, o, tr->depart_offset);
-            c.end_utc = offset_utc(p, o, tr->return_offset);
+            struct local_time depart, ret;
+            event_plan_trip_times(p, o, tr, &depart, &ret, &c.start_utc, &c.end_utc);
             c.trip_id = tr->id;
             c.resource_type = "vehicle";
             c.resource_id = tr->vehicle;

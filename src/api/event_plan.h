@@ -88,6 +88,15 @@ int event_plan_expand(struct event_plan *plan, int64_t now, struct api_error *er
 
 void event_plan_free(struct event_plan *plan);
 
+/*
+ * A trip's departure and return in one occurrence: at the same wall-clock
+ * offsets from the occurrence's start as from the event's (a moved
+ * occurrence takes its car along). Local wall times and instants.
+ */
+void event_plan_trip_times(const struct event_plan *plan, const struct occurrence *o,
+                           const struct plan_trip *t, struct local_time *depart,
+                           struct local_time *ret, int64_t *depart_utc, int64_t *return_utc);
+
 /* Calls cb for every claim (occurrence x resource) of the plan. */
 int event_plan_claims(const struct event_plan *plan, const char *event_id,
                       int (*cb)(const struct claim *c, void *arg), void *arg);

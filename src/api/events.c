@@ -6,6 +6,8 @@
  * occurrences and claims, its outbox messages and its audit record.
  */
 #include "handlers.h"
+#include "catering.h"
+#include "dispatch.h"
 #include "event_plan.h"
 
 #include "convene/conflict.h"
@@ -220,6 +222,7 @@ static int preempt_one(struct api_call *call, const struct clash *c, const char 
     after = event_render(&row, doc);
     if (store_occupancy_release(st, row.id, c->resource_type, c->resource_id) == STORE_OK &&
         store_event_update(st, &row) == STORE_OK && publish_calendars(call->app, row.id, doc) == 0 &&
+        dispatch_sync(call->app, &row, doc, NULL) == 0 &&
         outbox(st, "event.preempted",
                json_pack("{s:O, s:{s:s, s:s}, s:s}", "event", after, "lost", "type",
                          c->resource_type, "id", c->resource_id, "by", by)) == 0 &&
@@ -384,6 +387,11 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
             goto done;
         }
     }
+    /* Driver hours, rest and weekend approval (dispatch.c). */
+    if (live && check && dispatch_check(app, row->id, &plan, &err) != 0) {
+        api_reply_api_error(call, &err);
+        goto done;
+    }
     free(row->title);
     row->title = xstrdup(plan.title);
     settle_needs(doc);
@@ -410,7 +418,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
         api_reply_store_error(call);
         goto done;
     }
-    if (write_reminders(app->store, row->id, doc, &plan, live) != 0) {
+    if (write_reminders(app->store, row->id, doc, &plan, live) != 0 ||
+        dispatch_sync(app, row, doc, &plan) != 0 || catering_sync(app, row, doc, &plan) != 0) {
         api_reply_store_error(call);
         goto done;
     }
@@ -776,7 +785,9 @@ static json_t *patch_change(struct api_call *call, struct event_row *row, json_t
     if (take_preempt(call, call->body, preempt) != 0 ||
         check_trip_ids(call, prev, json_object_get(call->body, "trips")) != 0)
         return NULL;
-    return merge_patch(prev, call->body);
+    json_t *doc = merge_patch(prev, call->body);
+    dispatch_trips_follow(prev, doc, call->body); /* the car moves with the meeting */
+    return doc;
 }
 
 void api_events_patch(struct api_call *call)

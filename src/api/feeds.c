@@ -75,11 +75,13 @@ static int resolve(struct api_call *call, char *kind, size_t kindlen, char id[ID
  */
 static int wants_gzip(const struct api_request *req)
 {
-    const char *p = req->accept_encoding, *end = p + req->accept_encoding_len;
+    const char *p = req->accept_encoding, *end;
     int star = 0, gzip = -1;
 
+    /* Checked before computing end: NULL + len is undefined (UBSan, fuzz_router). */
     if (p == NULL)
         return 0;
+    end = p + req->accept_encoding_len;
     while (p < end) {
         const char *item = p, *stop = memchr(p, ',', (size_t)(end - p));
         if (stop == NULL)

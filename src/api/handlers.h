@@ -77,4 +77,12 @@ void api_feed_get(struct api_call *call);
 /* occurrences.c */
 void api_occurrences_list(struct api_call *call);
 
+/* trips.c */
+void api_trips_list(struct api_call *call);
+void api_trips_create(struct api_call *call);
+void api_trips_ack(struct api_call *call);
+
+/* catering.c */
+void api_catering_get(struct api_call *call);
+
 #endif

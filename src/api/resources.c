@@ -4,6 +4,7 @@
  * whose field table drives validation, storage and rendering.
  */
 #include "handlers.h"
+#include "catering.h"
 
 #include "convene/feed.h"
 #include "convene/json.h"
@@ -176,7 +177,10 @@ static int patch_change(struct api_call *call, struct record *rec)
     rec->updated_at = clock_wall_s();
     /* Names appear in other calendars (CN, LOCATION): drop every cached feed. */
     feed_cache_clear(call->app->feeds);
-    if (store_record_update(call->app->store, type, rec) != STORE_OK) {
+    if (store_record_update(call->app->store, type, rec) != STORE_OK ||
+        /* Meal counts break down by diet: the canteen must hear of a new one. */
+        (type == &record_person && json_object_get(call->body, "diet") != NULL &&
+         catering_person_changed(call->app, rec->id) != 0)) {
         api_reply_store_error(call);
         return -1;
     }

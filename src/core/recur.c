@@ -57,6 +57,16 @@ static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *
             return RECUR_BAD_RULE;
         }
     }
+    /*
+     * RFC 5545 has no empty parts, list items or values; libical skips them,
+     * so "FREQ=DAILY;;;" was accepted and went out verbatim in every feed.
+     */
+    for (const char *p = rrule; *p; p++) {
+        if (strchr(";,=", *p) && (p[1] == '\0' || strchr(";,=", p[1]) || p == rrule)) {
+            snprintf(why, whylen, "rrule has an empty part, list item or value");
+            return RECUR_BAD_RULE;
+        }
+    }
     icalerror_clear_errno();
     *rule = icalrecurrencetype_from_string(rrule);
     if (icalerrno != ICAL_NO_ERROR || rule->freq == ICAL_NO_RECURRENCE ||
@@ -69,6 +79,19 @@ static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *
         rule->freq == ICAL_HOURLY_RECURRENCE) {
         snprintf(why, whylen, "rrule FREQ finer than DAILY is refused");
         return RECUR_TOO_FINE;
+    }
+    /*
+     * libical takes UNTIL=20262401 (month 24) and rolls it into a later year;
+     * a date that does not exist is a typo, not a bound to guess at.
+     */
+    if (!icaltime_is_null_time(rule->until)) {
+        struct icaltimetype u = rule->until, n = icaltime_normalize(rule->until);
+        if (u.month < 1 || u.month > 12 || u.day < 1 || u.year != n.year ||
+            u.month != n.month || u.day != n.day || u.hour != n.hour || u.minute != n.minute ||
+            u.second != n.second) {
+            snprintf(why, whylen, "rrule UNTIL is not a valid date or time");
+            return RECUR_BAD_RULE;
+        }
     }
     if (rule->interval < 1) {
         snprintf(why, whylen, "rrule INTERVAL must be at least 1");
@@ -271,7 +294,15 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
              */
             nonexistent = 1;
         }
-        rc = add_occurrence(&list, spec, &spec->start, duration);
+        /*
+         * EXDATE removes DTSTART without an RRULE too (RFC 5545 3.8.5.1), as
+         * in the rule branch and in the clients reading our feeds; the start
+         * used to be booked regardless (fuzz_rrule).
+         */
+        char local[TIME_LOCAL_STR];
+        time_local_format(&spec->start, local);
+        if (!listed(spec->exdates, spec->nexdates, local))
+            rc = add_occurrence(&list, spec, &spec->start, duration);
     } else {
         rc = expand_rule(spec, &list, duration, why, whylen);
     }
@@ -290,7 +321,9 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
         free(list.items);
         return rc;
     }
-    qsort(list.items, list.count, sizeof(list.items[0]), cmp_occurrence);
+    /* Everything may be excluded (EXDATE on DTSTART): qsort() must not see NULL (UBSan). */
+    if (list.count > 1)
+        qsort(list.items, list.count, sizeof(list.items[0]), cmp_occurrence);
     *out = list.items;
     *count = list.count;
     return nonexistent ? RECUR_NONEXISTENT : RECUR_OK;

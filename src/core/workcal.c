@@ -142,8 +142,16 @@ static int load_file(struct workcal *wc, size_t *cap, const char *path, char *wh
     fclose(f);
     cal = icalparser_parse_string(text);
     free(text);
-    if (cal == NULL) {
-        snprintf(why, whylen, "%s: not an iCalendar file", path);
+    /*
+     * Two VCALENDARs in one file (e.g. `cat cn-*.ics > all.ics`) parse as an
+     * XROOT whose VEVENTs are grandchildren, so the loop below would find
+     * none and the file's holidays would vanish without a word. Refuse any
+     * root but one VCALENDAR, as the importer does.
+     */
+    if (cal == NULL || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT) {
+        snprintf(why, whylen, "%s: not an iCalendar file (one VCALENDAR)", path);
+        icalcomponent_free(cal);
+        icalerror_clear_errno();
         return -1;
     }
     for (icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
@@ -193,7 +201,9 @@ int workcal_load_dir(struct workcal *wc, const char *dir, char *why, size_t whyl
         free(fresh.days);
         return -1; /* the calendar in use stays as it was */
     }
-    qsort(fresh.days, fresh.ndays, sizeof(fresh.days[0]), cmp_day);
+    /* No special days leaves days NULL, and qsort(NULL, 0, ...) is undefined (UBSan aborts). */
+    if (fresh.ndays > 1)
+        qsort(fresh.days, fresh.ndays, sizeof(fresh.days[0]), cmp_day);
     fresh.nfiles = nnames;
     workcal_free(wc);
     *wc = fresh;

@@ -52,14 +52,38 @@ void api_reply_empty(struct api_call *call, int status)
     call->res->status = status;
 }
 
+/*
+ * Copies s into out with every byte that is not part of well-formed UTF-8
+ * replaced by '?'. Messages echo client input (ids from the path, names cut
+ * at a byte limit, iCalendar text); json_string() refuses invalid UTF-8,
+ * and the reply used to go out without its "message" (fuzz_api_body).
+ */
+static void utf8_scrub(const char *s, char *out, size_t cap)
+{
+    size_t len = strlen(s), i = 0;
+
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    while (i < len) {
+        i += utf8_valid_prefix(out + i, len - i);
+        if (i < len)
+            out[i++] = '?';
+    }
+}
+
 void api_reply_api_error(struct api_call *call, const struct api_error *err)
 {
     json_t *e = json_object();
+    char message[sizeof(err->message)], field[sizeof(err->field)];
 
+    utf8_scrub(err->message, message, sizeof(message));
+    utf8_scrub(err->field, field, sizeof(field));
     json_object_set_new(e, "code", json_string(err->code));
-    json_object_set_new(e, "message", json_string(err->message));
-    if (err->field[0] != '\0')
-        json_object_set_new(e, "field", json_string(err->field));
+    json_object_set_new(e, "message", json_string(message));
+    if (field[0] != '\0')
+        json_object_set_new(e, "field", json_string(field));
     set_body(call, err->status, json_pack("{s:o}", "error", e));
     call->res->etag[0] = '\0';
 }

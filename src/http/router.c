@@ -69,6 +69,10 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/events/:id/occurrences/:rid", OFFICE, 0, api_events_occurrence_delete,
      NULL},
     {"GET", "/api/v1/occurrences", ANY_ROLE, 0, api_occurrences_list, NULL},
+    {"GET", "/api/v1/trips", OFFICE | ROLE_DRIVER, 0, api_trips_list, NULL},
+    {"POST", "/api/v1/trips", OFFICE, 0, api_trips_create, NULL},
+    {"POST", "/api/v1/trips/:id/ack", ROLE_ADMIN | ROLE_DRIVER, 0, api_trips_ack, NULL},
+    {"GET", "/api/v1/catering", OFFICE, 0, api_catering_get, NULL},
     {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
     {"POST", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_create, NULL},
     {"GET", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_list, NULL},
@@ -99,8 +103,10 @@ const char *api_route_method(size_t index)
 
 /*
  * Matches path against pattern segment by segment, capturing ":name"
- * segments into call->params. A captured segment must be non-empty and
- * short enough for the buffer; anything else does not match.
+ * segments into call->params. A captured segment must be non-empty, short
+ * enough for the buffer and free of NUL bytes; anything else does not
+ * match. (h2o decodes %00 in the normalised path, and a NUL cut the id
+ * short as a C string: /api/v1/rooms/<id>%00junk named <id>.)
  */
 static int route_match(const char *pattern, const char *path, size_t len, struct api_call *call)
 {
@@ -118,7 +124,8 @@ static int route_match(const char *pattern, const char *path, size_t len, struct
         size_t slen = seg_end ? (size_t)(seg_end - path) : (size_t)(end - path);
 
         if (pattern[0] == ':') {
-            if (slen == 0 || slen >= sizeof(call->params[0]) || nparams == API_MAX_PARAMS)
+            if (slen == 0 || slen >= sizeof(call->params[0]) || nparams == API_MAX_PARAMS ||
+                memchr(path, '\0', slen) != NULL)
                 return 0;
             memcpy(call->params[nparams], path, slen);
             call->params[nparams][slen] = '\0';

@@ -94,6 +94,7 @@ static void request_from_h2o(h2o_req_t *req, struct api_request *out)
     header_value(req, H2O_TOKEN_IF_NONE_MATCH, &out->if_none_match, &out->if_none_match_len);
     header_value(req, H2O_TOKEN_CONTENT_TYPE, &out->content_type, &out->content_type_len);
     header_value(req, H2O_TOKEN_ACCEPT_ENCODING, &out->accept_encoding, &out->accept_encoding_len);
+    header_value(req, H2O_TOKEN_ACCEPT, &out->accept, &out->accept_len);
     header_value(req, H2O_TOKEN_IF_MODIFIED_SINCE, &out->if_modified_since,
                  &out->if_modified_since_len);
     for (size_t i = 0; i != req->headers.size; i++)

@@ -36,7 +36,8 @@ static int check_lines(const char *text, size_t len, char *why, size_t whylen)
         if (text[start] == ' ' || text[start] == '\t')
             continue; /* a folded continuation */
         const char *colon = memchr(text + start, ':', end - start);
-        if (colon == NULL) {
+        /* ":value" has no name: libical dropped such lines without a word. */
+        if (colon == NULL || colon == text + start) {
             snprintf(why, whylen, "line %zu: not a content line (NAME:VALUE expected)", line_no);
             return -1;
         }
@@ -266,6 +267,26 @@ static int add_override(json_t *out, icalcomponent *ev, const char *default_tz)
     return -1;
 }
 
+/* 1 when s is absent or well-formed UTF-8. */
+static int text_ok(const char *s)
+{
+    return s == NULL || utf8_valid_prefix(s, strlen(s)) == strlen(s);
+}
+
+/*
+ * Whether the texts that become JSON are UTF-8 (RFC 5545 3.1.4). jansson
+ * refuses anything else: an invalid UID made json_pack() fail and the
+ * event was silently left out, an invalid SUMMARY lost the title
+ * (fuzz_ical_import). Checked after libical has unfolded the lines, so a
+ * character split by folding is still accepted.
+ */
+static int event_texts_ok(icalcomponent *ev)
+{
+    return text_ok(icalcomponent_get_uid(ev)) && text_ok(icalcomponent_get_summary(ev)) &&
+           text_ok(icalcomponent_get_description(ev)) &&
+           text_ok(icalcomponent_get_location(ev));
+}
+
 json_t *ical_import_parse(const char *text, size_t len, const char *default_tz, char *why,
                           size_t whylen)
 {
@@ -295,6 +316,12 @@ json_t *ical_import_parse(const char *text, size_t len, const char *default_tz, 
                 icaltime_is_null_time(icalcomponent_get_dtstart(ev))) {
                 snprintf(why, whylen, "a VEVENT lacks a UID or DTSTART (UID '%.60s')",
                          uid ? uid : "");
+                json_decref(out);
+                out = NULL;
+                break;
+            }
+            if (!event_texts_ok(ev)) {
+                snprintf(why, whylen, "a VEVENT has text that is not UTF-8 (UID '%.60s')", uid);
                 json_decref(out);
                 out = NULL;
                 break;

@@ -78,13 +78,26 @@ static int attends(json_t *event, const char *person)
     return 0;
 }
 
-/* Whether a message concerns person: attendee, driver, passenger, or named directly. */
+/*
+ * Whether a message concerns person: attendee, driver, passenger, or named
+ * directly. A message with an "audience" is for exactly those people
+ * (dispatch.*: the drivers, old and new; dispatch.unacknowledged: the
+ * secretaries, not the driver who has not answered).
+ */
 static int about(json_t *data, const char *person)
 {
     json_t *event = json_object_get(data, "event"), *trip = json_object_get(data, "trip");
+    json_t *audience = json_object_get(data, "audience");
     size_t i, k;
     json_t *t, *p;
 
+    if (json_is_array(audience)) {
+        json_array_foreach(audience, i, p) {
+            if (same(p, person))
+                return 1;
+        }
+        return 0;
+    }
     if (same(json_object_get(data, "person"), person) || attends(event, person))
         return 1;
     if (trip != NULL && (same(json_object_get(trip, "driver"), person)))

@@ -23,11 +23,14 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
     }
     uv_timer_init(loop, &n->pump_timer);
     uv_timer_init(loop, &n->reminder_timer);
+    uv_timer_init(loop, &n->escalate_timer);
     uv_timer_init(loop, &n->drain_timer);
     n->pump_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
+    n->escalate_timer.data = n;
     *out = n;
     /* Whatever was pending when we stopped (or crashed) goes out now. */
     notify_reminders_run(n);
+    notify_escalate_run(n);
     notify_kick(n);
     return 0;
 }
@@ -43,8 +46,9 @@ void notify_kick(struct notify *n)
     if (n == NULL || n->stopping)
         return;
     uv_timer_start(&n->pump_timer, on_kick, 0, 0);
-    /* A change may have moved the earliest reminder. */
+    /* A change may have moved the earliest reminder or acknowledgement deadline. */
     notify_reminders_arm(n);
+    notify_escalate_arm(n);
 }
 
 static void on_drain_tick(uv_timer_t *timer)
@@ -66,6 +70,7 @@ void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg)
     n->stopping = 1;
     uv_timer_stop(&n->pump_timer);
     uv_timer_stop(&n->reminder_timer);
+    uv_timer_stop(&n->escalate_timer);
     n->on_drained = on_done;
     n->drained_arg = arg;
     n->drain_started_us = clock_monotonic_us();
@@ -77,7 +82,8 @@ void notify_free(struct notify *n)
     if (n == NULL)
         return;
     uv_handle_t *timers[] = {(uv_handle_t *)&n->pump_timer, (uv_handle_t *)&n->reminder_timer,
-                             (uv_handle_t *)&n->drain_timer, (uv_handle_t *)&n->curl_timer};
+                             (uv_handle_t *)&n->escalate_timer, (uv_handle_t *)&n->drain_timer,
+                             (uv_handle_t *)&n->curl_timer};
 
     notify_sender_close(n);
     /* The timers live inside n: close them and let the loop finish before freeing. */

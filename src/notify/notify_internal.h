@@ -28,6 +28,7 @@ struct notify {
     uv_timer_t curl_timer;     /* curl's own timeout */
     uv_timer_t pump_timer;     /* next fan-out / due delivery */
     uv_timer_t reminder_timer; /* next due reminder */
+    uv_timer_t escalate_timer; /* next unacknowledged trip to escalate */
     uv_timer_t drain_timer;
     struct attempt *in_flight; /* list of running attempts */
     size_t in_flight_count;
@@ -55,5 +56,9 @@ void notify_requeue_in_flight(struct notify *n);
 /* reminders.c: turn due reminders into messages; re-arm the reminder timer. */
 void notify_reminders_run(struct notify *n);
 void notify_reminders_arm(struct notify *n);
+
+/* escalate.c: dispatch.unacknowledged for trips past their ack deadline; re-arm. */
+void notify_escalate_run(struct notify *n);
+void notify_escalate_arm(struct notify *n);
 
 #endif

@@ -105,6 +105,17 @@ int store_open(const char *path, enum durability durability, struct store **out)
              "PRAGMA wal_autocheckpoint=8192;",
              durability == DURABILITY_FULL ? "FULL" : "NORMAL");
     st->durable = durability == DURABILITY_FULL;
+    /*
+     * A database newer than this binary is refused before the pragmas run:
+     * journal_mode=WAL rewrites the header of a rollback-journal file, and a
+     * refused database must be left exactly as it was. store_migrate does
+     * nothing else in that case but say why.
+     */
+    if (store_schema_version(st) > store_schema_latest()) {
+        store_migrate(st);
+        store_close(st);
+        return STORE_ERROR;
+    }
     if (exec(st, pragmas) != STORE_OK || store_migrate(st) != STORE_OK) {
         store_close(st);
         return STORE_ERROR;

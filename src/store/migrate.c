@@ -89,11 +89,31 @@ static const char *const migrations[] = {
      * 3: which calendars show an event. Unlike occupancy this keeps
      * cancelled events and declined attendees: feeds must still publish
      * them (STATUS:CANCELLED, PARTSTAT=DECLINED).
+     * The INSERT fills it for the events a version-2 database already
+     * holds, as publish_calendars() does for each write (attendees, room,
+     * each trip's vehicle, driver and passengers); without it they vanished
+     * from every feed on upgrade. Data only: the schema is unchanged.
      */
     "CREATE TABLE event_resources("
     "  event_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id, event_id)) WITHOUT ROWID;"
-    "CREATE INDEX event_resources_by_event ON event_resources(event_id);",
+    "CREATE INDEX event_resources_by_event ON event_resources(event_id);"
+    "INSERT OR IGNORE INTO event_resources(event_id, resource_type, resource_id)"
+    "  SELECT e.id, 'person', json_extract(a.value, '$.person')"
+    "    FROM events e, json_each(e.doc, '$.attendees') a"
+    "    WHERE json_type(e.doc, '$.attendees') = 'array'"
+    "  UNION ALL SELECT id, 'room', json_extract(doc, '$.room') FROM events"
+    "    WHERE json_type(doc, '$.room') = 'text'"
+    "  UNION ALL SELECT e.id, 'vehicle', json_extract(t.value, '$.vehicle')"
+    "    FROM events e, json_each(e.doc, '$.trips') t"
+    "    WHERE json_type(e.doc, '$.trips') = 'array' AND json_type(t.value, '$.vehicle') = 'text'"
+    "  UNION ALL SELECT e.id, 'person', json_extract(t.value, '$.driver')"
+    "    FROM events e, json_each(e.doc, '$.trips') t"
+    "    WHERE json_type(e.doc, '$.trips') = 'array' AND json_type(t.value, '$.driver') = 'text'"
+    "  UNION ALL SELECT e.id, 'person', p.value"
+    "    FROM events e, json_each(e.doc, '$.trips') t, json_each(t.value, '$.passengers') p"
+    "    WHERE json_type(e.doc, '$.trips') = 'array'"
+    "      AND json_type(t.value, '$.passengers') = 'array' AND p.type = 'text';",
 
     /*
      * 4: webhooks. The outbox (written by each change) is fanned out to
@@ -101,6 +121,10 @@ static const char *const migrations[] = {
      * an acknowledged change's messages survive a crash. Reminders are
      * materialised with the occurrences and turn into outbox messages when
      * due. The signing secret must be kept usable (HMAC), not hashed.
+     * The INSERT materialises the reminders of the meetings a version-3
+     * database already holds, as write_reminders() does for each write
+     * (live events, occurrence x attendee not declined x offset, due now or
+     * later); without it they were never sent. Data only.
      */
     "CREATE TABLE webhooks("
     "  id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, person TEXT,"
@@ -121,7 +145,51 @@ static const char *const migrations[] = {
     "  sent INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY(event_id, recurrence_id, person, offset_minutes, due_utc)) WITHOUT ROWID;"
     "CREATE INDEX reminders_due ON reminders(sent, due_utc);"
-    "INSERT INTO meta(key, value) VALUES('outbox_fanned_out', '0');",
+    "INSERT INTO meta(key, value) VALUES('outbox_fanned_out', '0');"
+    "INSERT OR IGNORE INTO reminders(event_id, recurrence_id, person, offset_minutes, due_utc,"
+    "  start_utc)"
+    "  SELECT o.event_id, o.recurrence_id, json_extract(a.value, '$.person'), r.value,"
+    "         o.start_utc - r.value * 60, o.start_utc"
+    "    FROM events e JOIN occurrences o ON o.event_id = e.id,"
+    "         json_each(e.doc, '$.attendees') a, json_each(e.doc, '$.reminders') r"
+    "    WHERE e.status != 'cancelled' AND json_type(e.doc, '$.attendees') = 'array'"
+    "      AND json_type(e.doc, '$.reminders') = 'array' AND r.type = 'integer'"
+    "      AND coalesce(json_extract(a.value, '$.response'), '') != 'declined'"
+    "      AND o.start_utc - r.value * 60 >= CAST(strftime('%s', 'now') AS INTEGER);",
+
+    /*
+     * 5: dispatch and catering, derived from the events in the same
+     * transaction as each change (like occupancy). trip_occurrences has one
+     * row per trip x occurrence: the dispatch list of a day, a driver's
+     * hours, and the driver's acknowledgement and its escalation, which a
+     * material change of the trip resets. catering has one row per
+     * occurrence x meal on the local day the meal is served; a row changed
+     * after its cutoff stays flagged late (count 0 when the meal went away).
+     * Rows of events an older version stored are derived by the service at
+     * start (the meta flag), with the same code as every write.
+     */
+    "CREATE TABLE trip_occurrences("
+    "  event_id TEXT NOT NULL, trip_id TEXT NOT NULL, recurrence_id TEXT NOT NULL,"
+    "  day TEXT NOT NULL, depart_local TEXT NOT NULL, return_local TEXT NOT NULL,"
+    "  depart_utc INTEGER NOT NULL, return_utc INTEGER NOT NULL, tz TEXT NOT NULL,"
+    "  vehicle TEXT, driver TEXT NOT NULL, from_place TEXT, to_place TEXT,"
+    "  passengers TEXT NOT NULL, approved_by TEXT, title TEXT NOT NULL,"
+    "  confidential INTEGER NOT NULL, acked_at INTEGER, acked_by TEXT, escalated_at INTEGER,"
+    "  PRIMARY KEY(event_id, trip_id, recurrence_id)) WITHOUT ROWID;"
+    "CREATE INDEX trip_occurrences_by_day ON trip_occurrences(day, depart_utc);"
+    "CREATE INDEX trip_occurrences_by_driver ON trip_occurrences(driver, day);"
+    "CREATE INDEX trip_occurrences_by_trip ON trip_occurrences(trip_id);"
+    "CREATE INDEX trip_occurrences_unacked ON trip_occurrences(depart_utc)"
+    "  WHERE acked_at IS NULL AND escalated_at IS NULL;"
+    "CREATE TABLE catering("
+    "  day TEXT NOT NULL, meal TEXT NOT NULL, event_id TEXT NOT NULL,"
+    "  recurrence_id TEXT NOT NULL, start_local TEXT NOT NULL, count INTEGER NOT NULL,"
+    "  diets TEXT NOT NULL, late INTEGER NOT NULL, title TEXT NOT NULL,"
+    "  confidential INTEGER NOT NULL,"
+    "  PRIMARY KEY(day, meal, event_id, recurrence_id)) WITHOUT ROWID;"
+    "CREATE INDEX catering_by_event ON catering(event_id);"
+    /* Events stored before this version get their rows at the next start (api/derive.c). */
+    "INSERT INTO meta(key, value) VALUES('derive_trips_meals', '1');",
 };
 
 int store_schema_latest(void)

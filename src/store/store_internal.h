@@ -8,7 +8,7 @@
 
 #include "convene/store.h"
 
-#define STMT_CACHE_SIZE 128 /* power of two; comfortably above the statements we use */
+#define STMT_CACHE_SIZE 256 /* power of two; comfortably above the statements we use */
 
 struct stmt_slot {
     char *sql;

@@ -389,7 +389,13 @@ int store_deliveries_count(struct store *st, const char *status, int64_t *count)
 
 int store_reminders_clear_unsent(struct store *st, const char *event_id)
 {
-    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM reminders WHERE event_id = ?1 AND sent = 0");
+    /*
+     * "+sent": without statistics SQLite chose the reminders_due index for
+     * sent = 0 and walked every unsent reminder of every event on each
+     * booking (milliseconds per write at a few thousand meetings, found by
+     * the load test); the unary plus leaves it the primary key (event_id).
+     */
+    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM reminders WHERE event_id = ?1 AND +sent = 0");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);

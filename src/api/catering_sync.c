@@ -1,0 +1,523 @@
+/*
+ * catering_sync.c - meal counts that follow the meetings. After every
+ * booking, an event's rows (one per occurrence x meal, on the day the meal
+ * is served: core/meals.c) are compared with the stored ones; the
+ * differences are written, flagged late when made after the meal's
+ * cutoff, and each day whose totals moved gets catering.updated with its
+ * new totals and this event's delta. Totals are read before and after the
+ * change inside the booking's transaction, so a message always describes
+ * a state the database really had.
+ */
+#include "catering.h"
+
+#include "convene/meals.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIET_NONE "regular" /* attendees without a diet, guests, and the rest of fixed counts */
+
+static const char *str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+static int64_t num(json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+/* ---------------- the day summary ---------------- */
+
+struct summary {
+    json_t *days; /* date -> {meal -> entry} */
+    int with_events;
+};
+
+static void diets_add(json_t *into, json_t *diets)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(diets, k, v) {
+        json_object_set_new(into, k, json_integer(num(into, k) + json_integer_value(v)));
+    }
+}
+
+static int summary_row(const struct catering_row *c, void *arg)
+{
+    struct summary *s = arg;
+    json_t *day = json_object_get(s->days, c->day), *entry, *diets;
+
+    if (day == NULL) {
+        day = json_object();
+        json_object_set_new(s->days, c->day, day);
+    }
+    if ((entry = json_object_get(day, c->meal)) == NULL) {
+        entry = json_pack("{s:s, s:I, s:b, s:{}}", "meal", c->meal, "total", (json_int_t)0,
+                          "late", 0, "diets");
+        if (s->with_events)
+            json_object_set_new(entry, "events", json_array());
+        json_object_set_new(day, c->meal, entry);
+    }
+    json_object_set_new(entry, "total", json_integer(num(entry, "total") + c->count));
+    if (c->late)
+        json_object_set_new(entry, "late", json_true());
+    if ((diets = json_loads(c->diets ? c->diets : "{}", 0, NULL)) != NULL)
+        diets_add(json_object_get(entry, "diets"), diets);
+    if (s->with_events)
+        json_array_append_new(
+            json_object_get(entry, "events"),
+            json_pack("{s:s, s:s, s:s, s:o, s:I, s:b, s:o}", "event", c->event_id,
+                      "recurrence_id", c->recurrence_id, "start", c->start, "title",
+                      c->confidential ? json_null() : json_string(c->title ? c->title : ""),
+                      "count", (json_int_t)c->count, "late", c->late, "diets",
+                      diets ? json_incref(diets) : json_object()));
+    json_decref(diets);
+    return 0;
+}
+
+static int by_meal(const void *a, const void *b)
+{
+    return meals_compare(str(*(json_t *const *)a, "meal"), str(*(json_t *const *)b, "meal"));
+}
+
+/* {meal -> entry} as an array in serving order. */
+static json_t *meals_in_order(json_t *day)
+{
+    size_t n = json_object_size(day), k = 0;
+    json_t **v = xcalloc(n ? n : 1, sizeof(*v)), *entry, *out = json_array();
+    const char *key;
+
+    json_object_foreach(day, key, entry) {
+        v[k++] = entry;
+    }
+    qsort(v, n, sizeof(*v), by_meal);
+    for (k = 0; k < n; k++)
+        json_array_append(out, v[k]);
+    free(v);
+    return out;
+}
+
+int catering_summary(struct store *st, const char *from, const char *to, int with_events,
+                     json_t **out)
+{
+    struct summary s = {json_object(), with_events};
+    const char *date;
+    json_t *day;
+
+    *out = NULL;
+    if (store_catering_of_days(st, from, to, summary_row, &s) != STORE_OK) {
+        json_decref(s.days);
+        return -1;
+    }
+    *out = json_object();
+    json_object_foreach(s.days, date, day) {
+        json_object_set_new(*out, date, meals_in_order(day));
+    }
+    json_decref(s.days);
+    return 0;
+}
+
+/* ---------------- the event's rows ---------------- */
+
+static void row_key(char *out, size_t cap, const char *day, const char *meal, const char *rid)
+{
+    snprintf(out, cap, "%s|%s|%s", day, meal, rid);
+}
+
+static int collect_row(const struct catering_row *c, void *arg)
+{
+    char key[128];
+    json_t *diets = json_loads(c->diets ? c->diets : "{}", 0, NULL);
+
+    row_key(key, sizeof(key), c->day, c->meal, c->recurrence_id);
+    json_object_set_new(arg, key,
+                        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:b}", "day", c->day,
+                                  "meal", c->meal, "recurrence_id", c->recurrence_id, "start",
+                                  c->start, "count", (json_int_t)c->count, "diets",
+                                  diets ? diets : json_object(), "late", c->late, "title",
+                                  c->title ? c->title : "", "confidential", c->confidential));
+    return 0;
+}
+
+/* Heads per diet among attendees who have not declined. */
+static json_t *attendee_diets(struct app *app, const struct event_plan *p, int64_t *attending)
+{
+    json_t *diets = json_object();
+    struct record rec;
+    int idx = record_field_index(&record_person, "diet");
+
+    *attending = 0;
+    for (size_t a = 0; a < p->nattendees; a++) {
+        if (p->attendees[a].declined)
+            continue;
+        (*attending)++;
+        record_init(&rec, &record_person);
+        if (store_record_get(app->store, &record_person, p->attendees[a].person, &rec) ==
+                STORE_OK &&
+            rec.values[idx].set && rec.values[idx].s != NULL)
+            json_object_set_new(diets, rec.values[idx].s,
+                                json_integer(num(diets, rec.values[idx].s) + 1));
+        record_clear(&rec, &record_person);
+    }
+    return diets;
+}
+
+/*
+ * A meal's breakdown: the attendees' special diets (as far as the count
+ * reaches, for a fixed count), the rest regular.
+ */
+static json_t *breakdown(json_t *special, int64_t count)
+{
+    json_t *out = json_object(), *v;
+    const char *diet;
+    int64_t left = count;
+
+    json_object_foreach(special, diet, v) {
+        int64_t n = json_integer_value(v) < left ? json_integer_value(v) : left;
+        if (n > 0 && strcmp(diet, DIET_NONE) != 0) {
+            json_object_set_new(out, diet, json_integer(n));
+            left -= n;
+        }
+    }
+    if (left > 0)
+        json_object_set_new(out, DIET_NONE, json_integer(left + num(out, DIET_NONE)));
+    return out;
+}
+
+/* The rows the event should have: {key -> row}. A cancelled event has none. */
+static json_t *wanted_rows(struct app *app, const struct event_row *row, json_t *doc,
+                           const struct event_plan *p)
+{
+    json_t *rows = json_object(), *meal, *special;
+    int64_t attending;
+    size_t m;
+
+    if (strcmp(row->status, "cancelled") == 0 || json_array_size(json_object_get(doc, "meals")) == 0)
+        return rows;
+    special = attendee_diets(app, p, &attending);
+    json_array_foreach(json_object_get(doc, "meals"), m, meal) {
+        json_t *fixed = json_object_get(meal, "count");
+        int64_t count = meals_count(attending, p->guests,
+                                    json_is_integer(fixed) ? json_integer_value(fixed) : -1);
+        for (size_t o = 0; o < p->nocc; o++) {
+            struct local_time s, e, day;
+            char date[TIME_DATE_STR], key[128];
+            if (time_local_parse(p->occ[o].start, &s) != 0 ||
+                time_local_parse(p->occ[o].end, &e) != 0)
+                continue;
+            meals_day(&s, &e, str(meal, "meal"), &day);
+            time_date_format(&day, date);
+            row_key(key, sizeof(key), date, str(meal, "meal"), p->occ[o].recurrence_id);
+            json_object_set_new(rows, key,
+                                json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:b}", "day",
+                                          date, "meal", str(meal, "meal"), "recurrence_id",
+                                          p->occ[o].recurrence_id, "start", p->occ[o].start,
+                                          "count", (json_int_t)count, "diets",
+                                          breakdown(special, count), "late", 0, "title",
+                                          p->title, "confidential", p->confidential));
+        }
+    }
+    json_decref(special);
+    return rows;
+}
+
+/* ---------------- comparing, writing, telling ---------------- */
+
+struct change_set {
+    struct app *app;
+    const struct event_row *row;
+    const char *tz;
+    int64_t now;
+    json_t *writes;  /* [{row, delete}] to apply */
+    json_t *changes; /* day -> [{event, recurrence_id, meal, old, new, delta, late}] */
+    int quiet;       /* derive the rows only: no late flags, no messages (an upgrade) */
+};
+
+/* Whether now is past the cutoff of meal on day (in the event's zone). */
+static int past_cutoff(struct change_set *cs, const char *day, const char *meal)
+{
+    struct local_time d, cut;
+    int64_t utc;
+
+    if (cs->quiet || time_date_parse(day, &d) != 0 ||
+        meals_cutoff(&cs->app->cfg, meal, &d, &cut) != 0)
+        return 0;
+    time_local_to_utc(&cut, cs->tz, &utc);
+    return cs->now > utc;
+}
+
+static void note_change(struct change_set *cs, json_t *r, int64_t old, int64_t new_, int late)
+{
+    json_t *list = json_object_get(cs->changes, str(r, "day"));
+    json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "event", cs->row->id,
+                          "recurrence_id", str(r, "recurrence_id"), "meal", str(r, "meal"), "old",
+                          (json_int_t)old, "new", (json_int_t)new_, "delta",
+                          (json_int_t)(new_ - old), "late", late);
+
+    if (!json_is_true(json_object_get(r, "confidential")))
+        json_object_set(c, "title", json_object_get(r, "title"));
+    if (list == NULL) {
+        list = json_array();
+        json_object_set_new(cs->changes, str(r, "day"), list);
+    }
+    json_array_append_new(list, c);
+}
+
+static void plan_write(struct change_set *cs, json_t *r, int del)
+{
+    json_array_append_new(cs->writes, json_pack("{s:O, s:b}", "row", r, "delete", del));
+}
+
+/* A row the event should have, against the stored one (or NULL). */
+static void compare_wanted(struct change_set *cs, json_t *want, json_t *have)
+{
+    int64_t old = have ? num(have, "count") : 0;
+
+    if (have != NULL && old == num(want, "count") &&
+        json_equal(json_object_get(have, "diets"), json_object_get(want, "diets"))) {
+        /* The same heads: keep the flag; rewrite only what is shown (title, start). */
+        json_object_set(want, "late", json_object_get(have, "late"));
+        if (!json_equal(have, want))
+            plan_write(cs, want, 0);
+        return;
+    }
+    int late = past_cutoff(cs, str(want, "day"), str(want, "meal"));
+    if (late || (have && json_is_true(json_object_get(have, "late"))))
+        json_object_set_new(want, "late", json_true());
+    plan_write(cs, want, 0);
+    note_change(cs, want, old, num(want, "count"), late);
+}
+
+/* A stored row the event no longer has: gone, or kept at 0 to show it went late. */
+static void compare_gone(struct change_set *cs, json_t *have)
+{
+    int late;
+
+    if (num(have, "count") == 0)
+        return; /* already a late-change marker */
+    late = past_cutoff(cs, str(have, "day"), str(have, "meal"));
+    if (late || json_is_true(json_object_get(have, "late"))) {
+        json_t *marker = json_deep_copy(have);
+        json_object_set_new(marker, "count", json_integer(0));
+        json_object_set_new(marker, "diets", json_object());
+        json_object_set_new(marker, "late", json_true());
+        plan_write(cs, marker, 0);
+        json_decref(marker);
+    } else {
+        plan_write(cs, have, 1);
+    }
+    note_change(cs, have, num(have, "count"), 0, late);
+}
+
+static int apply_writes(struct change_set *cs)
+{
+    struct store *st = cs->app->store;
+    json_t *w;
+    size_t k;
+
+    json_array_foreach(cs->writes, k, w) {
+        json_t *r = json_object_get(w, "row");
+        int rc;
+        if (json_is_true(json_object_get(w, "delete"))) {
+            rc = store_catering_delete(st, str(r, "day"), str(r, "meal"), cs->row->id,
+                                       str(r, "recurrence_id"));
+        } else {
+            struct catering_row c;
+            char *diets = json_dumps(json_object_get(r, "diets"), JSON_COMPACT | JSON_SORT_KEYS);
+            memset(&c, 0, sizeof(c));
+            snprintf(c.day, sizeof(c.day), "%s", str(r, "day"));
+            snprintf(c.meal, sizeof(c.meal), "%s", str(r, "meal"));
+            snprintf(c.event_id, sizeof(c.event_id), "%s", cs->row->id);
+            snprintf(c.recurrence_id, sizeof(c.recurrence_id), "%s", str(r, "recurrence_id"));
+            snprintf(c.start, sizeof(c.start), "%s", str(r, "start"));
+            c.count = num(r, "count");
+            c.diets = diets;
+            c.late = json_is_true(json_object_get(r, "late"));
+            c.title = str(r, "title");
+            c.confidential = json_is_true(json_object_get(r, "confidential"));
+            rc = store_catering_put(st, &c);
+            free(diets);
+        }
+        if (rc != STORE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* The day's totals without the per-event lists: what catering.updated compares. */
+static json_t *day_totals(struct change_set *cs, const char *day)
+{
+    json_t *all = NULL, *meals;
+
+    if (catering_summary(cs->app->store, day, day, 0, &all) != 0)
+        return NULL;
+    meals = json_object_get(all, day);
+    meals = meals ? json_incref(meals) : json_array();
+    json_decref(all);
+    return meals;
+}
+
+static int tell(struct change_set *cs, const char *day, json_t *before, json_t *after)
+{
+    json_t *changes = json_object_get(cs->changes, day), *c;
+    int late = 0;
+    size_t k;
+
+    if (json_equal(before, after))
+        return 0;
+    json_array_foreach(changes, k, c) {
+        late |= json_is_true(json_object_get(c, "late"));
+    }
+    json_t *data = json_pack("{s:s, s:O, s:O, s:b}", "date", day, "meals", after, "changes",
+                             changes, "late", late);
+    char *payload = json_dumps(data, JSON_COMPACT);
+    int rc = payload ? store_outbox_append(cs->app->store, "catering.updated", payload, NULL)
+                     : STORE_ERROR;
+    free(payload);
+    json_decref(data);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+/* Applies the writes and sends catering.updated for the days (from today) whose totals moved. */
+static int apply_and_tell(struct change_set *cs)
+{
+    json_t *before = json_object(), *v;
+    struct local_time lt;
+    char today[TIME_DATE_STR];
+    const char *day;
+    int rc = 0;
+
+    time_utc_to_local(cs->now, cs->app->cfg.tz, &lt);
+    time_date_format(&lt, today);
+    /* Past days are records: their counts follow the change, the canteen is not told. */
+    if (cs->quiet)
+        return apply_writes(cs);
+    json_object_foreach(cs->changes, day, v) {
+        json_t *totals = strcmp(day, today) >= 0 && rc == 0 ? day_totals(cs, day) : NULL;
+        if (totals != NULL)
+            json_object_set_new(before, day, totals);
+        else if (strcmp(day, today) >= 0)
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = apply_writes(cs);
+    json_object_foreach(before, day, v) {
+        json_t *after = rc == 0 ? day_totals(cs, day) : NULL;
+        if (rc == 0)
+            rc = after ? tell(cs, day, v, after) : -1;
+        json_decref(after);
+    }
+    json_decref(before);
+    return rc;
+}
+
+/* A stored row the event no longer has under that key, for the same day and meal. */
+static json_t *same_meal(json_t *have, json_t *want, json_t *used, json_t *r)
+{
+    const char *key;
+    json_t *h;
+
+    json_object_foreach(have, key, h) {
+        if (json_object_get(want, key) == NULL && json_object_get(used, key) == NULL &&
+            strcmp(str(h, "day"), str(r, "day")) == 0 && strcmp(str(h, "meal"), str(r, "meal")) == 0) {
+            json_object_set_new(used, key, json_true());
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Compares the rows the event should have with the stored ones. A row
+ * whose occurrence was renamed (a moved meeting's recurrence id) is paired
+ * with the old row of the same day and meal, so moving a meeting within
+ * its day changes no count and is never late.
+ */
+static void compare_all(struct change_set *cs, json_t *have, json_t *want)
+{
+    json_t *used = json_object(), *r, *h;
+    const char *key;
+
+    json_object_foreach(want, key, r) {
+        if ((h = json_object_get(have, key)) != NULL) {
+            compare_wanted(cs, r, h);
+        } else if ((h = same_meal(have, want, used, r)) != NULL) {
+            plan_write(cs, h, 1);
+            compare_wanted(cs, r, h);
+        } else {
+            compare_wanted(cs, r, NULL);
+        }
+    }
+    json_object_foreach(have, key, h) {
+        if (json_object_get(want, key) == NULL && json_object_get(used, key) == NULL)
+            compare_gone(cs, h);
+    }
+    json_decref(used);
+}
+
+static int catering_write(struct app *app, const struct event_row *row, json_t *doc,
+                          const struct event_plan *plan, int quiet)
+{
+    struct change_set cs = {app, row, plan->tz, clock_wall_s(), json_array(), json_object(),
+                            quiet};
+    json_t *have = json_object(), *want;
+    int rc = -1;
+
+    if (store_catering_of_event(app->store, row->id, collect_row, have) == STORE_OK) {
+        want = wanted_rows(app, row, doc, plan);
+        compare_all(&cs, have, want);
+        json_decref(want);
+        rc = apply_and_tell(&cs);
+    }
+    json_decref(have);
+    json_decref(cs.writes);
+    json_decref(cs.changes);
+    return rc;
+}
+
+int catering_sync(struct app *app, const struct event_row *row, json_t *doc,
+                  const struct event_plan *plan)
+{
+    return catering_write(app, row, doc, plan, 0);
+}
+
+int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
+                    const struct event_plan *plan)
+{
+    return catering_write(app, row, doc, plan, 1);
+}
+
+/* ---------------- a person's diet ---------------- */
+
+static int resync_event(const struct event_row *ev, void *arg)
+{
+    struct app *app = arg;
+    struct event_plan plan;
+    struct api_error err;
+    json_t *doc;
+    int rc = 0;
+
+    if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+        return 0;
+    if (json_array_size(json_object_get(doc, "meals")) > 0) {
+        if (event_plan_parse(app, doc, &plan, &err) == 0 &&
+            event_plan_expand(&plan, clock_wall_s(), &err) == 0)
+            rc = catering_sync(app, ev, doc, &plan);
+        event_plan_free(&plan);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int catering_person_changed(struct app *app, const char *person)
+{
+    /* The person's calendar: the events they attend, drive or ride in (only attendees eat). */
+    return store_calendar_events(app->store, "person", person, resync_event, app) == STORE_OK
+               ? 0
+               : -1;
+}

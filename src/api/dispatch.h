@@ -1,0 +1,60 @@
+/*
+ * dispatch.h - trips kept in step with their meetings (CONTRACT section
+ * 6): the driver rules every booking must keep, the trip rows rewritten in
+ * the booking's own transaction together with their dispatch.* messages,
+ * and trips that follow a moved meeting. Private to src/api/ (events.c
+ * calls the hooks; trips.c renders the rows).
+ */
+#ifndef CONVENE_API_DISPATCH_H
+#define CONVENE_API_DISPATCH_H
+
+#include <jansson.h>
+
+#include "event_plan.h"
+
+/*
+ * Checks a live booking's trips: weekend and holiday trips need
+ * approved_by (422 approval_required), and each driver's day keeps
+ * --driver-max-hours (409 driver_hours) and the rest between days
+ * --driver-min-rest (409 driver_rest), counting the driver's trips of
+ * every other event. 0, or -1 with err.
+ */
+int dispatch_check(struct app *app, const char *event_id, const struct event_plan *plan,
+                   struct api_error *err);
+
+/*
+ * Rewrites the trip rows of row->id from doc (expanded as plan, or parsed
+ * here when plan is NULL) and appends dispatch.assigned / updated /
+ * cancelled for the trips still ahead that changed. A cancelled event
+ * holds no trips. A material change (time, place, car, driver,
+ * passengers) clears the acknowledgement. Runs inside the caller's
+ * transaction. 0 or -1.
+ */
+int dispatch_sync(struct app *app, const struct event_row *row, json_t *doc,
+                  const struct event_plan *plan);
+
+/* The same without messages: rows derived for events stored before trips had rows. */
+int dispatch_derive(struct app *app, const struct event_row *row, json_t *doc,
+                    const struct event_plan *plan);
+
+/*
+ * A PATCH that moves the meeting (start or date) without sending trips
+ * moves its trips by the same wall-clock amount, so the car keeps its
+ * place relative to the meeting. prev is the stored document, doc the
+ * merged one (changed in place).
+ */
+void dispatch_trips_follow(json_t *prev, json_t *doc, json_t *patch);
+
+/* A stored trip row as an instance object (owned by the caller). */
+json_t *dispatch_trip_json(const struct trip_row *t);
+
+/*
+ * The public shape of a trip occurrence (GET /trips, dispatch.* "trip"):
+ * no title. names caches person id -> name across calls (caller owns it).
+ */
+json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
+
+/* Appends an outbox message of type with data (stolen). 0 or -1. */
+int dispatch_outbox(struct store *st, const char *type, json_t *data);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * trips.c - the motor pool's endpoints (CONTRACT section 6): the dispatch
+ * list of a day (GET /api/v1/trips), a driver's acknowledgement (POST
+ * /api/v1/trips/{id}/ack), standalone trips with no meeting (POST
+ * /api/v1/trips: an airport pickup becomes an event that holds only the
+ * trip, so it is checked, booked, fed and dispatched like any other), and
+ * the escalation of trips still unacknowledged near their departure.
+ * The rows come from api/dispatch.c, which keeps them in step with events.
+ */
+#include "handlers.h"
+#include "dispatch.h"
+
+#include "convene/json.h"
+#include "convene/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ESCALATE_BATCH 200
+
+static const char *str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+/* A trip occurrence as listed: the public shape plus its meeting's title unless confidential. */
+static json_t *list_item(struct app *app, json_t *inst, json_t *names)
+{
+    json_t *item = dispatch_trip_render(app, inst, names);
+    int confidential = json_is_true(json_object_get(inst, "confidential"));
+
+    json_object_set_new(item, "title",
+                        confidential ? json_null() : json_incref(json_object_get(inst, "title")));
+    json_object_set_new(item, "confidential", json_boolean(confidential));
+    return item;
+}
+
+static int collect(const struct trip_row *t, void *arg)
+{
+    json_array_append_new(arg, dispatch_trip_json(t));
+    return 0;
+}
+
+/* ---------------- GET /api/v1/trips ---------------- */
+
+void api_trips_list(struct api_call *call)
+{
+    char date[16], driver[ID_STR_MAX], vehicle[ID_STR_MAX];
+    struct local_time lt;
+    int has_driver, has_vehicle;
+    json_t *rows, *items, *names, *r;
+    size_t k;
+
+    if ((has_driver = api_query_param(call, "driver", driver, sizeof(driver))) < 0 ||
+        (has_vehicle = api_query_param(call, "vehicle", vehicle, sizeof(vehicle))) < 0)
+        return;
+    int rc = api_query_param(call, "date", date, sizeof(date));
+    if (rc < 0)
+        return;
+    if (rc == 0 || time_date_parse(date, &lt) != 0) {
+        api_reply_error(call, 422, rc == 0 ? "required" : "invalid", "date",
+                        "'date' must be a date like 2026-12-07");
+        return;
+    }
+    /* A driver reads their own trips only. */
+    if (!api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY)) {
+        if (has_driver && strcmp(driver, call->auth.person) != 0) {
+            api_reply_error(call, 403, "forbidden", "driver", "a driver reads their own trips");
+            return;
+        }
+        snprintf(driver, sizeof(driver), "%s", call->auth.person);
+        has_driver = 1;
+    }
+    rows = json_array();
+    if (store_trips_of_days(call->app->store, date, date, has_driver ? driver : NULL,
+                            has_vehicle ? vehicle : NULL, collect, rows) != STORE_OK) {
+        json_decref(rows);
+        api_reply_store_error(call);
+        return;
+    }
+    items = json_array();
+    names = json_object();
+    json_array_foreach(rows, k, r) {
+        json_array_append_new(items, list_item(call->app, r, names));
+    }
+    json_decref(names);
+    json_decref(rows);
+    api_reply_json(call, 200, items, -1);
+}
+
+/* ---------------- POST /api/v1/trips/{id}/ack ---------------- */
+
+static const char *const ack_members[] = {"recurrence_id", NULL};
+
+/* The optional body's recurrence_id ("" = every occurrence). 0, or -1 after replying. */
+static int ack_target(struct api_call *call, char rid[TIME_LOCAL_STR])
+{
+    struct api_error err;
+    const char *s = NULL;
+    json_t *body;
+    int has;
+
+    rid[0] = '\0';
+    if (call->req->body == NULL || call->req->body_len == 0)
+        return 0;
+    if ((body = api_body_object(call)) == NULL)
+        return -1;
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(body, ack_members, &err) != 0 ||
+        (has = json_member_string(body, "recurrence_id", 0, TIME_LOCAL_STR - 1, &s, &err)) < 0) {
+        api_reply_api_error(call, &err);
+        return -1;
+    }
+    if (has)
+        snprintf(rid, TIME_LOCAL_STR, "%s", s);
+    return 0;
+}
+
+/* Marks the chosen occurrences; replies on refusal. 0 or -1. */
+static int ack_rows(struct api_call *call, json_t *rows, const char *rid, json_t *done)
+{
+    const char *by = call->auth.person[0] ? call->auth.person : call->auth.name;
+    int64_t now = clock_wall_s();
+    json_t *r;
+    size_t k;
+
+    json_array_foreach(rows, k, r) {
+        if (rid[0] != '\0' && strcmp(str(r, "recurrence_id"), rid) != 0)
+            continue;
+        if (!api_has_role(call, ROLE_ADMIN) && strcmp(str(r, "driver"), call->auth.person) != 0) {
+            api_reply_error(call, 403, "forbidden", NULL, "trip '%s' is not yours to acknowledge",
+                            call->params[0]);
+            return -1;
+        }
+        if (store_trip_ack(call->app->store, str(r, "event"), str(r, "id"),
+                           str(r, "recurrence_id"), now, by) != STORE_OK) {
+            api_reply_store_error(call);
+            return -1;
+        }
+        json_object_set_new(r, "acked_at", json_integer(now));
+        json_object_set_new(r, "acked_by", json_string(by));
+        json_array_append(done, r);
+    }
+    if (json_array_size(done) == 0) {
+        api_reply_error(call, 404, "not_found", "recurrence_id", "trip '%s' has no occurrence '%s'",
+                        call->params[0], rid);
+        return -1;
+    }
+    return 0;
+}
+
+void api_trips_ack(struct api_call *call)
+{
+    struct store *st = call->app->store;
+    char rid[TIME_LOCAL_STR];
+    json_t *rows = json_array(), *done = json_array(), *out, *names, *r;
+    size_t k;
+
+    if (ack_target(call, rid) != 0)
+        goto done;
+    if (store_begin(st) != STORE_OK) {
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (store_trips_of_trip(st, call->params[0], collect, rows) != STORE_OK) {
+        store_rollback(st);
+        api_reply_store_error(call);
+        goto done;
+    }
+    if (json_array_size(rows) == 0) {
+        store_rollback(st);
+        api_reply_error(call, 404, "not_found", NULL, "no trip with id '%s'", call->params[0]);
+        goto done;
+    }
+    if (ack_rows(call, rows, rid, done) != 0) {
+        store_rollback(st);
+        goto done;
+    }
+    if (store_commit(st) != STORE_OK) {
+        store_rollback(st);
+        api_reply_store_error(call);
+        goto done;
+    }
+    out = json_array();
+    names = json_object();
+    json_array_foreach(done, k, r) {
+        json_array_append_new(out, list_item(call->app, r, names));
+    }
+    json_decref(names);
+    api_reply_json(call, 200, json_pack("{s:s, s:o}", "trip", call->params[0], "acknowledged", out),
+                   -1);
+done:
+    json_decref(rows);
+    json_decref(done);
+}
+
+/* ---------------- POST /api/v1/trips: a trip with no meeting ---------------- */
+
+static const char *const standalone_members[] = {
+    "title", "description", "tz",         "vehicle",     "driver", "depart",
+    "return", "from",       "to",         "passengers",  "approved_by", NULL};
+
+static const char *const trip_keys[] = {"vehicle", "driver", "depart", "return", "from", "to",
+                                        "passengers", "approved_by", NULL};
+
+/*
+ * The event that holds only the trip: from its departure to its return,
+ * with the passengers as its attendees, so the ride is in their calendars
+ * and their rank protects the car from preemption like a meeting's would.
+ */
+static json_t *standalone_event(json_t *body)
+{
+    json_t *trip = json_object(), *doc = json_object(), *attendees = json_array(), *p;
+    char title[1100];
+    size_t i;
+
+    for (size_t k = 0; trip_keys[k] != NULL; k++)
+        if (json_object_get(body, trip_keys[k]) != NULL)
+            json_object_set(trip, trip_keys[k], json_object_get(body, trip_keys[k]));
+    if (json_is_string(json_object_get(body, "title")))
+        snprintf(title, sizeof(title), "%s", str(body, "title"));
+    else
+        snprintf(title, sizeof(title), "用车：%s → %s", *str(body, "from") ? str(body, "from") : "?",
+                 *str(body, "to") ? str(body, "to") : "?");
+    json_object_set_new(doc, "title", json_string(title));
+    json_object_set(doc, "start", json_object_get(body, "depart"));
+    json_object_set(doc, "end", json_object_get(body, "return"));
+    if (json_object_get(body, "tz") != NULL)
+        json_object_set(doc, "tz", json_object_get(body, "tz"));
+    if (json_object_get(body, "description") != NULL)
+        json_object_set(doc, "description", json_object_get(body, "description"));
+    json_array_foreach(json_object_get(body, "passengers"), i, p) {
+        json_array_append_new(attendees, json_pack("{s:O}", "person", p));
+    }
+    json_object_set_new(doc, "attendees", attendees);
+    json_object_set_new(doc, "trips", json_pack("[o]", trip));
+    return doc;
+}
+
+void api_trips_create(struct api_call *call)
+{
+    struct store *st = call->app->store;
+    json_t *body = api_body_object(call), *doc, *rows, *r;
+    struct api_error err;
+    char id[ID_STR_MAX];
+
+    if (body == NULL)
+        return;
+    memset(&err, 0, sizeof(err));
+    if (json_only_members(body, standalone_members, &err) != 0) {
+        api_reply_api_error(call, &err);
+        return;
+    }
+    doc = standalone_event(body);
+    rows = json_array();
+    if (store_begin(st) != STORE_OK) {
+        api_reply_store_error(call);
+    } else if (events_create_in_transaction(call, doc, NULL, id) != 0) {
+        /* Errors name the event's fields (start, trips[0].driver): the trip's own. */
+        store_rollback(st);
+    } else if (store_trips_of_event(st, id, collect, rows) != STORE_OK ||
+               store_commit(st) != STORE_OK) {
+        store_rollback(st);
+        api_reply_store_error(call);
+    } else {
+        json_t *names = json_object();
+        r = json_array_get(rows, 0);
+        api_reply_json(call, 201,
+                       r ? list_item(call->app, r, names) : json_pack("{s:s}", "event", id), -1);
+        json_decref(names);
+    }
+    json_decref(rows);
+    json_decref(doc);
+}
+
+/* ---------------- escalation of unacknowledged trips ---------------- */
+
+static int collect_secretary(const struct record *rec, void *arg)
+{
+    const char *role = rec->values[record_field_index(&record_person, "role")].s;
+
+    if (role != NULL && strcmp(role, "secretary") == 0)
+        json_array_append_new(arg, json_string(rec->id));
+    return 0;
+}
+
+static int escalate_one(struct app *app, json_t *inst, json_t *secretaries, json_t *names,
+                        int64_t now)
+{
+    int confidential = json_is_true(json_object_get(inst, "confidential"));
+    json_t *data = json_pack("{s:s, s:b, s:o, s:i, s:I, s:O}", "event", str(inst, "event"),
+                             "confidential", confidential, "trip",
+                             dispatch_trip_render(app, inst, names), "deadline_minutes",
+                             app->cfg.ack_deadline_minutes, "minutes_left",
+                             (json_int_t)((json_integer_value(json_object_get(inst, "depart_utc")) -
+                                           now) / 60),
+                             "audience", secretaries);
+
+    if (!confidential)
+        json_object_set(data, "title", json_object_get(inst, "title"));
+    if (dispatch_outbox(app->store, "dispatch.unacknowledged", data) != 0)
+        return -1;
+    return store_trip_mark_escalated(app->store, str(inst, "event"), str(inst, "id"),
+                                     str(inst, "recurrence_id"), now) == STORE_OK
+               ? 0
+               : -1;
+}
+
+int trips_escalate_due(struct app *app, int64_t now)
+{
+    struct store *st = app->store;
+    int64_t deadline = (int64_t)app->cfg.ack_deadline_minutes * 60;
+    json_t *due = json_array(), *secretaries = json_array(), *names = json_object(), *inst;
+    size_t k;
+    int rc = -1;
+
+    if (store_begin(st) != STORE_OK)
+        goto done;
+    /* Collected first: the messages are written after the scan. */
+    if (store_trips_unacked_due(st, now, deadline, ESCALATE_BATCH, collect, due) != STORE_OK ||
+        (json_array_size(due) > 0 &&
+         store_record_list(st, &record_person, collect_secretary, secretaries) != STORE_OK)) {
+        store_rollback(st);
+        goto done;
+    }
+    rc = 0;
+    json_array_foreach(due, k, inst) {
+        if ((rc = escalate_one(app, inst, secretaries, names, now)) != 0)
+            break;
+    }
+    if (rc != 0 || store_commit(st) != STORE_OK) {
+        store_rollback(st);
+        rc = -1;
+        goto done;
+    }
+    rc = (int)json_array_size(due);
+done:
+    json_decref(due);
+    json_decref(secretaries);
+    json_decref(names);
+    return rc;
+}

@@ -386,17 +386,18 @@ static int tell(struct change_set *cs, const char *day, json_t *before, json_t *
 /* Applies the writes and sends catering.updated for the days (from today) whose totals moved. */
 static int apply_and_tell(struct change_set *cs)
 {
-    json_t *before = json_object(), *v;
+    json_t *before, *v;
     struct local_time lt;
     char today[TIME_DATE_STR];
     const char *day;
     int rc = 0;
 
-    time_utc_to_local(cs->now, cs->app->cfg.tz, &lt);
-    time_date_format(&lt, today);
     /* Past days are records: their counts follow the change, the canteen is not told. */
     if (cs->quiet)
         return apply_writes(cs);
+    before = json_object();
+    time_utc_to_local(cs->now, cs->app->cfg.tz, &lt);
+    time_date_format(&lt, today);
     json_object_foreach(cs->changes, day, v) {
         json_t *totals = strcmp(day, today) >= 0 && rc == 0 ? day_totals(cs, day) : NULL;
         if (totals != NULL)

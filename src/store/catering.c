@@ -11,14 +11,6 @@
 #define CATERING_COLUMNS                                                                    \
     "day, meal, event_id, recurrence_id, start_local, count, diets, late, title, confidential"
 
-static int step_done(struct store *st, sqlite3_stmt *stmt, const char *func)
-{
-    int rc = sqlite3_step(stmt);
-
-    store_stmt_done(stmt);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
-}
-
 /* Steps a SELECT of CATERING_COLUMNS, calling cb per row; cb returning non-zero stops. */
 static int each_row(struct store *st, sqlite3_stmt *stmt, const char *func,
                     int (*cb)(const struct catering_row *c, void *arg), void *arg)
@@ -63,7 +55,7 @@ int store_catering_put(struct store *st, const struct catering_row *c)
     sqlite3_bind_int(stmt, 8, c->late);
     sqlite3_bind_text(stmt, 9, c->title ? c->title : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 10, c->confidential);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_catering_delete(struct store *st, const char *day, const char *meal,
@@ -77,7 +69,7 @@ int store_catering_delete(struct store *st, const char *day, const char *meal,
     sqlite3_bind_text(stmt, 2, meal, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 4, recurrence_id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_catering_of_event(struct store *st, const char *event_id,

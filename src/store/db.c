@@ -60,6 +60,16 @@ void store_stmt_done(sqlite3_stmt *stmt)
         sqlite3_reset(stmt);
 }
 
+int store_step_done(struct store *st, sqlite3_stmt *stmt, const char *func)
+{
+    int rc = sqlite3_step(stmt);
+
+    store_stmt_done(stmt);
+    if (rc == SQLITE_CONSTRAINT)
+        return STORE_DUPLICATE;
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
+}
+
 int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
 {
     if (s == NULL || *s == '\0')

@@ -14,16 +14,6 @@
     "id, uid, version, sequence, status, title, confidential, best_rank, doc, expanded_until, " \
     "open_ended, created_at, updated_at"
 
-static int step_done(struct store *st, sqlite3_stmt *stmt, const char *func)
-{
-    int rc = sqlite3_step(stmt);
-
-    store_stmt_done(stmt);
-    if (rc == SQLITE_CONSTRAINT)
-        return STORE_DUPLICATE;
-    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
-}
-
 static void bind_event(sqlite3_stmt *stmt, const struct event_row *ev)
 {
     sqlite3_bind_text(stmt, 1, ev->id, -1, SQLITE_STATIC);
@@ -48,7 +38,7 @@ int store_event_insert(struct store *st, const struct event_row *ev)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_event_update(struct store *st, const struct event_row *ev)
@@ -60,7 +50,7 @@ int store_event_update(struct store *st, const struct event_row *ev)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 void store_event_row_clear(struct event_row *ev)
@@ -151,13 +141,13 @@ int store_event_bookings_clear(struct store *st, const char *event_id)
     if (a == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(a, 1, event_id, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, a, __func__)) != STORE_OK)
+    if ((rc = store_step_done(st, a, __func__)) != STORE_OK)
         return rc;
     sqlite3_stmt *b = store_stmt(st, "DELETE FROM occupancy WHERE event_id = ?1");
     if (b == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(b, 1, event_id, -1, SQLITE_STATIC);
-    return step_done(st, b, __func__);
+    return store_step_done(st, b, __func__);
 }
 
 int store_occurrence_insert(struct store *st, const char *event_id, const struct occurrence *o)
@@ -173,7 +163,7 @@ int store_occurrence_insert(struct store *st, const char *event_id, const struct
     sqlite3_bind_text(stmt, 4, o->end, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 5, o->start_utc);
     sqlite3_bind_int64(stmt, 6, o->end_utc);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_occupancy_insert(struct store *st, const struct claim *c)
@@ -194,7 +184,7 @@ int store_occupancy_insert(struct store *st, const struct claim *c)
     store_bind_text(stmt, 7, c->trip_id);
     store_bind_text(stmt, 8, c->block_id);
     sqlite3_bind_text(stmt, 9, c->role, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, stmt, __func__)) != STORE_OK)
+    if ((rc = store_step_done(st, stmt, __func__)) != STORE_OK)
         return rc;
     /* Keep the resource's longest booking: it bounds every range scan below. */
     stmt = store_stmt(st, "INSERT INTO resource_span(resource_type, resource_id, longest) "
@@ -205,7 +195,7 @@ int store_occupancy_insert(struct store *st, const struct claim *c)
     sqlite3_bind_text(stmt, 1, c->resource_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, c->resource_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, c->end_utc - c->start_utc);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_occupancy_overlaps(struct store *st, const char *type, const char *id, int64_t start,
@@ -276,7 +266,7 @@ int store_occupancy_release(struct store *st, const char *event_id, const char *
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_occupancy_delete_block(struct store *st, const char *block_id, const char *type,
@@ -290,7 +280,7 @@ int store_occupancy_delete_block(struct store *st, const char *block_id, const c
     sqlite3_bind_text(stmt, 1, block_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_occurrences_list(struct store *st, int64_t from, int64_t to, const char *type,
@@ -358,7 +348,7 @@ int store_outbox_append(struct store *st, const char *type, const char *payload,
     sqlite3_bind_text(stmt, 4, payload, -1, SQLITE_STATIC);
     if (msg_id_out != NULL)
         memcpy(msg_id_out, msg_id, ID_STR_MAX);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_history_append(struct store *st, const char *event_id, const struct history_row *h)
@@ -376,7 +366,7 @@ int store_history_append(struct store *st, const char *event_id, const struct hi
     sqlite3_bind_text(stmt, 6, h->action, -1, SQLITE_STATIC);
     store_bind_text(stmt, 7, h->before);
     store_bind_text(stmt, 8, h->after);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_history_list(struct store *st, const char *event_id,
@@ -416,7 +406,7 @@ int store_event_resources_clear(struct store *st, const char *event_id)
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_event_resource_add(struct store *st, const char *event_id, const char *type,
@@ -429,7 +419,7 @@ int store_event_resource_add(struct store *st, const char *event_id, const char 
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_event_resources_list(struct store *st, const char *event_id,

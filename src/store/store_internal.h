@@ -30,6 +30,12 @@ struct store {
 sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 void store_stmt_done(sqlite3_stmt *stmt);
 
+/*
+ * Steps a statement that returns no rows and resets it: STORE_OK,
+ * STORE_DUPLICATE on a constraint, or STORE_ERROR (logged with func).
+ */
+int store_step_done(struct store *st, sqlite3_stmt *stmt, const char *func);
+
 /* Logs the connection's last error once, tagged with the calling function. */
 int store_fail(struct store *st, const char *func);
 

@@ -16,14 +16,6 @@
     "return_utc, tz, vehicle, driver, from_place, to_place, passengers, approved_by, title, " \
     "confidential, acked_at, acked_by, escalated_at"
 
-static int step_done(struct store *st, sqlite3_stmt *stmt, const char *func)
-{
-    int rc = sqlite3_step(stmt);
-
-    store_stmt_done(stmt);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
-}
-
 static const char *column_text(sqlite3_stmt *stmt, int col)
 {
     return (const char *)sqlite3_column_text(stmt, col);
@@ -108,7 +100,7 @@ int store_trip_put(struct store *st, const struct trip_row *t)
     bind_int_or_null(stmt, 18, t->acked_at);
     store_bind_text(stmt, 19, t->acked_by);
     bind_int_or_null(stmt, 20, t->escalated_at);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_trip_delete(struct store *st, const char *event_id, const char *trip_id,
@@ -121,7 +113,7 @@ int store_trip_delete(struct store *st, const char *event_id, const char *trip_i
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, trip_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, recurrence_id, -1, SQLITE_STATIC);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_trips_of_event(struct store *st, const char *event_id,
@@ -181,7 +173,7 @@ int store_trip_ack(struct store *st, const char *event_id, const char *trip_id,
     sqlite3_bind_text(stmt, 3, recurrence_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, at);
     store_bind_text(stmt, 5, by);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_trips_unacked_due(struct store *st, int64_t now, int64_t deadline_s, size_t limit,
@@ -212,7 +204,7 @@ int store_trip_mark_escalated(struct store *st, const char *event_id, const char
     sqlite3_bind_text(stmt, 2, trip_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, recurrence_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, at);
-    return step_done(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_trips_next_unacked(struct store *st, int64_t now, int64_t deadline_s, int64_t *due)

@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int finish_step(struct store *st, sqlite3_stmt *stmt, const char *func)
-{
-    int rc = sqlite3_step(stmt);
-
-    store_stmt_done(stmt);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, func);
-}
-
 int store_meta_get_int(struct store *st, const char *key, int64_t *value)
 {
     sqlite3_stmt *stmt = store_stmt(st, "SELECT value FROM meta WHERE key = ?1");
@@ -39,7 +31,7 @@ int store_meta_set_int(struct store *st, const char *key, int64_t value)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, value);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 #define WEBHOOK_COLUMNS                                                                      \
@@ -95,7 +87,7 @@ int store_webhook_insert(struct store *st, const struct webhook_row *w)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_webhook(stmt, w);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_webhook_update(struct store *st, const struct webhook_row *w)
@@ -107,7 +99,7 @@ int store_webhook_update(struct store *st, const struct webhook_row *w)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_webhook(stmt, w);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_webhook_get(struct store *st, const char *id, struct webhook_row *out)
@@ -161,7 +153,7 @@ int store_webhook_delete(struct store *st, const char *id, int64_t now)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now);
-    if (finish_step(st, stmt, __func__) != STORE_OK)
+    if (store_step_done(st, stmt, __func__) != STORE_OK)
         return STORE_ERROR;
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
@@ -223,7 +215,7 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
     sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 4, body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 5, now);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 #define DELIVERY_COLUMNS                                                                   \
@@ -314,7 +306,7 @@ int store_delivery_update(struct store *st, int64_t id, const char *status, int 
     store_bind_text(stmt, 5, last_error);
     sqlite3_bind_int64(stmt, 6, next_attempt);
     sqlite3_bind_int64(stmt, 7, now);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit,
@@ -340,7 +332,7 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
     sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, msg_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, now);
-    if (finish_step(st, stmt, __func__) != STORE_OK)
+    if (store_step_done(st, stmt, __func__) != STORE_OK)
         return STORE_ERROR;
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
@@ -355,7 +347,7 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, lease_mark, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_deliveries_next_due(struct store *st, int64_t *when)
@@ -399,7 +391,7 @@ int store_reminders_clear_unsent(struct store *st, const char *event_id)
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_reminder_insert(struct store *st, const struct reminder_row *r)
@@ -416,7 +408,7 @@ int store_reminder_insert(struct store *st, const struct reminder_row *r)
     sqlite3_bind_int(stmt, 4, r->offset_minutes);
     sqlite3_bind_int64(stmt, 5, r->due_utc);
     sqlite3_bind_int64(stmt, 6, r->start_utc);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_reminders_due(struct store *st, int64_t now, size_t limit,
@@ -472,7 +464,7 @@ int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int
     sqlite3_bind_int(stmt, 4, r->offset_minutes);
     sqlite3_bind_int64(stmt, 5, r->due_utc);
     sqlite3_bind_int(stmt, 6, sent);
-    return finish_step(st, stmt, __func__);
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_reminders_next(struct store *st, int64_t *due)

@@ -363,7 +363,9 @@ class WebhooksTest(WebhookBase):
         self.assertGreaterEqual(gaps[1], 3.0)
         self.assertGreater(gaps[1], gaps[0] + 0.5, "gaps grow")
         self.assertLess(gaps[0], 3.0)
-        self.assertLess(gaps[1], 5.0)
+        # Up to 4 s by design (3 s rounded up to a whole second); the sanitizer build on a
+        # loaded 2-core CI machine was measured at 5.0005 s, so allow a little more.
+        self.assertLess(gaps[1], 5.5)
         self.assert_signed(w["secret"], reqs)
         d = self.wait_delivery(w["id"], first.msg_id, lambda d: d["status"] != "pending")
         self.assertEqual((d["status"], d["attempts"], d["last_status"], d["next_attempt"]),

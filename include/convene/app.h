@@ -17,12 +17,14 @@ struct store;
 struct metrics;
 struct feed_cache;
 struct notify;
+struct event_docs;
 
 struct app {
     struct config cfg;
     struct store *store;     /* owned */
     struct metrics *metrics; /* owned */
     struct feed_cache *feeds; /* owned: rendered iCalendar feeds */
+    struct event_docs *event_docs; /* owned: parsed event documents for the read paths */
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
     unsigned char feed_key[FEED_KEY_LEN];

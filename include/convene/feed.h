@@ -1,7 +1,7 @@
 /*
  * feed.h - iCalendar feeds of people, rooms and vehicles (CONTRACT
  * section 8): rendering from the stored events, and a cache of rendered
- * bodies (plain and gzip) that a change to a calendar invalidates, so
+ * bodies (gzip) that a change to a calendar invalidates, so
  * repeated GETs and 304s cost no database or libical work.
  */
 #ifndef CONVENE_FEED_H
@@ -19,8 +19,8 @@ int feed_render(struct app *app, const char *kind, const char *id, struct strbuf
                 int64_t *last_modified);
 
 struct feed_entry {
-    char *body;
-    size_t body_len;
+    char *body;            /* the plain body, kept only when gzip failed (else NULL) */
+    size_t body_len;       /* length of the plain body */
     char *gzip;            /* gzip-compressed body */
     size_t gzip_len;
     char etag[48];         /* quoted, from a hash of the body */
@@ -37,6 +37,15 @@ const struct feed_entry *feed_cache_get(struct feed_cache *cache, const char *ki
 const struct feed_entry *feed_cache_put(struct feed_cache *cache, const char *kind, const char *id,
                                         char *body, size_t len, int64_t last_modified);
 void feed_cache_invalidate(struct feed_cache *cache, const char *kind, const char *id);
+/* The plain body (body_len bytes, malloc'd, caller frees), inflated when only gzip is kept; NULL on error. */
+char *feed_entry_plain(const struct feed_entry *e);
+/* Drops every feed and every cached display name (a person, room or vehicle changed). */
 void feed_cache_clear(struct feed_cache *cache);
+/*
+ * The display names renders look up ("kind:id" -> [name, updated_at]),
+ * owned by the cache and emptied by feed_cache_clear.
+ */
+struct json_t;
+struct json_t *feed_cache_names(struct feed_cache *cache);
 
 #endif

@@ -48,6 +48,16 @@ int store_begin_derived(struct store *st);
 void store_durability_restore(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Whether a transaction is open (what is read now may still roll back). */
+int store_in_transaction(const struct store *st);
+
+/*
+ * Registers the one observer told about every insert or update of an event
+ * row, inside the writing transaction (caches of event documents drop their
+ * copy). fn must not use the store.
+ */
+void store_on_event_write(struct store *st, void (*fn)(void *arg, const char *event_id),
+                          void *arg);
 
 /* Size of the database file in bytes (page_count * page_size). */
 int64_t store_size_bytes(struct store *st);
@@ -210,6 +220,9 @@ int store_event_resources_list(struct store *st, const char *event_id,
 /* Calls cb with every event (cancelled ones too) shown in a calendar. */
 int store_calendar_events(struct store *st, const char *type, const char *id,
                           int (*cb)(const struct event_row *ev, void *arg), void *arg);
+/* The same calendar's event ids only (callers that cache documents load them themselves). */
+int store_calendar_event_ids(struct store *st, const char *type, const char *id,
+                             int (*cb)(const char *event_id, void *arg), void *arg);
 
 /* --- outbox and audit trail, written in the change's transaction --- */
 int store_outbox_append(struct store *st, const char *type, const char *payload,

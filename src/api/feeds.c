@@ -168,8 +168,12 @@ void api_feed_get(struct api_call *call)
         memcpy(res->body, e->gzip, e->gzip_len);
         res->body_len = e->gzip_len;
     } else {
-        res->body = xmalloc(e->body_len);
-        memcpy(res->body, e->body, e->body_len);
+        res->body = feed_entry_plain(e);
+        if (res->body == NULL) {
+            log_error("feed %s %s: cached body does not inflate", kind, id);
+            api_reply_store_error(call);
+            return;
+        }
         res->body_len = e->body_len;
     }
 }

@@ -5,6 +5,7 @@
  */
 #include "handlers.h"
 
+#include "convene/event_docs.h"
 #include "convene/json.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -17,31 +18,8 @@
 struct list_ctx {
     struct api_call *call;
     json_t *items;
-    json_t *docs; /* event id -> {doc, title, confidential, status} loaded once per request */
     int failed;
 };
-
-static json_t *event_info(struct list_ctx *ctx, const char *event_id)
-{
-    json_t *info = json_object_get(ctx->docs, event_id);
-    struct event_row row;
-
-    if (info != NULL)
-        return info;
-    memset(&row, 0, sizeof(row));
-    if (store_event_get(ctx->call->app->store, event_id, &row) != STORE_OK) {
-        ctx->failed = 1;
-        return NULL;
-    }
-    info = json_loads(row.doc, 0, NULL);
-    if (info == NULL)
-        info = json_object();
-    json_object_set_new(info, "__status", json_string(row.status));
-    json_object_set_new(info, "__sequence", json_integer(row.sequence));
-    json_object_set_new(ctx->docs, event_id, info);
-    store_event_row_clear(&row);
-    return info;
-}
 
 /* Leaders and drivers see others' confidential meetings as busy time only. */
 static int sees_details(struct list_ctx *ctx, json_t *doc)
@@ -63,23 +41,25 @@ static int sees_details(struct list_ctx *ctx, json_t *doc)
 static int add_item(const struct occurrence_row *r, void *arg)
 {
     struct list_ctx *ctx = arg;
-    json_t *doc = event_info(ctx, r->event_id);
-    json_t *ov, *item;
+    int rc;
+    struct event_doc *ev = event_docs_get(ctx->call->app->event_docs, r->event_id, &rc);
+    json_t *doc, *ov, *item;
     char s[TIME_UTC_STR], e[TIME_UTC_STR];
-    int details;
 
-    if (doc == NULL)
+    if (ev == NULL) {
+        ctx->failed = 1;
         return -1;
-    details = sees_details(ctx, doc);
+    }
+    doc = ev->doc;
     ov = json_object_get(json_object_get(doc, "overrides"), r->occ.recurrence_id);
     time_utc_format(r->occ.start_utc, s);
     time_utc_format(r->occ.end_utc, e);
-    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:O, s:b}", "event", r->event_id,
+    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:s, s:b}", "event", r->event_id,
                      "recurrence_id", r->occ.recurrence_id, "start", r->occ.start, "end",
                      r->occ.end, "start_utc", s, "end_utc", e, "tz", json_object_get(doc, "tz"),
-                     "status", json_object_get(doc, "__status"), "confidential",
+                     "status", ev->row.status, "confidential",
                      json_is_true(json_object_get(doc, "confidential")));
-    if (details) {
+    if (sees_details(ctx, doc)) {
         static const char *const copied[] = {"title", "location", "room"};
         for (size_t i = 0; i < ARRAY_SIZE(copied); i++) {
             json_t *v = ov ? json_object_get(ov, copied[i]) : NULL;
@@ -87,12 +67,17 @@ static int add_item(const struct occurrence_row *r, void *arg)
                 v = json_object_get(doc, copied[i]);
             json_object_set(item, copied[i], v ? v : json_null());
         }
+        /*
+         * Shared with the cached document, not copied: the answer is only
+         * serialised, and nothing here modifies either.
+         */
         json_object_set(item, "attendees", json_object_get(doc, "attendees"));
     } else {
         json_object_set_new(item, "title", json_string("忙碌"));
     }
     json_object_set_new(item, "all_day", json_boolean(json_object_get(doc, "date") != NULL));
     json_array_append_new(ctx->items, item);
+    event_doc_release(ev);
     return 0;
 }
 
@@ -173,10 +158,9 @@ void api_occurrences_list(struct api_call *call)
                         "filter by your own person (?person= or ?driver=)");
         return;
     }
-    struct list_ctx ctx = {call, json_array(), json_object(), 0};
+    struct list_ctx ctx = {call, json_array(), 0};
     rc = store_occurrences_list(call->app->store, from, to, type, type ? id : NULL, role, add_item,
                                 &ctx);
-    json_decref(ctx.docs);
     if (rc != STORE_OK || ctx.failed) {
         json_decref(ctx.items);
         api_reply_store_error(call);

@@ -4,6 +4,7 @@
  */
 #include "convene/app.h"
 #include "convene/api.h"
+#include "convene/event_docs.h"
 #include "convene/feed.h"
 #include "convene/metrics.h"
 #include "convene/store.h"
@@ -16,6 +17,11 @@
 #include <unistd.h>
 
 #define MIN_BOOTSTRAP_TOKEN_LEN 16
+/*
+ * Parsed event documents kept for the read paths. 16 MiB holds about 4,000
+ * typical meetings (bench/load.py: ~1 KB of JSON each, ~4x once parsed).
+ */
+#define APP_EVENT_DOCS_BYTES (16u << 20)
 
 /*
  * The feed key lives beside the database, not in it: a leaked database
@@ -51,6 +57,11 @@ static int feed_key_load(const char *path, unsigned char key[FEED_KEY_LEN])
     return 0;
 }
 
+static void on_event_write(void *arg, const char *event_id)
+{
+    event_docs_forget(arg, event_id);
+}
+
 int app_open(struct app *app, const struct config *cfg)
 {
     char key_path[CONFIG_PATH_MAX + 8];
@@ -78,6 +89,8 @@ int app_open(struct app *app, const struct config *cfg)
     }
     app->metrics = metrics_new(api_route_count());
     app->feeds = feed_cache_new();
+    app->event_docs = event_docs_new(app->store, APP_EVENT_DOCS_BYTES);
+    store_on_event_write(app->store, on_event_write, app->event_docs);
     if (cfg->public_url[0] != '\0')
         snprintf(app->public_url, sizeof(app->public_url), "%s", cfg->public_url);
     else
@@ -106,6 +119,8 @@ void app_close(struct app *app)
     store_close(app->store);
     metrics_free(app->metrics);
     feed_cache_free(app->feeds);
+    event_docs_free(app->event_docs);
+    app->event_docs = NULL;
     app->feeds = NULL;
     app->store = NULL;
     app->metrics = NULL;

@@ -6,6 +6,7 @@
  */
 #include "convene/feed.h"
 #include "convene/app.h"
+#include "convene/event_docs.h"
 #include "convene/ics.h"
 #include "convene/record.h"
 #include "convene/recur.h"
@@ -25,7 +26,7 @@ struct render {
     const char *kind, *id;  /* whose calendar */
     struct strbuf events;   /* VEVENTs, written before we know every zone */
     json_t *zones;          /* set of TZIDs used */
-    json_t *names;          /* id -> display name, loaded once per render */
+    json_t *names;          /* "kind:id" -> [name, updated_at]: the feed cache's, kept across renders */
     int64_t last_modified;
 };
 
@@ -35,28 +36,36 @@ static const char *str(json_t *obj, const char *key)
     return s ? s : "";
 }
 
-/* Display name of a person, room or vehicle (its id when unknown). */
+/*
+ * Display name of a person, room or vehicle (its id when unknown). Names
+ * are kept by the feed cache until any person, room or vehicle changes, so
+ * a render costs no query per attendee.
+ */
 static const char *name_of(struct render *r, const struct record_type *type, const char *id)
 {
-    json_t *cached = json_object_get(r->names, id);
+    char key[16 + ID_STR_MAX];
+    json_t *cached;
     struct record rec;
 
-    if (cached != NULL)
-        return json_string_value(cached);
-    record_init(&rec, type);
-    if (store_record_get(r->app->store, type, id, &rec) == STORE_OK && rec.values[0].set) {
-        json_object_set_new(r->names, id, json_string(rec.values[0].s));
-        /*
-         * A renamed calendar, room or attendee changes the body (X-WR-CALNAME,
-         * LOCATION, CN) without touching any event: Last-Modified must move too,
-         * or If-Modified-Since clients keep the old name forever.
-         */
-        if (rec.updated_at > r->last_modified)
-            r->last_modified = rec.updated_at;
-    } else
-        json_object_set_new(r->names, id, json_string(id));
-    record_clear(&rec, type);
-    return json_string_value(json_object_get(r->names, id));
+    snprintf(key, sizeof(key), "%s:%s", type->kind, id);
+    cached = json_object_get(r->names, key);
+    if (cached == NULL) {
+        record_init(&rec, type);
+        if (store_record_get(r->app->store, type, id, &rec) == STORE_OK && rec.values[0].set)
+            cached = json_pack("[s, I]", rec.values[0].s, (json_int_t)rec.updated_at);
+        else
+            cached = json_pack("[s, I]", id, (json_int_t)0);
+        record_clear(&rec, type);
+        json_object_set_new(r->names, key, cached);
+    }
+    /*
+     * A renamed calendar, room or attendee changes the body (X-WR-CALNAME,
+     * LOCATION, CN) without touching any event: Last-Modified must move too,
+     * or If-Modified-Since clients keep the old name forever.
+     */
+    if (json_integer_value(json_array_get(cached, 1)) > r->last_modified)
+        r->last_modified = json_integer_value(json_array_get(cached, 1));
+    return json_string_value(json_array_get(cached, 0));
 }
 
 /* DTSTART/DTEND/RECURRENCE-ID style line for a local time (or date) in a zone. */
@@ -431,23 +440,25 @@ static void trip_event(struct render *r, const struct event_row *ev, json_t *doc
     }
 }
 
-static int render_event(const struct event_row *ev, void *arg)
+static int render_event(const char *event_id, void *arg)
 {
     struct render *r = arg;
-    json_t *doc = json_loads(ev->doc, 0, NULL);
+    int rc;
+    struct event_doc *ev = event_docs_get(r->app->event_docs, event_id, &rc);
     size_t i;
     json_t *trip;
 
-    if (doc == NULL)
+    /* As before the cache: an event that cannot be read is left out, not the whole feed (logged). */
+    if (ev == NULL)
         return 0;
-    if (strcmp(r->kind, "room") == 0 || viewer_attends(r, doc))
-        meeting_events(r, ev, doc);
-    json_array_foreach(json_object_get(doc, "trips"), i, trip) {
+    if (strcmp(r->kind, "room") == 0 || viewer_attends(r, ev->doc))
+        meeting_events(r, &ev->row, ev->doc);
+    json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
         if (strcmp(r->kind, "room") != 0 && strcmp(str(trip, field), r->id) == 0)
-            trip_event(r, ev, doc, trip);
+            trip_event(r, &ev->row, ev->doc, trip);
     }
-    json_decref(doc);
+    event_doc_release(ev);
     return 0;
 }
 
@@ -455,13 +466,13 @@ int feed_render(struct app *app, const char *kind, const char *id, struct strbuf
                 int64_t *last_modified)
 {
     const struct record_type *type = record_type_by_kind(kind);
-    struct render r = {app, kind, id, {0}, json_object(), json_object(), 0};
+    struct render r = {app, kind, id, {0}, json_object(), feed_cache_names(app->feeds), 0};
     const char *tz;
     json_t *v;
     int rc;
 
     strbuf_init(&r.events, FEED_MAX_BYTES);
-    rc = store_calendar_events(app->store, kind, id, render_event, &r);
+    rc = store_calendar_event_ids(app->store, kind, id, render_event, &r);
     if (rc == STORE_OK) {
         strbuf_init(out, FEED_MAX_BYTES);
         ics_line(out, "BEGIN", "VCALENDAR");
@@ -486,6 +497,5 @@ int feed_render(struct app *app, const char *kind, const char *id, struct strbuf
     *last_modified = r.last_modified;
     strbuf_free(&r.events);
     json_decref(r.zones);
-    json_decref(r.names);
     return rc == STORE_OK ? 0 : -1;
 }

@@ -109,9 +109,14 @@ int store_open(const char *path, enum durability durability, struct store **out)
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
-             /* Reads through mmap and a 32 MiB cache spare a syscall per page; a larger
-              * checkpoint interval writes each hot index page back once, not every 1,000. */
-             "PRAGMA mmap_size=268435456; PRAGMA cache_size=-32768; "
+             /*
+              * An 8 MiB page cache holds the hot indexes; the read paths keep
+              * parsed documents themselves (event_docs.c). No mmap: mapped pages
+              * count in the service's RSS and cost more memory than the copy
+              * costs time (docs/PERFORMANCE.md, "Load"). A larger checkpoint
+              * interval writes each hot index page back once, not every 1,000.
+              */
+             "PRAGMA mmap_size=0; PRAGMA cache_size=-8192; "
              "PRAGMA wal_autocheckpoint=8192;",
              durability == DURABILITY_FULL ? "FULL" : "NORMAL");
     st->durable = durability == DURABILITY_FULL;
@@ -181,6 +186,18 @@ int store_commit(struct store *st)
     }
     st->depth--;
     return STORE_OK;
+}
+
+int store_in_transaction(const struct store *st)
+{
+    return st->depth > 0;
+}
+
+void store_on_event_write(struct store *st, void (*fn)(void *arg, const char *event_id),
+                          void *arg)
+{
+    st->on_event_write = fn;
+    st->on_event_write_arg = arg;
 }
 
 void store_rollback(struct store *st)

@@ -31,6 +31,14 @@ static void bind_event(sqlite3_stmt *stmt, const struct event_row *ev)
     sqlite3_bind_int64(stmt, 13, ev->updated_at);
 }
 
+/* Tells the observer (a document cache) of a write, even a failed one: its copy may be stale. */
+static int event_written(struct store *st, const struct event_row *ev, int rc)
+{
+    if (st->on_event_write != NULL)
+        st->on_event_write(st->on_event_write_arg, ev->id);
+    return rc;
+}
+
 int store_event_insert(struct store *st, const struct event_row *ev)
 {
     sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO events(" EVENT_COLUMNS ") VALUES(?1, ?2, ?3, "
@@ -38,7 +46,7 @@ int store_event_insert(struct store *st, const struct event_row *ev)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
-    return store_step_done(st, stmt, __func__);
+    return event_written(st, ev, store_step_done(st, stmt, __func__));
 }
 
 int store_event_update(struct store *st, const struct event_row *ev)
@@ -50,7 +58,7 @@ int store_event_update(struct store *st, const struct event_row *ev)
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
-    return store_step_done(st, stmt, __func__);
+    return event_written(st, ev, store_step_done(st, stmt, __func__));
 }
 
 void store_event_row_clear(struct event_row *ev)
@@ -443,14 +451,15 @@ int store_event_resources_list(struct store *st, const char *event_id,
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
-int store_calendar_events(struct store *st, const char *type, const char *id,
-                          int (*cb)(const struct event_row *ev, void *arg), void *arg)
+/* The ids of a calendar's events, oldest first: a malloc'd array of n malloc'd strings. */
+static int calendar_ids(struct store *st, const char *type, const char *id, char ***ids_out,
+                        size_t *n_out)
 {
     sqlite3_stmt *stmt = store_stmt(
         st, "SELECT e.id FROM event_resources r JOIN events e ON e.id = r.event_id "
             "WHERE r.resource_type = ?1 AND r.resource_id = ?2 ORDER BY e.created_at, e.id");
     char **ids = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int rc;
 
     if (stmt == NULL)
@@ -458,19 +467,54 @@ int store_calendar_events(struct store *st, const char *type, const char *id,
     sqlite3_bind_text(stmt, 1, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            ids = xrealloc(ids, cap * sizeof(*ids));
+        }
         ids[n++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
     }
     store_stmt_done(stmt);
+    *ids_out = ids;
+    *n_out = n;
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+static void ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+int store_calendar_events(struct store *st, const char *type, const char *id,
+                          int (*cb)(const struct event_row *ev, void *arg), void *arg)
+{
+    char **ids;
+    size_t n;
+    int rc = calendar_ids(st, type, id, &ids, &n);
+
     /* Rows are loaded after the scan: store_event_get reuses the statement cache. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct event_row ev;
         memset(&ev, 0, sizeof(ev));
-        if (rc == SQLITE_DONE && store_event_get(st, ids[i], &ev) == STORE_OK && cb(&ev, arg) != 0)
-            rc = SQLITE_ERROR;
+        if (store_event_get(st, ids[i], &ev) == STORE_OK && cb(&ev, arg) != 0)
+            rc = STORE_ERROR;
         store_event_row_clear(&ev);
-        free(ids[i]);
     }
-    free(ids);
-    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+    ids_free(ids, n);
+    return rc;
+}
+
+int store_calendar_event_ids(struct store *st, const char *type, const char *id,
+                             int (*cb)(const char *event_id, void *arg), void *arg)
+{
+    char **ids;
+    size_t n;
+    int rc = calendar_ids(st, type, id, &ids, &n);
+
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        if (cb(ids[i], arg) != 0)
+            rc = STORE_ERROR;
+    ids_free(ids, n);
+    return rc;
 }

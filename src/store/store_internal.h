@@ -20,6 +20,8 @@ struct store {
     int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints */
     int durable; /* configured synchronous=FULL */
     struct stmt_slot cache[STMT_CACHE_SIZE];
+    void (*on_event_write)(void *arg, const char *event_id); /* see store_on_event_write */
+    void *on_event_write_arg;
 };
 
 /*

@@ -367,6 +367,9 @@ int store_trip_delete(struct store *st, const char *event_id, const char *trip_i
 /* Rows of one event, by trip and departure. */
 int store_trips_of_event(struct store *st, const char *event_id,
                          int (*cb)(const struct trip_row *t, void *arg), void *arg);
+/* Rows that return after `after` (UTC) and that person drives or approved, by departure. */
+int store_trips_held_by(struct store *st, const char *person, int64_t after,
+                        int (*cb)(const struct trip_row *t, void *arg), void *arg);
 /* Rows departing on local days [from_day, to_day], optionally of one driver and/or vehicle. */
 int store_trips_of_days(struct store *st, const char *from_day, const char *to_day,
                         const char *driver, const char *vehicle,

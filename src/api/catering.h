@@ -12,6 +12,8 @@
 
 #include "event_plan.h"
 
+#include "convene/api.h"
+
 /*
  * Rewrites the catering rows of row->id from doc expanded as plan (a
  * cancelled event has none); rows changed after their meal's cutoff stay
@@ -27,11 +29,13 @@ int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
                     const struct event_plan *plan);
 
 /*
- * A person's diet changed: re-counts the meals of every live event the
- * person attends (inside the caller's transaction, with catering.updated
- * as for any change). 0 or -1.
+ * A person's diet changed: re-counts the meals from today on of every
+ * live event the person attends (past days are records and keep their
+ * breakdown), inside the caller's transaction, with catering.updated as
+ * for any change and an audit entry "meals_recounted" by the caller on
+ * each event whose counts moved. 0 or -1.
  */
-int catering_person_changed(struct app *app, const char *person);
+int catering_person_changed(struct api_call *call, const char *person);
 
 /*
  * The meals of local days [from, to]: {"YYYY-MM-DD": [{"meal","total",

@@ -9,6 +9,7 @@
  * a state the database really had.
  */
 #include "catering.h"
+#include "handlers.h"
 
 #include "convene/meals.h"
 #include "convene/util.h"
@@ -236,6 +237,8 @@ struct change_set {
     json_t *writes;  /* [{row, delete}] to apply */
     json_t *changes; /* day -> [{event, recurrence_id, meal, old, new, delta, late}] */
     int quiet;       /* derive the rows only: no late flags, no messages (an upgrade) */
+    const char *floor; /* rows of days before it are left as they are; NULL: none */
+    json_t *audit;   /* NULL, or [{day, meal, recurrence_id, old{count, diets}, new{...}}] */
 };
 
 /* Whether now is past the cutoff of meal on day (in the event's zone). */
@@ -251,7 +254,13 @@ static int past_cutoff(struct change_set *cs, const char *day, const char *meal)
     return cs->now > utc;
 }
 
-static void note_change(struct change_set *cs, json_t *r, int64_t old, int64_t new_, int late)
+/*
+ * Notes a changed row for catering.updated (and the audit trail when
+ * asked): r names it, old/new are the counts, the diets borrowed (NULL:
+ * none).
+ */
+static void note_change(struct change_set *cs, json_t *r, int64_t old, json_t *old_diets,
+                        int64_t new_, json_t *new_diets, int late)
 {
     json_t *list = json_object_get(cs->changes, str(r, "day"));
     json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "event", cs->row->id,
@@ -266,6 +275,13 @@ static void note_change(struct change_set *cs, json_t *r, int64_t old, int64_t n
         json_object_set_new(cs->changes, str(r, "day"), list);
     }
     json_array_append_new(list, c);
+    if (cs->audit != NULL)
+        json_array_append_new(
+            cs->audit,
+            json_pack("{s:s, s:s, s:s, s:{s:I, s:O*}, s:{s:I, s:O*}}", "day", str(r, "day"),
+                      "meal", str(r, "meal"), "recurrence_id", str(r, "recurrence_id"), "old",
+                      "count", (json_int_t)old, "diets", old_diets, "new", "count",
+                      (json_int_t)new_, "diets", new_diets));
 }
 
 static void plan_write(struct change_set *cs, json_t *r, int del)
@@ -290,7 +306,8 @@ static void compare_wanted(struct change_set *cs, json_t *want, json_t *have)
     if (late || (have && json_is_true(json_object_get(have, "late"))))
         json_object_set_new(want, "late", json_true());
     plan_write(cs, want, 0);
-    note_change(cs, want, old, num(want, "count"), late);
+    note_change(cs, want, old, have ? json_object_get(have, "diets") : NULL, num(want, "count"),
+                json_object_get(want, "diets"), late);
 }
 
 /* A stored row the event no longer has: gone, or kept at 0 to show it went late. */
@@ -311,7 +328,7 @@ static void compare_gone(struct change_set *cs, json_t *have)
     } else {
         plan_write(cs, have, 1);
     }
-    note_change(cs, have, num(have, "count"), 0, late);
+    note_change(cs, have, num(have, "count"), json_object_get(have, "diets"), 0, NULL, late);
 }
 
 static int apply_writes(struct change_set *cs)
@@ -383,11 +400,19 @@ static int tell(struct change_set *cs, const char *day, json_t *before, json_t *
     return rc == STORE_OK ? 0 : -1;
 }
 
+/* The local date today in the organisation's zone, as catering.updated counts it. */
+static void today_of(struct app *app, int64_t now, char out[TIME_DATE_STR])
+{
+    struct local_time lt;
+
+    time_utc_to_local(now, app->cfg.tz, &lt);
+    time_date_format(&lt, out);
+}
+
 /* Applies the writes and sends catering.updated for the days (from today) whose totals moved. */
 static int apply_and_tell(struct change_set *cs)
 {
     json_t *before, *v;
-    struct local_time lt;
     char today[TIME_DATE_STR];
     const char *day;
     int rc = 0;
@@ -396,8 +421,7 @@ static int apply_and_tell(struct change_set *cs)
     if (cs->quiet)
         return apply_writes(cs);
     before = json_object();
-    time_utc_to_local(cs->now, cs->app->cfg.tz, &lt);
-    time_date_format(&lt, today);
+    today_of(cs->app, cs->now, today);
     json_object_foreach(cs->changes, day, v) {
         json_t *totals = strcmp(day, today) >= 0 && rc == 0 ? day_totals(cs, day) : NULL;
         if (totals != NULL)
@@ -461,16 +485,33 @@ static void compare_all(struct change_set *cs, json_t *have, json_t *want)
     json_decref(used);
 }
 
+/* Drops the rows of days before floor: records that a change of a person does not rewrite. */
+static void above_floor(json_t *rows, const char *floor)
+{
+    const char *key;
+    json_t *r, *tmp;
+
+    json_object_foreach_safe(rows, tmp, key, r) {
+        if (strcmp(str(r, "day"), floor) < 0)
+            json_object_del(rows, key);
+    }
+}
+
 static int catering_write(struct app *app, const struct event_row *row, json_t *doc,
-                          const struct event_plan *plan, int quiet)
+                          const struct event_plan *plan, int quiet, const char *floor,
+                          json_t *audit)
 {
     struct change_set cs = {app, row, plan->tz, clock_wall_s(), json_array(), json_object(),
-                            quiet};
+                            quiet, floor, audit};
     json_t *have = json_object(), *want;
     int rc = -1;
 
     if (store_catering_of_event(app->store, row->id, collect_row, have) == STORE_OK) {
         want = wanted_rows(app, row, doc, plan);
+        if (floor != NULL) {
+            above_floor(have, floor);
+            above_floor(want, floor);
+        }
         compare_all(&cs, have, want);
         json_decref(want);
         rc = apply_and_tell(&cs);
@@ -484,41 +525,87 @@ static int catering_write(struct app *app, const struct event_row *row, json_t *
 int catering_sync(struct app *app, const struct event_row *row, json_t *doc,
                   const struct event_plan *plan)
 {
-    return catering_write(app, row, doc, plan, 0);
+    return catering_write(app, row, doc, plan, 0, NULL, NULL);
 }
 
 int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
                     const struct event_plan *plan)
 {
-    return catering_write(app, row, doc, plan, 1);
+    return catering_write(app, row, doc, plan, 1, NULL, NULL);
 }
 
 /* ---------------- a person's diet ---------------- */
 
-static int resync_event(const struct event_row *ev, void *arg)
+struct recount {
+    struct api_call *call;
+    const char *person;
+    char today[TIME_DATE_STR];
+};
+
+/*
+ * Re-counts one event's meals from today on. When a count or a breakdown
+ * moved, the event's audit trail says so (action "meals_recounted"): the
+ * rows before and after, and whose diet it was.
+ */
+static int recount_event(const struct event_row *ev, void *arg)
 {
-    struct app *app = arg;
+    struct recount *r = arg;
+    struct app *app = r->call->app;
     struct event_plan plan;
     struct api_error err;
-    json_t *doc;
+    json_t *doc, *audit, *before, *after, *c;
+    size_t k;
     int rc = 0;
 
     if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
-    if (json_array_size(json_object_get(doc, "meals")) > 0) {
-        if (event_plan_parse(app, doc, &plan, &err) == 0 &&
-            event_plan_expand(&plan, clock_wall_s(), &err) == 0)
-            rc = catering_sync(app, ev, doc, &plan);
-        event_plan_free(&plan);
+    if (json_array_size(json_object_get(doc, "meals")) == 0) {
+        json_decref(doc);
+        return 0;
     }
+    audit = json_array();
+    if (event_plan_parse(app, doc, &plan, &err) == 0 &&
+        event_plan_expand(&plan, clock_wall_s(), &err) == 0)
+        rc = catering_write(app, ev, doc, &plan, 0, r->today, audit);
+    event_plan_free(&plan);
+    if (rc == 0 && json_array_size(audit) > 0) {
+        before = json_pack("{s:[]}", "meals");
+        after = json_pack("{s:[], s:s, s:s}", "meals", "reason", "diet_changed", "person",
+                          r->person);
+        json_array_foreach(audit, k, c) {
+            json_t *o = json_object_get(c, "old"), *n = json_object_get(c, "new");
+            json_array_append_new(json_object_get(before, "meals"),
+                                  json_pack("{s:O, s:O, s:O, s:O, s:O*}", "day",
+                                            json_object_get(c, "day"), "meal",
+                                            json_object_get(c, "meal"), "recurrence_id",
+                                            json_object_get(c, "recurrence_id"), "count",
+                                            json_object_get(o, "count"), "diets",
+                                            json_object_get(o, "diets")));
+            json_array_append_new(json_object_get(after, "meals"),
+                                  json_pack("{s:O, s:O, s:O, s:O, s:O*}", "day",
+                                            json_object_get(c, "day"), "meal",
+                                            json_object_get(c, "meal"), "recurrence_id",
+                                            json_object_get(c, "recurrence_id"), "count",
+                                            json_object_get(n, "count"), "diets",
+                                            json_object_get(n, "diets")));
+        }
+        rc = events_audit(r->call, ev->id, "meals_recounted", before, after);
+        json_decref(before);
+        json_decref(after);
+    }
+    json_decref(audit);
     json_decref(doc);
     return rc;
 }
 
-int catering_person_changed(struct app *app, const char *person)
+int catering_person_changed(struct api_call *call, const char *person)
 {
+    struct recount r = {call, person, ""};
+
+    today_of(call->app, clock_wall_s(), r.today);
     /* The person's calendar: the events they attend, drive or ride in (only attendees eat). */
-    return store_calendar_events(app->store, "person", person, resync_event, app) == STORE_OK
+    return store_calendar_events(call->app->store, "person", person, recount_event, &r) ==
+                   STORE_OK
                ? 0
                : -1;
 }

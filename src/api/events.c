@@ -183,8 +183,6 @@ static void settle_needs(json_t *doc)
     }
 }
 
-static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
-                 json_t *after);
 static int publish_calendars(struct app *app, const char *event_id, json_t *doc);
 static int outbox(struct store *st, const char *type, json_t *data);
 
@@ -226,7 +224,7 @@ static int preempt_one(struct api_call *call, const struct clash *c, const char 
         outbox(st, "event.preempted",
                json_pack("{s:O, s:{s:s, s:s}, s:s}", "event", after, "lost", "type",
                          c->resource_type, "id", c->resource_id, "by", by)) == 0 &&
-        audit(call, row.id, "preempted", before, after) == 0)
+        events_audit(call, row.id, "preempted", before, after) == 0)
         rc = 0;
     json_decref(before);
     json_decref(after);
@@ -442,7 +440,7 @@ static int outbox(struct store *st, const char *type, json_t *data)
     return rc == STORE_OK ? 0 : -1;
 }
 
-static int audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
+int events_audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
                  json_t *after)
 {
     struct history_row h;
@@ -498,7 +496,7 @@ static json_t *record_change(struct api_call *call, struct event_row *row, json_
     if (before != NULL && strcmp(type, "event.updated") == 0)
         json_object_set_new(data, "changes", event_changes(before, after));
     if (outbox(call->app->store, type, data) != 0 ||
-        audit(call, row->id, action, before, after) != 0) {
+        events_audit(call, row->id, action, before, after) != 0) {
         json_decref(after);
         return NULL;
     }

@@ -46,6 +46,14 @@ void api_events_history(struct api_call *call);
 int events_create_in_transaction(struct api_call *call, json_t *doc, const char *uid,
                                  char id_out[ID_STR_MAX]);
 
+/*
+ * Appends an entry to the event's audit trail (GET /events/{id}/history),
+ * by the caller's token, inside the caller's transaction. before and after
+ * are borrowed (either may be NULL). 0 or -1.
+ */
+int events_audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
+                 json_t *after);
+
 /* import.c */
 void api_import(struct api_call *call);
 

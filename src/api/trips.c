@@ -117,6 +117,29 @@ static int ack_target(struct api_call *call, char rid[TIME_LOCAL_STR])
     return 0;
 }
 
+/*
+ * The acknowledgement in its event's audit trail (action
+ * "trip_acknowledged"): which trip, which occurrences, by whom; the entry
+ * carries the caller's token and the time. One entry per call: a trip id
+ * belongs to one event.
+ */
+static int ack_audit(struct api_call *call, json_t *done, const char *by)
+{
+    json_t *first = json_array_get(done, 0), *after, *r;
+    size_t k;
+    int rc;
+
+    after = json_pack("{s:s, s:s, s:[]}", "trip", str(first, "id"), "acknowledged_by", by,
+                      "recurrence_ids");
+    json_array_foreach(done, k, r) {
+        json_array_append(json_object_get(after, "recurrence_ids"),
+                          json_object_get(r, "recurrence_id"));
+    }
+    rc = events_audit(call, str(first, "event"), "trip_acknowledged", NULL, after);
+    json_decref(after);
+    return rc;
+}
+
 /* Marks the chosen occurrences; replies on refusal. 0 or -1. */
 static int ack_rows(struct api_call *call, json_t *rows, const char *rid, json_t *done)
 {
@@ -145,6 +168,10 @@ static int ack_rows(struct api_call *call, json_t *rows, const char *rid, json_t
     if (json_array_size(done) == 0) {
         api_reply_error(call, 404, "not_found", "recurrence_id", "trip '%s' has no occurrence '%s'",
                         call->params[0], rid);
+        return -1;
+    }
+    if (ack_audit(call, done, by) != 0) {
+        api_reply_store_error(call);
         return -1;
     }
     return 0;

@@ -127,6 +127,20 @@ int store_trips_of_event(struct store *st, const char *event_id,
     return each_trip(st, stmt, __func__, cb, arg);
 }
 
+int store_trips_held_by(struct store *st, const char *person, int64_t after,
+                        int (*cb)(const struct trip_row *t, void *arg), void *arg)
+{
+    /* A scan: asked only when a person is deleted, and approvals have no index. */
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT " TRIP_COLUMNS " FROM trip_occurrences "
+                                        "WHERE (driver = ?1 OR approved_by = ?1) AND "
+                                        "return_utc > ?2 ORDER BY depart_utc");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, after);
+    return each_trip(st, stmt, __func__, cb, arg);
+}
+
 int store_trips_of_days(struct store *st, const char *from_day, const char *to_day,
                         const char *driver, const char *vehicle,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg)

@@ -8,7 +8,9 @@ a meal belongs to (serving times: an overnight meeting has breakfast the next mo
 range form and the CSV spreadsheet, catering.updated with the day's new totals and the delta
 of the event that changed (and nothing when the totals did not move), and changes after a
 meal's cutoff: applied, flagged late in the counts and the webhook, and kept visible at 0
-when the meeting goes away.
+when the meeting goes away. A person's new diet re-counts their meals from today on (past days
+keep their breakdown) and is written in the events' audit trails; deleting a person takes them
+out of the meetings ahead, whose meals drop, and leaves past meetings as they were.
 
 Run: python3 tests/e2e/test_catering.py   (CONVENE_BIN=build/convene)
 """
@@ -200,12 +202,14 @@ class CateringTest(CateringBase):
         self.assertNotIn("人事秘密", str(m))
 
     def test_a_new_diet_reaches_the_counts(self):
-        d = day(54)
+        d, past = day(54), day(-2)
         canteen = self.unique_path("canteen")
         self.webhook(canteen, ["catering.updated"])
         ours = lambda m: m["data"]["date"] == d  # noqa: E731
         e = self.event(at(d, "11:00"), at(d, "13:00"), [self.plain, self.other],
                        meals=[{"meal": "lunch"}])
+        held = self.event(at(past, "11:00"), at(past, "13:00"), [self.plain],
+                          meals=[{"meal": "lunch"}])
         self.messages(canteen, 1, where=ours)
         r = self.srv.patch("/api/v1/people/%s" % self.plain, {"diet": "halal"})
         self.ok(r, 200, "diet")
@@ -213,9 +217,67 @@ class CateringTest(CateringBase):
         [m] = self.new_messages(canteen, 1, 1, where=ours)
         self.assertEqual(m["data"]["meals"][0]["diets"], {"halal": 1, "regular": 1})
         self.assertEqual(m["data"]["changes"][0]["delta"], 0)
-        # Another change of the person (a phone number) changes no count.
+        # A meal already served keeps the breakdown it was served with.
+        self.assertEqual(self.entry(past, "lunch", held["id"])["diets"], {"regular": 1})
+        # The event's audit trail says why its counts moved, and by whom.
+        h = self.ok(self.srv.get("/api/v1/events/%s/history" % e["id"]), 200, "history")[-1]
+        self.assertEqual(h["action"], "meals_recounted")
+        self.assertIsNotNone(h["actor"]["token"])
+        self.assertEqual((h["after"]["reason"], h["after"]["person"]),
+                         ("diet_changed", self.plain))
+        self.assertEqual([(x["day"], x["meal"], x["count"], x["diets"])
+                          for x in h["before"]["meals"]], [(d, "lunch", 2, {"regular": 2})])
+        self.assertEqual([(x["day"], x["meal"], x["count"], x["diets"])
+                          for x in h["after"]["meals"]],
+                         [(d, "lunch", 2, {"halal": 1, "regular": 1})])
+        history = self.ok(self.srv.get("/api/v1/events/%s/history" % held["id"]), 200, "h")
+        self.assertEqual([x["action"] for x in history], ["created"])
+        # Another change of the person (a phone number) changes no count and writes no entry.
         self.ok(self.srv.patch("/api/v1/people/%s" % self.plain, {"phone": "110"}), 200, "phone")
         self.messages(canteen, 2, where=ours)
+        # The same diet again: nothing moves either.
+        self.ok(self.srv.patch("/api/v1/people/%s" % self.plain, {"diet": "halal"}), 200, "same")
+        self.messages(canteen, 2, where=ours)
+        history = self.ok(self.srv.get("/api/v1/events/%s/history" % e["id"]), 200, "h")
+        self.assertEqual([x["action"] for x in history], ["created", "meals_recounted"])
+
+    def test_deleting_a_person_drops_their_meals(self):
+        d, past = day(56), day(-2)
+        canteen = self.unique_path("canteen")
+        self.webhook(canteen, ["catering.updated"])
+        ours = lambda m: m["data"]["date"] == d  # noqa: E731
+        e = self.event(at(d, "11:00"), at(d, "13:00"), [self.halal, self.plain, self.other],
+                       meals=[{"meal": "lunch"}])
+        held = self.event(at(past, "11:00"), at(past, "13:00"), [self.halal, self.other],
+                          meals=[{"meal": "lunch"}])
+        self.messages(canteen, 1, where=ours)
+        self.assertEqual(self.srv.delete("/api/v1/people/%s" % self.halal).status, 204)
+        self.assertEqual(self.srv.get("/api/v1/people/%s" % self.halal).status, 404)
+
+        # The meeting ahead lost the person: one lunch fewer, the halal one.
+        got = self.entry(d, "lunch", e["id"])
+        self.assertEqual((got["count"], got["diets"]), (2, {"regular": 2}))
+        [m] = self.new_messages(canteen, 1, 1, where=ours)
+        self.assertEqual(m["data"]["meals"][0]["diets"], {"regular": 2})
+        self.assertEqual([(c["event"], c["old"], c["new"], c["delta"])
+                          for c in m["data"]["changes"]], [(e["id"], 3, 2, -1)])
+        ev = self.ok(self.srv.get("/api/v1/events/%s" % e["id"]), 200, "event")
+        self.assertEqual([a["person"] for a in ev["attendees"]], [self.plain, self.other])
+        self.assertEqual(ev["sequence"], e["sequence"] + 1)
+        h = self.ok(self.srv.get("/api/v1/events/%s/history" % e["id"]), 200, "history")[-1]
+        self.assertEqual(h["action"], "updated")
+        self.assertIn(self.halal, [a["person"] for a in h["before"]["attendees"]])
+        # The meeting stays editable, and the others still answer.
+        self.ok(self.srv.patch("/api/v1/events/%s" % e["id"], {"guests": 1}), 200, "patch")
+        self.ok(self.srv.post("/api/v1/events/%s/rsvp" % e["id"],
+                              {"person": self.other, "response": "declined"}), 200, "rsvp")
+        self.assertEqual(self.entry(d, "lunch", e["id"])["count"], 2)
+
+        # A meeting held before is a record: the person stays in it, and so do the meals.
+        ev = self.ok(self.srv.get("/api/v1/events/%s" % held["id"]), 200, "held")
+        self.assertEqual([a["person"] for a in ev["attendees"]], [self.halal, self.other])
+        got = self.entry(past, "lunch", held["id"])
+        self.assertEqual((got["count"], got["diets"]), (2, {"halal": 1, "regular": 1}))
 
     def test_past_days_are_records(self):
         canteen = self.unique_path("canteen")

@@ -10,9 +10,11 @@ confidential meeting's title never reaching a driver (messages, list, feed); dri
 day, across events and per occurrence; rest between days; seats; a maintenance block; the
 weekend rule with the make-up working Saturday 2026-10-10 and the holiday 2026-10-01; trips
 of a recurring meeting (one occurrence moved or cancelled); a preempted car; standalone
-trips; the list's filters and rights; acknowledgement (own trips only) and the
-dispatch.unacknowledged escalation (once, to the secretaries, not to the driver) with a
-short --ack-deadline.
+trips; the list's filters and rights; acknowledgement (own trips only, written in the
+event's audit trail) and the dispatch.unacknowledged escalation (once, to the secretaries,
+not to the driver) with a short --ack-deadline; deleting people who are in trips (a
+passenger leaves the trip and the driver is told; a driver or approver of a trip ahead is
+not deleted).
 
 Run: python3 tests/e2e/test_dispatch.py   (CONVENE_BIN=build/convene)
 """
@@ -419,6 +421,57 @@ class DispatchTest(DispatchBase):
 
     # ---- the list ----
 
+    def test_deleting_people_who_are_in_trips(self):
+        d = self.working_days(34, 1)[0]
+        p1 = self.unique_path("d1")
+        self.webhook(p1, ["dispatch.*"], person=self.d1)
+        ev = self.event(at(d, "09:00"), at(d, "11:00"), [self.lead, self.staff],
+                        trips=[self.trip(self.car, self.d1, at(d, "08:20"), at(d, "11:30"),
+                                         passengers=[self.lead, self.staff])])
+        trip_id = ev["trips"][0]["id"]
+        self.messages(p1, 1)
+        self.ok(self.srv.post("/api/v1/trips/%s/ack" % trip_id,
+                              token=self.token("driver", self.d1)), 200, "ack")
+
+        # The driver of a trip ahead stays until the trip has another driver.
+        r = self.srv.delete("/api/v1/people/%s" % self.d1)
+        self.assertEqual((r.status, r.code), (409, "in_use"), r)
+        self.assertIn(trip_id, r.json["error"]["message"])
+        self.ok(self.srv.get("/api/v1/people/%s" % self.d1), 200, "driver kept")
+        self.assertEqual(self.trips_of(d, driver=self.d1)[0]["passengers"],
+                         [self.lead, self.staff])
+
+        # A passenger leaves the meeting and the car: the driver hears it and acknowledges anew.
+        self.assertEqual(self.srv.delete("/api/v1/people/%s" % self.staff).status, 204)
+        [t] = self.trips_of(d, driver=self.d1)
+        self.assertEqual((t["passengers"], t["acknowledged"]), ([self.lead], False))
+        [m] = self.new_messages(p1, 1, 1)
+        self.assertEqual(m["type"], "dispatch.updated")
+        self.assertEqual(m["data"]["changes"]["passengers"],
+                         {"old": [self.lead, self.staff], "new": [self.lead]})
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "event")
+        self.assertEqual([a["person"] for a in got["attendees"]], [self.lead])
+
+        # With the trip given to another driver, the first one can go.
+        trip = dict(got["trips"][0], driver=self.d2)
+        self.ok(self.srv.patch("/api/v1/events/%s" % ev["id"], {"trips": [trip]}), 200, "driver")
+        self.assertEqual(self.srv.delete("/api/v1/people/%s" % self.d1).status, 204)
+
+    def test_the_approver_of_a_trip_ahead_is_not_deleted(self):
+        r = self.ok(self.srv.get("/api/v1/workdays?from=%s&to=%s" % (day(30), day(45))), 200,
+                    "workdays")
+        off = [x["date"] for x in r if not x["working"]][0]
+        boss = self.person("leader", rank=1)["id"]
+        ev = self.event(at(off, "09:00"), at(off, "11:00"), [self.lead],
+                        trips=[self.trip(self.car, self.d1, at(off, "08:20"), at(off, "11:30"),
+                                         approved_by=boss)])
+        r = self.srv.delete("/api/v1/people/%s" % boss)
+        self.assertEqual((r.status, r.code), (409, "in_use"), r)
+        self.assertIn("approver", r.json["error"]["message"])
+        # Once the meeting is cancelled, nothing holds the approver any more.
+        self.assertEqual(self.srv.delete("/api/v1/events/%s" % ev["id"]).status, 204)
+        self.assertEqual(self.srv.delete("/api/v1/people/%s" % boss).status, 204)
+
     def test_trip_list_filters_and_rights(self):
         d = self.working_days(3, 1)[0]
         car2 = self.vehicle()["id"]
@@ -508,6 +561,13 @@ class AckTest(DispatchBase):
         [t] = [t for t in self.trips_of(date) if t["id"] == trip_id]
         self.assertTrue(t["acknowledged"])
         self.assertRegex(t["acknowledged_at"], r"Z$")
+        # The event's audit trail records who acknowledged which trip occurrence, and when.
+        h = self.ok(self.srv.get("/api/v1/events/%s/history" % ev["id"]), 200, "history")[-1]
+        self.assertEqual((h["action"], h["actor"]["person"], h["before"]),
+                         ("trip_acknowledged", self.d1, None))
+        self.assertEqual(h["after"], {"trip": trip_id, "acknowledged_by": self.d1,
+                                      "recurrence_ids": [t["recurrence_id"]]})
+        self.assertRegex(h["at"], r"Z$")
         # An admin may acknowledge for the driver (a phone call); it stays acknowledged.
         self.ok(self.srv.post(path, {"recurrence_id": t["recurrence_id"]}), 200, "admin ack")
         # A new time is a new assignment: it must be acknowledged again.

@@ -166,7 +166,8 @@ static int fan_one(const struct outbox_row *m, void *arg)
             continue;
         if (person[0] != '\0' && !about(data, person))
             continue;
-        json_t *copy = json_deep_copy(data);
+        /* Only a person's endpoint may get a redacted copy; the others share the message. */
+        json_t *copy = person[0] != '\0' ? json_deep_copy(data) : json_incref(data);
         if (person[0] != '\0')
             redact(copy, person);
         json_t *body = json_pack("{s:s, s:s, s:o}", "type", m->type, "timestamp", stamp, "data",

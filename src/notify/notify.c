@@ -45,6 +45,7 @@ void notify_kick(struct notify *n)
 {
     if (n == NULL || n->stopping)
         return;
+    n->fanout_due = 1;
     uv_timer_start(&n->pump_timer, on_kick, 0, 0);
     /* A change may have moved the earliest reminder or acknowledgement deadline. */
     notify_reminders_arm(n);

@@ -10,6 +10,7 @@
 
 #include "convene/app.h"
 #include "convene/notify.h"
+#include "convene/store.h"
 
 #define NOTIFY_MAX_IN_FLIGHT 64     /* attempts at once, overall */
 #define NOTIFY_MAX_PER_ENDPOINT 8   /* attempts at once, per endpoint */
@@ -32,6 +33,10 @@ struct notify {
     uv_timer_t drain_timer;
     struct attempt *in_flight; /* list of running attempts */
     size_t in_flight_count;
+    struct attempt *finished;  /* answered, waiting for the pump to record them */
+    int fanout_due;            /* the outbox may hold messages not fanned out yet */
+    struct webhook_row webhook_cache; /* one endpoint's row, valid during one pump */
+    int webhook_cache_valid;
     int stopping;
     uint64_t drain_started_us;
     void (*on_drained)(void *arg);
@@ -50,6 +55,8 @@ int notify_fanout(struct notify *n);
 void notify_pump(struct notify *n);
 int notify_sender_init(struct notify *n);
 void notify_sender_close(struct notify *n);
+/* Forgets the endpoint row the sender keeps during one pump (sender.c). */
+void webhook_cache_drop(struct notify *n);
 /* Re-queues every in-flight attempt as pending now and aborts it. */
 void notify_requeue_in_flight(struct notify *n);
 

@@ -26,6 +26,16 @@ struct reminder_ctx {
     int64_t now;
     json_t *events; /* id -> document, loaded once per batch */
     int failed;
+    size_t rows;    /* reminders handled in this batch */
+    /*
+     * The start of the last occurrence formatted, in UTC and in the event's
+     * zone: due rows come grouped by event, and one occurrence has a
+     * reminder per attendee, so most rows reuse it.
+     */
+    char last_event[ID_STR_MAX];
+    int64_t last_start;
+    char start_utc[TIME_UTC_STR];
+    char start_local[TIME_LOCAL_STR];
 };
 
 static json_t *event_doc(struct reminder_ctx *ctx, const char *id)
@@ -63,6 +73,7 @@ static int send_one(const struct reminder_row *r, void *arg)
     struct store *st = n->app->store;
     int64_t grace = r->offset_minutes == 0 ? START_GRACE_S : 0;
 
+    ctx->rows++;
     /* The meeting already began: a reminder now would only confuse. */
     if (ctx->now > r->start_utc + grace) {
         n->reminders_dropped++;
@@ -71,19 +82,22 @@ static int send_one(const struct reminder_row *r, void *arg)
         return store_reminder_mark_sent(st, r, 2) == STORE_OK ? 0 : -1;
     }
     json_t *doc = event_doc(ctx, r->event_id);
-    char start_utc[TIME_UTC_STR];
     const char *title = json_string_value(json_object_get(doc, "title"));
     int late = ctx->now - r->due_utc > ON_TIME_S;
 
-    time_utc_format(r->start_utc, start_utc);
-    /* The occurrence may have been moved: its start is the instant, shown in the event's zone. */
-    struct local_time lt;
-    char start_local[TIME_LOCAL_STR];
-    const char *tz = json_string_value(json_object_get(doc, "tz"));
-    if (tz == NULL || time_utc_to_local(r->start_utc, tz, &lt) != 0)
-        snprintf(start_local, sizeof(start_local), "%s", r->recurrence_id);
-    else
-        time_local_format(&lt, start_local);
+    if (r->start_utc != ctx->last_start || strcmp(r->event_id, ctx->last_event) != 0) {
+        time_utc_format(r->start_utc, ctx->start_utc);
+        /* The occurrence may have been moved: its start is the instant, in the event's zone. */
+        struct local_time lt;
+        const char *tz = json_string_value(json_object_get(doc, "tz"));
+        if (tz == NULL || time_utc_to_local(r->start_utc, tz, &lt) != 0)
+            snprintf(ctx->start_local, sizeof(ctx->start_local), "%s", r->recurrence_id);
+        else
+            time_local_format(&lt, ctx->start_local);
+        snprintf(ctx->last_event, sizeof(ctx->last_event), "%s", r->event_id);
+        ctx->last_start = r->start_utc;
+    }
+    const char *start_utc = ctx->start_utc, *start_local = ctx->start_local;
     json_t *data = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s?, s:O?, s:O?, s:b}", "event",
                              r->event_id, "recurrence_id", r->recurrence_id, "person", r->person,
                              "offset_minutes", r->offset_minutes, "start", start_local,
@@ -103,10 +117,18 @@ static int send_one(const struct reminder_row *r, void *arg)
     return rc;
 }
 
+static void on_reminder_timer(uv_timer_t *timer);
+
 void notify_reminders_run(struct notify *n)
 {
     struct store *st = n->app->store;
-    struct reminder_ctx ctx = {n, clock_wall_s(), json_object(), 0};
+    struct reminder_ctx ctx;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.n = n;
+    ctx.now = clock_wall_s();
+    ctx.events = json_object();
+    ctx.last_start = -1;
 
     if (store_begin(st) == STORE_OK) {
         if (store_reminders_due(st, ctx.now, REMINDER_BATCH, send_one, &ctx) == STORE_OK &&
@@ -118,7 +140,17 @@ void notify_reminders_run(struct notify *n)
         }
     }
     json_decref(ctx.events);
-    notify_reminders_arm(n);
+    /*
+     * A full batch means more are due now. Come back after the loop has
+     * polled once, not at once: a 0 ms timer would run again in the same
+     * timer pass, and no webhook of the first batches would go out before
+     * the last batch was written (10,000 reminders due together were all
+     * turned into messages before the first was sent).
+     */
+    if (ctx.rows == REMINDER_BATCH && !n->stopping)
+        uv_timer_start(&n->reminder_timer, on_reminder_timer, 1, 0);
+    else
+        notify_reminders_arm(n);
 }
 
 static void on_reminder_timer(uv_timer_t *timer)

@@ -50,6 +50,10 @@ struct attempt {
     char type[48];
     int attempts;           /* including this one */
     size_t received;
+    /* The outcome, kept from the finish until the next pump records it. */
+    CURLcode result;
+    long status;
+    long retry_after;
     struct attempt *next;
 };
 
@@ -77,7 +81,17 @@ static void unlink_attempt(struct notify *n, struct attempt *a)
     }
 }
 
+/* A timed wake-up: also fans out what other processes may have queued meanwhile. */
 static void on_pump_timer(uv_timer_t *timer)
+{
+    struct notify *n = timer->data;
+
+    n->fanout_due = 1;
+    notify_pump(n);
+}
+
+/* After attempts finished: record them and start more; no new outbox messages to fan out. */
+static void on_finished_timer(uv_timer_t *timer)
 {
     notify_pump(timer->data);
 }
@@ -118,31 +132,59 @@ static void disable_webhook(struct notify *n, struct webhook_row *w, const char 
     free(payload);
     json_decref(data);
     n->disabled++;
+    n->fanout_due = 1; /* the webhook.disabled message */
     log_info("webhook %s disabled: %s", w->id, reason);
+}
+
+/*
+ * The endpoint's row, read once per pump however many of its attempts the
+ * pump records or starts (a burst to one endpoint read it twice per
+ * delivery). Changes made through the pointer are written by the caller;
+ * webhook_cache_drop() forgets it at the end of the pump, or when a write
+ * that changed it was rolled back. NULL when the endpoint is gone.
+ */
+static struct webhook_row *webhook_cached(struct notify *n, const char *webhook_id)
+{
+    if (n->webhook_cache_valid && strcmp(n->webhook_cache.id, webhook_id) == 0)
+        return &n->webhook_cache;
+    webhook_cache_drop(n);
+    if (store_webhook_get(n->app->store, webhook_id, &n->webhook_cache) != STORE_OK) {
+        webhook_cache_drop(n);
+        return NULL;
+    }
+    n->webhook_cache_valid = 1;
+    return &n->webhook_cache;
+}
+
+void webhook_cache_drop(struct notify *n)
+{
+    store_webhook_row_clear(&n->webhook_cache);
+    memset(&n->webhook_cache, 0, sizeof(n->webhook_cache));
+    n->webhook_cache_valid = 0;
 }
 
 static void record_result(struct notify *n, struct attempt *a, CURLcode result, long status,
                           long retry_after)
 {
     struct store *st = n->app->store;
-    struct webhook_row w;
+    struct webhook_row *w;
     int64_t now = clock_wall_s();
     const char *outcome;
     char error[256] = "";
 
-    memset(&w, 0, sizeof(w));
     if (result != CURLE_OK)
         snprintf(error, sizeof(error), "%s", curl_easy_strerror(result));
     if (store_begin_derived(st) != STORE_OK)
         return; /* the lease makes it pending again later */
-    int found = store_webhook_get(st, a->webhook_id, &w) == STORE_OK;
+    w = webhook_cached(n, a->webhook_id);
+    int found = w != NULL;
     if (result == CURLE_OK && status >= 200 && status < 300) {
         outcome = "delivered";
         store_delivery_update(st, a->delivery_id, "delivered", a->attempts, (int)status, NULL,
                               now, now);
-        if (found && w.failing_since != 0) {
-            w.failing_since = 0;
-            store_webhook_update(st, &w);
+        if (found && w->failing_since != 0) {
+            w->failing_since = 0;
+            store_webhook_update(st, w);
         }
         n->delivered++;
     } else if (result == CURLE_OK && status == 410) {
@@ -150,7 +192,7 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
         store_delivery_update(st, a->delivery_id, "failed", a->attempts, (int)status,
                               "410 Gone: endpoint disabled", now, now);
         if (found)
-            disable_webhook(n, &w, "the endpoint answered 410 Gone");
+            disable_webhook(n, w, "the endpoint answered 410 Gone");
         n->failed++;
     } else {
         int last = (size_t)a->attempts > n->app->cfg.retry_count;
@@ -166,50 +208,86 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
                                    : (wall_ms() + 999) / 1000 +
                                          retry_delay(n, a->attempts, retry_after),
                               now);
-        if (found && w.failing_since == 0) {
-            w.failing_since = now;
-            store_webhook_update(st, &w);
-        } else if (found && w.enabled && now - w.failing_since >= n->app->cfg.disable_after_s) {
-            disable_webhook(n, &w, "every attempt failed for longer than --disable-after");
+        if (found && w->failing_since == 0) {
+            w->failing_since = now;
+            store_webhook_update(st, w);
+        } else if (found && w->enabled && now - w->failing_since >= n->app->cfg.disable_after_s) {
+            disable_webhook(n, w, "every attempt failed for longer than --disable-after");
         }
         if (last)
             n->failed++;
         else
             n->retried++;
     }
-    if (store_commit(st) != STORE_OK)
+    if (store_commit(st) != STORE_OK) {
         store_rollback(st);
+        webhook_cache_drop(n); /* it may hold a change that was just undone */
+    }
     store_durability_restore(st);
     log_info("webhook %s %s %s attempt %d: %s (HTTP %ld%s%s)", a->webhook_id, a->type, a->msg_id,
              a->attempts, outcome, status, error[0] ? ", " : "", error);
-    store_webhook_row_clear(&w);
+}
+
+/*
+ * Records every finished attempt in the caller's transaction (a savepoint
+ * each, so one failure loses only its own row: its lease retries it).
+ */
+static void record_finished(struct notify *n)
+{
+    webhook_cache_drop(n);
+    while (n->finished != NULL) {
+        struct attempt *a = n->finished;
+
+        n->finished = a->next;
+        record_result(n, a, a->result, a->status, a->retry_after);
+        attempt_free(a);
+    }
 }
 
 static void check_finished(struct notify *n)
 {
     CURLMsg *msg;
-    int pending;
+    int pending, any = 0;
 
     while ((msg = curl_multi_info_read(n->multi, &pending)) != NULL) {
         struct attempt *a;
-        long status = 0;
         curl_off_t retry_after = 0;
 
         if (msg->msg != CURLMSG_DONE)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&a);
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        a->status = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &a->status);
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RETRY_AFTER, &retry_after);
-        CURLcode result = msg->data.result;
+        a->retry_after = (long)retry_after;
+        a->result = msg->data.result;
         curl_multi_remove_handle(n->multi, a->easy);
         curl_easy_cleanup(a->easy);
+        a->easy = NULL;
         unlink_attempt(n, a);
-        record_result(n, a, result, status, (long)retry_after);
-        attempt_free(a);
+        a->next = n->finished;
+        n->finished = a;
+        any = 1;
     }
-    /* Something finished: there is room for more. */
-    if (!n->stopping)
-        uv_timer_start(&n->pump_timer, on_pump_timer, 0, 0);
+    if (!any)
+        return;
+    /*
+     * Not recorded here: the pump, once per loop iteration, records every
+     * attempt that finished in it and starts the next ones in a single
+     * transaction (one commit per burst of answers instead of one per
+     * answer). During shutdown there is no pump: record them now.
+     */
+    if (n->stopping) {
+        if (store_begin_derived(n->app->store) == STORE_OK) {
+            record_finished(n);
+            if (store_commit(n->app->store) != STORE_OK)
+                store_rollback(n->app->store);
+            store_durability_restore(n->app->store);
+            webhook_cache_drop(n);
+        }
+        return;
+    }
+    uv_timer_start(&n->pump_timer, on_finished_timer, 0, 0);
 }
 
 /* ---------- curl <-> libuv ---------- */
@@ -312,14 +390,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 /* ---------- starting attempts ---------- */
 
-static int endpoint_load(struct notify *n, const char *webhook_id)
-{
-    size_t count = 0;
-
-    for (struct attempt *a = n->in_flight; a != NULL; a = a->next)
-        count += strcmp(a->webhook_id, webhook_id) == 0;
-    return (int)count;
-}
 
 static void add_header(struct attempt *a, const char *name, const char *value)
 {
@@ -386,31 +456,83 @@ static int start_attempt(struct notify *n, const struct delivery_row *d, const s
     return 0;
 }
 
+/* Attempts in flight towards one endpoint, counted once per pump. */
+struct endpoint_load {
+    char webhook_id[ID_STR_MAX];
+    int count;
+};
+
 struct due_ctx {
     struct notify *n;
     int64_t now;
     size_t started;
+    /* Every endpoint with an attempt in flight has one (so at most NOTIFY_MAX_IN_FLIGHT). */
+    struct endpoint_load loads[NOTIFY_MAX_IN_FLIGHT];
+    size_t nloads;
+    size_t full;    /* endpoints at NOTIFY_MAX_PER_ENDPOINT */
+    long enabled;   /* enabled endpoints; -1 until needed */
 };
+
+static struct endpoint_load *load_of(struct due_ctx *ctx, const char *webhook_id, int add)
+{
+    for (size_t i = 0; i < ctx->nloads; i++)
+        if (strcmp(ctx->loads[i].webhook_id, webhook_id) == 0)
+            return &ctx->loads[i];
+    if (!add || ctx->nloads == NOTIFY_MAX_IN_FLIGHT)
+        return NULL;
+    struct endpoint_load *l = &ctx->loads[ctx->nloads++];
+    snprintf(l->webhook_id, sizeof(l->webhook_id), "%s", webhook_id);
+    l->count = 0;
+    return l;
+}
+
+static void count_load(struct due_ctx *ctx, const char *webhook_id)
+{
+    struct endpoint_load *l = load_of(ctx, webhook_id, 1);
+
+    if (l != NULL && ++l->count == NOTIFY_MAX_PER_ENDPOINT)
+        ctx->full++;
+}
+
+static int count_enabled(const struct webhook_row *w, void *arg)
+{
+    (void)w;
+    (*(long *)arg)++;
+    return 0;
+}
 
 static int start_due(const struct delivery_row *d, void *arg)
 {
     struct due_ctx *ctx = arg;
     struct notify *n = ctx->n;
-    struct webhook_row w;
+    struct endpoint_load *l = load_of(ctx, d->webhook_id, 0);
+    const struct webhook_row *w;
 
     if (n->in_flight_count >= NOTIFY_MAX_IN_FLIGHT)
         return 1;
-    if (endpoint_load(n, d->webhook_id) >= NOTIFY_MAX_PER_ENDPOINT)
-        return 0;
-    memset(&w, 0, sizeof(w));
-    if (store_webhook_get(n->app->store, d->webhook_id, &w) == STORE_OK) {
+    if (l != NULL && l->count >= NOTIFY_MAX_PER_ENDPOINT) {
+        /*
+         * Once every enabled endpoint is at its limit the rest of the due
+         * rows cannot start either: stop reading them. In a burst towards
+         * one endpoint each finish frees one slot, and reading the whole
+         * window of due rows for it cost more than the attempt itself.
+         */
+        if (ctx->enabled < 0) {
+            ctx->enabled = 0;
+            if (store_webhook_list(n->app->store, 1, count_enabled, &ctx->enabled) != STORE_OK)
+                ctx->enabled = NOTIFY_MAX_IN_FLIGHT + 1; /* unknown: never stop early */
+        }
+        return (long)ctx->full >= ctx->enabled ? 1 : 0;
+    }
+    if ((w = webhook_cached(n, d->webhook_id)) != NULL) {
         /* Take the lease before the attempt starts: a crash now means a retry, not a loss. */
         if (store_delivery_update(n->app->store, d->id, "pending", d->attempts, d->last_status,
                                   LEASE_MARK, ctx->now + NOTIFY_LEASE_S, ctx->now) == STORE_OK &&
-            start_attempt(n, d, &w) == 0)
+            start_attempt(n, d, w) == 0) {
             ctx->started++;
+            count_load(ctx, d->webhook_id);
+        }
     }
-    store_webhook_row_clear(&w);
     return 0;
 }
 
@@ -422,20 +544,43 @@ void notify_pump(struct notify *n)
      * previous second when the timer fires at next_attempt's millisecond, and
      * then the delivery waited another full second.
      */
-    struct due_ctx ctx = {n, wall_ms() / 1000, 0};
+    struct due_ctx ctx;
     int64_t next = 0;
+    int fanout_failed = 0;
 
     if (n->stopping)
         return;
-    if (notify_fanout(n) != 0)
-        log_error("webhooks: fan-out failed; will retry");
-    if (n->in_flight_count < NOTIFY_MAX_IN_FLIGHT && store_begin_derived(st) == STORE_OK) {
-        if (store_deliveries_due(st, ctx.now, NOTIFY_MAX_IN_FLIGHT * 4, start_due, &ctx) !=
-                STORE_OK ||
-            (ctx.started > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK)
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.n = n;
+    ctx.now = wall_ms() / 1000;
+    ctx.enabled = -1;
+    for (struct attempt *a = n->in_flight; a != NULL; a = a->next)
+        count_load(&ctx, a->webhook_id);
+    /*
+     * Only when something may have been queued: a kick (a change, a reminder),
+     * a timed wake-up, or an endpoint disabled here. Not after each answer.
+     */
+    if (n->fanout_due) {
+        n->fanout_due = 0;
+        if (notify_fanout(n) != 0) {
+            n->fanout_due = fanout_failed = 1;
+            log_error("webhooks: fan-out failed; will retry");
+        }
+    }
+    /* Answers that came in since the last pump and the attempts they make room for: one commit. */
+    if ((n->finished != NULL || n->in_flight_count < NOTIFY_MAX_IN_FLIGHT) &&
+        store_begin_derived(st) == STORE_OK) {
+        int recorded = n->finished != NULL;
+        record_finished(n);
+        if ((n->in_flight_count < NOTIFY_MAX_IN_FLIGHT &&
+             store_deliveries_due(st, ctx.now, NOTIFY_MAX_IN_FLIGHT * 4, start_due, &ctx) !=
+                 STORE_OK) ||
+            (ctx.started > 0 || recorded ? store_commit(st) : (store_rollback(st), STORE_OK)) !=
+                STORE_OK)
             store_rollback(st);
         store_durability_restore(st);
     }
+    webhook_cache_drop(n); /* API calls may change endpoints before the next pump */
     /* Sleep until the next due delivery, but never long: a kick or a finish wakes us sooner. */
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;
     if (store_deliveries_next_due(st, &next) == STORE_OK && next > 0) {
@@ -444,6 +589,9 @@ void notify_pump(struct notify *n)
         if (wait < (int64_t)sleep_ms)
             sleep_ms = wait > 0 ? (uint64_t)wait : 1000;
     }
+    /* An endpoint disabled just now queued webhook.disabled: fan it out at once. */
+    if (n->fanout_due && !fanout_failed)
+        sleep_ms = 0;
     uv_timer_start(&n->pump_timer, on_pump_timer,
                    sleep_ms, 0);
 }
@@ -453,8 +601,10 @@ void notify_requeue_in_flight(struct notify *n)
     struct store *st = n->app->store;
     int64_t now = clock_wall_s();
 
-    if (n->in_flight == NULL || store_begin(st) != STORE_OK)
+    if ((n->in_flight == NULL && n->finished == NULL) || store_begin(st) != STORE_OK)
         return;
+    record_finished(n);
+    webhook_cache_drop(n);
     while (n->in_flight != NULL) {
         struct attempt *a = n->in_flight;
         store_delivery_update(st, a->delivery_id, "pending", a->attempts - 1, 0,
@@ -477,6 +627,13 @@ int notify_sender_init(struct notify *n)
     curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
     curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
+    /*
+     * Keep a connection per possible attempt: by default curl keeps 4 per
+     * easy handle in the multi, and as handles come and go (one per attempt)
+     * it closed idle keep-alive connections only to open new ones (673
+     * connects for 10,000 deliveries to one endpoint in the benchmark).
+     */
+    curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS, (long)NOTIFY_MAX_IN_FLIGHT);
     uv_timer_init(n->loop, &n->curl_timer);
     n->curl_timer.data = n;
     /* Nothing is in flight yet: leases left by a process that died are stale. */
@@ -489,6 +646,7 @@ int notify_sender_init(struct notify *n)
 void notify_sender_close(struct notify *n)
 {
     notify_requeue_in_flight(n);
+    webhook_cache_drop(n);
     if (n->multi != NULL)
         curl_multi_cleanup(n->multi);
     n->multi = NULL;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,14 @@ static int cmd_serve(int argc, char **argv)
     /* The access log is buffered and flushed by a timer: a write(2) per request costs more than the request. */
     setvbuf(stderr, log_buffer, _IOFBF, sizeof(log_buffer));
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * Feed renders and long lists build bodies of a few hundred KiB and free
+     * them at once. glibc's sliding mmap threshold moves such buffers onto the
+     * heap after the first free, where they fragment it and RSS only grows
+     * (+30 MB in a 20 s load run). A fixed threshold keeps them in their own
+     * mappings, returned to the kernel on free.
+     */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0)
         return 1;
     if (app_bootstrap_admin(&app, stdout) != 0) {

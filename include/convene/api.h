@@ -144,6 +144,8 @@ json_t *api_body_object(struct api_call *call);
 
 /* Steals value; adds an ETag when version >= 0. */
 void api_reply_json(struct api_call *call, int status, json_t *value, int64_t version);
+/* Replies with JSON text serialised by the caller (malloc'd, ownership passes to the reply). */
+void api_reply_json_text(struct api_call *call, int status, char *text, size_t len);
 void api_reply_empty(struct api_call *call, int status);
 void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));

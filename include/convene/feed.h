@@ -47,5 +47,9 @@ void feed_cache_clear(struct feed_cache *cache);
  */
 struct json_t;
 struct json_t *feed_cache_names(struct feed_cache *cache);
+/* Feeds held and the bytes of their bodies (for /metrics). */
+void feed_cache_stats(const struct feed_cache *cache, size_t *entries, size_t *bytes);
+/* Changes whenever the names are dropped: text rendered with older names is stale. */
+uint64_t feed_cache_names_generation(const struct feed_cache *cache);
 
 #endif

@@ -4,12 +4,16 @@
  */
 #include "handlers.h"
 
+#include "convene/event_docs.h"
+#include "convene/feed.h"
 #include "convene/metrics.h"
 #include "convene/notify.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void api_healthz(struct api_call *call)
 {
@@ -19,6 +23,52 @@ void api_healthz(struct api_call *call)
         return;
     }
     api_reply_json(call, 200, json_pack("{s:s}", "status", "ok"), -1);
+}
+
+/* Resident set size from /proc/self/statm, or -1. */
+static long long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = -1, resident = -1;
+
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+        resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* The read caches: how well they serve and what they hold (memory is the thing to watch). */
+static void cache_metrics_render(struct app *app, struct strbuf *sb)
+{
+    uint64_t hits, misses;
+    size_t docs, doc_bytes, feeds, feed_bytes;
+
+    event_docs_stats(app->event_docs, &hits, &misses, &docs, &doc_bytes);
+    feed_cache_stats(app->feeds, &feeds, &feed_bytes);
+    strbuf_printf(sb,
+                  "# HELP convene_event_cache_requests_total Parsed-document cache lookups.\n"
+                  "# TYPE convene_event_cache_requests_total counter\n"
+                  "convene_event_cache_requests_total{result=\"hit\"} %llu\n"
+                  "convene_event_cache_requests_total{result=\"miss\"} %llu\n"
+                  "# HELP convene_event_cache_entries Event documents held parsed.\n"
+                  "# TYPE convene_event_cache_entries gauge\n"
+                  "convene_event_cache_entries %zu\n"
+                  "# HELP convene_event_cache_bytes Estimated bytes they take (budget 16 MiB).\n"
+                  "# TYPE convene_event_cache_bytes gauge\n"
+                  "convene_event_cache_bytes %zu\n"
+                  "# HELP convene_feed_cache_entries Rendered feeds held.\n"
+                  "# TYPE convene_feed_cache_entries gauge\n"
+                  "convene_feed_cache_entries %zu\n"
+                  "# HELP convene_feed_cache_bytes Bytes of the rendered feeds held (gzip).\n"
+                  "# TYPE convene_feed_cache_bytes gauge\n"
+                  "convene_feed_cache_bytes %zu\n"
+                  "# HELP process_resident_memory_bytes Resident memory of the service.\n"
+                  "# TYPE process_resident_memory_bytes gauge\n"
+                  "process_resident_memory_bytes %lld\n",
+                  (unsigned long long)hits, (unsigned long long)misses, docs, doc_bytes, feeds,
+                  feed_bytes, resident_bytes());
 }
 
 void api_metrics(struct api_call *call)
@@ -44,6 +94,7 @@ void api_metrics(struct api_call *call)
                   (long long)store_size_bytes(app->store), (long long)app->open_connections,
                   (double)(clock_monotonic_us() - app->started_us) / 1e6,
                   store_schema_version(app->store));
+    cache_metrics_render(app, &sb);
     notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);
     call->res->content_type = "text/plain; version=0.0.4; charset=utf-8";

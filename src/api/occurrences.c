@@ -15,9 +15,11 @@
 
 #define MAX_RANGE_DAYS 366
 
+#define LIST_MAX_BYTES (256u << 20)
+
 struct list_ctx {
     struct api_call *call;
-    json_t *items;
+    struct strbuf out; /* the answer's JSON text, item by item */
     int failed;
 };
 
@@ -38,28 +40,38 @@ static int sees_details(struct list_ctx *ctx, json_t *doc)
     return 0;
 }
 
-static int add_item(const struct occurrence_row *r, void *arg)
-{
-    struct list_ctx *ctx = arg;
-    int rc;
-    struct event_doc *ev = event_docs_get(ctx->call->app->event_docs, r->event_id, &rc);
-    json_t *doc, *ov, *item;
-    char s[TIME_UTC_STR], e[TIME_UTC_STR];
+/*
+ * What a list item says of its event, after the occurrence's own times: the
+ * same for every occurrence that no override changes. Serialised once per
+ * version of the event and kept with its cached document; the two forms
+ * are for those who see the details and those who see busy time only.
+ */
+struct item_tails {
+    char *details, *busy; /* JSON members without the braces; NULL until first used */
+};
 
-    if (ev == NULL) {
-        ctx->failed = 1;
-        return -1;
-    }
-    doc = ev->doc;
-    ov = json_object_get(json_object_get(doc, "overrides"), r->occ.recurrence_id);
-    time_utc_format(r->occ.start_utc, s);
-    time_utc_format(r->occ.end_utc, e);
-    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:s, s:b}", "event", r->event_id,
-                     "recurrence_id", r->occ.recurrence_id, "start", r->occ.start, "end",
-                     r->occ.end, "start_utc", s, "end_utc", e, "tz", json_object_get(doc, "tz"),
-                     "status", ev->row.status, "confidential",
-                     json_is_true(json_object_get(doc, "confidential")));
-    if (sees_details(ctx, doc)) {
+static const char tails_key = 'O';
+
+static void tails_free(void *data)
+{
+    struct item_tails *t = data;
+
+    free(t->details);
+    free(t->busy);
+    free(t);
+}
+
+/* Serialises the event's members of an item: an object's text without its braces. */
+static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
+{
+    json_t *doc = ev->doc;
+    json_t *item = json_pack("{s:O?, s:s, s:b}", "tz", json_object_get(doc, "tz"), "status",
+                             ev->row.status, "confidential",
+                             json_is_true(json_object_get(doc, "confidential")));
+    char *text;
+    size_t len;
+
+    if (details) {
         static const char *const copied[] = {"title", "location", "room"};
         for (size_t i = 0; i < ARRAY_SIZE(copied); i++) {
             json_t *v = ov ? json_object_get(ov, copied[i]) : NULL;
@@ -67,16 +79,66 @@ static int add_item(const struct occurrence_row *r, void *arg)
                 v = json_object_get(doc, copied[i]);
             json_object_set(item, copied[i], v ? v : json_null());
         }
-        /*
-         * Shared with the cached document, not copied: the answer is only
-         * serialised, and nothing here modifies either.
-         */
+        /* Shared with the cached document, not copied: it is only serialised. */
         json_object_set(item, "attendees", json_object_get(doc, "attendees"));
     } else {
         json_object_set_new(item, "title", json_string("忙碌"));
     }
     json_object_set_new(item, "all_day", json_boolean(json_object_get(doc, "date") != NULL));
-    json_array_append_new(ctx->items, item);
+    text = json_dumps(item, JSON_COMPACT);
+    json_decref(item);
+    len = strlen(text);
+    memmove(text, text + 1, len - 2); /* drop "{" and "}" */
+    text[len - 2] = '\0';
+    return text;
+}
+
+/* The cached tail of an unchanged occurrence. */
+static const char *cached_tail(struct api_call *call, struct event_doc *ev, int details)
+{
+    struct item_tails *t = event_doc_attached(ev, &tails_key);
+    char **slot;
+
+    if (t == NULL) {
+        t = xcalloc(1, sizeof(*t));
+        event_doc_attach(call->app->event_docs, ev, &tails_key, t, tails_free, sizeof(*t));
+    }
+    slot = details ? &t->details : &t->busy;
+    if (*slot == NULL) {
+        *slot = tail_text(ev, NULL, details);
+        event_docs_charge(call->app->event_docs, ev, (long)strlen(*slot) + 1);
+    }
+    return *slot;
+}
+
+/*
+ * Appends one item. Ids and times are ours (letters, digits, "_", "-", ":"),
+ * so they need no JSON escaping; everything from users goes through jansson.
+ */
+static int add_item(const struct occurrence_row *r, void *arg)
+{
+    struct list_ctx *ctx = arg;
+    int rc, details;
+    struct event_doc *ev = event_docs_get(ctx->call->app->event_docs, r->event_id, &rc);
+    json_t *ov;
+    char s[TIME_UTC_STR], e[TIME_UTC_STR], *own_tail = NULL;
+
+    if (ev == NULL) {
+        ctx->failed = 1;
+        return -1;
+    }
+    ov = json_object_get(json_object_get(ev->doc, "overrides"), r->occ.recurrence_id);
+    details = sees_details(ctx, ev->doc);
+    time_utc_format(r->occ.start_utc, s);
+    time_utc_format(r->occ.end_utc, e);
+    if (ov != NULL)
+        own_tail = tail_text(ev, ov, details);
+    strbuf_printf(&ctx->out,
+                  "%s{\"event\":\"%s\",\"recurrence_id\":\"%s\",\"start\":\"%s\",\"end\":\"%s\","
+                  "\"start_utc\":\"%s\",\"end_utc\":\"%s\",%s}",
+                  ctx->out.len > 1 ? "," : "", r->event_id, r->occ.recurrence_id, r->occ.start,
+                  r->occ.end, s, e, own_tail ? own_tail : cached_tail(ctx->call, ev, details));
+    free(own_tail);
     event_doc_release(ev);
     return 0;
 }
@@ -158,13 +220,24 @@ void api_occurrences_list(struct api_call *call)
                         "filter by your own person (?person= or ?driver=)");
         return;
     }
-    struct list_ctx ctx = {call, json_array(), 0};
+    struct list_ctx ctx = {call, {0}, 0};
+    strbuf_init(&ctx.out, LIST_MAX_BYTES);
+    strbuf_puts(&ctx.out, "[");
     rc = store_occurrences_list(call->app->store, from, to, type, type ? id : NULL, role, add_item,
                                 &ctx);
+    strbuf_puts(&ctx.out, "]");
     if (rc != STORE_OK || ctx.failed) {
-        json_decref(ctx.items);
+        strbuf_free(&ctx.out);
         api_reply_store_error(call);
         return;
     }
-    api_reply_json(call, 200, ctx.items, -1);
+    if (ctx.out.overflow) {
+        strbuf_free(&ctx.out);
+        api_reply_error(call, 422, "too_many", "to",
+                        "more occurrences than one answer holds: ask for a shorter period");
+        return;
+    }
+    size_t len;
+    char *text = strbuf_detach(&ctx.out, &len);
+    api_reply_json_text(call, 200, text, len);
 }

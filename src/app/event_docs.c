@@ -38,6 +38,12 @@ static size_t bucket_of(const struct event_docs *c, const char *id)
 
 static void doc_free(struct event_doc *d)
 {
+    while (d->attachments != NULL) {
+        struct event_doc_attachment *a = d->attachments;
+        d->attachments = a->next;
+        a->free_fn(a->data);
+        free(a);
+    }
     json_decref(d->doc);
     store_event_row_clear(&d->row);
     free(d);
@@ -194,6 +200,37 @@ struct event_doc *event_docs_get(struct event_docs *c, const char *id, int *rc)
     if (!store_in_transaction(c->st))
         insert(c, d);
     return d;
+}
+
+void *event_doc_attached(const struct event_doc *d, const void *key)
+{
+    for (const struct event_doc_attachment *a = d->attachments; a != NULL; a = a->next)
+        if (a->key == key)
+            return a->data;
+    return NULL;
+}
+
+void event_doc_attach(struct event_docs *c, struct event_doc *d, const void *key, void *data,
+                      void (*free_fn)(void *data), size_t bytes)
+{
+    struct event_doc_attachment *a = xcalloc(1, sizeof(*a));
+
+    a->key = key;
+    a->data = data;
+    a->free_fn = free_fn;
+    a->next = d->attachments;
+    d->attachments = a;
+    event_docs_charge(c, d, (long)(bytes + sizeof(*a)));
+}
+
+void event_docs_charge(struct event_docs *c, struct event_doc *d, long bytes)
+{
+    d->cost += (size_t)bytes; /* wraps back for a negative amount, which is what we want */
+    if (!d->cached)
+        return;
+    c->bytes += (size_t)bytes;
+    while (c->bytes > c->max_bytes && c->lru_tail != d)
+        evict(c, c->lru_tail);
 }
 
 void event_docs_forget(struct event_docs *c, const char *id)

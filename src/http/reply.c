@@ -44,6 +44,17 @@ void api_reply_json(struct api_call *call, int status, json_t *value, int64_t ve
         snprintf(call->res->etag, sizeof(call->res->etag), "\"%lld\"", (long long)version);
 }
 
+void api_reply_json_text(struct api_call *call, int status, char *text, size_t len)
+{
+    struct api_response *res = call->res;
+
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json; charset=utf-8";
+    res->body = text;
+    res->body_len = len;
+}
+
 void api_reply_empty(struct api_call *call, int status)
 {
     free(call->res->body);

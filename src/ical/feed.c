@@ -440,6 +440,124 @@ static void trip_event(struct render *r, const struct event_row *ev, json_t *doc
     }
 }
 
+/*
+ * One calendar's view of one version of an event: a meeting seen in full or
+ * as busy time, or one of its trips. Kept with the cached document
+ * (event_docs.h), so a write to the event drops it, and shared by every
+ * calendar with the same view: re-rendering a feed after a booking formats
+ * only the events that changed.
+ */
+struct fragment {
+    struct fragment *next;
+    char variant[16 + ID_STR_MAX];  /* "full", "busy" or "trip:<trip id>" */
+    uint64_t names_generation;      /* the display names it was written with */
+    char *text;
+    size_t len;
+    int64_t last_modified;          /* newest change of the event and the names it shows */
+    char tz[64];                    /* the zone its times use, "" for dates only */
+};
+
+/* The fragments of one event, attached to its cached document under &fragments_key. */
+struct fragment_set {
+    struct fragment *head;
+};
+
+static const char fragments_key = 'F';
+
+static void fragment_list_free(struct fragment *f)
+{
+    while (f != NULL) {
+        struct fragment *next = f->next;
+        free(f->text);
+        free(f);
+        f = next;
+    }
+}
+
+static void fragments_free(void *data)
+{
+    struct fragment_set *set = data;
+
+    fragment_list_free(set->head);
+    free(set);
+}
+
+typedef void produce_fn(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip);
+
+static void produce_meeting(struct render *r, const struct event_row *ev, json_t *doc,
+                            json_t *trip)
+{
+    (void)trip;
+    meeting_events(r, ev, doc);
+}
+
+/* Renders a view into a fragment of its own, outside the calendar's buffer. */
+static struct fragment *fragment_make(struct render *r, struct event_doc *ev, const char *variant,
+                                      produce_fn *produce, json_t *trip)
+{
+    struct render sub = *r;
+    struct fragment *f = xcalloc(1, sizeof(*f));
+    const char *tz;
+    json_t *v;
+
+    strbuf_init(&sub.events, FEED_MAX_BYTES);
+    sub.zones = json_object();
+    sub.last_modified = 0;
+    produce(&sub, &ev->row, ev->doc, trip);
+    if (sub.events.overflow)
+        r->events.overflow = 1;
+    snprintf(f->variant, sizeof(f->variant), "%s", variant);
+    f->names_generation = feed_cache_names_generation(r->app->feeds);
+    f->text = strbuf_detach(&sub.events, &f->len);
+    f->last_modified = sub.last_modified;
+    /* Every time of one event is in the event's zone: one TZID at most. */
+    json_object_foreach(sub.zones, tz, v) {
+        snprintf(f->tz, sizeof(f->tz), "%s", tz);
+        break;
+    }
+    json_decref(sub.zones);
+    return f;
+}
+
+/* Appends a view of an event to the calendar, from its fragment (made on first use). */
+static void emit(struct render *r, struct event_doc *ev, const char *variant, produce_fn *produce,
+                 json_t *trip)
+{
+    uint64_t generation = feed_cache_names_generation(r->app->feeds);
+    struct fragment_set *set = event_doc_attached(ev, &fragments_key);
+    struct fragment **link, *f;
+
+    if (set == NULL) {
+        set = xcalloc(1, sizeof(*set));
+        event_doc_attach(r->app->event_docs, ev, &fragments_key, set, fragments_free,
+                         sizeof(*set));
+    }
+    link = &set->head;
+    while ((f = *link) != NULL) {
+        if (f->names_generation != generation) { /* someone was renamed: stale */
+            *link = f->next;
+            event_docs_charge(r->app->event_docs, ev, -(long)(f->len + sizeof(*f)));
+            f->next = NULL;
+            fragment_list_free(f);
+            continue;
+        }
+        if (strcmp(f->variant, variant) == 0)
+            break;
+        link = &f->next;
+    }
+    if (f == NULL) {
+        f = fragment_make(r, ev, variant, produce, trip);
+        f->next = set->head;
+        set->head = f;
+        event_docs_charge(r->app->event_docs, ev, (long)(f->len + sizeof(*f)));
+    }
+    strbuf_append(&r->events, f->text ? f->text : "", f->len);
+    if (f->last_modified > r->last_modified)
+        r->last_modified = f->last_modified;
+    if (f->tz[0] != '\0')
+        json_object_set_new(r->zones, f->tz, json_true());
+}
+
 static int render_event(const char *event_id, void *arg)
 {
     struct render *r = arg;
@@ -452,11 +570,15 @@ static int render_event(const char *event_id, void *arg)
     if (ev == NULL)
         return 0;
     if (strcmp(r->kind, "room") == 0 || viewer_attends(r, ev->doc))
-        meeting_events(r, &ev->row, ev->doc);
+        emit(r, ev, ev->row.confidential && !viewer_attends(r, ev->doc) ? "busy" : "full",
+             produce_meeting, NULL);
     json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
-        if (strcmp(r->kind, "room") != 0 && strcmp(str(trip, field), r->id) == 0)
-            trip_event(r, &ev->row, ev->doc, trip);
+        char variant[16 + ID_STR_MAX];
+        if (strcmp(r->kind, "room") == 0 || strcmp(str(trip, field), r->id) != 0)
+            continue;
+        snprintf(variant, sizeof(variant), "trip:%s", str(trip, "id"));
+        emit(r, ev, variant, trip_event, trip);
     }
     event_doc_release(ev);
     return 0;

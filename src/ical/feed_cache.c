@@ -30,6 +30,7 @@ struct node {
 struct feed_cache {
     struct node *buckets[BUCKETS];
     json_t *names; /* display names for renders: "kind:id" -> [name, updated_at] */
+    uint64_t names_generation; /* bumped whenever names are dropped */
 };
 
 static size_t bucket_of(const char *key)
@@ -65,6 +66,11 @@ json_t *feed_cache_names(struct feed_cache *cache)
     return cache->names;
 }
 
+uint64_t feed_cache_names_generation(const struct feed_cache *cache)
+{
+    return cache->names_generation;
+}
+
 void feed_cache_clear(struct feed_cache *cache)
 {
     for (size_t i = 0; i < BUCKETS; i++) {
@@ -75,6 +81,7 @@ void feed_cache_clear(struct feed_cache *cache)
         }
     }
     json_object_clear(cache->names);
+    cache->names_generation++;
 }
 
 void feed_cache_free(struct feed_cache *cache)
@@ -195,4 +202,15 @@ char *feed_entry_plain(const struct feed_entry *e)
         return NULL;
     }
     return out;
+}
+
+void feed_cache_stats(const struct feed_cache *cache, size_t *entries, size_t *bytes)
+{
+    *entries = *bytes = 0;
+    for (size_t i = 0; i < BUCKETS; i++) {
+        for (const struct node *n = cache->buckets[i]; n != NULL; n = n->next) {
+            (*entries)++;
+            *bytes += n->entry.gzip_len + (n->entry.body ? n->entry.body_len : 0);
+        }
+    }
 }

@@ -308,6 +308,9 @@ int store_occurrences_list(struct store *st, int64_t from, int64_t to, const cha
         "JOIN occurrences oc ON oc.event_id = o.event_id AND oc.recurrence_id = o.recurrence_id "
         "WHERE o.resource_type = ?3 AND o.resource_id = ?4 AND (?5 IS NULL OR o.role = ?5) "
         "  AND o.start_utc < ?2 AND o.end_utc > ?1 "
+        /* Bounded below by the resource's longest hold, so a week's list does not walk its whole history. */
+        "  AND o.start_utc >= ?1 - coalesce((SELECT longest FROM resource_span "
+        "      WHERE resource_type = ?3 AND resource_id = ?4), 0) "
         /* A room's hold includes its setup/teardown buffers; list by the meeting itself. */
         "  AND (o.role != 'room' OR (oc.start_utc < ?2 AND oc.end_utc > ?1)) "
         "ORDER BY oc.start_utc, oc.event_id";

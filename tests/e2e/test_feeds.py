@@ -809,6 +809,99 @@ class FeedsTest(unittest.TestCase):
         self.assertEqual(self.srv.request("GET", old, token=None).status, 404)
         self.assertEqual(self.get_feed("vehicle").status, 200)
 
+    # ---- 9. the read caches follow every change ----
+
+    def test_9_caches_follow_changes(self):
+        """Feeds and occurrence lists are served from cached documents, display names
+        and per-event VEVENT text (docs/ARCHITECTURE.md): warm every cache, then change
+        a person's name, an RSVP and a title, and read each change back at once."""
+        eid = self.ev["training"]["id"]
+        occ = "/api/v1/occurrences?from=2026-12-10&to=2026-12-10&room=" + self.R2["id"]
+        for _ in range(2):  # warm: the second read is served from the caches
+            self.body("room2"), self.body("secretary"), self.srv.get(occ)
+        # A renamed attendee: the CN changes in another calendar's feed (the room's).
+        old_name = self.S["name"]
+        r = self.srv.patch("/api/v1/people/" + self.S["id"], {"name": "档案秘书（改名）"})
+        self.assertEqual(r.status, 200, r)
+        try:
+            room = "\n".join(unfold(self.body("room2")))
+            self.assertIn('CN="档案秘书（改名）"', room)
+            self.assertNotIn('CN="%s"' % old_name, room)
+        finally:
+            self.assertEqual(self.srv.patch("/api/v1/people/" + self.S["id"],
+                                            {"name": old_name}).status, 200)
+        self.assertIn('CN="%s"' % old_name, "\n".join(unfold(self.body("room2"))))
+        # An RSVP rewrites the event: PARTSTAT moves in both feeds and in the list.
+        r = self.srv.post("/api/v1/events/%s/rsvp" % eid,
+                          {"person": self.S["id"], "response": "tentative"})
+        self.assertEqual(r.status, 200, r)
+        for name in ("room2", "secretary"):
+            ve = self.vevents(self.body(name), self.ev["training"]["uid"])
+            self.assertEqual(len(ve), 1, name)
+            self.assertEqual([p[1].get("PARTSTAT") for p in ve[0].get("ATTENDEE")],
+                             ["TENTATIVE"], name)
+        items = [i for i in self.srv.get(occ).body if i["event"] == eid]
+        self.assertEqual([a.get("response") for a in items[0]["attendees"]], ["tentative"])
+        # A new title reaches the occurrence list and the feeds right away.
+        r = self.srv.patch("/api/v1/events/" + eid, {"title": "档案工作培训（第二期）"})
+        self.assertEqual(r.status, 200, r)
+        items = [i for i in self.srv.get(occ).body if i["event"] == eid]
+        self.assertEqual(items[0]["title"], "档案工作培训（第二期）")
+        # One occurrence retitled: that item only, the others keep the series' title.
+        wid = self.ev["weekly_trip"]["id"]
+        week = "/api/v1/occurrences?from=2026-12-01&to=2026-12-31&person=" + self.L2["id"]
+        self.srv.get(week)
+        r = self.srv.patch("/api/v1/events/%s/occurrences/2026-12-08T14:00:00" % wid,
+                           {"title": "市政府联席会（年终）"})
+        self.assertEqual(r.status, 200, r)
+        titles = {i["recurrence_id"]: i["title"] for i in self.srv.get(week).body
+                  if i["event"] == wid}
+        self.assertEqual(titles.pop("2026-12-08T14:00:00"), "市政府联席会（年终）")
+        self.assertEqual(set(titles.values()), {"每周二市政府联席会"}, titles)
+        # The driver lists the confidential meeting's trip as busy time, without details.
+        _, dtok = self.srv.create_token("driver", person=self.D["id"])
+        driver = self.srv.client(dtok)
+        r = driver.get("/api/v1/occurrences?from=2026-12-09&to=2026-12-09&driver=" + self.D["id"])
+        driver.close()
+        self.assertEqual(r.status, 200, r)
+        secret = [i for i in r.body if i["event"] == self.ev["secret"]["id"]]
+        self.assertEqual(len(secret), 1, r.body)
+        self.assertEqual(secret[0]["title"], BUSY)
+        for hidden in ("attendees", "location", "room"):
+            self.assertNotIn(hidden, secret[0])
+        self.assertNotIn(SECRET_TITLE, json.dumps(r.body, ensure_ascii=False))
+        for name in ("room2", "secretary"):
+            self.assertIn("SUMMARY:档案工作培训（第二期）", unfold(self.body(name)), name)
+        # A PATCH that is refused (422) changes nothing, in the caches either.
+        r = self.srv.patch("/api/v1/events/" + eid, {"title": "x" * 501})
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(self.srv.get(occ).body, self.srv.get(occ).body)
+        items = [i for i in self.srv.get(occ).body if i["event"] == eid]
+        self.assertEqual(items[0]["title"], "档案工作培训（第二期）")
+        # One occurrence retitled: that item only, the others keep the series' title.
+        wid = self.ev["weekly_trip"]["id"]
+        week = "/api/v1/occurrences?from=2026-12-01&to=2026-12-31&person=" + self.L2["id"]
+        self.srv.get(week)
+        r = self.srv.patch("/api/v1/events/%s/occurrences/2026-12-08T14:00:00" % wid,
+                           {"title": "市政府联席会（年终）"})
+        self.assertEqual(r.status, 200, r)
+        titles = {i["recurrence_id"]: i["title"] for i in self.srv.get(week).body
+                  if i["event"] == wid}
+        self.assertEqual(titles.pop("2026-12-08T14:00:00"), "市政府联席会（年终）")
+        self.assertEqual(set(titles.values()), {"每周二市政府联席会"}, titles)
+        # The driver lists the confidential meeting's trip as busy time, without details.
+        _, dtok = self.srv.create_token("driver", person=self.D["id"])
+        driver = self.srv.client(dtok)
+        r = driver.get("/api/v1/occurrences?from=2026-12-09&to=2026-12-09&driver=" + self.D["id"])
+        driver.close()
+        self.assertEqual(r.status, 200, r)
+        secret = [i for i in r.body if i["event"] == self.ev["secret"]["id"]]
+        self.assertEqual(len(secret), 1, r.body)
+        self.assertEqual(secret[0]["title"], BUSY)
+        for hidden in ("attendees", "location", "room"):
+            self.assertNotIn(hidden, secret[0])
+        self.assertNotIn(SECRET_TITLE, json.dumps(r.body, ensure_ascii=False))
+
 
 def r_seq(srv, eid):
     return srv.get("/api/v1/events/" + eid).body["sequence"]

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int api_error_set(struct api_error *err, int status, const char *code, const char *field,
                   const char *fmt, ...)
@@ -119,12 +120,36 @@ void api_reply_store_error(struct api_call *call)
     api_reply_error(call, 500, "storage", NULL, "the database failed; the change was not made");
 }
 
+/*
+ * Whether a Content-Type names JSON: application/json or a +json type,
+ * parameters (charset) aside. A missing header is taken as JSON, as most
+ * API clients send it; a form or text body is a client mistake worth
+ * naming (curl -d without -H sends application/x-www-form-urlencoded).
+ */
+static int is_json_media_type(const char *value, size_t len)
+{
+    size_t n = 0;
+
+    if (value == NULL)
+        return 1;
+    while (n < len && value[n] != ';' && value[n] != ' ' && value[n] != '\t')
+        n++;
+    return (n == 16 && strncasecmp(value, "application/json", 16) == 0) ||
+           (n > 17 && strncasecmp(value, "application/", 12) == 0 &&
+            strncasecmp(value + n - 5, "+json", 5) == 0);
+}
+
 json_t *api_body_object(struct api_call *call)
 {
     struct api_error err;
 
     if (call->body != NULL)
         return call->body;
+    if (!is_json_media_type(call->req->content_type, call->req->content_type_len)) {
+        api_reply_error(call, 415, "unsupported_media_type", NULL,
+                        "the request body must be JSON: send Content-Type: application/json");
+        return NULL;
+    }
     if (json_parse_object(call->req->body, call->req->body_len, &call->body, &err) != 0) {
         api_reply_api_error(call, &err);
         return NULL;

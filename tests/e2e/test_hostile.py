@@ -471,17 +471,37 @@ class HostileTest(unittest.TestCase):
             self.refused("POST", "/api/v1/rooms", raw=raw, status=400)
 
     def test_32_wrong_content_types(self):
+        # A body that is not declared as JSON is refused as such (415), before it is read.
         self.refused("POST", "/api/v1/rooms", raw="name=a&capacity=2",
-                     headers={"Content-Type": "application/x-www-form-urlencoded"}, status=400)
+                     headers={"Content-Type": "application/x-www-form-urlencoded"}, status=415)
         self.refused("POST", "/api/v1/rooms", raw="<room><name>a</name></room>",
-                     headers={"Content-Type": "application/xml"}, status=400)
+                     headers={"Content-Type": "application/xml"}, status=415)
         self.refused("POST", "/api/v1/rooms",
                      raw="--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\na\r\n--b--",
-                     headers={"Content-Type": "multipart/form-data; boundary=b"}, status=400)
+                     headers={"Content-Type": "multipart/form-data; boundary=b"}, status=415)
         self.refused("POST", "/api/v1/events",
                      raw="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-                     headers={"Content-Type": "text/calendar"}, status=400)
+                     headers={"Content-Type": "text/calendar"}, status=415)
+        # Valid JSON under a wrong label is refused too: the label is what is checked.
+        self.refused("POST", "/api/v1/rooms", raw='{"name":"a","capacity":2}',
+                     headers={"Content-Type": "text/plain"}, status=415)
+        self.refused("PATCH", "/api/v1/rooms/" + self.room, raw='{"capacity":3}',
+                     headers={"Content-Type": "application/jsonp"}, status=415)
         self.refused("POST", "/api/v1/import", self.event_body(), status=422)
+        # JSON with parameters, in any case, or a +json type is read: the body gets as far
+        # as field checking (400 unknown_field, not 415), and changes nothing.
+        for ctype in ("application/json; charset=utf-8", "Application/JSON",
+                      "application/merge-patch+json"):
+            self.refused("PATCH", "/api/v1/rooms/" + self.room, raw='{"locaton": "x"}',
+                         headers={"Content-Type": ctype}, status=400, code="unknown_field")
+        # So is a body with no label at all (scripts often omit it).
+        body = b'{"locaton": "y"}'
+        responses, _ = self.raw_exchange(
+            b"PATCH /api/v1/rooms/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+            % (self.room.encode(), self.srv.admin_token.encode(), len(body), body))
+        self.assertEqual([status for status, _, _ in responses], [400], responses)
+        self.assertIn(b"unknown_field", responses[0][2])
 
     # ================= SQL and path metacharacters =================
 

@@ -217,7 +217,7 @@ int store_event_resource_add(struct store *st, const char *event_id, const char 
 /* Calls cb with each calendar currently listing the event (before a change replaces them). */
 int store_event_resources_list(struct store *st, const char *event_id,
                                int (*cb)(const char *type, const char *id, void *arg), void *arg);
-/* Calls cb with every event (cancelled ones too) shown in a calendar. */
+/* Calls cb with every event (cancelled ones too) shown in a calendar, in id order. */
 int store_calendar_events(struct store *st, const char *type, const char *id,
                           int (*cb)(const struct event_row *ev, void *arg), void *arg);
 /* The same calendar's event ids only (callers that cache documents load them themselves). */

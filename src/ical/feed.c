@@ -569,9 +569,9 @@ static int render_event(const char *event_id, void *arg)
     /* As before the cache: an event that cannot be read is left out, not the whole feed (logged). */
     if (ev == NULL)
         return 0;
-    if (strcmp(r->kind, "room") == 0 || viewer_attends(r, ev->doc))
-        emit(r, ev, ev->row.confidential && !viewer_attends(r, ev->doc) ? "busy" : "full",
-             produce_meeting, NULL);
+    int attends = viewer_attends(r, ev->doc);
+    if (strcmp(r->kind, "room") == 0 || attends)
+        emit(r, ev, ev->row.confidential && !attends ? "busy" : "full", produce_meeting, NULL);
     json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
         char variant[16 + ID_STR_MAX];

@@ -454,13 +454,19 @@ int store_event_resources_list(struct store *st, const char *event_id,
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
-/* The ids of a calendar's events, oldest first: a malloc'd array of n malloc'd strings. */
+/*
+ * The ids of a calendar's events in id order (stable, which is all a feed
+ * needs): a malloc'd array of n malloc'd strings. This reads the index
+ * alone. Ordering by the events' creation time read each event's row, and
+ * created_at sits after the document, so every event cost a walk of its
+ * document's overflow pages (6% of the loop under load).
+ */
 static int calendar_ids(struct store *st, const char *type, const char *id, char ***ids_out,
                         size_t *n_out)
 {
     sqlite3_stmt *stmt = store_stmt(
-        st, "SELECT e.id FROM event_resources r JOIN events e ON e.id = r.event_id "
-            "WHERE r.resource_type = ?1 AND r.resource_id = ?2 ORDER BY e.created_at, e.id");
+        st, "SELECT event_id FROM event_resources "
+            "WHERE resource_type = ?1 AND resource_id = ?2 ORDER BY event_id");
     char **ids = NULL;
     size_t n = 0, cap = 0;
     int rc;

@@ -78,8 +78,25 @@ test-valgrind: build
 	CONVENE_BIN=$(CURDIR)/$(BUILD)/convene CONVENE_SOURCE_DIR=$(CURDIR) \
 	  python3 tests/e2e/valgrind_check.py
 
+# Every benchmark of docs/PERFORMANCE.md, one after the other (about 25 minutes);
+# each prints its figures and exits 1 when its goal is missed. BENCHES picks some:
+# make bench BENCHES="load-think dispatch".
+BENCHES ?= nginx booking availability dispatch reminders load-think load
 bench: deps-bench build
-	bench/run.sh
+	@failed=""; for b in $(BENCHES); do \
+	  echo "== bench $$b"; \
+	  case $$b in \
+	    nginx) BUILD=$(BUILD) bench/run.sh ;; \
+	    booking) python3 bench/booking_bench.py --bin $(BUILD)/convene ;; \
+	    availability) python3 bench/availability_bench.py --bin $(BUILD)/convene ;; \
+	    dispatch) python3 bench/dispatch_bench.py --bin $(BUILD)/convene ;; \
+	    reminders) python3 bench/reminder_bench.py --bin $(BUILD)/convene ;; \
+	    load-think) python3 bench/load.py --bin $(BUILD)/convene --think-ms 100 ;; \
+	    load) python3 bench/load.py --bin $(BUILD)/convene ;; \
+	    *) echo "unknown benchmark $$b"; false ;; \
+	  esac || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "goals missed or failed:$$failed"; exit 1; fi
 
 deps-fuzz: deps
 	$(call apt_install,$(FUZZ_PKGS))

@@ -18,6 +18,8 @@ struct metrics;
 struct feed_cache;
 struct notify;
 struct event_docs;
+struct auth_cache;
+struct feed_token_slot;
 
 struct app {
     struct config cfg;
@@ -25,6 +27,8 @@ struct app {
     struct metrics *metrics; /* owned */
     struct feed_cache *feeds; /* owned: rendered iCalendar feeds */
     struct event_docs *event_docs; /* owned: parsed event documents for the read paths */
+    struct auth_cache *auth_cache; /* owned: live tokens recently seen (http/auth.c) */
+    struct feed_token_slot *feed_tokens; /* owned: derived feed tokens (app_feed_url) */
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
     unsigned char feed_key[FEED_KEY_LEN];

@@ -18,7 +18,16 @@ enum auth_result {
 /* "admin" -> ROLE_ADMIN ...; ROLE_NONE if unknown. */
 enum role auth_role_parse(const char *s);
 
-/* Resolves an Authorization header value into *out. */
+/*
+ * Resolves an Authorization header value into *out. Live tokens are
+ * remembered (by hash) so a request costs no database lookup; the memory is
+ * dropped after any revocation (store_token_revocations) and whenever
+ * another process has written the database (SQLite's data_version), so a
+ * revocation takes effect at once.
+ */
 int auth_identify(struct app *app, const char *header, size_t len, struct auth *out);
+
+/* Frees the remembered tokens (app_close). */
+void auth_cache_free(struct app *app);
 
 #endif

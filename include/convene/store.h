@@ -48,6 +48,11 @@ int store_begin_derived(struct store *st);
 void store_durability_restore(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/*
+ * SQLite's data_version: changes whenever another connection (another
+ * process) commits to the database; our own commits leave it alone.
+ */
+int store_data_version(struct store *st, int64_t *version);
 /* Whether a transaction is open (what is read now may still roll back). */
 int store_in_transaction(const struct store *st);
 
@@ -81,6 +86,8 @@ int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
                      struct token_record *out);
 /* Revokes a live token; STORE_NOTFOUND if none. */
 int store_token_revoke(struct store *st, const char *id, int64_t now);
+/* Counts revocations through this connection: caches of live tokens compare it. */
+uint64_t store_token_revocations(const struct store *st);
 int store_token_count_role(struct store *st, const char *role, int64_t *count);
 
 /* --- people, rooms, vehicles --- */

@@ -188,6 +188,20 @@ int store_commit(struct store *st)
     return STORE_OK;
 }
 
+int store_data_version(struct store *st, int64_t *version)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "PRAGMA data_version");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(stmt, 0);
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_in_transaction(const struct store *st)
 {
     return st->depth > 0;

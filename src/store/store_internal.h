@@ -22,6 +22,7 @@ struct store {
     struct stmt_slot cache[STMT_CACHE_SIZE];
     void (*on_event_write)(void *arg, const char *event_id); /* see store_on_event_write */
     void *on_event_write_arg;
+    uint64_t token_revocations; /* revocations attempted on this connection */
 };
 
 /*

@@ -51,6 +51,11 @@ int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
     return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
 }
 
+uint64_t store_token_revocations(const struct store *st)
+{
+    return st->token_revocations;
+}
+
 int store_token_count_role(struct store *st, const char *role, int64_t *count)
 {
     sqlite3_stmt *stmt =
@@ -77,6 +82,8 @@ int store_token_revoke(struct store *st, const char *id, int64_t now)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now);
+    /* Bumped even if the statement fails or rolls back: a cache only reloads for nothing. */
+    st->token_revocations++;
     rc = sqlite3_step(stmt);
     store_stmt_done(stmt);
     if (rc != SQLITE_DONE)

@@ -12,6 +12,7 @@
 #include "convene/store.h"
 #include "convene/util.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,27 @@ static void test_authentication(void)
     request_init(&req, "GET", "/api/v1/rooms");
     snprintf(header, sizeof(header), "Bearer %s", token);
     set_authorization(&req, header);
+    CHECK_EQ_INT(dispatch_status(&req, NULL, code, sizeof(code)), 401);
+
+    /*
+     * Revoked by another process (another connection to the file): the
+     * remembered token is dropped too, on the next request.
+     */
+    char other_token[TOKEN_STR_MAX], other_id[ID_STR_MAX];
+    CHECK_EQ_INT(app_token_create(&app, "admin", NULL, "unit other", other_token, other_id), 0);
+    request_init(&req, "GET", "/api/v1/rooms");
+    snprintf(header, sizeof(header), "Bearer %s", other_token);
+    set_authorization(&req, header);
+    CHECK_EQ_INT(dispatch_status(&req, NULL, code, sizeof(code)), 200);
+    CHECK_EQ_INT(dispatch_status(&req, NULL, code, sizeof(code)), 200); /* now remembered */
+    {
+        sqlite3 *other = NULL;
+        char sql[160];
+        CHECK_EQ_INT(sqlite3_open(app.cfg.db_path, &other), SQLITE_OK);
+        snprintf(sql, sizeof(sql), "UPDATE tokens SET revoked_at = 1 WHERE id = '%s'", other_id);
+        CHECK_EQ_INT(sqlite3_exec(other, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(other);
+    }
     CHECK_EQ_INT(dispatch_status(&req, NULL, code, sizeof(code)), 401);
 
     /* Public routes need no token. */

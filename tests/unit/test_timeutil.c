@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "convene/timeutil.h"
+#include "convene/util.h"
 
 #include <string.h>
 
@@ -83,6 +84,39 @@ static void test_format(void)
     CHECK_EQ_STR(utc, "2026-12-07T01:00:00Z");
     time_utc_format(1709164800 + 86399, utc);
     CHECK_EQ_STR(utc, "2024-02-29T23:59:59Z");
+}
+
+/*
+ * time_utc_format's fast path (gmtime_r) agrees with the general zone
+ * conversion (libical, "UTC") everywhere: before 1970, on leap days and
+ * century years, at the edges of years 0000 and 9999.
+ */
+static void test_utc_format_matches_zone_path(void)
+{
+    static const int64_t edges[] = {-62167219200LL, -62167219201LL, -1, 951782400, 4107542399LL,
+                                    253402300799LL, 253402300800LL, 68043243391LL};
+    uint64_t x = 88172645463325252ULL;
+    int mismatches = 0;
+
+    for (int i = 0; i < 200000 + (int)ARRAY_SIZE(edges); i++) {
+        int64_t utc;
+        char fast[TIME_UTC_STR], general[TIME_UTC_STR];
+        struct local_time lt;
+        if (i < (int)ARRAY_SIZE(edges)) {
+            utc = edges[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+            utc = (int64_t)(x % 253402300800ULL) - 62167219200LL; /* years 0000-9999 */
+        }
+        time_utc_format(utc, fast);
+        time_utc_to_local(utc, "UTC", &lt);
+        time_local_format(&lt, general);
+        general[19] = 'Z';
+        general[20] = '\0';
+        if (strcmp(fast, general) != 0 && mismatches++ < 5)
+            CHECK_EQ_STR(fast, general);
+    }
+    CHECK(mismatches == 0);
 }
 
 /* Converts a local time string in tz; returns the conversion status. */
@@ -196,6 +230,7 @@ int main(void)
     test_local_parse();
     test_date_parse();
     test_format();
+    test_utc_format_matches_zone_path();
     test_conversions();
     test_zone_valid();
     return check_finish();

@@ -299,20 +299,22 @@ struct delivery_row {
     char status[16];           /* pending, delivered, failed */
     int attempts;
     int last_status;           /* HTTP status of the last attempt, 0 if none */
-    int64_t next_attempt;      /* unix seconds */
+    int64_t next_attempt_ms;   /* unix milliseconds */
+    int64_t next_attempt;      /* the same, in unix seconds rounded up (for display) */
     int64_t created_at;
     const char *body;          /* valid during the callback */
 };
 
-/* Adds a delivery unless this endpoint already has the message. */
+/* Adds a delivery, due at once, unless this endpoint already has the message (now: seconds). */
 int store_delivery_insert(struct store *st, const char *webhook_id, const char *msg_id,
                           const char *type, const char *body, int64_t now);
-/* Pending deliveries due by now on enabled endpoints, oldest first. */
-int store_deliveries_due(struct store *st, int64_t now, size_t limit,
+/* Pending deliveries due by now_ms on enabled endpoints, oldest first. */
+int store_deliveries_due(struct store *st, int64_t now_ms, size_t limit,
                          int (*cb)(const struct delivery_row *d, void *arg), void *arg);
 int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out);
+/* Records an attempt's outcome; next_attempt_ms in unix milliseconds, now in seconds. */
 int store_delivery_update(struct store *st, int64_t id, const char *status, int attempts,
-                          int last_status, const char *last_error, int64_t next_attempt,
+                          int last_status, const char *last_error, int64_t next_attempt_ms,
                           int64_t now);
 int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit,
                           int (*cb)(const struct delivery_row *d, void *arg), void *arg);
@@ -321,11 +323,16 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
                          int64_t now);
 /*
  * Makes pending deliveries whose last_error is lease_mark (an attempt in
- * flight when the previous process stopped) due now.
+ * flight when a process that wrote leases into the row stopped) due now.
  */
 int store_deliveries_release_leases(struct store *st, const char *lease_mark, int64_t now);
-/* Earliest next_attempt of a pending delivery on an enabled endpoint (0 if none). */
-int store_deliveries_next_due(struct store *st, int64_t *when);
+/*
+ * Earliest next_attempt (ms) later than after_ms of a pending delivery on an
+ * enabled endpoint (0 if none).
+ */
+int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms);
+/* The last outbox sequence number written (0 if none). */
+int store_outbox_last_seq(struct store *st, int64_t *seq);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);
 
 /* --- reminders, materialised with the occurrences --- */

@@ -3,7 +3,9 @@
  * message (type patterns, person filter), and the exact body each gets
  * ({"type","timestamp","data"}, with confidential details removed for
  * endpoints of people who do not attend). Bodies are fixed at fan-out so
- * every retry sends, and signs, the same bytes.
+ * every retry sends, and signs, the same bytes. notify_fanout() moves the
+ * outbox past a cursor; reminders.c writes its own messages' deliveries
+ * with fanout_message() as it creates them.
  */
 #include "notify_internal.h"
 
@@ -11,6 +13,7 @@
 #include "convene/timeutil.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,94 +131,158 @@ static void redact(json_t *data, const char *person)
     json_object_del(data, "title");
 }
 
-struct fanout {
-    struct notify *n;
-    json_t *webhooks; /* [{id, events, person}] enabled endpoints */
-    int64_t last_seq;
-    int64_t now;
-    size_t count;
-    int failed;
-};
+/* A message's body is its data with two fields around it; larger ones are refused. */
+#define FANOUT_BODY_MAX (4u << 20)
 
-static int collect_webhook(const struct webhook_row *w, void *arg)
+static int collect_target(const struct webhook_row *w, void *arg)
 {
-    json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:I}", "id", w->id, "events", w->events,
-                                         "person", w->person, "created_at",
-                                         (json_int_t)w->created_at));
+    struct fanout *f = arg;
+    struct fanout_target *t;
+
+    f->targets = xrealloc(f->targets, (f->ntargets + 1) * sizeof(*f->targets));
+    t = &f->targets[f->ntargets++];
+    snprintf(t->id, sizeof(t->id), "%s", w->id);
+    snprintf(t->person, sizeof(t->person), "%s", w->person);
+    t->events = xstrdup(w->events);
+    t->created_at = w->created_at;
     return 0;
 }
 
-static int fan_one(const struct outbox_row *m, void *arg)
+int fanout_open(struct notify *n, struct fanout *f)
 {
-    struct fanout *f = arg;
-    json_t *data = json_loads(m->payload, 0, NULL), *w;
-    char stamp[TIME_UTC_STR];
-    size_t i;
+    memset(f, 0, sizeof(*f));
+    f->n = n;
+    f->now = clock_wall_s();
+    strbuf_init(&f->body, FANOUT_BODY_MAX);
+    if (store_webhook_list(n->app->store, 1, collect_target, f) != STORE_OK) {
+        fanout_close(f);
+        return -1;
+    }
+    return 0;
+}
 
-    f->last_seq = m->seq;
-    f->count++;
-    if (data == NULL)
-        return 0;
-    time_utc_format(m->created_at, stamp);
-    json_array_foreach(f->webhooks, i, w) {
-        const char *person = json_string_value(json_object_get(w, "person"));
+void fanout_close(struct fanout *f)
+{
+    for (size_t i = 0; i < f->ntargets; i++)
+        free(f->targets[i].events);
+    free(f->targets);
+    f->targets = NULL;
+    f->ntargets = 0;
+    strbuf_free(&f->body);
+}
+
+int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
+                   const char *payload, json_t *data)
+{
+    struct store *st = f->n->app->store;
+    json_t *parsed = NULL;
+    char stamp[TIME_UTC_STR];
+    int rc = 0;
+
+    time_utc_format(created_at, stamp);
+    for (size_t i = 0; i < f->ntargets && rc == 0; i++) {
+        const struct fanout_target *t = &f->targets[i];
+        char *text = NULL;
+
         /* An endpoint receives what happened since it was registered (replay covers the rest). */
-        if (m->created_at < json_integer_value(json_object_get(w, "created_at")))
+        if (created_at < t->created_at || !wants_type(t->events, type))
             continue;
-        if (!wants_type(json_string_value(json_object_get(w, "events")), m->type))
+        if (t->person[0] == '\0') {
+            /*
+             * The body is the payload as written, between the type and the
+             * timestamp: payloads are compact JSON objects, so this is what
+             * dumping {"type","timestamp","data"} gave, without parsing the
+             * payload again for every message.
+             */
+            f->body.len = 0;
+            f->body.overflow = 0;
+            strbuf_puts(&f->body, "{\"type\":\"");
+            strbuf_puts(&f->body, type);
+            strbuf_puts(&f->body, "\",\"timestamp\":\"");
+            strbuf_puts(&f->body, stamp);
+            strbuf_puts(&f->body, "\",\"data\":");
+            strbuf_puts(&f->body, payload);
+            strbuf_puts(&f->body, "}");
+            if (f->body.overflow) {
+                log_error("webhooks: message %s is too large to send", msg_id);
+                continue;
+            }
+            if (store_delivery_insert(st, t->id, msg_id, type, f->body.data, f->now) != STORE_OK)
+                rc = -1;
             continue;
-        if (person[0] != '\0' && !about(data, person))
+        }
+        /* Only a person's endpoint may get a redacted copy: it needs the parsed message. */
+        if (data == NULL && (data = parsed = json_loads(payload, 0, NULL)) == NULL)
+            break;
+        if (!about(data, t->person))
             continue;
-        /* Only a person's endpoint may get a redacted copy; the others share the message. */
-        json_t *copy = person[0] != '\0' ? json_deep_copy(data) : json_incref(data);
-        if (person[0] != '\0')
-            redact(copy, person);
-        json_t *body = json_pack("{s:s, s:s, s:o}", "type", m->type, "timestamp", stamp, "data",
-                                 copy);
-        char *text = json_dumps(body, JSON_COMPACT);
+        json_t *copy = json_deep_copy(data);
+        redact(copy, t->person);
+        json_t *body = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", stamp, "data", copy);
+        text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
-        if (store_delivery_insert(f->n->app->store, json_string_value(json_object_get(w, "id")),
-                                  m->msg_id, m->type, text, f->now) != STORE_OK)
-            f->failed = 1;
+        if (text == NULL ||
+            store_delivery_insert(st, t->id, msg_id, type, text, f->now) != STORE_OK)
+            rc = -1;
         free(text);
     }
-    json_decref(data);
-    return f->failed ? -1 : 0;
+    json_decref(parsed);
+    return rc;
+}
+
+struct fanout_batch {
+    struct fanout *f;
+    int64_t last_seq;
+    size_t count;
+    int failed; /* a stop by the callback reads as the end of the rows: remember why */
+};
+
+static int fan_one(const struct outbox_row *m, void *arg)
+{
+    struct fanout_batch *b = arg;
+
+    b->last_seq = m->seq;
+    b->count++;
+    if (fanout_message(b->f, m->msg_id, m->type, m->created_at, m->payload, NULL) != 0)
+        b->failed = 1;
+    return b->failed;
 }
 
 int notify_fanout(struct notify *n)
 {
     struct store *st = n->app->store;
+    struct fanout f;
     int64_t cursor;
-    int more = 1;
+    int more = 1, rc = 0;
 
-    while (more) {
-        struct fanout f = {n, json_array(), 0, clock_wall_s(), 0, 0};
-        /*
-         * With no endpoint there is nothing to write: the cursor waits, and
-         * an endpoint registered later skips what happened before it.
-         */
-        if (store_webhook_list(st, 1, collect_webhook, f.webhooks) != STORE_OK ||
-            json_array_size(f.webhooks) == 0) {
-            json_decref(f.webhooks);
-            return 0;
-        }
+    /*
+     * With no endpoint there is nothing to write: the cursor waits, and
+     * an endpoint registered later skips what happened before it.
+     */
+    if (fanout_open(n, &f) != 0)
+        return -1;
+    while (more && f.ntargets > 0) {
+        struct fanout_batch b = {&f, 0, 0, 0};
+
+        f.now = clock_wall_s();
         if (store_begin_derived(st) != STORE_OK) {
-            json_decref(f.webhooks);
-            return -1;
+            rc = -1;
+            break;
         }
         if (store_meta_get_int(st, "outbox_fanned_out", &cursor) != STORE_OK ||
-            store_outbox_after(st, cursor, FANOUT_BATCH, fan_one, &f) != STORE_OK || f.failed ||
-            (f.last_seq > 0 && store_meta_set_int(st, "outbox_fanned_out", f.last_seq) != STORE_OK) ||
-            (f.count > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK) {
+            store_outbox_after(st, cursor, FANOUT_BATCH, fan_one, &b) != STORE_OK || b.failed ||
+            (b.last_seq > 0 && store_meta_set_int(st, "outbox_fanned_out", b.last_seq) != STORE_OK) ||
+            (b.count > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK) {
             store_rollback(st);
             store_durability_restore(st);
-            json_decref(f.webhooks);
-            return -1;
+            rc = -1;
+            break;
         }
         store_durability_restore(st);
-        more = f.count == FANOUT_BATCH;
-        json_decref(f.webhooks);
+        if (b.count > 0)
+            n->queue_stale = 1; /* new deliveries may be due */
+        more = b.count == FANOUT_BATCH;
     }
-    return 0;
+    fanout_close(&f);
+    return rc;
 }

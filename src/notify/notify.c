@@ -46,6 +46,7 @@ void notify_kick(struct notify *n)
     if (n == NULL || n->stopping)
         return;
     n->fanout_due = 1;
+    n->queue_stale = 1; /* the change may have touched endpoints or deliveries */
     uv_timer_start(&n->pump_timer, on_kick, 0, 0);
     /* A change may have moved the earliest reminder or acknowledgement deadline. */
     notify_reminders_arm(n);

@@ -5,6 +5,7 @@
 #define CONVENE_NOTIFY_INTERNAL_H
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -14,13 +15,45 @@
 
 #define NOTIFY_MAX_IN_FLIGHT 64     /* attempts at once, overall */
 #define NOTIFY_MAX_PER_ENDPOINT 8   /* attempts at once, per endpoint */
-#define NOTIFY_LEASE_S 60           /* an attempt in flight is retried after this if we crash */
+#define NOTIFY_QUEUE_MAX 256        /* due deliveries read ahead of the sender */
+#define NOTIFY_RECORD_BATCH 64      /* answers recorded in one commit... */
+#define NOTIFY_RECORD_DELAY_MS 10   /* ...or at most this long after the first came */
 #define NOTIFY_CONNECT_TIMEOUT_MS 5000
 #define NOTIFY_TOTAL_TIMEOUT_MS 15000
 #define NOTIFY_MAX_SLEEP_MS 30000   /* timers never sleep longer: clock changes cannot strand them */
 #define NOTIFY_DRAIN_MS 5000
 
 struct attempt;
+
+/*
+ * A due delivery read from the database but not started yet. The sender
+ * reads due rows a window at a time and starts them as the concurrency
+ * limits allow, instead of querying for every slot that frees up.
+ */
+struct queued {
+    int64_t id;
+    int attempts;              /* made so far */
+    char webhook_id[ID_STR_MAX];
+    char msg_id[ID_STR_MAX];
+    char type[48];
+    char *body;                /* owned; moves to the attempt that sends it */
+};
+
+/* The enabled endpoints a batch of messages may go to (fanout.c). */
+struct fanout_target {
+    char id[ID_STR_MAX];
+    char *events;              /* owned: patterns joined by ',' */
+    char person[ID_STR_MAX];   /* "" = every message */
+    int64_t created_at;
+};
+
+struct fanout {
+    struct notify *n;
+    struct fanout_target *targets; /* owned */
+    size_t ntargets;
+    int64_t now;               /* created_at of the delivery rows */
+    struct strbuf body;        /* reused for every body */
+};
 
 struct notify {
     struct app *app;
@@ -34,8 +67,25 @@ struct notify {
     struct attempt *in_flight; /* list of running attempts */
     size_t in_flight_count;
     struct attempt *finished;  /* answered, waiting for the pump to record them */
+    size_t finished_count;
+    int64_t finished_since_ms; /* when the oldest of them was answered (wall clock) */
     int fanout_due;            /* the outbox may hold messages not fanned out yet */
-    struct webhook_row webhook_cache; /* one endpoint's row, valid during one pump */
+    /*
+     * Due deliveries read ahead (queue[0..queue_len)), oldest first. An
+     * attempt's claim on its row lives only here and in in_flight: the row
+     * stays pending and due, so a crash means a retry after restart, and
+     * no write is needed before an attempt starts.
+     */
+    struct queued queue[NOTIFY_QUEUE_MAX];
+    size_t queue_len;
+    int queue_more;            /* the last read filled the window: more rows may be due */
+    int queue_stale;           /* rows may have changed (a write, a timer): read again */
+    int64_t next_retry_ms;     /* earliest pending row not due yet (0: none)... */
+    int next_retry_known;      /* ...when this is set; read again when the queue goes stale */
+    CURL *easy_pool[NOTIFY_MAX_IN_FLIGHT]; /* idle easy handles, options already set */
+    size_t easy_pooled;
+    /* One endpoint's row, kept until the queue goes stale (a write may change it). */
+    struct webhook_row webhook_cache;
     int webhook_cache_valid;
     int stopping;
     uint64_t drain_started_us;
@@ -48,15 +98,28 @@ struct notify {
     double lateness_sum;
 };
 
-/* fanout.c: outbox -> deliveries, in batches; 0 or -1. */
+/* fanout.c: outbox -> deliveries, in batches, in its own transaction (or savepoint); 0 or -1. */
 int notify_fanout(struct notify *n);
+/* Reads the enabled endpoints into f (0, or -1); fanout_close frees them. */
+int fanout_open(struct notify *n, struct fanout *f);
+void fanout_close(struct fanout *f);
+/*
+ * Writes the delivery rows of one message to the endpoints in f that want
+ * it, in the caller's transaction. payload is the message's data as
+ * compact JSON text; data, when the caller has it, the same parsed (else
+ * it is parsed only if a person's endpoint needs it). 0, or -1.
+ */
+int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
+                   const char *payload, json_t *data);
 
 /* sender.c: start due deliveries within the concurrency limits; re-arm the pump. */
 void notify_pump(struct notify *n);
 int notify_sender_init(struct notify *n);
 void notify_sender_close(struct notify *n);
-/* Forgets the endpoint row the sender keeps during one pump (sender.c). */
+/* Forgets the endpoint row the sender keeps (sender.c). */
 void webhook_cache_drop(struct notify *n);
+/* New deliveries were written (already fanned out): read them and send, on the loop. */
+void notify_wake(struct notify *n);
 /* Re-queues every in-flight attempt as pending now and aborts it. */
 void notify_requeue_in_flight(struct notify *n);
 

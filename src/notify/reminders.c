@@ -4,6 +4,13 @@
  * (never longer than NOTIFY_MAX_SLEEP_MS, so a clock change cannot strand
  * it). A reminder found due late (after downtime) is still sent, marked
  * late, if its meeting has not started; otherwise it is dropped and counted.
+ *
+ * A reminder.due message is written to the outbox like any other (replay
+ * reads it there) and, in the same transaction, straight to the delivery
+ * rows of the endpoints that want it, from the JSON it was built from:
+ * fanning it out later would parse, copy and dump it again. The outbox
+ * messages written before it are fanned out first in that transaction, so
+ * the fan-out cursor can then pass the reminders' own messages.
  */
 #include "notify_internal.h"
 
@@ -25,6 +32,8 @@ struct reminder_ctx {
     struct notify *n;
     int64_t now;
     json_t *events; /* id -> document, loaded once per batch */
+    struct fanout fan;
+    int direct;     /* the batch writes its deliveries itself (fan is loaded, has endpoints) */
     int failed;
     size_t rows;    /* reminders handled in this batch */
     /*
@@ -105,7 +114,11 @@ static int send_one(const struct reminder_row *r, void *arg)
                              json_object_get(doc, "location"), "room",
                              json_object_get(doc, "room"), "late", late);
     char *payload = json_dumps(data, JSON_COMPACT);
-    int rc = store_outbox_append(st, "reminder.due", payload, NULL) == STORE_OK &&
+    char msg_id[ID_STR_MAX];
+    int rc = payload != NULL &&
+                     store_outbox_append(st, "reminder.due", payload, msg_id) == STORE_OK &&
+                     (!ctx->direct || fanout_message(&ctx->fan, msg_id, "reminder.due",
+                                                     clock_wall_s(), payload, data) == 0) &&
                      store_reminder_mark_sent(st, r, 1) == STORE_OK
                  ? 0
                  : -1;
@@ -131,13 +144,30 @@ void notify_reminders_run(struct notify *n)
     ctx.last_start = -1;
 
     if (store_begin(st) == STORE_OK) {
+        int64_t seq = 0;
+        /*
+         * With endpoints, fan out what the outbox holds first, so every
+         * message after the cursor is one of this batch. Without any, the
+         * cursor waits (as in notify_fanout) and the batch writes no
+         * delivery.
+         */
+        ctx.direct = fanout_open(n, &ctx.fan) == 0 && ctx.fan.ntargets > 0 &&
+                     notify_fanout(n) == 0;
         if (store_reminders_due(st, ctx.now, REMINDER_BATCH, send_one, &ctx) == STORE_OK &&
+            (!ctx.direct || ctx.rows == 0 ||
+             (store_outbox_last_seq(st, &seq) == STORE_OK &&
+              store_meta_set_int(st, "outbox_fanned_out", seq) == STORE_OK)) &&
             store_commit(st) == STORE_OK) {
-            notify_kick(n);
+            /* The batch fanned itself out: the sender only has to read its rows. */
+            if (ctx.direct)
+                notify_wake(n);
+            else
+                notify_kick(n);
         } else {
             store_rollback(st);
             log_error("reminders: could not send due reminders; will retry");
         }
+        fanout_close(&ctx.fan);
     }
     json_decref(ctx.events);
     /*

@@ -4,9 +4,14 @@
  * tell curl when they are ready). Curl is never called from inside its
  * own callbacks: socket and timer callbacks only arm uv handles.
  *
- * A delivery stays 'pending' in the database while in flight, with its
- * next attempt pushed NOTIFY_LEASE_S ahead: a crash mid-attempt means a
- * retry after restart (at least once), never a lost message.
+ * A delivery stays 'pending' and due in the database while in flight;
+ * only this process knows it is taken (it is in n->in_flight, and the
+ * sender never reads a row it has in flight). A crash mid-attempt means a
+ * retry after restart (at least once), never a lost message, and starting
+ * an attempt writes nothing: the one write per attempt records its answer.
+ * Due rows are read a window at a time (n->queue) and started as the
+ * concurrency limits allow; any write or timed wake-up makes the window
+ * stale, so it is read again before the next start.
  */
 #include "notify_internal.h"
 
@@ -21,10 +26,9 @@
 #include <time.h>
 
 /*
- * last_error of a delivery whose attempt is in flight (the lease). A new
- * process has nothing in flight, so at start every such lease is stale and
- * released at once: without that, a kill -9 mid-attempt delayed the retry
- * by the whole lease (60 s) after the restart.
+ * last_error of a delivery whose attempt was in flight when a version that
+ * wrote leases into the row (schema 5 and before) stopped: such a lease
+ * pushed next_attempt 60 s ahead, so it is released at start.
  */
 #define LEASE_MARK "attempt in flight"
 
@@ -50,10 +54,11 @@ struct attempt {
     char type[48];
     int attempts;           /* including this one */
     size_t received;
-    /* The outcome, kept from the finish until the next pump records it. */
+    /* The outcome, kept from the finish until a pump records it. */
     CURLcode result;
     long status;
     long retry_after;
+    int64_t finished_ms;    /* wall clock at the answer: retries count from here */
     struct attempt *next;
 };
 
@@ -70,6 +75,20 @@ static void attempt_free(struct attempt *a)
     free(a);
 }
 
+/*
+ * Gives an easy handle back after its transfer was removed from the multi:
+ * kept for the next attempt (its fixed options stay set), or cleaned up.
+ */
+static void easy_release(struct notify *n, CURL *easy)
+{
+    if (easy == NULL)
+        return;
+    if (n->easy_pooled < NOTIFY_MAX_IN_FLIGHT && !n->stopping)
+        n->easy_pool[n->easy_pooled++] = easy;
+    else
+        curl_easy_cleanup(easy);
+}
+
 static void unlink_attempt(struct notify *n, struct attempt *a)
 {
     for (struct attempt **p = &n->in_flight; *p != NULL; p = &(*p)->next) {
@@ -81,13 +100,27 @@ static void unlink_attempt(struct notify *n, struct attempt *a)
     }
 }
 
-/* A timed wake-up: also fans out what other processes may have queued meanwhile. */
+/* A timed wake-up: retries may be due; also fans out what may have been queued meanwhile. */
 static void on_pump_timer(uv_timer_t *timer)
 {
     struct notify *n = timer->data;
 
     n->fanout_due = 1;
+    n->queue_stale = 1;
     notify_pump(n);
+}
+
+static void on_wake_timer(uv_timer_t *timer)
+{
+    notify_pump(timer->data);
+}
+
+void notify_wake(struct notify *n)
+{
+    if (n == NULL || n->stopping)
+        return;
+    n->queue_stale = 1;
+    uv_timer_start(&n->pump_timer, on_wake_timer, 0, 0);
 }
 
 /* After attempts finished: record them and start more; no new outbox messages to fan out. */
@@ -98,18 +131,22 @@ static void on_finished_timer(uv_timer_t *timer)
 
 /* ---------- what to do with an answer ---------- */
 
-static int64_t retry_delay(struct notify *n, int attempts, long retry_after)
+/* Milliseconds until the next attempt of a delivery that has had `attempts`. */
+static int64_t retry_delay_ms(struct notify *n, int attempts, long retry_after)
 {
     const struct config *cfg = &n->app->cfg;
-    int64_t base = cfg->retry_schedule[(size_t)attempts - 1 < cfg->retry_count
-                                           ? (size_t)attempts - 1
-                                           : cfg->retry_count - 1];
-    /* +-10% jitter spreads retries of many deliveries that failed together. */
-    int64_t jitter = base / 10 > 0 ? (int64_t)(random() % (2 * (base / 10) + 1)) - base / 10 : 0;
+    int64_t base = 1000 * (int64_t)cfg->retry_schedule[(size_t)attempts - 1 < cfg->retry_count
+                                                           ? (size_t)attempts - 1
+                                                           : cfg->retry_count - 1];
+    /*
+     * Up to 10% later spreads the retries of many deliveries that failed
+     * together; never earlier, so the schedule is a lower bound.
+     */
+    int64_t jitter = base / 10 > 0 ? (int64_t)(random() % (base / 10 + 1)) : 0;
     int64_t delay = base + jitter;
 
-    if (retry_after > delay && retry_after < 86400)
-        delay = retry_after;
+    if (retry_after > 0 && retry_after < 86400 && 1000 * (int64_t)retry_after > delay)
+        delay = 1000 * (int64_t)retry_after;
     return delay;
 }
 
@@ -132,16 +169,18 @@ static void disable_webhook(struct notify *n, struct webhook_row *w, const char 
     free(payload);
     json_decref(data);
     n->disabled++;
-    n->fanout_due = 1; /* the webhook.disabled message */
+    n->fanout_due = 1;   /* the webhook.disabled message */
+    n->queue_stale = 1;  /* read ahead while the endpoint was enabled */
     log_info("webhook %s disabled: %s", w->id, reason);
 }
 
 /*
- * The endpoint's row, read once per pump however many of its attempts the
- * pump records or starts (a burst to one endpoint read it twice per
- * delivery). Changes made through the pointer are written by the caller;
- * webhook_cache_drop() forgets it at the end of the pump, or when a write
- * that changed it was rolled back. NULL when the endpoint is gone.
+ * The endpoint's row, read once however many of its attempts are recorded
+ * or started (a burst to one endpoint read it twice per delivery). Changes
+ * made through the pointer are written by the caller; webhook_cache_drop()
+ * forgets it when the queue goes stale (any API write kicks us, so a
+ * changed secret or URL is read again), or when a write that changed it
+ * was rolled back. NULL when the endpoint is gone.
  */
 static struct webhook_row *webhook_cached(struct notify *n, const char *webhook_id)
 {
@@ -174,14 +213,16 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
 
     if (result != CURLE_OK)
         snprintf(error, sizeof(error), "%s", curl_easy_strerror(result));
-    if (store_begin_derived(st) != STORE_OK)
-        return; /* the lease makes it pending again later */
+    if (store_begin_derived(st) != STORE_OK) {
+        n->queue_stale = 1; /* the row is still pending and due: it is read again */
+        return;
+    }
     w = webhook_cached(n, a->webhook_id);
     int found = w != NULL;
     if (result == CURLE_OK && status >= 200 && status < 300) {
         outcome = "delivered";
         store_delivery_update(st, a->delivery_id, "delivered", a->attempts, (int)status, NULL,
-                              now, now);
+                              now * 1000, now);
         if (found && w->failing_since != 0) {
             w->failing_since = 0;
             store_webhook_update(st, w);
@@ -190,24 +231,19 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
     } else if (result == CURLE_OK && status == 410) {
         outcome = "gone";
         store_delivery_update(st, a->delivery_id, "failed", a->attempts, (int)status,
-                              "410 Gone: endpoint disabled", now, now);
+                              "410 Gone: endpoint disabled", now * 1000, now);
         if (found)
             disable_webhook(n, w, "the endpoint answered 410 Gone");
         n->failed++;
     } else {
         int last = (size_t)a->attempts > n->app->cfg.retry_count;
+        int64_t retry_ms = a->finished_ms + retry_delay_ms(n, a->attempts, retry_after);
         outcome = last ? "failed" : "retry";
+        if (!last && n->next_retry_known && (n->next_retry_ms == 0 || retry_ms < n->next_retry_ms))
+            n->next_retry_ms = retry_ms;
         store_delivery_update(st, a->delivery_id, last ? "failed" : "pending", a->attempts,
                               result == CURLE_OK ? (int)status : 0, error[0] ? error : NULL,
-                              /*
-                               * From the current second rounded up: next_attempt is
-                               * whole seconds, and rounding down let a retry (or a
-                               * Retry-After: 3) go out up to a second early.
-                               */
-                              last ? now
-                                   : (wall_ms() + 999) / 1000 +
-                                         retry_delay(n, a->attempts, retry_after),
-                              now);
+                              last ? now * 1000 : retry_ms, now);
         if (found && w->failing_since == 0) {
             w->failing_since = now;
             store_webhook_update(st, w);
@@ -222,6 +258,7 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
     if (store_commit(st) != STORE_OK) {
         store_rollback(st);
         webhook_cache_drop(n); /* it may hold a change that was just undone */
+        n->queue_stale = 1;
     }
     store_durability_restore(st);
     log_info("webhook %s %s %s attempt %d: %s (HTTP %ld%s%s)", a->webhook_id, a->type, a->msg_id,
@@ -230,11 +267,11 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
 
 /*
  * Records every finished attempt in the caller's transaction (a savepoint
- * each, so one failure loses only its own row: its lease retries it).
+ * each, so one failure loses only its own row, which stays pending and due
+ * and is sent again).
  */
 static void record_finished(struct notify *n)
 {
-    webhook_cache_drop(n);
     while (n->finished != NULL) {
         struct attempt *a = n->finished;
 
@@ -242,6 +279,7 @@ static void record_finished(struct notify *n)
         record_result(n, a, a->result, a->status, a->retry_after);
         attempt_free(a);
     }
+    n->finished_count = 0;
 }
 
 static void check_finished(struct notify *n)
@@ -261,21 +299,25 @@ static void check_finished(struct notify *n)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RETRY_AFTER, &retry_after);
         a->retry_after = (long)retry_after;
         a->result = msg->data.result;
+        a->finished_ms = wall_ms();
         curl_multi_remove_handle(n->multi, a->easy);
-        curl_easy_cleanup(a->easy);
+        easy_release(n, a->easy);
         a->easy = NULL;
         unlink_attempt(n, a);
+        if (n->finished == NULL)
+            n->finished_since_ms = a->finished_ms;
         a->next = n->finished;
         n->finished = a;
+        n->finished_count++;
         any = 1;
     }
     if (!any)
         return;
     /*
-     * Not recorded here: the pump, once per loop iteration, records every
-     * attempt that finished in it and starts the next ones in a single
-     * transaction (one commit per burst of answers instead of one per
-     * answer). During shutdown there is no pump: record them now.
+     * Not recorded here: the pump starts the next attempts at once and
+     * records answers in batches (NOTIFY_RECORD_BATCH, or after
+     * NOTIFY_RECORD_DELAY_MS), one commit each. During shutdown there is
+     * no pump: record them now.
      */
     if (n->stopping) {
         if (store_begin_derived(n->app->store) == STORE_OK) {
@@ -390,7 +432,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 /* ---------- starting attempts ---------- */
 
-
 static void add_header(struct attempt *a, const char *name, const char *value)
 {
     char line[512];
@@ -399,54 +440,70 @@ static void add_header(struct attempt *a, const char *name, const char *value)
     a->headers = curl_slist_append(a->headers, line);
 }
 
-static int start_attempt(struct notify *n, const struct delivery_row *d, const struct webhook_row *w)
+/* An easy handle with the options every attempt shares; NULL if curl cannot make one. */
+static CURL *easy_acquire(struct notify *n)
+{
+    CURL *easy;
+
+    if (n->easy_pooled > 0)
+        return n->easy_pool[--n->easy_pooled];
+    if ((easy = curl_easy_init()) == NULL)
+        return NULL;
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never a proxy from the environment */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TOTAL_TIMEOUT_MS);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, n);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    return easy;
+}
+
+/*
+ * Starts one attempt of q towards w. The body moves from q to the attempt
+ * (owned by n->in_flight until it finishes). 0, or -1 (q keeps its body).
+ */
+static int start_attempt(struct notify *n, struct queued *q, const struct webhook_row *w)
 {
     struct attempt *a = xcalloc(1, sizeof(*a));
     int64_t now = clock_wall_s();
+    size_t len = strlen(q->body);
     char stamp[24], sig[SIGNATURE_MAX], sigs[2 * SIGNATURE_MAX + 2];
 
     a->n = n;
-    a->delivery_id = d->id;
-    a->attempts = d->attempts + 1;
-    snprintf(a->webhook_id, sizeof(a->webhook_id), "%s", d->webhook_id);
-    snprintf(a->msg_id, sizeof(a->msg_id), "%s", d->msg_id);
-    snprintf(a->type, sizeof(a->type), "%s", d->type);
-    a->body = xstrdup(d->body);
+    a->delivery_id = q->id;
+    a->attempts = q->attempts + 1;
+    snprintf(a->webhook_id, sizeof(a->webhook_id), "%s", q->webhook_id);
+    snprintf(a->msg_id, sizeof(a->msg_id), "%s", q->msg_id);
+    snprintf(a->type, sizeof(a->type), "%s", q->type);
     snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-    if (signature_sign(w->secret, d->msg_id, now, a->body, strlen(a->body), sig) != 0) {
-        attempt_free(a);
+    if (signature_sign(w->secret, q->msg_id, now, q->body, len, sig) != 0) {
+        free(a);
         return -1;
     }
     snprintf(sigs, sizeof(sigs), "%s", sig);
     /* During a rotation both signatures go out, space-separated, as the spec allows. */
     if (w->old_secret[0] != '\0' && w->old_secret_until > now &&
-        signature_sign(w->old_secret, d->msg_id, now, a->body, strlen(a->body), sig) == 0)
+        signature_sign(w->old_secret, q->msg_id, now, q->body, len, sig) == 0)
         snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs), " %s", sig);
+    if ((a->easy = easy_acquire(n)) == NULL) {
+        free(a);
+        return -1;
+    }
+    a->body = q->body;
+    q->body = NULL;
     add_header(a, "Content-Type", "application/json");
-    add_header(a, "webhook-id", d->msg_id);
+    add_header(a, "webhook-id", q->msg_id);
     add_header(a, "webhook-timestamp", stamp);
     add_header(a, "webhook-signature", sigs);
     add_header(a, "User-Agent", "convene-webhooks/1");
     add_header(a, "Expect", "");
-
-    a->easy = curl_easy_init();
-    if (a->easy == NULL) {
-        attempt_free(a);
-        return -1;
-    }
     curl_easy_setopt(a->easy, CURLOPT_URL, w->url);
-    curl_easy_setopt(a->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(a->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(a->easy, CURLOPT_PROXY, ""); /* never a proxy from the environment */
-    curl_easy_setopt(a->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(a->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)NOTIFY_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(a->easy, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TOTAL_TIMEOUT_MS);
-    curl_easy_setopt(a->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(a->easy, CURLOPT_OPENSOCKETDATA, n);
     curl_easy_setopt(a->easy, CURLOPT_HTTPHEADER, a->headers);
     curl_easy_setopt(a->easy, CURLOPT_POSTFIELDS, a->body);
-    curl_easy_setopt(a->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(a->body));
-    curl_easy_setopt(a->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(a->easy, CURLOPT_POSTFIELDSIZE, (long)len);
     curl_easy_setopt(a->easy, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(a->easy, CURLOPT_PRIVATE, a);
     a->next = n->in_flight;
@@ -462,76 +519,142 @@ struct endpoint_load {
     int count;
 };
 
-struct due_ctx {
-    struct notify *n;
-    int64_t now;
-    size_t started;
+struct loads {
     /* Every endpoint with an attempt in flight has one (so at most NOTIFY_MAX_IN_FLIGHT). */
-    struct endpoint_load loads[NOTIFY_MAX_IN_FLIGHT];
-    size_t nloads;
-    size_t full;    /* endpoints at NOTIFY_MAX_PER_ENDPOINT */
-    long enabled;   /* enabled endpoints; -1 until needed */
+    struct endpoint_load of[NOTIFY_MAX_IN_FLIGHT];
+    size_t n;
+    size_t full; /* endpoints at NOTIFY_MAX_PER_ENDPOINT */
 };
 
-static struct endpoint_load *load_of(struct due_ctx *ctx, const char *webhook_id, int add)
+static struct endpoint_load *load_of(struct loads *l, const char *webhook_id, int add)
 {
-    for (size_t i = 0; i < ctx->nloads; i++)
-        if (strcmp(ctx->loads[i].webhook_id, webhook_id) == 0)
-            return &ctx->loads[i];
-    if (!add || ctx->nloads == NOTIFY_MAX_IN_FLIGHT)
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->of[i].webhook_id, webhook_id) == 0)
+            return &l->of[i];
+    if (!add || l->n == NOTIFY_MAX_IN_FLIGHT)
         return NULL;
-    struct endpoint_load *l = &ctx->loads[ctx->nloads++];
-    snprintf(l->webhook_id, sizeof(l->webhook_id), "%s", webhook_id);
-    l->count = 0;
-    return l;
+    struct endpoint_load *e = &l->of[l->n++];
+    snprintf(e->webhook_id, sizeof(e->webhook_id), "%s", webhook_id);
+    e->count = 0;
+    return e;
 }
 
-static void count_load(struct due_ctx *ctx, const char *webhook_id)
+static void count_load(struct loads *l, const char *webhook_id)
 {
-    struct endpoint_load *l = load_of(ctx, webhook_id, 1);
+    struct endpoint_load *e = load_of(l, webhook_id, 1);
 
-    if (l != NULL && ++l->count == NOTIFY_MAX_PER_ENDPOINT)
-        ctx->full++;
+    if (e != NULL && ++e->count == NOTIFY_MAX_PER_ENDPOINT)
+        l->full++;
 }
 
-static int count_enabled(const struct webhook_row *w, void *arg)
+/* Whether this process holds the row: an attempt runs, or its answer is not recorded yet. */
+static int in_flight(const struct notify *n, int64_t delivery_id)
 {
-    (void)w;
-    (*(long *)arg)++;
+    for (const struct attempt *a = n->in_flight; a != NULL; a = a->next)
+        if (a->delivery_id == delivery_id)
+            return 1;
+    for (const struct attempt *a = n->finished; a != NULL; a = a->next)
+        if (a->delivery_id == delivery_id)
+            return 1;
     return 0;
 }
 
-static int start_due(const struct delivery_row *d, void *arg)
+static void queue_clear(struct notify *n)
 {
-    struct due_ctx *ctx = arg;
-    struct notify *n = ctx->n;
-    struct endpoint_load *l = load_of(ctx, d->webhook_id, 0);
-    const struct webhook_row *w;
+    for (size_t i = 0; i < n->queue_len; i++)
+        free(n->queue[i].body);
+    n->queue_len = 0;
+}
 
-    if (n->in_flight_count >= NOTIFY_MAX_IN_FLIGHT)
-        return 1;
-    if (l != NULL && l->count >= NOTIFY_MAX_PER_ENDPOINT) {
-        /*
-         * Once every enabled endpoint is at its limit the rest of the due
-         * rows cannot start either: stop reading them. In a burst towards
-         * one endpoint each finish frees one slot, and reading the whole
-         * window of due rows for it cost more than the attempt itself.
-         */
-        if (ctx->enabled < 0) {
-            ctx->enabled = 0;
-            if (store_webhook_list(n->app->store, 1, count_enabled, &ctx->enabled) != STORE_OK)
-                ctx->enabled = NOTIFY_MAX_IN_FLIGHT + 1; /* unknown: never stop early */
-        }
-        return (long)ctx->full >= ctx->enabled ? 1 : 0;
+struct queue_load {
+    struct notify *n;
+    size_t rows;
+};
+
+static int queue_row(const struct delivery_row *d, void *arg)
+{
+    struct queue_load *ql = arg;
+    struct notify *n = ql->n;
+    struct queued *q;
+
+    ql->rows++;
+    /* Its attempt is running: the row is still due, but ours. */
+    if (in_flight(n, d->id) || n->queue_len == NOTIFY_QUEUE_MAX)
+        return 0;
+    q = &n->queue[n->queue_len++];
+    q->id = d->id;
+    q->attempts = d->attempts;
+    snprintf(q->webhook_id, sizeof(q->webhook_id), "%s", d->webhook_id);
+    snprintf(q->msg_id, sizeof(q->msg_id), "%s", d->msg_id);
+    snprintf(q->type, sizeof(q->type), "%s", d->type);
+    q->body = xstrdup(d->body);
+    return 0;
+}
+
+/* Reads the window of due rows again (those in flight are skipped). 0, or -1. */
+static int queue_load(struct notify *n, int64_t now_ms)
+{
+    size_t limit = NOTIFY_QUEUE_MAX + n->in_flight_count + n->finished_count;
+    struct queue_load ql = {n, 0};
+
+    queue_clear(n);
+    n->queue_more = 0;
+    if (store_deliveries_due(n->app->store, now_ms, limit, queue_row, &ql) != STORE_OK) {
+        queue_clear(n);
+        n->queue_more = 1;
+        return -1;
     }
-    if ((w = webhook_cached(n, d->webhook_id)) != NULL) {
-        /* Take the lease before the attempt starts: a crash now means a retry, not a loss. */
-        if (store_delivery_update(n->app->store, d->id, "pending", d->attempts, d->last_status,
-                                  LEASE_MARK, ctx->now + NOTIFY_LEASE_S, ctx->now) == STORE_OK &&
-            start_attempt(n, d, w) == 0) {
-            ctx->started++;
-            count_load(ctx, d->webhook_id);
+    n->queue_more = ql.rows == limit;
+    return 0;
+}
+
+/*
+ * Starts queued deliveries while the limits allow, reading the next window
+ * when the queue runs dry. A row whose endpoint is at its limit keeps its
+ * place; once every queued row waits for its endpoint, the pass ends (each
+ * finish frees a slot and runs the next pump). 0, or -1 if the due rows
+ * could not be read.
+ */
+static int start_queued(struct notify *n, int64_t now_ms)
+{
+    struct loads loads;
+
+    memset(&loads, 0, sizeof(loads));
+    for (struct attempt *a = n->in_flight; a != NULL; a = a->next)
+        count_load(&loads, a->webhook_id);
+    while (n->in_flight_count < NOTIFY_MAX_IN_FLIGHT) {
+        size_t kept = 0, started = 0;
+
+        if (n->queue_len == 0) {
+            if (!n->queue_more)
+                return 0;
+            if (queue_load(n, now_ms) != 0)
+                return -1;
+            if (n->queue_len == 0)
+                return 0;
         }
+        for (size_t i = 0; i < n->queue_len; i++) {
+            struct queued *q = &n->queue[i];
+            struct endpoint_load *e = load_of(&loads, q->webhook_id, 0);
+            const struct webhook_row *w;
+
+            if (n->in_flight_count >= NOTIFY_MAX_IN_FLIGHT ||
+                (e != NULL && e->count >= NOTIFY_MAX_PER_ENDPOINT)) {
+                n->queue[kept++] = *q;
+                continue;
+            }
+            if ((w = webhook_cached(n, q->webhook_id)) != NULL && start_attempt(n, q, w) == 0) {
+                count_load(&loads, q->webhook_id);
+                started++;
+                continue;
+            }
+            /* Gone, or it could not be signed: the row stays pending for a later read. */
+            log_error("webhook %s: could not start delivery %s", q->webhook_id, q->msg_id);
+            free(q->body);
+        }
+        n->queue_len = kept;
+        if (kept > 0 || started == 0)
+            return 0;
     }
     return 0;
 }
@@ -539,23 +662,11 @@ static int start_due(const struct delivery_row *d, void *arg)
 void notify_pump(struct notify *n)
 {
     struct store *st = n->app->store;
-    /*
-     * Not clock_wall_s(): time() reads a coarse clock that can still show the
-     * previous second when the timer fires at next_attempt's millisecond, and
-     * then the delivery waited another full second.
-     */
-    struct due_ctx ctx;
-    int64_t next = 0;
-    int fanout_failed = 0;
+    int64_t next = 0, now_ms;
+    int fanout_failed = 0, start_failed = 0;
 
     if (n->stopping)
         return;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.n = n;
-    ctx.now = wall_ms() / 1000;
-    ctx.enabled = -1;
-    for (struct attempt *a = n->in_flight; a != NULL; a = a->next)
-        count_load(&ctx, a->webhook_id);
     /*
      * Only when something may have been queued: a kick (a change, a reminder),
      * a timed wake-up, or an endpoint disabled here. Not after each answer.
@@ -567,33 +678,94 @@ void notify_pump(struct notify *n)
             log_error("webhooks: fan-out failed; will retry");
         }
     }
-    /* Answers that came in since the last pump and the attempts they make room for: one commit. */
-    if ((n->finished != NULL || n->in_flight_count < NOTIFY_MAX_IN_FLIGHT) &&
-        store_begin_derived(st) == STORE_OK) {
-        int recorded = n->finished != NULL;
-        record_finished(n);
-        if ((n->in_flight_count < NOTIFY_MAX_IN_FLIGHT &&
-             store_deliveries_due(st, ctx.now, NOTIFY_MAX_IN_FLIGHT * 4, start_due, &ctx) !=
-                 STORE_OK) ||
-            (ctx.started > 0 || recorded ? store_commit(st) : (store_rollback(st), STORE_OK)) !=
-                STORE_OK)
-            store_rollback(st);
-        store_durability_restore(st);
+    if (n->queue_stale) {
+        n->queue_stale = 0;
+        queue_clear(n);
+        n->queue_more = 1;
+        n->next_retry_known = 0;
+        webhook_cache_drop(n);
     }
-    webhook_cache_drop(n); /* API calls may change endpoints before the next pump */
-    /* Sleep until the next due delivery, but never long: a kick or a finish wakes us sooner. */
+    /*
+     * Answers, a batch at a time: one commit for many. Until then their
+     * rows stay pending and due, held by this process (in_flight()); the
+     * delivery log lags by NOTIFY_RECORD_DELAY_MS at most.
+     */
+    now_ms = wall_ms();
+    if (n->finished != NULL && (n->finished_count >= NOTIFY_RECORD_BATCH ||
+                                now_ms - n->finished_since_ms >= NOTIFY_RECORD_DELAY_MS)) {
+        if (store_begin_derived(st) == STORE_OK) {
+            record_finished(n);
+            if (store_commit(st) != STORE_OK) {
+                store_rollback(st);
+                n->queue_stale = 1; /* their rows are still due: read them again */
+                webhook_cache_drop(n);
+            }
+            store_durability_restore(st);
+        } else {
+            /* Not recorded: the rows stay pending and due, and are sent again. */
+            while (n->finished != NULL) {
+                struct attempt *a = n->finished;
+                n->finished = a->next;
+                attempt_free(a);
+            }
+            n->finished_count = 0;
+            n->queue_stale = 1;
+        }
+        /* A 410 just disabled an endpoint, or a commit failed: the window is out of date. */
+        if (n->queue_stale) {
+            n->queue_stale = 0;
+            queue_clear(n);
+            n->queue_more = 1;
+        }
+    }
+    /*
+     * Not clock_wall_s() for due times: time() reads a coarse clock that can
+     * still show the previous second when the timer fires at next_attempt's
+     * millisecond; and due times are milliseconds.
+     */
+    now_ms = wall_ms();
+    if (start_queued(n, now_ms) != 0) {
+        start_failed = 1;
+        log_error("webhooks: could not read due deliveries; will retry");
+    }
+    /*
+     * Sleep until the next delivery that is not due yet (a retry), but never
+     * long. Due ones not started wait for a slot: each finish runs the pump.
+     */
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;
-    if (store_deliveries_next_due(st, &next) == STORE_OK && next > 0) {
-        /* In milliseconds: whole seconds woke us up to a second after the due time. */
-        int64_t wait = next * 1000 - wall_ms();
+    /*
+     * Read once per stale window, then kept up to date by the retries this
+     * process schedules (a query per pump cost more than the attempt's
+     * bookkeeping in a burst).
+     */
+    if (!n->next_retry_known) {
+        if (store_deliveries_next_due(st, now_ms, &next) == STORE_OK) {
+            n->next_retry_ms = next;
+            n->next_retry_known = 1;
+        }
+    }
+    /* Unknown (the query failed): look again in a second. Due now: the timer reads it. */
+    next = n->next_retry_known ? n->next_retry_ms : now_ms + 1000;
+    if (next > 0) {
+        int64_t wait = next - wall_ms();
         if (wait < (int64_t)sleep_ms)
-            sleep_ms = wait > 0 ? (uint64_t)wait : 1000;
+            sleep_ms = wait > 0 ? (uint64_t)wait : 0;
+    }
+    if (start_failed && sleep_ms > 1000)
+        sleep_ms = 1000;
+    /* Answers waiting to be recorded are written within NOTIFY_RECORD_DELAY_MS. */
+    if (n->finished != NULL) {
+        int64_t left = n->finished_since_ms + NOTIFY_RECORD_DELAY_MS - wall_ms();
+        uint64_t record_ms = left > 0 ? (uint64_t)left : 0;
+        if (record_ms < sleep_ms && !(n->fanout_due && !fanout_failed)) {
+            uv_timer_start(&n->pump_timer, on_finished_timer, record_ms, 0);
+            return;
+        }
     }
     /* An endpoint disabled just now queued webhook.disabled: fan it out at once. */
     if (n->fanout_due && !fanout_failed)
         sleep_ms = 0;
-    uv_timer_start(&n->pump_timer, on_pump_timer,
-                   sleep_ms, 0);
+    uv_timer_start(&n->pump_timer, on_pump_timer, sleep_ms, 0);
 }
 
 void notify_requeue_in_flight(struct notify *n)
@@ -601,6 +773,7 @@ void notify_requeue_in_flight(struct notify *n)
     struct store *st = n->app->store;
     int64_t now = clock_wall_s();
 
+    queue_clear(n);
     if ((n->in_flight == NULL && n->finished == NULL) || store_begin(st) != STORE_OK)
         return;
     record_finished(n);
@@ -608,7 +781,7 @@ void notify_requeue_in_flight(struct notify *n)
     while (n->in_flight != NULL) {
         struct attempt *a = n->in_flight;
         store_delivery_update(st, a->delivery_id, "pending", a->attempts - 1, 0,
-                              "interrupted by shutdown", now, now);
+                              "interrupted by shutdown", now * 1000, now);
         curl_multi_remove_handle(n->multi, a->easy);
         curl_easy_cleanup(a->easy);
         unlink_attempt(n, a);
@@ -629,24 +802,27 @@ int notify_sender_init(struct notify *n)
     curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
     /*
      * Keep a connection per possible attempt: by default curl keeps 4 per
-     * easy handle in the multi, and as handles come and go (one per attempt)
-     * it closed idle keep-alive connections only to open new ones (673
-     * connects for 10,000 deliveries to one endpoint in the benchmark).
+     * easy handle in the multi, and as handles come and go it closed idle
+     * keep-alive connections only to open new ones (673 connects for
+     * 10,000 deliveries to one endpoint in the benchmark).
      */
     curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS, (long)NOTIFY_MAX_IN_FLIGHT);
     uv_timer_init(n->loop, &n->curl_timer);
     n->curl_timer.data = n;
-    /* Nothing is in flight yet: leases left by a process that died are stale. */
+    n->queue_more = 1;
+    /* Leases written into rows by an older version are stale: nothing is in flight yet. */
     if (store_deliveries_release_leases(n->app->store, LEASE_MARK, clock_wall_s()) != STORE_OK)
-        log_error("webhooks: could not release the leases of a previous run; they expire in %d s",
-                  NOTIFY_LEASE_S);
+        log_error("webhooks: could not release the leases of a previous run; they expire in 60 s");
     return 0;
 }
 
 void notify_sender_close(struct notify *n)
 {
     notify_requeue_in_flight(n);
+    queue_clear(n);
     webhook_cache_drop(n);
+    while (n->easy_pooled > 0)
+        curl_easy_cleanup(n->easy_pool[--n->easy_pooled]);
     if (n->multi != NULL)
         curl_multi_cleanup(n->multi);
     n->multi = NULL;

@@ -190,6 +190,15 @@ static const char *const migrations[] = {
     "CREATE INDEX catering_by_event ON catering(event_id);"
     /* Events stored before this version get their rows at the next start (api/derive.c). */
     "INSERT INTO meta(key, value) VALUES('derive_trips_meals', '1');",
+
+    /*
+     * 6: deliveries.next_attempt in unix milliseconds (it was whole
+     * seconds, so a retry rounded up to the next second could wait almost
+     * a second longer than its schedule or Retry-After said). The index
+     * deliveries_due(status, next_attempt) stays as it is: only the unit of
+     * its second column changes.
+     */
+    "UPDATE deliveries SET next_attempt = next_attempt * 1000;",
 };
 
 int store_schema_latest(void)

@@ -207,7 +207,8 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
 {
     sqlite3_stmt *stmt = store_stmt(
         st, "INSERT OR IGNORE INTO deliveries(webhook_id, msg_id, type, body, status, "
-            "next_attempt, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)");
+            "next_attempt, created_at, updated_at) "
+            "VALUES(?1, ?2, ?3, ?4, 'pending', ?5 * 1000, ?5, ?5)");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
@@ -231,7 +232,8 @@ static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
     store_column_copy(stmt, 4, d->status, sizeof(d->status));
     d->attempts = sqlite3_column_int(stmt, 5);
     d->last_status = sqlite3_column_int(stmt, 6);
-    d->next_attempt = sqlite3_column_int64(stmt, 7);
+    d->next_attempt_ms = sqlite3_column_int64(stmt, 7);
+    d->next_attempt = (d->next_attempt_ms + 999) / 1000;
     d->created_at = sqlite3_column_int64(stmt, 8);
     d->body = (const char *)sqlite3_column_text(stmt, 9);
 }
@@ -253,7 +255,7 @@ static int delivery_rows(struct store *st, sqlite3_stmt *stmt,
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
-int store_deliveries_due(struct store *st, int64_t now, size_t limit,
+int store_deliveries_due(struct store *st, int64_t now_ms, size_t limit,
                          int (*cb)(const struct delivery_row *d, void *arg), void *arg)
 {
     sqlite3_stmt *stmt = store_stmt(st, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "
@@ -262,7 +264,7 @@ int store_deliveries_due(struct store *st, int64_t now, size_t limit,
                                         "ORDER BY d.next_attempt, d.id LIMIT ?2");
     if (stmt == NULL)
         return STORE_ERROR;
-    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 1, now_ms);
     sqlite3_bind_int64(stmt, 2, (int64_t)limit);
     return delivery_rows(st, stmt, cb, arg);
 }
@@ -288,7 +290,7 @@ int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out)
 }
 
 int store_delivery_update(struct store *st, int64_t id, const char *status, int attempts,
-                          int last_status, const char *last_error, int64_t next_attempt,
+                          int last_status, const char *last_error, int64_t next_attempt_ms,
                           int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET status = ?2, attempts = ?3, "
@@ -304,7 +306,7 @@ int store_delivery_update(struct store *st, int64_t id, const char *status, int 
     else
         sqlite3_bind_null(stmt, 4);
     store_bind_text(stmt, 5, last_error);
-    sqlite3_bind_int64(stmt, 6, next_attempt);
+    sqlite3_bind_int64(stmt, 6, next_attempt_ms);
     sqlite3_bind_int64(stmt, 7, now);
     return store_step_done(st, stmt, __func__);
 }
@@ -325,7 +327,7 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
                          int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET status = 'pending', "
-                                        "next_attempt = ?3, updated_at = ?3 "
+                                        "next_attempt = ?3 * 1000, updated_at = ?3 "
                                         "WHERE webhook_id = ?1 AND msg_id = ?2");
     if (stmt == NULL)
         return STORE_ERROR;
@@ -339,10 +341,10 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
 
 int store_deliveries_release_leases(struct store *st, const char *lease_mark, int64_t now)
 {
-    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET next_attempt = ?2, "
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET next_attempt = ?2 * 1000, "
                                         "last_error = 'interrupted (service restarted)', "
                                         "updated_at = ?2 WHERE status = 'pending' AND "
-                                        "last_error = ?1 AND next_attempt > ?2");
+                                        "last_error = ?1 AND next_attempt > ?2 * 1000");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, lease_mark, -1, SQLITE_STATIC);
@@ -350,17 +352,31 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
     return store_step_done(st, stmt, __func__);
 }
 
-int store_deliveries_next_due(struct store *st, int64_t *when)
+int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms)
 {
     sqlite3_stmt *stmt = store_stmt(st, "SELECT min(d.next_attempt) FROM deliveries d "
                                         "JOIN webhooks w ON w.id = d.webhook_id AND w.enabled = 1 "
-                                        "WHERE d.status = 'pending'");
+                                        "WHERE d.status = 'pending' AND d.next_attempt > ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, after_ms);
+    rc = sqlite3_step(stmt);
+    *when_ms = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_outbox_last_seq(struct store *st, int64_t *seq)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT max(seq) FROM outbox");
     int rc;
 
     if (stmt == NULL)
         return STORE_ERROR;
     rc = sqlite3_step(stmt);
-    *when = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
     store_stmt_done(stmt);
     return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
 }

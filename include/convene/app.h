@@ -29,6 +29,11 @@ struct app {
     struct event_docs *event_docs; /* owned: parsed event documents for the read paths */
     struct auth_cache *auth_cache; /* owned: live tokens recently seen (http/auth.c) */
     struct feed_token_slot *feed_tokens; /* owned: derived feed tokens (app_feed_url) */
+    struct record_cache {                /* rendered records for GET (api/resources.c) */
+        struct json_t *texts;            /* owned: "kind:id" -> [JSON text, version] */
+        int64_t data_version;            /* the database's when filled */
+        uint64_t writes;                 /* store_record_writes when filled */
+    } record_cache;
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
     unsigned char feed_key[FEED_KEY_LEN];

@@ -106,6 +106,8 @@ int store_record_exists(struct store *st, const struct record_type *type, const 
 int store_record_count(struct store *st, const struct record_type *type, int64_t *count);
 int store_record_set_feed_generation(struct store *st, const struct record_type *type,
                                      const char *id, int64_t generation);
+/* Counts changes of existing records through this connection: caches of them compare it. */
+uint64_t store_record_writes(const struct store *st);
 
 /* --- feed tokens: hash -> calendar --- */
 int store_feed_token_set(struct store *st, const char *kind, const char *id,

@@ -127,14 +127,59 @@ static int load(struct api_call *call, struct record *rec)
     return rc == STORE_OK ? 0 : -1;
 }
 
+/*
+ * Rendered records, "kind:id" -> [JSON text, version], for GET of one
+ * record: a room or a person is read far more often than it changes. The
+ * whole cache is dropped whenever any record changes here
+ * (store_record_writes) or another process writes the database
+ * (data_version); nothing read inside a transaction is kept.
+ */
+#define RECORD_CACHE_MAX 20000
+
+static json_t *record_cache(struct app *app)
+{
+    struct record_cache *c = &app->record_cache;
+    int64_t data_version;
+
+    if (store_data_version(app->store, &data_version) != STORE_OK)
+        return NULL;
+    if (c->texts == NULL)
+        c->texts = json_object();
+    if (data_version != c->data_version || store_record_writes(app->store) != c->writes ||
+        json_object_size(c->texts) >= RECORD_CACHE_MAX) {
+        json_object_clear(c->texts);
+        c->data_version = data_version;
+        c->writes = store_record_writes(app->store);
+    }
+    return store_in_transaction(app->store) ? NULL : c->texts;
+}
+
 void api_resource_get(struct api_call *call)
 {
     const struct record_type *type = call->route_data;
+    json_t *cache = record_cache(call->app), *hit;
+    char key[16 + sizeof(call->params[0])];
     struct record rec;
 
+    snprintf(key, sizeof(key), "%s:%s", type->kind, call->params[0]);
+    if (cache != NULL && (hit = json_object_get(cache, key)) != NULL) {
+        const char *text = json_string_value(json_array_get(hit, 0));
+        size_t len = json_string_length(json_array_get(hit, 0));
+        char *body = xmalloc(len + 1);
+        memcpy(body, text, len + 1);
+        api_reply_json_text(call, 200, body, len);
+        snprintf(call->res->etag, sizeof(call->res->etag), "\"%lld\"",
+                 (long long)json_integer_value(json_array_get(hit, 1)));
+        return;
+    }
     record_init(&rec, type);
-    if (load(call, &rec) == 0)
+    if (load(call, &rec) == 0) {
         api_reply_json(call, 200, render(call->app, type, &rec), rec.version);
+        if (cache != NULL && call->res->body != NULL)
+            json_object_set_new(cache, key,
+                                json_pack("[s#, I]", call->res->body, call->res->body_len,
+                                          (json_int_t)rec.version));
+    }
     record_clear(&rec, type);
 }
 

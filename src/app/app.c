@@ -138,6 +138,8 @@ void app_close(struct app *app)
     auth_cache_free(app);
     free(app->feed_tokens);
     app->feed_tokens = NULL;
+    json_decref(app->record_cache.texts);
+    app->record_cache.texts = NULL;
     app->event_docs = NULL;
     app->feeds = NULL;
     app->store = NULL;

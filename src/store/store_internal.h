@@ -23,6 +23,9 @@ struct store {
     void (*on_event_write)(void *arg, const char *event_id); /* see store_on_event_write */
     void *on_event_write_arg;
     uint64_t token_revocations; /* revocations attempted on this connection */
+    uint64_t record_writes;     /* changes of people, rooms and vehicles attempted here */
+    int64_t data_version;       /* PRAGMA data_version as last read ... */
+    uint64_t data_version_at;   /* ... at this clock_monotonic_us (0: never) */
 };
 
 /*

@@ -220,7 +220,10 @@ int store_occurrences_list(struct store *st, int64_t from, int64_t to, const cha
                            int (*cb)(const struct occurrence_row *r, void *arg), void *arg);
 
 /* Which calendars (person, room, vehicle) show an event: replaced on every write. */
-int store_event_resources_clear(struct store *st, const char *event_id);
+/* Also stamps each calendar that showed the event as changed at `now` (calendar_changes). */
+int store_event_resources_clear(struct store *st, const char *event_id, int64_t now);
+/* When the calendar last lost an event (0 if never known): part of its feed's Last-Modified. */
+int store_calendar_changed_at(struct store *st, const char *type, const char *id, int64_t *at);
 int store_event_resource_add(struct store *st, const char *event_id, const char *type,
                              const char *id);
 /* Calls cb with each calendar currently listing the event (before a change replaces them). */

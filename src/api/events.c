@@ -284,7 +284,7 @@ static int publish_calendars(struct app *app, const char *event_id, json_t *doc)
     int rc = 0;
 
     if (store_event_resources_list(st, event_id, invalidate_feed, app) != STORE_OK ||
-        store_event_resources_clear(st, event_id) != STORE_OK)
+        store_event_resources_clear(st, event_id, clock_wall_s()) != STORE_OK)
         return -1;
     json_array_foreach(json_object_get(doc, "attendees"), i, a) {
         rc |= store_event_resource_add(st, event_id, "person", member_text(a, "person"));

@@ -595,6 +595,12 @@ int feed_render(struct app *app, const char *kind, const char *id, struct strbuf
 
     strbuf_init(&r.events, FEED_MAX_BYTES);
     rc = store_calendar_event_ids(app->store, kind, id, render_event, &r);
+    int64_t lost_at = 0;
+    if (rc == STORE_OK)
+        rc = store_calendar_changed_at(app->store, kind, id, &lost_at);
+    /* An event that left the calendar is not rendered, but its leaving is a change. */
+    if (lost_at > r.last_modified)
+        r.last_modified = lost_at;
     if (rc == STORE_OK) {
         strbuf_init(out, FEED_MAX_BYTES);
         ics_line(out, "BEGIN", "VCALENDAR");

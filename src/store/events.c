@@ -411,13 +411,49 @@ int store_history_list(struct store *st, const char *event_id,
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
-int store_event_resources_clear(struct store *st, const char *event_id)
+int store_event_resources_clear(struct store *st, const char *event_id, int64_t now)
 {
-    sqlite3_stmt *stmt = store_stmt(st, "DELETE FROM event_resources WHERE event_id = ?1");
+    /*
+     * Every calendar that showed the event is stamped: those the event
+     * leaves need it for their Last-Modified; for the others it changes
+     * nothing, the event itself being as new.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "INSERT INTO calendar_changes(resource_type, resource_id, changed_at) "
+            "SELECT resource_type, resource_id, ?2 FROM event_resources WHERE event_id = ?1 "
+            "ON CONFLICT(resource_type, resource_id) "
+            "DO UPDATE SET changed_at = max(changed_at, excluded.changed_at)");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    if ((rc = store_step_done(st, stmt, __func__)) != STORE_OK)
+        return rc;
+    stmt = store_stmt(st, "DELETE FROM event_resources WHERE event_id = ?1");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
     return store_step_done(st, stmt, __func__);
+}
+
+int store_calendar_changed_at(struct store *st, const char *type, const char *id, int64_t *at)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT changed_at FROM calendar_changes "
+                                        "WHERE resource_type = ?1 AND resource_id = ?2");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+    *at = 0;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *at = sqlite3_column_int64(stmt, 0);
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
 int store_event_resource_add(struct store *st, const char *event_id, const char *type,

@@ -40,6 +40,7 @@ import tempfile
 import time
 import unittest
 import zoneinfo
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 try:
@@ -901,6 +902,31 @@ class FeedsTest(unittest.TestCase):
         for hidden in ("attendees", "location", "room"):
             self.assertNotIn(hidden, secret[0])
         self.assertNotIn(SECRET_TITLE, json.dumps(r.body, ensure_ascii=False))
+
+    # ---- 99. (runs after 8, before 9) an event leaving a calendar moves its Last-Modified ----
+
+    def test_99_leaving_moves_last_modified(self):
+        """Removing an attendee takes the meeting out of their feed; Last-Modified must move
+        forward (not back to the newest remaining event), or If-Modified-Since clients get
+        304 and keep the meeting. It stays put across a restart."""
+        ev = self.srv.create("events", {
+            "title": "临时碰头会", "start": "2026-12-16T10:00:00", "end": "2026-12-16T10:30:00",
+            "tz": SH, "attendees": [{"person": self.L1["id"]}, {"person": self.S["id"]}]})
+        before = self.get_feed("leader")
+        self.assertEqual(len(self.vevents(before.raw, ev["uid"])), 1)
+        time.sleep(1.1)  # Last-Modified has one-second resolution
+        r = self.srv.patch("/api/v1/events/" + ev["id"], {"attendees": [{"person": self.S["id"]}]})
+        self.assertEqual(r.status, 200, r)
+        r = self.get_feed("leader", headers={"If-Modified-Since": before.header("Last-Modified")})
+        self.assertEqual(r.status, 200, "the leader's feed lost a meeting but answered 304")
+        self.assertEqual(self.vevents(r.raw, ev["uid"]), [])
+        after_lm = r.header("Last-Modified")
+        self.assertGreater(parsedate_to_datetime(after_lm), parsedate_to_datetime(
+            before.header("Last-Modified")))
+        self.assertEqual(self.get_feed("leader", headers={"If-Modified-Since": after_lm}).status,
+                         304)
+        self.assertEqual(self.srv.restart(), 0)
+        self.assertEqual(self.get_feed("leader").header("Last-Modified"), after_lm)
 
 
 def r_seq(srv, eid):

@@ -214,12 +214,16 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
      */
     dtstart.zone = NULL;
     /*
-     * A DATE UNTIL (all-day series) includes that day; libical ranks a date
-     * below any date-time of the same day, so compare with its midnight.
+     * A DATE UNTIL includes that whole day, as calendar programs mean "ends
+     * on 29 December" (Google writes the day's last second): compare with
+     * 23:59:59. libical would rank the date below any time of that day, and
+     * a weekly 09:00 meeting "until the 29th" lost its meeting on the 29th.
+     * ical/feed.c writes the same instant as a UTC UNTIL.
      */
     if (!icaltime_is_null_time(rule.until) && rule.until.is_date) {
         rule.until.is_date = 0;
-        rule.until.hour = rule.until.minute = rule.until.second = 0;
+        rule.until.hour = 23;
+        rule.until.minute = rule.until.second = 59;
         rule.until.zone = NULL;
     } else if (!icaltime_is_null_time(rule.until) && icaltime_is_utc(rule.until)) {
         struct local_time u;

@@ -109,12 +109,14 @@ static void rrule_line(struct render *r, const char *rrule, const char *tz, int 
     }
     if ((vlen == 8 || vlen == 15) && sscanf(v, "%4d%2d%2d", &lt.year, &lt.month, &lt.day) == 3) {
         /*
-         * A date UNTIL is that day's midnight, exactly as recur.c expands it
-         * for booking: the feed must list the occurrences that were booked,
-         * no more (a 23:59:59 reading showed a last one nothing reserved).
+         * A date UNTIL is that day's last second, exactly as recur.c expands
+         * it for booking: the feed must list the occurrences that were
+         * booked, no more and no fewer.
          */
         if (vlen == 15)
             sscanf(v + 9, "%2d%2d%2d", &lt.hour, &lt.minute, &lt.second);
+        else
+            lt.hour = 23, lt.minute = lt.second = 59;
         time_local_to_utc(&lt, tz, &utc);
         ics_utc_value(utc, value);
         snprintf(out, sizeof(out), "%.*sUNTIL=%s%s", (int)(until - rrule), rrule, value, v + vlen);

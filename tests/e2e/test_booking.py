@@ -392,6 +392,19 @@ class BookingTest(unittest.TestCase):
         res = self.api.delete("/api/v1/events/%s/occurrences/2026-12-15T09:00:00" % s["id"])
         self.assertEqual(res.status, 404, repr(res))
 
+    def test_date_until_includes_that_day(self):
+        """UNTIL=<date> on a timed series means "ends on that day", inclusive: the
+        meeting on that day is booked, listed, and clashes."""
+        r = self.room()
+        s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,
+                        rrule="FREQ=DAILY;UNTIL=20261209")
+        occ = [o["recurrence_id"] for o in
+               self.occurrences("room", r, "2026-12-07", "2026-12-11") if o["event"] == s["id"]]
+        self.assertEqual(occ, ["2026-12-07T09:00:00", "2026-12-08T09:00:00",
+                               "2026-12-09T09:00:00"])
+        self.clash(self.create(at("09:30", "2026-12-09"), at("10:30", "2026-12-09"), [], r))
+        self.booked(at("09:00", "2026-12-10"), at("10:00", "2026-12-10"), [], r)  # after UNTIL
+
     def test_move_one_occurrence(self):
         r = self.room()
         s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,

@@ -382,6 +382,105 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     strbuf_free(&who);
 }
 
+/* Local starts from a document's array of strings (pointers into it), for recur_expand. */
+static const char **string_list(json_t *array, size_t *n)
+{
+    const char **out = xcalloc(json_array_size(array) + 1, sizeof(*out));
+    size_t i;
+    json_t *v;
+
+    *n = 0;
+    json_array_foreach(array, i, v) {
+        if (json_is_string(v))
+            out[(*n)++] = json_string_value(v);
+    }
+    return out;
+}
+
+/*
+ * A recurring trip that leaves on another day than its meeting (the evening
+ * before a distant morning meeting) cannot reuse the meeting's RRULE: a
+ * BYDAY=MO rule on a Sunday DTSTART names Mondays. Its departures are
+ * listed instead (DTSTART plus RDATE), from the meeting's expansion as
+ * booked (up to the event's stored horizon), with moved occurrences at
+ * their new times and cancelled ones left out. Returns -1 when the series
+ * cannot be expanded (the caller then shows the trip as written).
+ */
+static int trip_listed(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip,
+                       const struct local_time *s, const struct local_time *e, int64_t shift,
+                       int64_t back, const char *uid, const char *summary)
+{
+    struct recur_spec spec = {0};
+    struct occurrence *occ = NULL;
+    struct strbuf rdates;
+    size_t n = 0, listed = 0;
+    char why[128], first_dep[TIME_LOCAL_STR] = "", first_ret[TIME_LOCAL_STR] = "";
+    const char *tz = str(doc, "tz");
+    json_t *overrides = json_object_get(doc, "overrides");
+
+    spec.rrule = str(doc, "rrule");
+    spec.start = *s;
+    spec.end = *e;
+    spec.tz = tz;
+    spec.exdates = string_list(json_object_get(doc, "exdates"), &spec.nexdates);
+    spec.rdates = string_list(json_object_get(doc, "rdates"), &spec.nrdates);
+    spec.horizon_utc = ev->expanded_until;
+    int rc = recur_expand(&spec, &occ, &n, why, sizeof(why));
+    free((void *)spec.exdates);
+    free((void *)spec.rdates);
+    if (rc != RECUR_OK && rc != RECUR_NONEXISTENT) {
+        free(occ);
+        return -1;
+    }
+    strbuf_init(&rdates, 1024 * 1024);
+    for (size_t i = 0; i < n; i++) {
+        json_t *ov = json_object_get(overrides, occ[i].recurrence_id);
+        struct local_time base, dep, ret;
+        char v[20], local[TIME_LOCAL_STR];
+        if (json_is_true(json_object_get(ov, "cancelled")) ||
+            time_local_parse(json_is_string(json_object_get(ov, "start")) ? str(ov, "start")
+                                                                          : occ[i].recurrence_id,
+                             &base) != 0)
+            continue;
+        dep = ret = base;
+        recur_local_add(&dep, shift);
+        recur_local_add(&ret, back);
+        time_local_format(&dep, local);
+        if (listed++ == 0) {
+            snprintf(first_dep, sizeof(first_dep), "%s", local);
+            time_local_format(&ret, first_ret);
+            continue;
+        }
+        ics_local_value(local, v);
+        strbuf_printf(&rdates, "%s%s", rdates.len ? "," : "", v);
+    }
+    free(occ);
+    if (listed == 0) {
+        strbuf_free(&rdates);
+        return -1;
+    }
+    ics_line(&r->events, "BEGIN", "VEVENT");
+    ics_line(&r->events, "UID", uid);
+    stamp_lines(r, ev);
+    time_line(r, "DTSTART", first_dep, tz, 0);
+    time_line(r, "DTEND", first_ret, tz, 0);
+    if (rdates.len > 0) {
+        char name[128];
+        /*
+         * A rule that yields DTSTART alone. RFC 5545 counts DTSTART as an
+         * instance anyway, but ical.js (Thunderbird) drops it from a
+         * series made of RDATEs only: the first departure went missing.
+         */
+        ics_line(&r->events, "RRULE", "FREQ=DAILY;COUNT=1");
+        snprintf(name, sizeof(name), "RDATE;TZID=%s", tz);
+        ics_line(&r->events, name, rdates.data);
+    }
+    trip_details(r, ev, doc, trip, summary);
+    ics_line(&r->events, "END", "VEVENT");
+    strbuf_free(&rdates);
+    return 0;
+}
+
 /* A trip as the driver and the vehicle's calendar see it: place, time, passengers; never a confidential title. */
 static void trip_event(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip)
 {
@@ -399,6 +498,13 @@ static void trip_event(struct render *r, const struct event_row *ev, json_t *doc
     snprintf(uid, sizeof(uid), "%s@convene", str(trip, "id"));
     snprintf(summary, sizeof(summary), "用车：%s → %s", *str(trip, "from") ? str(trip, "from") : "?",
              *str(trip, "to") ? str(trip, "to") : "?");
+    if (json_is_string(json_object_get(doc, "rrule")) &&
+        (s.year != d.year || s.month != d.month || s.day != d.day)) {
+        struct local_time e;
+        if (time_local_parse(end, &e) == 0 &&
+            trip_listed(r, ev, doc, trip, &s, &e, shift, back, uid, summary) == 0)
+            return;
+    }
     ics_line(&r->events, "BEGIN", "VEVENT");
     ics_line(&r->events, "UID", uid);
     stamp_lines(r, ev);

@@ -360,6 +360,18 @@ class FeedsTest(unittest.TestCase):
         r = s.patch("/api/v1/events/%s/occurrences/2026-12-22T14:00:00" % ev["weekly_trip"]["id"],
                     {"start": "2026-12-23T15:00:00", "end": "2026-12-23T17:00:00"})
         assert r.status == 200, r
+        # An early weekly meeting out of town: the car leaves the evening before, so the
+        # trip cannot follow the meeting's BYDAY rule; one occurrence moved, one dropped.
+        ev["early_trip"] = s.create("events", {
+            "title": "省里周例会", "start": "2026-12-10T07:30:00", "end": "2026-12-10T08:30:00",
+            "tz": SH, "rrule": "FREQ=WEEKLY;BYDAY=TH;COUNT=4", "exdates": ["2026-12-24T07:30:00"],
+            "attendees": [{"person": L2}],
+            "trips": [{"vehicle": V, "driver": D, "depart": "2026-12-09T23:30:00",
+                       "return": "2026-12-10T07:15:00", "from": "机关大院", "to": "省政府",
+                       "passengers": [L2]}]})
+        r = s.patch("/api/v1/events/%s/occurrences/2026-12-17T07:30:00" % ev["early_trip"]["id"],
+                    {"start": "2026-12-18T07:30:00", "end": "2026-12-18T08:30:00"})
+        assert r.status == 200, r
         # A visitor meeting held on New York time (Friday evening there, Saturday here).
         ev["visitor"] = s.create("events", {
             "title": "与纽约友好城市代表团视频会谈", "start": "2026-12-11T19:00:00",

@@ -13,6 +13,7 @@
 #include "convene/conflict.h"
 #include "convene/feed.h"
 #include "convene/json.h"
+#include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -723,6 +724,77 @@ static json_t *merge_patch(json_t *prev, json_t *patch)
     return doc;
 }
 
+/* The local start of a document: its start, or its date's midnight; -1 if neither. */
+static int series_start(json_t *doc, struct local_time *out)
+{
+    if (json_is_string(json_object_get(doc, "start")))
+        return time_local_parse(member_text(doc, "start"), out);
+    if (json_is_string(json_object_get(doc, "date")))
+        return time_date_parse(member_text(doc, "date"), out);
+    return -1;
+}
+
+/* A local time or a date moved by delta seconds, in the same form; NULL if it is neither. */
+static json_t *shifted(const char *value, int64_t delta)
+{
+    struct local_time lt;
+    char buf[TIME_LOCAL_STR];
+
+    if (time_local_parse(value, &lt) == 0) {
+        recur_local_add(&lt, delta);
+        time_local_format(&lt, buf);
+    } else if (time_date_parse(value, &lt) == 0) {
+        recur_local_add(&lt, delta);
+        time_date_format(&lt, buf);
+    } else {
+        return NULL;
+    }
+    return json_string(buf);
+}
+
+/*
+ * A series moved as a whole (a new start) takes its exceptions along, as
+ * calendar programs do: occurrences are named by their original start, so
+ * without this a cancelled occurrence came back and a moved one snapped
+ * back to the series' time. EXDATE and RDATE move by the same amount
+ * unless the PATCH sets them itself; an override keeps what it says (an
+ * occurrence placed at an explicit time stays there) under its new name.
+ */
+static void series_follow(json_t *prev, json_t *doc, json_t *patch)
+{
+    static const char *const lists[] = {"exdates", "rdates"};
+    struct local_time a, b;
+    json_t *overrides = json_object_get(doc, "overrides"), *moved, *v;
+    const char *rid;
+    size_t i;
+
+    if ((json_object_get(patch, "start") == NULL && json_object_get(patch, "date") == NULL) ||
+        series_start(prev, &a) != 0 || series_start(doc, &b) != 0)
+        return;
+    int64_t delta = recur_local_diff(&a, &b);
+    if (delta == 0)
+        return;
+    for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+        json_t *list = json_object_get(doc, lists[l]);
+        if (json_object_get(patch, lists[l]) != NULL || !json_is_array(list))
+            continue;
+        json_array_foreach(list, i, v) {
+            json_t *n = json_is_string(v) ? shifted(json_string_value(v), delta) : NULL;
+            if (n != NULL)
+                json_array_set_new(list, i, n);
+        }
+    }
+    if (!json_is_object(overrides) || json_object_size(overrides) == 0)
+        return;
+    moved = json_object();
+    json_object_foreach(overrides, rid, v) {
+        json_t *n = shifted(rid, delta);
+        json_object_set(moved, n != NULL ? json_string_value(n) : rid, v);
+        json_decref(n);
+    }
+    json_object_set_new(doc, "overrides", moved);
+}
+
 /*
  * The shared frame of every change to an existing event: transaction,
  * load, If-Match, then `change` builds the new document (or replies and
@@ -785,6 +857,7 @@ static json_t *patch_change(struct api_call *call, struct event_row *row, json_t
         return NULL;
     json_t *doc = merge_patch(prev, call->body);
     dispatch_trips_follow(prev, doc, call->body); /* the car moves with the meeting */
+    series_follow(prev, doc, call->body);         /* and so do the series' exceptions */
     return doc;
 }
 

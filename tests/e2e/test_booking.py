@@ -405,6 +405,36 @@ class BookingTest(unittest.TestCase):
         self.clash(self.create(at("09:30", "2026-12-09"), at("10:30", "2026-12-09"), [], r))
         self.booked(at("09:00", "2026-12-10"), at("10:00", "2026-12-10"), [], r)  # after UNTIL
 
+    def test_moving_a_series_keeps_its_exceptions(self):
+        """A weekly meeting moved an hour later keeps its exceptions: the excluded and the
+        cancelled occurrences stay away, the one placed at its own time stays there, a
+        retitled one keeps its title, and the old slots are free."""
+        r = self.room()
+        s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,
+                        rrule="FREQ=WEEKLY;COUNT=5", exdates=["2026-12-14T09:00:00"])
+        base = "/api/v1/events/%s/occurrences/" % s["id"]
+        self.assertEqual(self.api.delete(base + "2026-12-21T09:00:00").status, 204)
+        self.ok(self.api.patch(base + "2026-12-28T09:00:00",
+                               {"start": at("15:00", "2026-12-29"), "end": at("16:00", "2026-12-29")}),
+                200, "move one")
+        self.ok(self.api.patch(base + "2027-01-04T09:00:00", {"title": "年初例会"}), 200, "retitle")
+        self.ok(self.api.patch("/api/v1/events/" + s["id"],
+                               {"start": at("10:00", "2026-12-07"), "end": at("11:00", "2026-12-07")}),
+                200, "move the series")
+        occ = {o["recurrence_id"]: (o["start"], o["title"]) for o in
+               self.occurrences("room", r, "2026-12-01", "2027-01-31") if o["event"] == s["id"]}
+        self.assertEqual(occ, {
+            "2026-12-07T10:00:00": (at("10:00", "2026-12-07"), s["title"]),
+            "2026-12-28T10:00:00": (at("15:00", "2026-12-29"), s["title"]),
+            "2027-01-04T10:00:00": (at("10:00", "2027-01-04"), "年初例会")})
+        got = self.ok(self.api.get("/api/v1/events/" + s["id"]), 200, "get")
+        self.assertEqual(got["exdates"], ["2026-12-14T10:00:00"])
+        # The old 09:00 slot is free, the new 10:00 one is taken, the excluded week is free.
+        self.booked(at("09:00", "2027-01-04"), at("10:00", "2027-01-04"), [], r)
+        self.clash(self.create(at("10:30", "2027-01-04"), at("11:00", "2027-01-04"), [], r))
+        self.booked(at("10:00", "2026-12-14"), at("11:00", "2026-12-14"), [], r)
+        self.booked(at("10:00", "2026-12-21"), at("11:00", "2026-12-21"), [], r)
+
     def test_move_one_occurrence(self):
         r = self.room()
         s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,

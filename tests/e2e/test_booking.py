@@ -435,6 +435,27 @@ class BookingTest(unittest.TestCase):
         self.booked(at("10:00", "2026-12-14"), at("11:00", "2026-12-14"), [], r)
         self.booked(at("10:00", "2026-12-21"), at("11:00", "2026-12-21"), [], r)
 
+    def test_deleting_a_booked_room_or_vehicle(self):
+        """A room or car still booked ahead is not deleted (409 in_use naming the meeting);
+        once the meeting is cancelled it is. A meeting that is over keeps its room."""
+        r, old_room, v, d = self.room(), self.room(), self.vehicle(), self.person(role="driver")
+        m = self.booked(at("09:00"), at("10:00"), [], r,
+                        trips=[{"vehicle": v, "driver": d, "depart": at("08:30"),
+                                "return": at("10:30"), "from": "A", "to": "B"}])
+        past = self.booked(at("09:00", "2026-01-06"), at("10:00", "2026-01-06"), [], old_room)
+        for path in ("/api/v1/rooms/" + r, "/api/v1/vehicles/" + v):
+            res = self.api.delete(path)
+            self.assertEqual((res.status, res.code), (409, "in_use"), repr(res))
+            self.assertIn(m["id"], res.json["error"]["message"])
+            self.ok(self.api.get(path), 200, "still there")
+        self.assertEqual(self.api.delete("/api/v1/events/" + m["id"]).status, 204)
+        for path in ("/api/v1/rooms/" + r, "/api/v1/vehicles/" + v):
+            self.assertEqual(self.api.delete(path).status, 204, path)
+            self.assertEqual(self.api.get(path).status, 404, path)
+        self.assertEqual(self.api.delete("/api/v1/rooms/" + old_room).status, 204)
+        self.assertEqual(self.ok(self.api.get("/api/v1/events/" + past["id"]), 200, "past")["room"],
+                         old_room)
+
     def test_move_one_occurrence(self):
         r = self.room()
         s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,

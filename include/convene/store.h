@@ -86,6 +86,8 @@ int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
                      struct token_record *out);
 /* Revokes a live token; STORE_NOTFOUND if none. */
 int store_token_revoke(struct store *st, const char *id, int64_t now);
+/* Revokes every live token acting as person (the person is being deleted). */
+int store_tokens_revoke_person(struct store *st, const char *person, int64_t now);
 /* Counts revocations through this connection: caches of live tokens compare it. */
 uint64_t store_token_revocations(const struct store *st);
 int store_token_count_role(struct store *st, const char *role, int64_t *count);

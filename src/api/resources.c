@@ -471,6 +471,12 @@ static int delete_change(struct api_call *call, struct record *rec)
 {
     if (call->route_data == &record_person && person_leave(call, rec->id) != 0)
         return -1;
+    /* Their own tokens (a leader's, a driver's) die with them. */
+    if (call->route_data == &record_person &&
+        store_tokens_revoke_person(call->app->store, rec->id, clock_wall_s()) != STORE_OK) {
+        api_reply_store_error(call);
+        return -1;
+    }
     if (call->route_data != &record_person &&
         resource_unbooked(call, call->route_data, rec->id) != 0)
         return -1;

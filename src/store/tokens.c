@@ -51,6 +51,19 @@ int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
     return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
 }
 
+int store_tokens_revoke_person(struct store *st, const char *person, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE tokens SET revoked_at = ?2 WHERE person = ?1 AND revoked_at IS NULL");
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    st->token_revocations++;
+    return store_step_done(st, stmt, __func__);
+}
+
 uint64_t store_token_revocations(const struct store *st)
 {
     return st->token_revocations;

@@ -456,6 +456,22 @@ class BookingTest(unittest.TestCase):
         self.assertEqual(self.ok(self.api.get("/api/v1/events/" + past["id"]), 200, "past")["room"],
                          old_room)
 
+    def test_deleting_a_person_revokes_their_tokens(self):
+        """A leader's own token stops working when the leader is deleted; others' do not."""
+        p, q = self.person(role="leader"), self.person(role="leader")
+        _, ptok = self.srv.create_token("leader", person=p)
+        _, qtok = self.srv.create_token("leader", person=q)
+        mine = "/api/v1/occurrences?from=2026-12-01&to=2026-12-31&person="
+        pc, qc = self.srv.client(ptok), self.srv.client(qtok)
+        try:
+            self.assertEqual(pc.get(mine + p).status, 200)
+            self.assertEqual(self.api.delete("/api/v1/people/" + p).status, 204)
+            self.assertEqual(pc.get(mine + p).status, 401)
+            self.assertEqual(qc.get(mine + q).status, 200)
+        finally:
+            pc.close()
+            qc.close()
+
     def test_move_one_occurrence(self):
         r = self.room()
         s = self.booked(at("09:00", "2026-12-07"), at("10:00", "2026-12-07"), [], r,

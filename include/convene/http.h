@@ -13,6 +13,7 @@
 #define HTTP_REQUEST_TIMEOUT_MS 10000 /* headers, body, and keep-alive idle */
 #define HTTP_MAX_ENTITY (2 * 1024 * 1024) /* h2o refuses beyond; we answer 413 above 1 MiB */
 #define HTTP_DRAIN_TIMEOUT_MS 5000
+#define HTTP_DRAIN_GRACE_MS 300 /* then idle keep-alive connections are closed */
 
 struct http_server;
 

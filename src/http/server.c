@@ -262,23 +262,29 @@ static void on_drain_tick(uv_timer_t *timer)
     struct http_server *srv = timer->data;
     uint64_t waited_ms = (clock_monotonic_us() - srv->drain_started_us) / 1000;
 
-    if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS)
-        return;
-    if (srv->app->open_connections > 0 && !srv->drain_forced) {
-        log_error("shutdown: %lld connections still open after %d ms, closing them",
-                  (long long)srv->app->open_connections, HTTP_DRAIN_TIMEOUT_MS);
-        /*
-         * Idle keep-alive and stalled connections wait in h2o's request
-         * timeout list (HTTP/1 in h2o 2.2 has no graceful-shutdown hook).
-         * Expiring it now makes h2o close and free them itself; closing
-         * their handles behind its back at exit would leak them.
-         */
+    /*
+     * Handlers answer within the loop turn that reads the request, so once
+     * responses in flight have been written (a short grace), what is still
+     * open waits for a request that will not be served: idle keep-alive
+     * clients and ones stalled mid-request. They wait in h2o's request
+     * timeout list (HTTP/1 in h2o 2.2 has no graceful-shutdown hook), and
+     * expiring it makes h2o close and free them itself; closing their
+     * handles behind its back at exit would leak them. An idle client used
+     * to hold the exit back for the whole drain timeout.
+     */
+    if (srv->app->open_connections > 0 && !srv->drain_forced &&
+        waited_ms >= HTTP_DRAIN_GRACE_MS) {
+        log_info("shutdown: closing %lld idle or stalled connections",
+                 (long long)srv->app->open_connections);
         srv->drain_forced = 1;
         h2o_timeout_run(srv->loop, &srv->ctx.http1.req_timeout, UINT64_MAX);
         return; /* the closes complete on the next ticks */
     }
-    if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS + 1000)
+    if (srv->app->open_connections > 0 && waited_ms < HTTP_DRAIN_TIMEOUT_MS)
         return;
+    if (srv->app->open_connections > 0)
+        log_error("shutdown: %lld connections still open after %d ms, leaving them",
+                  (long long)srv->app->open_connections, HTTP_DRAIN_TIMEOUT_MS);
     uv_timer_stop(timer);
     srv->on_drained(srv->drained_arg);
 }

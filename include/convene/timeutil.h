@@ -28,6 +28,8 @@ void time_utc_format(int64_t utc, char out[TIME_UTC_STR]);
 
 /* 1 if tz names a zone we know (IANA name or "UTC"), else 0. */
 int time_zone_valid(const char *tz);
+/* The IANA zone a Windows time zone id ("Eastern Standard Time") stands for, or NULL. */
+const char *time_zone_from_windows(const char *name);
 
 enum time_conv {
     TIME_OK = 0,

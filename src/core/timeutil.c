@@ -122,6 +122,85 @@ static icaltimezone *zone_lookup(const char *tz)
     return icaltimezone_get_builtin_timezone(tz);
 }
 
+/*
+ * Windows time zone ids as Outlook and Exchange write them in TZID, with
+ * the IANA zone each stands for (the Unicode CLDR "windowsZones" mapping,
+ * territory 001), for the zones an office is likely to meet. Without it, a
+ * "Eastern Standard Time" series was stored in the organisation's zone and
+ * lost its daylight-saving shifts.
+ */
+static const struct {
+    const char *windows, *iana;
+} windows_zones[] = {
+    {"Dateline Standard Time", "Etc/GMT+12"},
+    {"UTC", "UTC"},
+    {"Hawaiian Standard Time", "Pacific/Honolulu"},
+    {"Alaskan Standard Time", "America/Anchorage"},
+    {"Pacific Standard Time", "America/Los_Angeles"},
+    {"US Mountain Standard Time", "America/Phoenix"},
+    {"Mountain Standard Time", "America/Denver"},
+    {"Central Standard Time", "America/Chicago"},
+    {"Central Standard Time (Mexico)", "America/Mexico_City"},
+    {"Central America Standard Time", "America/Guatemala"},
+    {"Canada Central Standard Time", "America/Regina"},
+    {"Eastern Standard Time", "America/New_York"},
+    {"SA Pacific Standard Time", "America/Bogota"},
+    {"Atlantic Standard Time", "America/Halifax"},
+    {"Newfoundland Standard Time", "America/St_Johns"},
+    {"Pacific SA Standard Time", "America/Santiago"},
+    {"E. South America Standard Time", "America/Sao_Paulo"},
+    {"Argentina Standard Time", "America/Argentina/Buenos_Aires"},
+    {"Greenwich Standard Time", "Atlantic/Reykjavik"},
+    {"GMT Standard Time", "Europe/London"},
+    {"W. Europe Standard Time", "Europe/Berlin"},
+    {"Romance Standard Time", "Europe/Paris"},
+    {"Central Europe Standard Time", "Europe/Budapest"},
+    {"Central European Standard Time", "Europe/Warsaw"},
+    {"W. Central Africa Standard Time", "Africa/Lagos"},
+    {"GTB Standard Time", "Europe/Bucharest"},
+    {"FLE Standard Time", "Europe/Kiev"},
+    {"E. Europe Standard Time", "Europe/Chisinau"},
+    {"Israel Standard Time", "Asia/Jerusalem"},
+    {"Egypt Standard Time", "Africa/Cairo"},
+    {"South Africa Standard Time", "Africa/Johannesburg"},
+    {"Turkey Standard Time", "Europe/Istanbul"},
+    {"Russian Standard Time", "Europe/Moscow"},
+    {"Arab Standard Time", "Asia/Riyadh"},
+    {"Iran Standard Time", "Asia/Tehran"},
+    {"Arabian Standard Time", "Asia/Dubai"},
+    {"Pakistan Standard Time", "Asia/Karachi"},
+    {"West Asia Standard Time", "Asia/Tashkent"},
+    {"India Standard Time", "Asia/Kolkata"},
+    {"Nepal Standard Time", "Asia/Kathmandu"},
+    {"Central Asia Standard Time", "Asia/Almaty"},
+    {"Bangladesh Standard Time", "Asia/Dhaka"},
+    {"Myanmar Standard Time", "Asia/Yangon"},
+    {"SE Asia Standard Time", "Asia/Bangkok"},
+    {"North Asia Standard Time", "Asia/Krasnoyarsk"},
+    {"China Standard Time", "Asia/Shanghai"},
+    {"North Asia East Standard Time", "Asia/Irkutsk"},
+    {"Singapore Standard Time", "Asia/Singapore"},
+    {"W. Australia Standard Time", "Australia/Perth"},
+    {"Taipei Standard Time", "Asia/Taipei"},
+    {"Ulaanbaatar Standard Time", "Asia/Ulaanbaatar"},
+    {"Tokyo Standard Time", "Asia/Tokyo"},
+    {"Korea Standard Time", "Asia/Seoul"},
+    {"Cen. Australia Standard Time", "Australia/Adelaide"},
+    {"AUS Central Standard Time", "Australia/Darwin"},
+    {"E. Australia Standard Time", "Australia/Brisbane"},
+    {"AUS Eastern Standard Time", "Australia/Sydney"},
+    {"Vladivostok Standard Time", "Asia/Vladivostok"},
+    {"New Zealand Standard Time", "Pacific/Auckland"},
+};
+
+const char *time_zone_from_windows(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < sizeof(windows_zones) / sizeof(windows_zones[0]); i++)
+        if (strcmp(windows_zones[i].windows, name) == 0)
+            return time_zone_valid(windows_zones[i].iana) ? windows_zones[i].iana : NULL;
+    return NULL;
+}
+
 int time_zone_valid(const char *tz)
 {
     /* Bound the name before handing it to libical's lookup. */

@@ -81,7 +81,10 @@ static const char *prop_tzid(icalcomponent *comp, icalproperty_kind kind)
 
     if (tzid != NULL && strncmp(tzid, LIBICAL_TZID_PREFIX, strlen(LIBICAL_TZID_PREFIX)) == 0)
         tzid += strlen(LIBICAL_TZID_PREFIX);
-    return tzid != NULL && time_zone_valid(tzid) ? tzid : NULL;
+    if (tzid == NULL)
+        return NULL;
+    /* Outlook names zones the Windows way; the event keeps the IANA zone they stand for. */
+    return time_zone_valid(tzid) ? tzid : time_zone_from_windows(tzid);
 }
 
 /* Expresses t as a local wall time in tz (converting through UTC when t is elsewhere). */
@@ -160,7 +163,8 @@ static void put_dates(json_t *doc, icalcomponent *ev, icalproperty_kind kind, co
             struct local_time d = {t.year, t.month, t.day, 0, 0, 0};
             time_local_format(&d, buf);
         } else {
-            to_local(t, tzid && time_zone_valid(tzid) ? tzid : NULL, tz, buf);
+            to_local(t, tzid && time_zone_valid(tzid) ? tzid : time_zone_from_windows(tzid), tz,
+                     buf);
         }
         json_array_append_new(arr, json_string(buf));
     }

@@ -299,6 +299,30 @@ class ImportTest(unittest.TestCase):
 
     # ---- 2. duplicates ----
 
+    def test_1b_windows_zone_with_daylight_saving(self):
+        """Outlook's "Eastern Standard Time" (its own VTIMEZONE, with DST rules) is stored as
+        America/New_York: a weekly 09:00 series stays at 09:00 New York time across the
+        March change (14:00Z, then 13:00Z), as recurring-ical-events reads the file."""
+        vtz = VTZ_NEW_YORK.replace("TZID:America/New_York", "TZID:Eastern Standard Time")
+        uid = "outlook-eastern-standard-time-1@outlook.example"
+        body = ics(vtz, vevent(uid, 'DTSTART;TZID="Eastern Standard Time":20270301T090000',
+                               'DTEND;TZID="Eastern Standard Time":20270301T100000',
+                               "RRULE:FREQ=WEEKLY;COUNT=4", "SUMMARY:与纽约办事处周会"))
+        r = self.post_import(body, self.other["id"])
+        self.assertEqual(r.status, 201, r)
+        ev = self.srv.get("/api/v1/events/" + r.body["events"][0]).body
+        self.assertEqual((ev["tz"], ev["start"]), ("America/New_York", "2027-03-01T09:00:00"))
+        got = self.srv.get("/api/v1/occurrences?from=2027-02-28&to=2027-03-31&person="
+                           + self.other["id"]).body
+        api = sorted(it["start_utc"] for it in got if it["event"] == ev["id"])
+        cal = icalendar.Calendar.from_ical(body)
+        oracle = sorted(c["DTSTART"].dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                        for c in recurring_ical_events.of(cal).between(
+                            datetime.date(2027, 2, 28), datetime.date(2027, 4, 1)))
+        self.assertEqual(api, oracle)
+        self.assertEqual(api, ["2027-03-01T14:00:00Z", "2027-03-08T14:00:00Z",
+                               "2027-03-15T13:00:00Z", "2027-03-22T13:00:00Z"])
+
     def test_2_duplicate_import_is_refused(self):
         before = self.counts()
         r = self.post_import(MAIN_FILE)

@@ -119,6 +119,25 @@ static void test_utc_format_matches_zone_path(void)
     CHECK(mismatches == 0);
 }
 
+static void test_windows_zones(void)
+{
+    static const char *const pairs[][2] = {
+        {"Eastern Standard Time", "America/New_York"},   {"China Standard Time", "Asia/Shanghai"},
+        {"W. Europe Standard Time", "Europe/Berlin"},    {"GMT Standard Time", "Europe/London"},
+        {"AUS Eastern Standard Time", "Australia/Sydney"}, {"India Standard Time", "Asia/Kolkata"},
+        {"FLE Standard Time", "Europe/Kiev"},            {"Myanmar Standard Time", "Asia/Yangon"},
+        {"Argentina Standard Time", "America/Argentina/Buenos_Aires"},
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+        const char *got = time_zone_from_windows(pairs[i][0]);
+        CHECK_EQ_STR(got ? got : "(null)", pairs[i][1]);
+    }
+    CHECK(time_zone_from_windows("Mars Standard Time") == NULL);
+    CHECK(time_zone_from_windows("eastern standard time") == NULL); /* ids are exact */
+    CHECK(time_zone_from_windows(NULL) == NULL);
+}
+
 /* Converts a local time string in tz; returns the conversion status. */
 static enum time_conv to_utc(const char *s, const char *tz, int64_t *utc)
 {
@@ -231,6 +250,7 @@ int main(void)
     test_date_parse();
     test_format();
     test_utc_format_matches_zone_path();
+    test_windows_zones();
     test_conversions();
     test_zone_valid();
     return check_finish();

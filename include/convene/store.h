@@ -294,9 +294,6 @@ struct outbox_row {
 /* Messages after seq, oldest first, at most limit. */
 int store_outbox_after(struct store *st, int64_t seq, size_t limit,
                        int (*cb)(const struct outbox_row *m, void *arg), void *arg);
-/* Messages created at or after since (for replay). */
-int store_outbox_since(struct store *st, int64_t since,
-                       int (*cb)(const struct outbox_row *m, void *arg), void *arg);
 
 struct delivery_row {
     int64_t id;
@@ -329,6 +326,13 @@ int store_deliveries_list(struct store *st, const char *webhook_id, size_t limit
 int store_delivery_retry(struct store *st, const char *webhook_id, const char *msg_id,
                          int64_t now);
 /*
+ * Replay: makes every delivery to webhook_id of a message created at or
+ * after since (unix seconds) pending and due now (the same webhook-id, the
+ * same body); *count is how many.
+ */
+int store_deliveries_replay(struct store *st, const char *webhook_id, int64_t since, int64_t now,
+                            int64_t *count);
+/*
  * Makes pending deliveries whose last_error is lease_mark (an attempt in
  * flight when a process that wrote leases into the row stopped) due now.
  */
@@ -338,8 +342,6 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
  * enabled endpoint (0 if none).
  */
 int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms);
-/* The last outbox sequence number written (0 if none). */
-int store_outbox_last_seq(struct store *st, int64_t *seq);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);
 
 /* --- reminders, materialised with the occurrences --- */
@@ -352,9 +354,20 @@ struct reminder_row {
 };
 int store_reminders_clear_unsent(struct store *st, const char *event_id);
 int store_reminder_insert(struct store *st, const struct reminder_row *r);
+/*
+ * Unsent reminders due by now, at most limit, in (due_utc, primary key)
+ * order: each batch is the smallest keys left. The callback may write.
+ */
 int store_reminders_due(struct store *st, int64_t now, size_t limit,
                         int (*cb)(const struct reminder_row *r, void *arg), void *arg);
+/* Marks one reminder: 1 sent, 2 dropped (its meeting had started). */
 int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int sent);
+/*
+ * Marks sent every unsent reminder whose (due_utc, key) is at most last's:
+ * after store_reminders_due(), exactly the batch it returned, less those
+ * the callback marked itself.
+ */
+int store_reminders_mark_sent_through(struct store *st, const struct reminder_row *last);
 /* Earliest unsent due time (0 if none). */
 int store_reminders_next(struct store *st, int64_t *due);
 

@@ -298,24 +298,6 @@ void api_webhooks_retry(struct api_call *call)
                        -1);
 }
 
-struct replay_ctx {
-    struct api_call *call;
-    const char *webhook_id;
-    size_t count;
-    int failed;
-};
-
-static int replay_one(const struct outbox_row *m, void *arg)
-{
-    struct replay_ctx *ctx = arg;
-    struct store *st = ctx->call->app->store;
-
-    /* Only messages this endpoint was sent (or would have been): reset them to pending. */
-    if (store_delivery_retry(st, ctx->webhook_id, m->msg_id, clock_wall_s()) == STORE_OK)
-        ctx->count++;
-    return 0;
-}
-
 void api_webhooks_replay(struct api_call *call)
 {
     json_t *body = api_body_object(call);
@@ -347,14 +329,15 @@ void api_webhooks_replay(struct api_call *call)
     time_local_to_utc(&lt, strlen(since) == 20 ? "UTC" : call->app->cfg.tz, &since_utc);
     if (load_webhook(call, &w) != 0)
         return;
-    struct replay_ctx ctx = {call, w.id, 0, 0};
+    int64_t count = 0;
     if (store_begin(call->app->store) != STORE_OK ||
-        store_outbox_since(call->app->store, since_utc, replay_one, &ctx) != STORE_OK ||
+        store_deliveries_replay(call->app->store, w.id, since_utc, clock_wall_s(), &count) !=
+            STORE_OK ||
         store_commit(call->app->store) != STORE_OK) {
         store_rollback(call->app->store);
         api_reply_store_error(call);
     } else {
-        api_reply_json(call, 202, json_pack("{s:I}", "replayed", (json_int_t)ctx.count), -1);
+        api_reply_json(call, 202, json_pack("{s:I}", "replayed", (json_int_t)count), -1);
     }
     store_webhook_row_clear(&w);
 }

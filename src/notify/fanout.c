@@ -172,14 +172,18 @@ void fanout_close(struct fanout *f)
 }
 
 int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
-                   const char *payload, json_t *data)
+                   const char *created_utc, const char *payload, json_t *data)
 {
     struct store *st = f->n->app->store;
     json_t *parsed = NULL;
-    char stamp[TIME_UTC_STR];
+    char formatted[TIME_UTC_STR];
+    const char *stamp = created_utc;
     int rc = 0;
 
-    time_utc_format(created_at, stamp);
+    if (stamp == NULL) {
+        time_utc_format(created_at, formatted);
+        stamp = formatted;
+    }
     for (size_t i = 0; i < f->ntargets && rc == 0; i++) {
         const struct fanout_target *t = &f->targets[i];
         char *text = NULL;
@@ -243,7 +247,7 @@ static int fan_one(const struct outbox_row *m, void *arg)
 
     b->last_seq = m->seq;
     b->count++;
-    if (fanout_message(b->f, m->msg_id, m->type, m->created_at, m->payload, NULL) != 0)
+    if (fanout_message(b->f, m->msg_id, m->type, m->created_at, NULL, m->payload, NULL) != 0)
         b->failed = 1;
     return b->failed;
 }

@@ -105,12 +105,13 @@ int fanout_open(struct notify *n, struct fanout *f);
 void fanout_close(struct fanout *f);
 /*
  * Writes the delivery rows of one message to the endpoints in f that want
- * it, in the caller's transaction. payload is the message's data as
- * compact JSON text; data, when the caller has it, the same parsed (else
- * it is parsed only if a person's endpoint needs it). 0, or -1.
+ * it, in the caller's transaction. created_utc is created_at formatted
+ * (NULL: formatted here). payload is the message's data as compact JSON
+ * text; data, when the caller has it, the same parsed (else it is parsed
+ * only if a person's endpoint needs it). 0, or -1.
  */
 int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
-                   const char *payload, json_t *data);
+                   const char *created_utc, const char *payload, json_t *data);
 
 /* sender.c: start due deliveries within the concurrency limits; re-arm the pump. */
 void notify_pump(struct notify *n);

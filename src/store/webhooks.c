@@ -191,17 +191,6 @@ int store_outbox_after(struct store *st, int64_t seq, size_t limit,
     return outbox_rows(st, stmt, cb, arg);
 }
 
-int store_outbox_since(struct store *st, int64_t since,
-                       int (*cb)(const struct outbox_row *m, void *arg), void *arg)
-{
-    sqlite3_stmt *stmt = store_stmt(st, "SELECT seq, msg_id, type, created_at, payload FROM outbox "
-                                        "WHERE created_at >= ?1 ORDER BY seq");
-    if (stmt == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_int64(stmt, 1, since);
-    return outbox_rows(st, stmt, cb, arg);
-}
-
 int store_delivery_insert(struct store *st, const char *webhook_id, const char *msg_id,
                           const char *type, const char *body, int64_t now)
 {
@@ -339,6 +328,30 @@ int store_delivery_retry(struct store *st, const char *webhook_id, const char *m
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
+int store_deliveries_replay(struct store *st, const char *webhook_id, int64_t since, int64_t now,
+                            int64_t *count)
+{
+    /*
+     * The messages of the period are those in the outbox since then, and
+     * the reminder.due messages, which have no outbox row: their delivery
+     * rows are written when they fall due, so their created_at is the
+     * message's time.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE deliveries SET status = 'pending', next_attempt = ?3 * 1000, updated_at = ?3 "
+            "WHERE webhook_id = ?1 AND ((type = 'reminder.due' AND created_at >= ?2) OR "
+            "msg_id IN (SELECT msg_id FROM outbox WHERE created_at >= ?2))");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, since);
+    sqlite3_bind_int64(stmt, 3, now);
+    if (store_step_done(st, stmt, __func__) != STORE_OK)
+        return STORE_ERROR;
+    *count = sqlite3_changes(st->db);
+    return STORE_OK;
+}
+
 int store_deliveries_release_leases(struct store *st, const char *lease_mark, int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET next_attempt = ?2 * 1000, "
@@ -364,19 +377,6 @@ int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_
     sqlite3_bind_int64(stmt, 1, after_ms);
     rc = sqlite3_step(stmt);
     *when_ms = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    store_stmt_done(stmt);
-    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
-}
-
-int store_outbox_last_seq(struct store *st, int64_t *seq)
-{
-    sqlite3_stmt *stmt = store_stmt(st, "SELECT max(seq) FROM outbox");
-    int rc;
-
-    if (stmt == NULL)
-        return STORE_ERROR;
-    rc = sqlite3_step(stmt);
-    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
     store_stmt_done(stmt);
     return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
 }
@@ -430,9 +430,15 @@ int store_reminder_insert(struct store *st, const struct reminder_row *r)
 int store_reminders_due(struct store *st, int64_t now, size_t limit,
                         int (*cb)(const struct reminder_row *r, void *arg), void *arg)
 {
+    /*
+     * In the order of the reminders_due index (sent, due_utc, then the
+     * primary key), so a batch is a prefix of the unsent rows in key order
+     * and store_reminders_mark_sent_through() can mark it in one statement.
+     */
     sqlite3_stmt *stmt = store_stmt(st, "SELECT event_id, recurrence_id, person, offset_minutes, "
                                         "due_utc, start_utc FROM reminders WHERE sent = 0 AND "
-                                        "due_utc <= ?1 ORDER BY due_utc LIMIT ?2");
+                                        "due_utc <= ?1 ORDER BY due_utc, event_id, recurrence_id, "
+                                        "person, offset_minutes LIMIT ?2");
     struct reminder_row *rows = NULL;
     size_t n = 0;
     int rc;
@@ -480,6 +486,26 @@ int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int
     sqlite3_bind_int(stmt, 4, r->offset_minutes);
     sqlite3_bind_int64(stmt, 5, r->due_utc);
     sqlite3_bind_int(stmt, 6, sent);
+    return store_step_done(st, stmt, __func__);
+}
+
+int store_reminders_mark_sent_through(struct store *st, const struct reminder_row *last)
+{
+    /*
+     * A row-value range on the reminders_due index: every unsent row up to
+     * `last` in (due_utc, primary key) order. One statement for a batch
+     * instead of a primary-key lookup per reminder.
+     */
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE reminders SET sent = 1 WHERE sent = 0 AND "
+                                        "(due_utc, event_id, recurrence_id, person, offset_minutes) "
+                                        "<= (?5, ?1, ?2, ?3, ?4)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, last->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, last->recurrence_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, last->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, last->offset_minutes);
+    sqlite3_bind_int64(stmt, 5, last->due_utc);
     return store_step_done(st, stmt, __func__);
 }
 

@@ -24,6 +24,7 @@
 #define NOTIFY_DRAIN_MS 5000
 
 struct attempt;
+struct curl_socket;
 
 /*
  * A due delivery read from the database but not started yet. The sender
@@ -82,6 +83,7 @@ struct notify {
     int queue_stale;           /* rows may have changed (a write, a timer): read again */
     int64_t next_retry_ms;     /* earliest pending row not due yet (0: none)... */
     int next_retry_known;      /* ...when this is set; read again when the queue goes stale */
+    struct curl_socket *sockets; /* a uv_poll handle per socket curl has open (sender.c) */
     CURL *easy_pool[NOTIFY_MAX_IN_FLIGHT]; /* idle easy handles, options already set */
     size_t easy_pooled;
     /* One endpoint's row, kept until the queue goes stale (a write may change it). */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * last_error of a delivery whose attempt was in flight when a version that
@@ -62,10 +63,32 @@ struct attempt {
     struct attempt *next;
 };
 
+/*
+ * The uv_poll handle of one socket curl opened, from its opening to its
+ * closing (on_close_socket). Curl stops watching a kept-alive connection
+ * after every transfer and watches it again, for reading, for the next
+ * one. The handle is kept, and kept reading while curl does not watch the
+ * socket: an event then (the server closed it, say) only stops it. So a
+ * burst over kept-alive connections makes no uv_poll_init, close or
+ * epoll_ctl per transfer (libuv re-registers a descriptor with the kernel
+ * at every uv_poll_start and stop, even with the same events).
+ */
 struct curl_socket {
     uv_poll_t poll;
     curl_socket_t fd;
     struct notify *n;
+    int events;               /* UV_READABLE/UV_WRITABLE the handle is started with, 0: stopped */
+    int watched;              /* curl watches the socket (between its action and CURL_POLL_REMOVE) */
+    int initialized;          /* poll is initialized (so it must be closed) */
+    /*
+     * Opened by on_open_socket, so on_close_socket is told when it closes,
+     * and kept in n->sockets until then. Curl's other descriptors (the
+     * threaded resolver's pipe) are closed without telling us: their
+     * handles are closed at CURL_POLL_REMOVE, as a descriptor number may
+     * come back as another socket.
+     */
+    int kept;
+    struct curl_socket *next; /* n->sockets */
 };
 
 static void attempt_free(struct attempt *a)
@@ -339,6 +362,13 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     struct curl_socket *cs = poll->data;
     int flags = 0, running;
 
+    if (!cs->watched) {
+        /* Idle between transfers and something happened: curl looks when it uses it again. */
+        uv_poll_stop(&cs->poll);
+        cs->events = 0;
+        return;
+    }
+
     if (status < 0)
         flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE)
@@ -375,6 +405,20 @@ static void on_poll_closed(uv_handle_t *handle)
     free(handle->data);
 }
 
+/* The handle kept for fd, unlinked from n->sockets when unlink is set; NULL if none. */
+static struct curl_socket *socket_find(struct notify *n, curl_socket_t fd, int unlink)
+{
+    for (struct curl_socket **p = &n->sockets; *p != NULL; p = &(*p)->next) {
+        struct curl_socket *cs = *p;
+        if (cs->fd != fd)
+            continue;
+        if (unlink)
+            *p = cs->next;
+        return cs;
+    }
+    return NULL;
+}
+
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     struct notify *n = userp;
@@ -383,27 +427,66 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int action, void *userp,
 
     (void)easy;
     if (action == CURL_POLL_REMOVE) {
-        if (cs != NULL) {
-            uv_poll_stop(&cs->poll);
+        if (cs == NULL)
+            return 0;
+        curl_multi_assign(n->multi, fd, NULL);
+        cs->watched = 0;
+        if (!cs->kept) {
             uv_close((uv_handle_t *)&cs->poll, on_poll_closed);
-            curl_multi_assign(n->multi, fd, NULL);
+        } else if (cs->events & UV_WRITABLE) {
+            /*
+             * A kept-alive connection is watched again for its next transfer.
+             * A handle waiting to write is stopped (an idle socket is
+             * writable at once); one waiting to read stays as it is.
+             */
+            uv_poll_stop(&cs->poll);
+            cs->events = 0;
         }
         return 0;
     }
     if (cs == NULL) {
-        cs = xcalloc(1, sizeof(*cs));
-        cs->fd = fd;
-        cs->n = n;
-        uv_poll_init_socket(n->loop, &cs->poll, fd);
-        cs->poll.data = cs;
+        if ((cs = socket_find(n, fd, 0)) == NULL) {
+            cs = xcalloc(1, sizeof(*cs));
+            cs->fd = fd;
+            cs->n = n;
+        }
+        if (!cs->initialized) {
+            if (uv_poll_init_socket(n->loop, &cs->poll, fd) != 0) {
+                if (!cs->kept)
+                    free(cs);
+                return -1;
+            }
+            cs->poll.data = cs;
+            cs->initialized = 1;
+        }
         curl_multi_assign(n->multi, fd, cs);
     }
     if (action != CURL_POLL_OUT)
         events |= UV_READABLE;
     if (action != CURL_POLL_IN)
         events |= UV_WRITABLE;
-    uv_poll_start(&cs->poll, events, on_poll);
+    cs->watched = 1;
+    if (events != cs->events) {
+        uv_poll_start(&cs->poll, events, on_poll);
+        cs->events = events;
+    }
     return 0;
+}
+
+/*
+ * Curl closes a socket it opened: its handle goes first (libuv wants a
+ * poll handle closed before its descriptor).
+ */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct notify *n = clientp;
+    struct curl_socket *cs = socket_find(n, fd, 1);
+
+    if (cs != NULL && cs->initialized)
+        uv_close((uv_handle_t *)&cs->poll, on_poll_closed);
+    else
+        free(cs);
+    return close(fd);
 }
 
 /* The SSRF guard at connect time: whatever DNS said, no private address unless allowed. */
@@ -417,7 +500,16 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
         log_error("webhook: refused to connect to a private address (SSRF guard)");
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype, address->protocol);
+    curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
+    if (fd != CURL_SOCKET_BAD) {
+        struct curl_socket *cs = xcalloc(1, sizeof(*cs));
+        cs->fd = fd;
+        cs->n = n;
+        cs->kept = 1;
+        cs->next = n->sockets;
+        n->sockets = cs;
+    }
+    return fd;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
@@ -457,6 +549,8 @@ static CURL *easy_acquire(struct notify *n)
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TOTAL_TIMEOUT_MS);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, n);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, n);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     return easy;
 }
@@ -826,4 +920,13 @@ void notify_sender_close(struct notify *n)
     if (n->multi != NULL)
         curl_multi_cleanup(n->multi);
     n->multi = NULL;
+    /* Curl closed its connections above (on_close_socket); nothing should be left. */
+    while (n->sockets != NULL) {
+        struct curl_socket *cs = n->sockets;
+        n->sockets = cs->next;
+        if (cs->initialized)
+            uv_close((uv_handle_t *)&cs->poll, on_poll_closed);
+        else
+            free(cs);
+    }
 }

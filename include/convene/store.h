@@ -450,5 +450,10 @@ int store_catering_of_event(struct store *st, const char *event_id,
 /* Rows of local days [from_day, to_day], by day, meal, start and event. */
 int store_catering_of_days(struct store *st, const char *from_day, const char *to_day,
                            int (*cb)(const struct catering_row *c, void *arg), void *arg);
+/* A day's totals per meal: heads, whether any row is late, and heads per diet (JSON object). */
+int store_catering_day_totals(struct store *st, const char *day,
+                              int (*cb)(const char *meal, int64_t total, int late,
+                                        const char *diets, void *arg),
+                              void *arg);
 
 #endif

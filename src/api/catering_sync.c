@@ -366,17 +366,32 @@ static int apply_writes(struct change_set *cs)
     return 0;
 }
 
-/* The day's totals without the per-event lists: what catering.updated compares. */
+static int total_row(const char *meal, int64_t total, int late, const char *diets, void *arg)
+{
+    json_t *parsed = json_loads(diets, 0, NULL);
+
+    json_object_set_new(arg, meal,
+                        json_pack("{s:s, s:I, s:b, s:o}", "meal", meal, "total", (json_int_t)total,
+                                  "late", late, "diets", parsed ? parsed : json_object()));
+    return 0;
+}
+
+/*
+ * The day's totals without the per-event lists: what catering.updated
+ * compares and sends; the same entries as catering_summary's, summed by
+ * the database.
+ */
 static json_t *day_totals(struct change_set *cs, const char *day)
 {
-    json_t *all = NULL, *meals;
+    json_t *meals = json_object(), *ordered;
 
-    if (catering_summary(cs->app->store, day, day, 0, &all) != 0)
+    if (store_catering_day_totals(cs->app->store, day, total_row, meals) != STORE_OK) {
+        json_decref(meals);
         return NULL;
-    meals = json_object_get(all, day);
-    meals = meals ? json_incref(meals) : json_array();
-    json_decref(all);
-    return meals;
+    }
+    ordered = meals_in_order(meals);
+    json_decref(meals);
+    return ordered;
 }
 
 static int tell(struct change_set *cs, const char *day, json_t *before, json_t *after)

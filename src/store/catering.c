@@ -95,3 +95,36 @@ int store_catering_of_days(struct store *st, const char *from_day, const char *t
     sqlite3_bind_text(stmt, 2, to_day, -1, SQLITE_STATIC);
     return each_row(st, stmt, __func__, cb, arg);
 }
+
+int store_catering_day_totals(struct store *st, const char *day,
+                              int (*cb)(const char *meal, int64_t total, int late,
+                                        const char *diets, void *arg),
+                              void *arg)
+{
+    /*
+     * Summed in SQLite: a change's catering.updated needs the day's totals
+     * before and after it, and reading each row into JSON made a booking's
+     * cost grow with the number of meals that day.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT c.meal, sum(c.count), max(c.late), "
+            "  (SELECT json_group_object(k, n) FROM (SELECT j.key AS k, sum(j.value) AS n "
+            "     FROM catering d, json_each(d.diets) j WHERE d.day = ?1 AND d.meal = c.meal "
+            "     GROUP BY j.key ORDER BY j.key)) "
+            "FROM catering c WHERE c.day = ?1 GROUP BY c.meal");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, day, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *diets = (const char *)sqlite3_column_text(stmt, 3);
+        if (cb((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+               sqlite3_column_int(stmt, 2) != 0, diets ? diets : "{}", arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}

@@ -275,6 +275,14 @@ struct webhook_row {
     int64_t version, created_at, updated_at;
 };
 
+/*
+ * The key that seals webhook secrets at rest (core/secretbox.c): set by the
+ * application from its key file before any webhook is read or written.
+ * Without it secrets are written in the clear and sealed ones read as "".
+ */
+void store_set_secret_key(struct store *st, const unsigned char key[32]);
+/* Seals secrets stored in the clear by older versions; *sealed counts them. */
+int store_webhooks_seal_all(struct store *st, int *sealed);
 int store_webhook_insert(struct store *st, const struct webhook_row *w);
 int store_webhook_update(struct store *st, const struct webhook_row *w);
 int store_webhook_get(struct store *st, const char *id, struct webhook_row *out);

@@ -8,10 +8,14 @@
 #include "convene/event_docs.h"
 #include "convene/feed.h"
 #include "convene/metrics.h"
+#include "convene/secretbox.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,36 @@ struct feed_token_slot {
     char token[TOKEN_STR_MAX];
 };
 
+/*
+ * Webhook secrets are sealed at rest with a key derived from the key file
+ * (a different purpose from feed tokens, so a different key), so that the
+ * database alone does not reveal them. Secrets older versions stored in the
+ * clear are sealed now.
+ */
+static int seal_webhook_secrets(struct app *app)
+{
+    static const char purpose[] = "convene webhook secrets v1";
+    unsigned char key[EVP_MAX_MD_SIZE];
+    unsigned int keylen = 0;
+    int sealed = 0;
+
+    if (HMAC(EVP_sha256(), app->feed_key, FEED_KEY_LEN, (const unsigned char *)purpose,
+             sizeof(purpose) - 1, key, &keylen) == NULL ||
+        keylen < SECRETBOX_KEY_LEN) {
+        log_error("cannot derive the key that seals webhook secrets");
+        return -1;
+    }
+    store_set_secret_key(app->store, key);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (store_webhooks_seal_all(app->store, &sealed) != STORE_OK) {
+        log_error("cannot seal the stored webhook secrets");
+        return -1;
+    }
+    if (sealed > 0)
+        log_info("sealed the secrets of %d webhook endpoints stored in the clear", sealed);
+    return 0;
+}
+
 static void on_event_write(void *arg, const char *event_id)
 {
     event_docs_forget(arg, event_id);
@@ -89,7 +123,7 @@ int app_open(struct app *app, const struct config *cfg)
         snprintf(key_path, sizeof(key_path), "%s.key", cfg->db_path);
     if (store_open(cfg->db_path, cfg->durability, &app->store) != STORE_OK)
         return -1;
-    if (feed_key_load(key_path, app->feed_key) != 0) {
+    if (feed_key_load(key_path, app->feed_key) != 0 || seal_webhook_secrets(app) != 0) {
         store_close(app->store);
         app->store = NULL;
         return -1;

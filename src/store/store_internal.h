@@ -26,6 +26,8 @@ struct store {
     uint64_t record_writes;     /* changes of people, rooms and vehicles attempted here */
     int64_t data_version;       /* PRAGMA data_version as last read ... */
     uint64_t data_version_at;   /* ... at this clock_monotonic_us (0: never) */
+    unsigned char secret_key[32]; /* seals webhook secrets (store_set_secret_key) */
+    int has_secret_key;
 };
 
 /*

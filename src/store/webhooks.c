@@ -4,8 +4,10 @@
  */
 #include "store_internal.h"
 
+#include "convene/secretbox.h"
 #include "convene/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,24 +40,64 @@ int store_meta_set_int(struct store *st, const char *key, int64_t value)
     "id, url, events, person, enabled, secret, old_secret, old_secret_until, failing_since, " \
     "disabled_reason, version, created_at, updated_at"
 
-static void bind_webhook(sqlite3_stmt *stmt, const struct webhook_row *w)
+/* The stored form of a secret: sealed when the store has a key (always, in the service). */
+struct sealed {
+    char text[SECRETBOX_SEALED_MAX(WEBHOOK_SECRET_MAX)];
+};
+
+static int seal(struct store *st, const char *plain, struct sealed *out)
 {
+    if (!st->has_secret_key || plain[0] == '\0') {
+        snprintf(out->text, sizeof(out->text), "%s", plain);
+        return 0;
+    }
+    return secretbox_seal(st->secret_key, plain, out->text, sizeof(out->text));
+}
+
+/* Binds a row; the sealed secrets must outlive the statement's step. -1 if sealing failed. */
+static int bind_webhook(struct store *st, sqlite3_stmt *stmt, const struct webhook_row *w,
+                        struct sealed *secret, struct sealed *old_secret)
+{
+    if (seal(st, w->secret, secret) != 0 || seal(st, w->old_secret, old_secret) != 0) {
+        log_error("%s: cannot seal the secret of webhook %s", __func__, w->id);
+        return -1;
+    }
     sqlite3_bind_text(stmt, 1, w->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, w->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, w->events, -1, SQLITE_STATIC);
     store_bind_text(stmt, 4, w->person);
     sqlite3_bind_int(stmt, 5, w->enabled);
-    sqlite3_bind_text(stmt, 6, w->secret, -1, SQLITE_STATIC);
-    store_bind_text(stmt, 7, w->old_secret);
+    sqlite3_bind_text(stmt, 6, secret->text, -1, SQLITE_STATIC);
+    store_bind_text(stmt, 7, old_secret->text);
     sqlite3_bind_int64(stmt, 8, w->old_secret_until);
     sqlite3_bind_int64(stmt, 9, w->failing_since);
     store_bind_text(stmt, 10, w->disabled_reason);
     sqlite3_bind_int64(stmt, 11, w->version);
     sqlite3_bind_int64(stmt, 12, w->created_at);
     sqlite3_bind_int64(stmt, 13, w->updated_at);
+    return 0;
 }
 
-static void read_webhook(sqlite3_stmt *stmt, struct webhook_row *w)
+/* A stored secret in the clear; an unreadable one (wrong key file) becomes "" and is logged. */
+static void open_secret(struct store *st, sqlite3_stmt *stmt, int col, const char *id, char *out,
+                        size_t cap)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+
+    out[0] = '\0';
+    if (text == NULL || text[0] == '\0')
+        return;
+    if (secretbox_is_sealed(text) && !st->has_secret_key) {
+        log_error("webhook %s: its secret is sealed and this process has no key", id);
+        return;
+    }
+    if (secretbox_open(st->secret_key, text, out, cap) != 0) {
+        log_error("webhook %s: its secret does not open with this key file", id);
+        out[0] = '\0';
+    }
+}
+
+static void read_webhook(struct store *st, sqlite3_stmt *stmt, struct webhook_row *w)
 {
     store_webhook_row_clear(w);
     store_column_copy(stmt, 0, w->id, sizeof(w->id));
@@ -63,8 +105,8 @@ static void read_webhook(sqlite3_stmt *stmt, struct webhook_row *w)
     w->events = xstrdup((const char *)sqlite3_column_text(stmt, 2));
     store_column_copy(stmt, 3, w->person, sizeof(w->person));
     w->enabled = sqlite3_column_int(stmt, 4);
-    store_column_copy(stmt, 5, w->secret, sizeof(w->secret));
-    store_column_copy(stmt, 6, w->old_secret, sizeof(w->old_secret));
+    open_secret(st, stmt, 5, w->id, w->secret, sizeof(w->secret));
+    open_secret(st, stmt, 6, w->id, w->old_secret, sizeof(w->old_secret));
     w->old_secret_until = sqlite3_column_int64(stmt, 7);
     w->failing_since = sqlite3_column_int64(stmt, 8);
     store_column_copy(stmt, 9, w->disabled_reason, sizeof(w->disabled_reason));
@@ -84,9 +126,14 @@ int store_webhook_insert(struct store *st, const struct webhook_row *w)
 {
     sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO webhooks(" WEBHOOK_COLUMNS ") VALUES(?1, ?2, "
                                         "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    struct sealed secret, old_secret;
+
     if (stmt == NULL)
         return STORE_ERROR;
-    bind_webhook(stmt, w);
+    if (bind_webhook(st, stmt, w, &secret, &old_secret) != 0) {
+        store_stmt_done(stmt);
+        return STORE_ERROR;
+    }
     return store_step_done(st, stmt, __func__);
 }
 
@@ -96,9 +143,14 @@ int store_webhook_update(struct store *st, const struct webhook_row *w)
         st, "UPDATE webhooks SET url = ?2, events = ?3, person = ?4, enabled = ?5, secret = ?6, "
             "old_secret = ?7, old_secret_until = ?8, failing_since = ?9, disabled_reason = ?10, "
             "version = ?11, created_at = ?12, updated_at = ?13 WHERE id = ?1");
+    struct sealed secret, old_secret;
+
     if (stmt == NULL)
         return STORE_ERROR;
-    bind_webhook(stmt, w);
+    if (bind_webhook(st, stmt, w, &secret, &old_secret) != 0) {
+        store_stmt_done(stmt);
+        return STORE_ERROR;
+    }
     return store_step_done(st, stmt, __func__);
 }
 
@@ -113,7 +165,7 @@ int store_webhook_get(struct store *st, const char *id, struct webhook_row *out)
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
-        read_webhook(stmt, out);
+        read_webhook(st, stmt, out);
     store_stmt_done(stmt);
     if (rc == SQLITE_ROW)
         return STORE_OK;
@@ -134,7 +186,7 @@ int store_webhook_list(struct store *st, int enabled_only,
     memset(&w, 0, sizeof(w));
     sqlite3_bind_int(stmt, 1, enabled_only);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        read_webhook(stmt, &w);
+        read_webhook(st, stmt, &w);
         if (cb(&w, arg) != 0) {
             rc = SQLITE_DONE;
             break;
@@ -520,4 +572,64 @@ int store_reminders_next(struct store *st, int64_t *due)
     *due = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
     store_stmt_done(stmt);
     return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+void store_set_secret_key(struct store *st, const unsigned char key[SECRETBOX_KEY_LEN])
+{
+    memcpy(st->secret_key, key, SECRETBOX_KEY_LEN);
+    st->has_secret_key = 1;
+}
+
+/*
+ * Seals every secret still stored in the clear (databases from before
+ * sealing); a deleted endpoint's secret is simply dropped. One transaction.
+ */
+int store_webhooks_seal_all(struct store *st, int *sealed)
+{
+    sqlite3_stmt *stmt;
+    char (*ids)[ID_STR_MAX] = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    *sealed = 0;
+    if (!st->has_secret_key)
+        return STORE_ERROR;
+    if ((rc = store_begin(st)) != STORE_OK)
+        return rc;
+    stmt = store_stmt(st, "UPDATE webhooks SET secret = '', old_secret = NULL "
+                          "WHERE deleted_at IS NOT NULL AND (secret != '' OR old_secret IS NOT NULL)");
+    rc = stmt != NULL ? store_step_done(st, stmt, __func__) : STORE_ERROR;
+    stmt = rc == STORE_OK ? store_stmt(st, "SELECT id FROM webhooks WHERE deleted_at IS NULL AND "
+                                           "((secret != '' AND secret NOT LIKE 'enc1:%') OR "
+                                           "(old_secret != '' AND old_secret NOT LIKE 'enc1:%'))")
+                          : NULL;
+    if (stmt != NULL) {
+        int step;
+        while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                ids = xrealloc(ids, cap * sizeof(*ids));
+            }
+            store_column_copy(stmt, 0, ids[n++], ID_STR_MAX);
+        }
+        store_stmt_done(stmt);
+        rc = step == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+    } else {
+        rc = STORE_ERROR;
+    }
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct webhook_row w;
+        memset(&w, 0, sizeof(w));
+        /* Read in the clear and written back: store_webhook_update seals. */
+        if ((rc = store_webhook_get(st, ids[i], &w)) == STORE_OK &&
+            (rc = store_webhook_update(st, &w)) == STORE_OK)
+            (*sealed)++;
+        store_webhook_row_clear(&w);
+    }
+    free(ids);
+    if (rc != STORE_OK) {
+        store_rollback(st);
+        return rc;
+    }
+    return store_commit(st);
 }

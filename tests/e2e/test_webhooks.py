@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -278,6 +279,36 @@ class WebhooksTest(WebhookBase):
             self.assertEqual((d["status"], d["attempts"], d["last_status"], d["next_attempt"]),
                              ("delivered", 1, 200, None), d)
             self.assertEqual(d["type"], r.json["type"])
+
+    # ---- secrets at rest ----
+
+    def test_secrets_sealed_at_rest(self):
+        """The database never holds a signing secret in the clear (it is sealed with a key
+        derived from the key file); one written in the clear by an older version is sealed
+        at the next start and still signs."""
+        w = self.webhook("/sealed", ["event.*"])
+        stored = self.srv.sql("SELECT secret FROM webhooks WHERE id = ?", (w["id"],))[0][0]
+        self.assertTrue(stored.startswith("enc1:"), stored)
+        secret_bytes = w["secret"].encode()
+        for suffix in ("", "-wal"):
+            if os.path.exists(self.srv.db + suffix):
+                with open(self.srv.db + suffix, "rb") as f:
+                    self.assertNotIn(secret_bytes, f.read(), "secret in the clear in db" + suffix)
+        # As an older version left it: in the clear.
+        con = sqlite3.connect(self.srv.db, timeout=10)
+        with con:
+            con.execute("UPDATE webhooks SET secret = ? WHERE id = ?", (w["secret"], w["id"]))
+        con.close()
+        self.assertEqual(self.srv.restart(), 0)
+        wait_until(lambda: "sealed the secrets of 1 webhook endpoints" in self.srv.stderr_text(),
+                   5, "the start to log that it sealed the secret")
+        stored = self.srv.sql("SELECT secret FROM webhooks WHERE id = ?", (w["id"],))[0][0]
+        self.assertTrue(stored.startswith("enc1:"), stored)
+        p = self.person()
+        start, end = self.slot(50)
+        self.event(start, end, [p], title="密钥加密后的会议")
+        reqs = self.rx.wait_for("/sealed", count=1, timeout=10)
+        self.assert_signed(w["secret"], reqs)
 
     # ---- person filter and confidentiality ----
 

@@ -133,11 +133,24 @@ static int add_item(const struct occurrence_row *r, void *arg)
     time_utc_format(r->occ.end_utc, e);
     if (ov != NULL)
         own_tail = tail_text(ev, ov, details);
-    strbuf_printf(&ctx->out,
-                  "%s{\"event\":\"%s\",\"recurrence_id\":\"%s\",\"start\":\"%s\",\"end\":\"%s\","
-                  "\"start_utc\":\"%s\",\"end_utc\":\"%s\",%s}",
-                  ctx->out.len > 1 ? "," : "", r->event_id, r->occ.recurrence_id, r->occ.start,
-                  r->occ.end, s, e, own_tail ? own_tail : cached_tail(ctx->call, ev, details));
+    /* Piece by piece: printf was a tenth of an occurrence query. */
+    const char *const parts[] = {ctx->out.len > 1 ? ",{\"event\":\"" : "{\"event\":\"",
+                                 r->event_id,
+                                 "\",\"recurrence_id\":\"",
+                                 r->occ.recurrence_id,
+                                 "\",\"start\":\"",
+                                 r->occ.start,
+                                 "\",\"end\":\"",
+                                 r->occ.end,
+                                 "\",\"start_utc\":\"",
+                                 s,
+                                 "\",\"end_utc\":\"",
+                                 e,
+                                 "\",",
+                                 own_tail ? own_tail : cached_tail(ctx->call, ev, details),
+                                 "}"};
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+        strbuf_puts(&ctx->out, parts[i]);
     free(own_tail);
     event_doc_release(ev);
     return 0;

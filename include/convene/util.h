@@ -63,5 +63,11 @@ int64_t clock_wall_s(void);
 /* Logging to stderr with a timestamp; one line per call. */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An info line made of pieces (not NUL-terminated), without printf: the access log. */
+struct log_piece {
+    const char *s;
+    size_t len;
+};
+void log_pieces(const struct log_piece *pieces, size_t n);
 
 #endif

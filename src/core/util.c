@@ -212,18 +212,53 @@ int64_t clock_wall_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+/*
+ * Writes "2026-11-27T05:19:15.123Z level " to stderr (locked by the caller).
+ * The date part is formatted once per second: the access log writes a line
+ * per request, and strftime plus printf were a tenth of a cached GET.
+ */
+static void log_prefix(const char *level)
 {
-    char stamp[32];
+    static __thread time_t stamp_second = -1;
+    static __thread char stamp[32];
     struct timespec ts;
-    struct tm tm;
+    char ms[6];
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ts.tv_sec != stamp_second) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+        stamp_second = ts.tv_sec;
+    }
+    long millis = ts.tv_nsec / 1000000;
+    ms[0] = '.';
+    ms[1] = (char)('0' + millis / 100);
+    ms[2] = (char)('0' + millis / 10 % 10);
+    ms[3] = (char)('0' + millis % 10);
+    ms[4] = 'Z';
+    ms[5] = ' ';
+    fputs(stamp, stderr);
+    fwrite(ms, 1, sizeof(ms), stderr);
+    fputs(level, stderr);
+    fputc(' ', stderr);
+}
+
+static void log_line(const char *level, const char *fmt, va_list ap)
+{
     flockfile(stderr);
-    fprintf(stderr, "%s.%03ldZ %s ", stamp, ts.tv_nsec / 1000000, level);
+    log_prefix(level);
     vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+}
+
+void log_pieces(const struct log_piece *pieces, size_t n)
+{
+    flockfile(stderr);
+    log_prefix("info");
+    for (size_t i = 0; i < n; i++)
+        fwrite(pieces[i].s, 1, pieces[i].len, stderr);
     fputc('\n', stderr);
     funlockfile(stderr);
 }

@@ -107,14 +107,28 @@ static void request_from_h2o(h2o_req_t *req, struct api_request *out)
 static void log_access(const struct api_request *r, int status, uint64_t usec)
 {
     static const char feeds[] = "/feeds/";
-    int plen = (int)(r->path_len > 512 ? 512 : r->path_len);
+    char numbers[48], *p = numbers + sizeof(numbers);
+    int feed = r->path_len >= sizeof(feeds) - 1 &&
+               memcmp(r->path, feeds, sizeof(feeds) - 1) == 0;
 
-    if (r->path_len >= sizeof(feeds) - 1 && memcmp(r->path, feeds, sizeof(feeds) - 1) == 0)
-        log_info("access %.*s /feeds/*** %d %lluus", (int)r->method_len, r->method, status,
-                 (unsigned long long)usec);
-    else
-        log_info("access %.*s %.*s %d %lluus", (int)r->method_len, r->method, plen, r->path,
-                 status, (unsigned long long)usec);
+    /* " STATUS USECus", written backwards from the end of the buffer. */
+    *--p = 's';
+    *--p = 'u';
+    do
+        *--p = (char)('0' + usec % 10);
+    while ((usec /= 10) != 0);
+    *--p = ' ';
+    for (int i = 0, st = status < 0 || status > 999 ? 0 : status; i < 3; i++, st /= 10)
+        *--p = (char)('0' + st % 10);
+    *--p = ' ';
+    struct log_piece pieces[] = {
+        {"access ", 7},
+        {r->method, r->method_len > 16 ? 16 : r->method_len},
+        {" ", 1},
+        {feed ? "/feeds/***" : r->path, feed ? 10 : (r->path_len > 512 ? 512 : r->path_len)},
+        {p, (size_t)(numbers + sizeof(numbers) - p)},
+    };
+    log_pieces(pieces, ARRAY_SIZE(pieces));
 }
 
 static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *value)

@@ -604,6 +604,12 @@ class AckTest(DispatchBase):
         self.assertIn(self.sec, m["data"]["audience"])
         self.messages(office, 1, settle=0,
                       where=lambda m: m["data"]["trip"]["id"] == lazy["trips"][0]["id"])
+        # The meeting's audit trail records the alert, by convene itself.
+        h = self.ok(self.srv.get("/api/v1/events/%s/history" % lazy["id"]), 200, "history")
+        alerts = [e for e in h if e["action"] == "trip_unacknowledged"]
+        self.assertEqual(len(alerts), 1, h)
+        self.assertEqual(alerts[0]["actor"]["name"], "convene")
+        self.assertEqual(alerts[0]["after"]["trip"]["id"], lazy["trips"][0]["id"])
         # The driver's own endpoint hears of assignments, not of the escalation.
         self.assertEqual([x["type"] for x in self.messages(drv, 1, settle=0)],
                          ["dispatch.assigned"])

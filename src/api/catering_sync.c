@@ -557,6 +557,17 @@ struct recount {
     char today[TIME_DATE_STR];
 };
 
+/* One side ("old" or "new") of a recounted meal row, as the audit trail shows it. */
+static json_t *recount_side(json_t *change, const char *side)
+{
+    json_t *v = json_object_get(change, side);
+
+    return json_pack("{s:O, s:O, s:O, s:O, s:O*}", "day", json_object_get(change, "day"), "meal",
+                     json_object_get(change, "meal"), "recurrence_id",
+                     json_object_get(change, "recurrence_id"), "count",
+                     json_object_get(v, "count"), "diets", json_object_get(v, "diets"));
+}
+
 /*
  * Re-counts one event's meals from today on. When a count or a breakdown
  * moved, the event's audit trail says so (action "meals_recounted"): the
@@ -588,21 +599,8 @@ static int recount_event(const struct event_row *ev, void *arg)
         after = json_pack("{s:[], s:s, s:s}", "meals", "reason", "diet_changed", "person",
                           r->person);
         json_array_foreach(audit, k, c) {
-            json_t *o = json_object_get(c, "old"), *n = json_object_get(c, "new");
-            json_array_append_new(json_object_get(before, "meals"),
-                                  json_pack("{s:O, s:O, s:O, s:O, s:O*}", "day",
-                                            json_object_get(c, "day"), "meal",
-                                            json_object_get(c, "meal"), "recurrence_id",
-                                            json_object_get(c, "recurrence_id"), "count",
-                                            json_object_get(o, "count"), "diets",
-                                            json_object_get(o, "diets")));
-            json_array_append_new(json_object_get(after, "meals"),
-                                  json_pack("{s:O, s:O, s:O, s:O, s:O*}", "day",
-                                            json_object_get(c, "day"), "meal",
-                                            json_object_get(c, "meal"), "recurrence_id",
-                                            json_object_get(c, "recurrence_id"), "count",
-                                            json_object_get(n, "count"), "diets",
-                                            json_object_get(n, "diets")));
+            json_array_append_new(json_object_get(before, "meals"), recount_side(c, "old"));
+            json_array_append_new(json_object_get(after, "meals"), recount_side(c, "new"));
         }
         rc = events_audit(r->call, ev->id, "meals_recounted", before, after);
         json_decref(before);

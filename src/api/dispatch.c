@@ -668,24 +668,12 @@ int dispatch_derive(struct app *app, const struct event_row *row, json_t *doc,
 
 /* ---------------- trips follow their meeting ---------------- */
 
-/* The local start of a document: its start, or its date's midnight. */
-static int doc_start(json_t *doc, struct local_time *out)
-{
-    if (json_is_string(json_object_get(doc, "start")))
-        return time_local_parse(str(doc, "start"), out);
-    return time_date_parse(str(doc, "date"), out);
-}
-
 static void shift(json_t *trip, const char *key, int64_t delta)
 {
-    struct local_time lt;
-    char buf[TIME_LOCAL_STR];
+    json_t *moved = event_time_shifted(str(trip, key), delta);
 
-    if (time_local_parse(str(trip, key), &lt) != 0)
-        return;
-    recur_local_add(&lt, delta);
-    time_local_format(&lt, buf);
-    json_object_set_new(trip, key, json_string(buf));
+    if (moved != NULL)
+        json_object_set_new(trip, key, moved);
 }
 
 void dispatch_trips_follow(json_t *prev, json_t *doc, json_t *patch)
@@ -696,7 +684,7 @@ void dispatch_trips_follow(json_t *prev, json_t *doc, json_t *patch)
 
     if (json_object_get(patch, "trips") != NULL ||
         (json_object_get(patch, "start") == NULL && json_object_get(patch, "date") == NULL) ||
-        doc_start(prev, &a) != 0 || doc_start(doc, &b) != 0)
+        event_doc_start(prev, &a) != 0 || event_doc_start(doc, &b) != 0)
         return;
     int64_t delta = recur_local_diff(&a, &b);
     if (delta == 0)

@@ -704,3 +704,30 @@ int event_plan_claims(const struct event_plan *p, const char *event_id,
     }
     return 0;
 }
+
+int event_doc_start(json_t *doc, struct local_time *out)
+{
+    const char *start = json_string_value(json_object_get(doc, "start"));
+    const char *date = json_string_value(json_object_get(doc, "date"));
+
+    if (start != NULL)
+        return time_local_parse(start, out);
+    return date != NULL ? time_date_parse(date, out) : -1;
+}
+
+json_t *event_time_shifted(const char *value, int64_t delta)
+{
+    struct local_time lt;
+    char buf[TIME_LOCAL_STR];
+
+    if (value != NULL && time_local_parse(value, &lt) == 0) {
+        recur_local_add(&lt, delta);
+        time_local_format(&lt, buf);
+    } else if (value != NULL && time_date_parse(value, &lt) == 0) {
+        recur_local_add(&lt, delta);
+        time_date_format(&lt, buf);
+    } else {
+        return NULL;
+    }
+    return json_string(buf);
+}

@@ -97,6 +97,16 @@ void event_plan_trip_times(const struct event_plan *plan, const struct occurrenc
                            const struct plan_trip *t, struct local_time *depart,
                            struct local_time *ret, int64_t *depart_utc, int64_t *return_utc);
 
+/* The local start of an event document: its start, or its date's midnight. 0, or -1 if neither. */
+int event_doc_start(json_t *doc, struct local_time *out);
+
+/*
+ * A local time ("2026-12-07T09:00:00") or a date moved by delta seconds of
+ * wall clock, in the same form: a new reference, or NULL if value is neither.
+ * What moving a meeting does to its trips and its exceptions.
+ */
+json_t *event_time_shifted(const char *value, int64_t delta);
+
 /* Calls cb for every claim (occurrence x resource) of the plan. */
 int event_plan_claims(const struct event_plan *plan, const char *event_id,
                       int (*cb)(const struct claim *c, void *arg), void *arg);

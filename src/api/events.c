@@ -441,21 +441,31 @@ static int outbox(struct store *st, const char *type, json_t *data)
     return rc == STORE_OK ? 0 : -1;
 }
 
-/* The audit record of a change, from the renderings already serialised (either may be NULL). */
-static int audit_text(struct api_call *call, const char *event_id, const char *action,
-                      const char *b, const char *a)
+int events_audit_text(struct app *app, const struct auth *who, const char *event_id,
+                      const char *action, const char *b, const char *a)
 {
     struct history_row h;
 
     memset(&h, 0, sizeof(h));
     h.at = clock_wall_s();
-    snprintf(h.token_id, sizeof(h.token_id), "%s", call->auth.token_id);
-    snprintf(h.actor, sizeof(h.actor), "%s", call->auth.name);
-    snprintf(h.actor_person, sizeof(h.actor_person), "%s", call->auth.person);
+    if (who != NULL) {
+        snprintf(h.token_id, sizeof(h.token_id), "%s", who->token_id);
+        snprintf(h.actor, sizeof(h.actor), "%s", who->name);
+        snprintf(h.actor_person, sizeof(h.actor_person), "%s", who->person);
+    } else {
+        snprintf(h.actor, sizeof(h.actor), "convene");
+    }
     snprintf(h.action, sizeof(h.action), "%s", action);
     h.before = b;
     h.after = a;
-    return store_history_append(call->app->store, event_id, &h) == STORE_OK ? 0 : -1;
+    return store_history_append(app->store, event_id, &h) == STORE_OK ? 0 : -1;
+}
+
+/* The audit record of a caller's change, from the renderings already serialised. */
+static int audit_text(struct api_call *call, const char *event_id, const char *action,
+                      const char *b, const char *a)
+{
+    return events_audit_text(call->app, &call->auth, event_id, action, b, a);
 }
 
 int events_audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
@@ -766,34 +776,6 @@ static json_t *merge_patch(json_t *prev, json_t *patch)
     return doc;
 }
 
-/* The local start of a document: its start, or its date's midnight; -1 if neither. */
-static int series_start(json_t *doc, struct local_time *out)
-{
-    if (json_is_string(json_object_get(doc, "start")))
-        return time_local_parse(member_text(doc, "start"), out);
-    if (json_is_string(json_object_get(doc, "date")))
-        return time_date_parse(member_text(doc, "date"), out);
-    return -1;
-}
-
-/* A local time or a date moved by delta seconds, in the same form; NULL if it is neither. */
-static json_t *shifted(const char *value, int64_t delta)
-{
-    struct local_time lt;
-    char buf[TIME_LOCAL_STR];
-
-    if (time_local_parse(value, &lt) == 0) {
-        recur_local_add(&lt, delta);
-        time_local_format(&lt, buf);
-    } else if (time_date_parse(value, &lt) == 0) {
-        recur_local_add(&lt, delta);
-        time_date_format(&lt, buf);
-    } else {
-        return NULL;
-    }
-    return json_string(buf);
-}
-
 /*
  * A series moved as a whole (a new start) takes its exceptions along, as
  * calendar programs do: occurrences are named by their original start, so
@@ -811,7 +793,7 @@ static void series_follow(json_t *prev, json_t *doc, json_t *patch)
     size_t i;
 
     if ((json_object_get(patch, "start") == NULL && json_object_get(patch, "date") == NULL) ||
-        series_start(prev, &a) != 0 || series_start(doc, &b) != 0)
+        event_doc_start(prev, &a) != 0 || event_doc_start(doc, &b) != 0)
         return;
     int64_t delta = recur_local_diff(&a, &b);
     if (delta == 0)
@@ -821,7 +803,7 @@ static void series_follow(json_t *prev, json_t *doc, json_t *patch)
         if (json_object_get(patch, lists[l]) != NULL || !json_is_array(list))
             continue;
         json_array_foreach(list, i, v) {
-            json_t *n = json_is_string(v) ? shifted(json_string_value(v), delta) : NULL;
+            json_t *n = json_is_string(v) ? event_time_shifted(json_string_value(v), delta) : NULL;
             if (n != NULL)
                 json_array_set_new(list, i, n);
         }
@@ -830,7 +812,7 @@ static void series_follow(json_t *prev, json_t *doc, json_t *patch)
         return;
     moved = json_object();
     json_object_foreach(overrides, rid, v) {
-        json_t *n = shifted(rid, delta);
+        json_t *n = event_time_shifted(rid, delta);
         json_object_set(moved, n != NULL ? json_string_value(n) : rid, v);
         json_decref(n);
     }

@@ -47,6 +47,12 @@ int events_create_in_transaction(struct api_call *call, json_t *doc, const char 
                                  char id_out[ID_STR_MAX]);
 
 /*
+ * An audit record from renderings already serialised (either may be NULL);
+ * who NULL is convene itself (escalations). 0 or -1.
+ */
+int events_audit_text(struct app *app, const struct auth *who, const char *event_id,
+                      const char *action, const char *before, const char *after);
+/*
  * Appends an entry to the event's audit trail (GET /events/{id}/history),
  * by the caller's token, inside the caller's transaction. before and after
  * are borrowed (either may be NULL). 0 or -1.

@@ -327,18 +327,12 @@ static int escalate_one(struct app *app, json_t *inst, json_t *secretaries, json
     if (!confidential)
         json_object_set(data, "title", json_object_get(inst, "title"));
     /* The meeting's audit trail says the office was alerted, and about what. */
-    struct history_row h;
     json_t *what = json_pack("{s:O, s:O}", "trip", json_object_get(data, "trip"), "minutes_left",
                              json_object_get(data, "minutes_left"));
     char *after = json_dumps(what, JSON_COMPACT);
     json_decref(what);
-    memset(&h, 0, sizeof(h));
-    h.at = now;
-    snprintf(h.actor, sizeof(h.actor), "convene");
-    snprintf(h.action, sizeof(h.action), "trip_unacknowledged");
-    h.after = after;
-    int logged =
-        after != NULL && store_history_append(app->store, str(inst, "event"), &h) == STORE_OK;
+    int logged = after != NULL && events_audit_text(app, NULL, str(inst, "event"),
+                                                    "trip_unacknowledged", NULL, after) == 0;
     free(after);
     if (!logged) {
         json_decref(data);

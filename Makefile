@@ -19,7 +19,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS  = fuzz_api_body fuzz_ical_import fuzz_rrule fuzz_router
 
-.PHONY: all deps deps-node deps-bench deps-fuzz build run test test-asan test-valgrind bench \
+.PHONY: all deps deps-test deps-node deps-bench deps-fuzz build run test test-asan test-valgrind bench \
         fuzz fuzz-build clean
 
 all: build
@@ -37,8 +37,15 @@ define apt_install
 	fi
 endef
 
+# What building and running need: Debian's packages only, so an intranet machine
+# with a Debian mirror and no npm registry can build and run the service.
 deps:
-	$(call apt_install,$(BUILD_PKGS) $(TEST_PKGS))
+	$(call apt_install,$(BUILD_PKGS))
+
+# What the tests need on top: the Python oracles, and Node.js for the npm ones
+# (ical.js, standardwebhooks), installed into tests/e2e/node_modules only.
+deps-test: deps
+	$(call apt_install,$(TEST_PKGS))
 	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory deps-node
 	@[ -d tests/e2e/node_modules/ical.js ] && [ -d tests/e2e/node_modules/standardwebhooks ] || \
 	  npm install --prefix tests/e2e --no-audit --no-fund --no-package-lock --loglevel=error
@@ -47,7 +54,7 @@ deps:
 deps-node:
 	$(call apt_install,nodejs npm)
 
-deps-bench: deps
+deps-bench: deps-test
 	$(call apt_install,$(BENCH_PKGS))
 
 build: deps
@@ -65,16 +72,16 @@ run: build
 	CONVENE_ADMIN_TOKEN=$$(cat var/admin-token) $(BUILD)/convene serve --db $(DB) --listen $(LISTEN) \
 	  --allow-private-webhooks
 
-test: build
+test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-test-asan: deps
+test-asan: deps-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCONVENE_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2
 
-test-valgrind: build
+test-valgrind: deps-test build
 	CONVENE_BIN=$(CURDIR)/$(BUILD)/convene CONVENE_SOURCE_DIR=$(CURDIR) \
 	  python3 tests/e2e/valgrind_check.py
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -33,6 +34,14 @@ int parse_int64_n(const char *s, size_t len, int64_t min, int64_t max, int64_t *
  * when all of it is. Text from outside (paths, iCalendar) is only bytes.
  */
 size_t utf8_valid_prefix(const char *s, size_t len);
+
+/*
+ * Terminal columns of a NUL-terminated UTF-8 string: Chinese characters take
+ * two, so `%-12s` (which counts bytes) cannot line up a table of names.
+ * fput_padded writes s and pads it with spaces to `columns`.
+ */
+size_t utf8_display_width(const char *s);
+void fput_padded(FILE *out, const char *s, size_t columns);
 
 /*
  * A growable byte buffer with a hard maximum (curl style): appends past

@@ -57,8 +57,22 @@ static int print_feed(const struct record *rec, void *arg)
     char url[640];
 
     app_feed_url(ctx->app, record_person.kind, rec->id, rec->feed_generation, url, sizeof(url));
-    fprintf(ctx->out, "  %-12s %-10s %s\n", rec->values[0].s, rec->values[1].s, url);
+    fputs("  ", ctx->out);
+    fput_padded(ctx->out, rec->values[0].s, 12);
+    fputc(' ', ctx->out);
+    fput_padded(ctx->out, rec->values[1].s, 10);
+    fprintf(ctx->out, " %s\n", url);
     return 0;
+}
+
+/* Whether a base URL names 127.0.0.0/8, ::1 or localhost, unreachable from a phone. */
+static int url_is_loopback(const char *url)
+{
+    const char *host = strstr(url, "://");
+
+    host = host ? host + 3 : url;
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+           strncmp(host, "[::1]", 5) == 0;
 }
 
 int seed_organisation(struct app *app, const char *dir, FILE *out)
@@ -100,5 +114,11 @@ int seed_organisation(struct app *app, const char *dir, FILE *out)
     }
     struct print_ctx ctx = {app, out};
     fprintf(out, "feed URLs:\n");
-    return store_record_list(app->store, &record_person, print_feed, &ctx) == STORE_OK ? 0 : -1;
+    if (store_record_list(app->store, &record_person, print_feed, &ctx) != STORE_OK)
+        return -1;
+    if (url_is_loopback(app->public_url))
+        fprintf(out, "These URLs name this machine's loopback address, which phones cannot reach.\n"
+                     "For leaders' phones, serve with --public-url https://calendar.example.gov.cn\n"
+                     "(the address phones use, e.g. behind nginx with HTTPS): see docs/DEPLOY.md.\n");
+    return 0;
 }

@@ -278,3 +278,59 @@ void log_error(const char *fmt, ...)
     log_line("error", fmt, ap);
     va_end(ap);
 }
+
+/*
+ * Columns a code point takes in a terminal: 2 for the East Asian wide and
+ * fullwidth blocks (Hangul Jamo, CJK, Hangul syllables, compatibility
+ * ideographs, fullwidth forms, the supplementary ideographic planes), 1 for
+ * the rest. Enough to line up the Chinese names this service prints; combining
+ * marks and emoji are not its business.
+ */
+static int codepoint_columns(uint32_t cp)
+{
+    static const uint32_t wide[][2] = {
+        {0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF}, {0x3400, 0x4DBF},
+        {0x4E00, 0x9FFF}, {0xA000, 0xA4CF}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF},
+        {0xFE30, 0xFE4F}, {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x20000, 0x3FFFD},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(wide); i++)
+        if (cp >= wide[i][0] && cp <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+size_t utf8_display_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t cols = 0;
+
+    while (*p != '\0') {
+        uint32_t cp = *p;
+        size_t n = 1;
+        if (*p >= 0xF0)
+            cp = *p & 0x07, n = 4;
+        else if (*p >= 0xE0)
+            cp = *p & 0x0F, n = 3;
+        else if (*p >= 0xC0)
+            cp = *p & 0x1F, n = 2;
+        for (size_t k = 1; k < n; k++) {
+            if ((p[k] & 0xC0) != 0x80) { /* malformed: count the lead byte alone */
+                n = 1;
+                break;
+            }
+            cp = (cp << 6) | (p[k] & 0x3F);
+        }
+        cols += n == 1 && *p >= 0x80 ? 1 : (size_t)codepoint_columns(cp);
+        p += n;
+    }
+    return cols;
+}
+
+void fput_padded(FILE *out, const char *s, size_t columns)
+{
+    size_t width = utf8_display_width(s);
+
+    fputs(s, out);
+    for (; width < columns; width++)
+        fputc(' ', out);
+}

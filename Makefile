@@ -11,7 +11,7 @@ DB         ?= var/convene.db
 BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
              libuv1-dev libh2o-dev libical-dev libsqlite3-dev libcurl4-openssl-dev \
              libjansson-dev libssl-dev zlib1g-dev
-TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl
+TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl jq
 BENCH_PKGS = wrk nginx-light
 FUZZ_PKGS  = clang libclang-rt-14-dev llvm
 

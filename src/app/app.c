@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,12 @@ int app_open(struct app *app, const struct config *cfg)
 {
     char key_path[CONFIG_PATH_MAX + 8];
 
+    /*
+     * jansson's allocations follow the same policy as ours: exhaustion aborts.
+     * Without this a json_dumps or json_object_set under memory pressure returns
+     * NULL or fails quietly, and several callers use the result unchecked.
+     */
+    json_set_alloc_funcs(xmalloc, free);
     memset(app, 0, sizeof(*app));
     app->cfg = *cfg;
     app->started_us = clock_monotonic_us();

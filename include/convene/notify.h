@@ -36,8 +36,10 @@ int notify_pattern_valid(const char *pattern);
 int notify_pattern_matches(const char *pattern, const char *type);
 
 /*
- * Checks a webhook URL: http/https, a host, and (unless allow_private) every
- * address it resolves to is public. 0, or -1 with a reason in why.
+ * Checks a webhook URL: http/https, a host, no userinfo, a port other than
+ * 0, and (unless allow_private) every address it resolves to is public
+ * (netaddr_is_public, the rule the sender applies again at connect). 0, or
+ * -1 with a reason in why that never repeats the URL.
  */
 int notify_url_check(const char *url, int allow_private, char *why, size_t whylen);
 

@@ -64,10 +64,22 @@ int store_in_transaction(const struct store *st);
 void store_on_event_write(struct store *st, void (*fn)(void *arg, const char *event_id),
                           void *arg);
 
+/*
+ * Makes path readable by its owner only (0600): creates it so when missing
+ * and create is set, drops group and other bits from an existing regular
+ * file (logged). Works on the path, never a descriptor, so SQLite's locks
+ * on the file survive. store_open applies it to the database, -wal and
+ * -shm. 0 (also when missing and !create), or -1 with errno.
+ */
+int store_file_private(const char *path, int create);
+
 /* Size of the database file in bytes (page_count * page_size). */
 int64_t store_size_bytes(struct store *st);
 
-/* Copies a live database with SQLite's online backup API into dst (atomically renamed). */
+/*
+ * Copies a live database with SQLite's online backup API into dst
+ * (atomically renamed); the copy is mode 0600 whatever the umask.
+ */
 int store_backup(const char *src_path, const char *dst_path, char *err, size_t errlen);
 
 /* --- API tokens --- */

@@ -114,6 +114,7 @@ int store_record_list(struct store *st, const struct record_type *type,
                       int (*cb)(const struct record *rec, void *arg), void *arg);
 /* Writes all fields and the version/updated_at of rec. */
 int store_record_update(struct store *st, const struct record_type *type, const struct record *rec);
+/* Soft-deletes the record and drops its feed token (its URL answers 404 at once). */
 int store_record_delete(struct store *st, const struct record_type *type, const char *id,
                         int64_t now);
 int store_record_exists(struct store *st, const struct record_type *type, const char *id);
@@ -126,6 +127,7 @@ uint64_t store_record_writes(const struct store *st);
 /* --- feed tokens: hash -> calendar --- */
 int store_feed_token_set(struct store *st, const char *kind, const char *id,
                          const unsigned char hash[TOKEN_HASH_LEN]);
+/* The live person, room or vehicle a token hash names; STORE_NOTFOUND once it is deleted. */
 int store_feed_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN], char *kind,
                           size_t kindlen, char id[ID_STR_MAX]);
 

@@ -339,13 +339,16 @@ static void test_records(struct store *st)
 static void test_feed_tokens(struct store *st)
 {
     unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+    unsigned char h4[TOKEN_HASH_LEN], h5[TOKEN_HASH_LEN];
     char kind[16], id[ID_STR_MAX];
 
     token_hash("feed-1", 6, h1);
     token_hash("feed-2", 6, h2);
     token_hash("feed-3", 6, h3);
+    token_hash("feed-4", 6, h4);
+    token_hash("feed-5", 6, h5);
     CHECK_EQ_INT(store_feed_token_set(st, "room", "room_a", h1), STORE_OK);
-    CHECK_EQ_INT(store_feed_token_set(st, "person", "per_1", h3), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_set(st, "room", "room_c", h3), STORE_OK);
     CHECK_EQ_INT(store_feed_token_find(st, h1, kind, sizeof(kind), id), STORE_OK);
     CHECK_EQ_STR(kind, "room");
     CHECK_EQ_STR(id, "room_a");
@@ -358,11 +361,24 @@ static void test_feed_tokens(struct store *st)
     CHECK_EQ_STR(id, "room_a");
     /* Other calendars keep theirs. */
     CHECK_EQ_INT(store_feed_token_find(st, h3, kind, sizeof(kind), id), STORE_OK);
-    CHECK_EQ_STR(kind, "person");
-    CHECK_EQ_STR(id, "per_1");
+    CHECK_EQ_STR(kind, "room");
+    CHECK_EQ_STR(id, "room_c");
     /* Setting the same hash again is harmless. */
     CHECK_EQ_INT(store_feed_token_set(st, "room", "room_a", h2), STORE_OK);
     CHECK_EQ_INT(store_feed_token_find(st, h2, kind, sizeof(kind), id), STORE_OK);
+
+    /* Deleting the record kills its URL at once; the other calendars keep theirs. */
+    CHECK_EQ_INT(store_record_delete(st, &record_room, "room_c", 6000), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h3, kind, sizeof(kind), id), STORE_NOTFOUND);
+    CHECK_EQ_INT(store_feed_token_find(st, h2, kind, sizeof(kind), id), STORE_OK);
+    /*
+     * A token row an older version left for a deleted record (room_b), or
+     * one naming no record at all, finds nothing either.
+     */
+    CHECK_EQ_INT(store_feed_token_set(st, "room", "room_b", h4), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h4, kind, sizeof(kind), id), STORE_NOTFOUND);
+    CHECK_EQ_INT(store_feed_token_set(st, "person", "per_none", h5), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h5, kind, sizeof(kind), id), STORE_NOTFOUND);
 }
 
 static void block_fill(struct block_record *b, const char *id, const char *type, const char *rid,

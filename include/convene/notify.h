@@ -43,4 +43,11 @@ int notify_pattern_matches(const char *pattern, const char *type);
  */
 int notify_url_check(const char *url, int allow_private, char *why, size_t whylen);
 
+/*
+ * url as it may be shown (GET /webhooks): without the user name and
+ * password an endpoint registered before they were refused may still
+ * hold. Writes at most cap bytes to out; 1 if something was removed.
+ */
+int notify_url_shown(const char *url, char *out, size_t cap);
+
 #endif

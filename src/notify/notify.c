@@ -189,6 +189,33 @@ static int url_authority_refused(CURLU *u, char *why, size_t whylen)
     return refused;
 }
 
+int notify_url_shown(const char *url, char *out, size_t cap)
+{
+    static const CURLUPart userinfo[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+    CURLU *u = curl_url();
+    char *part = NULL, *clean = NULL;
+    int had = 0;
+
+    snprintf(out, cap, "%s", url);
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(userinfo) / sizeof(userinfo[0]); i++) {
+        if (curl_url_get(u, userinfo[i], &part, 0) == CURLUE_OK) {
+            had = 1;
+            curl_url_set(u, userinfo[i], NULL, 0);
+        }
+        curl_free(part);
+        part = NULL;
+    }
+    if (had && curl_url_get(u, CURLUPART_URL, &clean, 0) == CURLUE_OK)
+        snprintf(out, cap, "%s", clean);
+    curl_free(clean);
+    curl_url_cleanup(u);
+    return had;
+}
+
 int notify_url_check(const char *url, int allow_private, char *why, size_t whylen)
 {
     CURLU *u = curl_url();

@@ -3,7 +3,8 @@
 
 - userinfo (user:password@, user@, an empty @, user;options@) and port 0 are refused with 422
   `invalid_url` whether or not private webhooks are allowed, on POST and on PATCH; the error
-  never repeats the password, and GET /webhooks never shows one;
+  never repeats the password, and GET /webhooks never shows one (not even of an endpoint an
+  older version stored with one);
 - without --allow-private-webhooks, IPv6 transition addresses are refused: 6to4 (2002::/16)
   and Teredo (2001::/32) whatever they embed, NAT64 (64:ff9b::/96, 64:ff9b:1::/48) when the
   IPv4 address inside is not public; NAT64 of a public address is accepted. With the flag
@@ -16,6 +17,7 @@ Run: python3 tests/e2e/test_webhook_urls.py   (CONVENE_BIN=build/convene)
 
 import json
 import os
+import sqlite3
 import sys
 import unittest
 
@@ -98,6 +100,24 @@ class UrlChecks(unittest.TestCase):
             for url in TRANSITION[:4]:
                 self.accepted(srv, url)
             self.assertEqual(srv.stop(), 0, srv.stderr_tail())
+
+    def test_stored_credentials_never_shown(self):
+        """An endpoint an older version accepted with user:password@ is listed without them."""
+        with Server(start=True) as srv:
+            wid = self.accepted(srv, "http://127.0.0.1:9/hook?k=1")
+            self.assertEqual(srv.stop(), 0, srv.stderr_tail())
+            con = sqlite3.connect(srv.db)
+            con.execute("UPDATE webhooks SET url = ? WHERE id = ?",
+                        ("http://admin:%s@127.0.0.1:9/hook?k=1" % SECRET, wid))
+            con.commit()
+            con.close()
+            srv.start()
+            for r in (srv.get("/api/v1/webhooks"), srv.get("/api/v1/webhooks/" + wid)):
+                self.assertEqual(r.status, 200, r)
+                self.assertNotIn(SECRET, r.raw.decode("utf-8"))
+                self.assertNotIn("admin", r.raw.decode("utf-8"))
+            self.assertEqual(srv.get("/api/v1/webhooks/" + wid).body["url"],
+                             "http://127.0.0.1:9/hook?k=1")
 
 
 if __name__ == "__main__":

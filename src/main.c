@@ -542,6 +542,13 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /*
+     * Everything this process creates (database, -wal, -shm, backups, the
+     * key file) holds confidential meetings or what unlocks their feeds:
+     * owner only, whatever umask the shell or unit left us. The store also
+     * creates and tightens its files itself (store_file_private).
+     */
+    umask(077);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);

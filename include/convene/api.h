@@ -13,6 +13,7 @@
 
 #include "convene/app.h"
 #include "convene/token.h"
+#include "convene/visibility.h"
 
 #define API_MAX_BODY (1024 * 1024)   /* bytes: CONTRACT section 2 */
 #define API_MAX_HEADERS (16 * 1024)  /* bytes of all request headers */
@@ -170,6 +171,13 @@ void api_add_header(struct api_call *call, const char *name, const char *value);
 
 /* 1 if the caller's role is among roles (a mask of enum role). */
 int api_has_role(const struct api_call *call, unsigned roles);
+
+/*
+ * The caller as the visibility rule knows them (visibility.h): admins and
+ * secretaries are the office, every other role is the person its token is
+ * bound to (none: sees no meeting's details). person points into call.
+ */
+struct viewer api_viewer(const struct api_call *call);
 
 /* Fills err; returns -1 so validators can `return api_error_set(...)`. */
 int api_error_set(struct api_error *err, int status, const char *code, const char *field,

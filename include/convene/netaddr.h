@@ -1,7 +1,9 @@
 /*
  * netaddr.h - is an address one a webhook may reach? The SSRF guard
  * refuses loopback, private, link-local, CGNAT, multicast, reserved and
- * IPv4-mapped/compatible forms of those, unless private webhooks are allowed.
+ * IPv4-mapped/compatible/translated forms of those, NAT64 addresses whose
+ * embedded IPv4 is one of those, and 6to4 and Teredo addresses outright,
+ * unless private webhooks are allowed.
  */
 #ifndef CONVENE_NETADDR_H
 #define CONVENE_NETADDR_H

@@ -36,9 +36,18 @@ int notify_pattern_valid(const char *pattern);
 int notify_pattern_matches(const char *pattern, const char *type);
 
 /*
- * Checks a webhook URL: http/https, a host, and (unless allow_private) every
- * address it resolves to is public. 0, or -1 with a reason in why.
+ * Checks a webhook URL: http/https, a host, no userinfo, a port other than
+ * 0, and (unless allow_private) every address it resolves to is public
+ * (netaddr_is_public, the rule the sender applies again at connect). 0, or
+ * -1 with a reason in why that never repeats the URL.
  */
 int notify_url_check(const char *url, int allow_private, char *why, size_t whylen);
+
+/*
+ * url as it may be shown (GET /webhooks): without the user name and
+ * password an endpoint registered before they were refused may still
+ * hold. Writes at most cap bytes to out; 1 if something was removed.
+ */
+int notify_url_shown(const char *url, char *out, size_t cap);
 
 #endif

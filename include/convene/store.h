@@ -64,10 +64,22 @@ int store_in_transaction(const struct store *st);
 void store_on_event_write(struct store *st, void (*fn)(void *arg, const char *event_id),
                           void *arg);
 
+/*
+ * Makes path readable by its owner only (0600): creates it so when missing
+ * and create is set, drops group and other bits from an existing regular
+ * file (logged). Works on the path, never a descriptor, so SQLite's locks
+ * on the file survive. store_open applies it to the database, -wal and
+ * -shm. 0 (also when missing and !create), or -1 with errno.
+ */
+int store_file_private(const char *path, int create);
+
 /* Size of the database file in bytes (page_count * page_size). */
 int64_t store_size_bytes(struct store *st);
 
-/* Copies a live database with SQLite's online backup API into dst (atomically renamed). */
+/*
+ * Copies a live database with SQLite's online backup API into dst
+ * (atomically renamed); the copy is mode 0600 whatever the umask.
+ */
 int store_backup(const char *src_path, const char *dst_path, char *err, size_t errlen);
 
 /* --- API tokens --- */
@@ -102,6 +114,7 @@ int store_record_list(struct store *st, const struct record_type *type,
                       int (*cb)(const struct record *rec, void *arg), void *arg);
 /* Writes all fields and the version/updated_at of rec. */
 int store_record_update(struct store *st, const struct record_type *type, const struct record *rec);
+/* Soft-deletes the record and drops its feed token (its URL answers 404 at once). */
 int store_record_delete(struct store *st, const struct record_type *type, const char *id,
                         int64_t now);
 int store_record_exists(struct store *st, const struct record_type *type, const char *id);
@@ -114,6 +127,7 @@ uint64_t store_record_writes(const struct store *st);
 /* --- feed tokens: hash -> calendar --- */
 int store_feed_token_set(struct store *st, const char *kind, const char *id,
                          const unsigned char hash[TOKEN_HASH_LEN]);
+/* The live person, room or vehicle a token hash names; STORE_NOTFOUND once it is deleted. */
 int store_feed_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN], char *kind,
                           size_t kindlen, char id[ID_STR_MAX]);
 

@@ -15,6 +15,7 @@
 
 #include "convene/trips.h"
 #include "convene/util.h"
+#include "convene/visibility.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,9 @@ static void audience_add(json_t *audience, json_t *person)
     json_array_append(audience, person);
 }
 
+/* Whoever drives: the decision does not depend on which person it is. */
+static const struct viewer driver_viewer = {VIEWER_PERSON, ""};
+
 /* One message for the group of one trip's occurrences that changed alike. */
 static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
 {
@@ -543,16 +547,31 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
         if (k < DISPATCH_MAX_LISTED)
             json_array_append(rids, json_object_get(inst, "recurrence_id"));
     }
+    int confidential = json_is_true(json_object_get(shown, "confidential"));
+    int full = visibility_decide(&driver_viewer, confidential, 0, 1) == VISIBLE_FULL;
+    json_t *trip = dispatch_trip_render(s->app, shown, names);
     json_t *data = json_pack("{s:s, s:b, s:o, s:o, s:I, s:o}", "event", str(shown, "event"),
-                             "confidential", json_is_true(json_object_get(shown, "confidential")),
-                             "trip", dispatch_trip_render(s->app, shown, names), "occurrences",
-                             rids, "occurrence_count", (json_int_t)json_array_size(group),
-                             "audience", audience);
-    /* A driver learns where and when, never what a confidential meeting is about. */
-    if (!json_is_true(json_object_get(shown, "confidential")))
+                             "confidential", confidential, "trip", trip, "occurrences", rids,
+                             "occurrence_count", (json_int_t)json_array_size(group), "audience",
+                             audience);
+    /*
+     * Written once for every endpoint, as its audience sees it: a driver
+     * who does not attend. Of a confidential meeting they learn where and
+     * when, never what it is about nor who rides (its attendees).
+     */
+    if (full) {
         json_object_set(data, "title", json_object_get(shown, "title"));
-    if (updated)
-        json_object_set(data, "changes", json_object_get(first, "changes"));
+    } else {
+        json_object_del(trip, "passengers");
+        json_object_del(trip, "passenger_names");
+    }
+    if (updated) {
+        json_t *changes = json_deep_copy(json_object_get(first, "changes"));
+        /* Who rides changed: said, but not who. */
+        if (!full && json_object_get(changes, "passengers") != NULL)
+            json_object_set_new(changes, "passengers", json_pack("{s:b}", "changed", 1));
+        json_object_set_new(data, "changes", changes);
+    }
     if (strcmp(type, "dispatch.cancelled") == 0)
         json_object_set(data, "reason", json_object_get(first, "reason"));
     return dispatch_outbox(s->app->store, type, data);

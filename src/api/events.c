@@ -16,6 +16,7 @@
 #include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/util.h"
+#include "convene/visibility.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -100,6 +101,8 @@ struct booking {
     int failed;
 };
 
+static const struct viewer clash_viewer = {VIEWER_CALENDAR, NULL};
+
 static int on_clash(const struct clash *c, void *arg)
 {
     struct booking *b = arg;
@@ -107,6 +110,7 @@ static int on_clash(const struct clash *c, void *arg)
     const struct occurrence *o = (const struct occurrence *)(const void *)(
         b->claim->recurrence_id - offsetof(struct occurrence, recurrence_id));
     json_t *entry;
+    int shown;
 
     if (b->nclashes == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 8;
@@ -119,8 +123,14 @@ static int on_clash(const struct clash *c, void *arg)
                       c->resource_type, "id", c->resource_id, "role", c->role, "start", o->start,
                       "other_start", c->other_start, "event", c->event_id[0] ? c->event_id : NULL,
                       "block", c->block_id[0] ? c->block_id : NULL);
+    /*
+     * A clash is seen from the contested resource's calendar, whoever asks
+     * (CONTRACT section 4: "null if confidential"), so a confidential
+     * meeting shows as busy there, without its title.
+     */
+    shown = visibility_decide(&clash_viewer, c->confidential, 0, 0) == VISIBLE_FULL;
     json_object_set_new(entry, "title",
-                        c->confidential || c->title[0] == '\0' ? json_null() : json_string(c->title));
+                        shown && c->title[0] != '\0' ? json_string(c->title) : json_null());
     json_array_append_new(b->conflicts, entry);
     return 0;
 }
@@ -671,40 +681,28 @@ static json_t *load_event(struct api_call *call, struct event_row *row)
     return doc;
 }
 
-/* Leaders and drivers see only events they attend, drive or ride in. */
-static int involves(json_t *doc, const char *person)
-{
-    size_t i, k;
-    json_t *a, *t, *p;
-
-    if (person[0] == '\0')
-        return 0;
-    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
-        if (strcmp(member_text(a, "person"), person) == 0)
-            return 1;
-    }
-    json_array_foreach(json_object_get(doc, "trips"), i, t) {
-        if (strcmp(member_text(t, "driver"), person) == 0)
-            return 1;
-        json_array_foreach(json_object_get(t, "passengers"), k, p) {
-            if (strcmp((json_string_value(p) ? json_string_value(p) : ""), person) == 0)
-                return 1;
-        }
-    }
-    return 0;
-}
-
+/*
+ * Office tokens read every event in full; a person's token reads the
+ * events they attend, drive or ride in, a confidential one they do not
+ * attend as its times and their trip only (visibility.h).
+ */
 void api_events_get(struct api_call *call)
 {
     struct event_row row;
+    struct viewer viewer = api_viewer(call);
     json_t *doc;
 
     memset(&row, 0, sizeof(row));
     if ((doc = load_event(call, &row)) != NULL) {
-        if (!api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY) && !involves(doc, call->auth.person))
+        enum visibility vis = visibility_of_doc(&viewer, doc);
+        if (vis == VISIBLE_NONE) {
             api_reply_error(call, 403, "forbidden", NULL, "not an event of yours");
-        else
-            api_reply_json(call, 200, event_render(&row, doc), row.version);
+        } else {
+            json_t *full = event_render(&row, doc);
+            json_t *shown = visibility_doc_view(full, vis, viewer.person);
+            json_decref(full);
+            api_reply_json(call, 200, shown, row.version);
+        }
         json_decref(doc);
     }
     store_event_row_clear(&row);
@@ -1057,33 +1055,56 @@ void api_events_occurrence_delete(struct api_call *call)
         api_reply_empty(call, 204);
 }
 
+struct history_ctx {
+    json_t *items;
+    int full; /* the viewer sees the event in full: before/after documents hold its details */
+};
+
 static int history_one(const struct history_row *h, void *arg)
 {
+    struct history_ctx *ctx = arg;
     json_t *entry = json_pack("{s:I, s:o, s:s, s:{s:s?, s:s?, s:s?}}", "seq", (json_int_t)h->seq,
                               "at", render_utc(h->at), "action", h->action, "actor", "token",
                               h->token_id[0] ? h->token_id : NULL, "name",
                               h->actor[0] ? h->actor : NULL, "person",
                               h->actor_person[0] ? h->actor_person : NULL);
-    json_object_set_new(entry, "before", h->before ? json_loads(h->before, 0, NULL) : json_null());
-    json_object_set_new(entry, "after", h->after ? json_loads(h->after, 0, NULL) : json_null());
-    json_array_append_new(arg, entry);
+    if (ctx->full) {
+        json_object_set_new(entry, "before",
+                            h->before ? json_loads(h->before, 0, NULL) : json_null());
+        json_object_set_new(entry, "after", h->after ? json_loads(h->after, 0, NULL) : json_null());
+    } else {
+        /* Who changed it and when may be said; what it was and became may not. */
+        json_object_set_new(entry, "before", json_null());
+        json_object_set_new(entry, "after", json_null());
+    }
+    json_array_append_new(ctx->items, entry);
     return 0;
 }
 
+/* The audit trail as the caller may see it (the route admits the office only, today). */
 void api_events_history(struct api_call *call)
 {
     struct event_row row;
-    json_t *doc, *items;
+    struct viewer viewer = api_viewer(call);
+    struct history_ctx ctx = {NULL, 0};
+    enum visibility vis;
+    json_t *doc;
 
     memset(&row, 0, sizeof(row));
     if ((doc = load_event(call, &row)) == NULL)
         goto done;
-    items = json_array();
-    if (store_history_list(call->app->store, row.id, history_one, items) != STORE_OK) {
-        json_decref(items);
+    if ((vis = visibility_of_doc(&viewer, doc)) == VISIBLE_NONE) {
+        api_reply_error(call, 403, "forbidden", NULL, "not an event of yours");
+        json_decref(doc);
+        goto done;
+    }
+    ctx.items = json_array();
+    ctx.full = vis == VISIBLE_FULL;
+    if (store_history_list(call->app->store, row.id, history_one, &ctx) != STORE_OK) {
+        json_decref(ctx.items);
         api_reply_store_error(call);
     } else {
-        api_reply_json(call, 200, items, -1);
+        api_reply_json(call, 200, ctx.items, -1);
     }
     json_decref(doc);
 done:

@@ -23,21 +23,16 @@ struct list_ctx {
     int failed;
 };
 
-/* Leaders and drivers see others' confidential meetings as busy time only. */
+/*
+ * The office sees every meeting in full; a person sees theirs in full and
+ * a confidential one they only drive or ride to as busy time (its trip is
+ * in GET /trips and their feed).
+ */
 static int sees_details(struct list_ctx *ctx, json_t *doc)
 {
-    size_t i;
-    json_t *a;
+    struct viewer viewer = api_viewer(ctx->call);
 
-    if (!json_is_true(json_object_get(doc, "confidential")) ||
-        api_has_role(ctx->call, ROLE_ADMIN | ROLE_SECRETARY))
-        return 1;
-    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
-        const char *person = json_string_value(json_object_get(a, "person"));
-        if (person != NULL && strcmp(person, ctx->call->auth.person) == 0)
-            return 1;
-    }
-    return 0;
+    return visibility_of_doc(&viewer, doc) == VISIBLE_FULL;
 }
 
 /*

@@ -485,6 +485,9 @@ static int delete_change(struct api_call *call, struct record *rec)
         api_reply_store_error(call);
         return -1;
     }
+    /* The feed answers 404 from now on (the store dropped its token); free its body. */
+    feed_cache_invalidate(call->app->feeds, ((const struct record_type *)call->route_data)->kind,
+                          rec->id);
     api_reply_empty(call, 204);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "dispatch.h"
 
+#include "convene/event_docs.h"
 #include "convene/json.h"
 #include "convene/util.h"
 
@@ -24,15 +25,47 @@ static const char *str(json_t *obj, const char *key)
     return s ? s : "";
 }
 
-/* A trip occurrence as listed: the public shape plus its meeting's title unless confidential. */
-static json_t *list_item(struct app *app, json_t *inst, json_t *names)
+/*
+ * How the caller sees the trip's meeting. A person's view is decided on
+ * the meeting's document (do they attend?); when it cannot be read, as a
+ * driver who does not attend.
+ */
+static enum visibility trip_visibility(struct api_call *call, json_t *inst)
 {
-    json_t *item = dispatch_trip_render(app, inst, names);
+    struct viewer viewer = api_viewer(call);
+    struct event_doc *ev;
+    enum visibility vis;
+    int rc;
+
+    if (viewer.kind == VIEWER_OFFICE)
+        return VISIBLE_FULL;
+    ev = event_docs_get(call->app->event_docs, str(inst, "event"), &rc);
+    if (ev == NULL)
+        return visibility_decide(&viewer, json_is_true(json_object_get(inst, "confidential")), 0,
+                                 1);
+    vis = visibility_of_doc(&viewer, ev->doc);
+    event_doc_release(ev);
+    return vis;
+}
+
+/*
+ * A trip occurrence as listed: the public shape plus its meeting's title.
+ * Who does not see the meeting in full (a driver of a confidential one)
+ * gets neither the title nor the passengers, who are its attendees.
+ */
+static json_t *list_item(struct api_call *call, json_t *inst, json_t *names)
+{
+    json_t *item = dispatch_trip_render(call->app, inst, names);
     int confidential = json_is_true(json_object_get(inst, "confidential"));
+    int full = trip_visibility(call, inst) == VISIBLE_FULL;
 
     json_object_set_new(item, "title",
-                        confidential ? json_null() : json_incref(json_object_get(inst, "title")));
+                        full ? json_incref(json_object_get(inst, "title")) : json_null());
     json_object_set_new(item, "confidential", json_boolean(confidential));
+    if (!full) {
+        json_object_del(item, "passengers");
+        json_object_del(item, "passenger_names");
+    }
     return item;
 }
 
@@ -82,7 +115,7 @@ void api_trips_list(struct api_call *call)
     items = json_array();
     names = json_object();
     json_array_foreach(rows, k, r) {
-        json_array_append_new(items, list_item(call->app, r, names));
+        json_array_append_new(items, list_item(call, r, names));
     }
     json_decref(names);
     json_decref(rows);
@@ -212,7 +245,7 @@ void api_trips_ack(struct api_call *call)
     out = json_array();
     names = json_object();
     json_array_foreach(done, k, r) {
-        json_array_append_new(out, list_item(call->app, r, names));
+        json_array_append_new(out, list_item(call, r, names));
     }
     json_decref(names);
     api_reply_json(call, 200, json_pack("{s:s, s:o}", "trip", call->params[0], "acknowledged", out),
@@ -294,7 +327,7 @@ void api_trips_create(struct api_call *call)
         json_t *names = json_object();
         r = json_array_get(rows, 0);
         api_reply_json(call, 201,
-                       r ? list_item(call->app, r, names) : json_pack("{s:s}", "event", id), -1);
+                       r ? list_item(call, r, names) : json_pack("{s:s}", "event", id), -1);
         json_decref(names);
     }
     json_decref(rows);

@@ -32,6 +32,9 @@ static json_t *webhook_render(const struct webhook_row *w)
 {
     json_t *events = json_array();
     const char *p = w->events;
+    char url[2100];
+
+    notify_url_shown(w->url, url, sizeof(url));
 
     while (p != NULL && *p) {
         const char *comma = strchr(p, ',');
@@ -39,7 +42,7 @@ static json_t *webhook_render(const struct webhook_row *w)
         json_array_append_new(events, json_stringn(p, len));
         p = comma ? comma + 1 : NULL;
     }
-    return json_pack("{s:s, s:s, s:o, s:s?, s:b, s:s?, s:I, s:o, s:o}", "id", w->id, "url", w->url,
+    return json_pack("{s:s, s:s, s:o, s:s?, s:b, s:s?, s:I, s:o, s:o}", "id", w->id, "url", url,
                      "events", events, "person", w->person[0] ? w->person : NULL, "enabled",
                      w->enabled, "disabled_reason",
                      w->disabled_reason[0] ? w->disabled_reason : NULL, "version",

@@ -39,6 +39,9 @@ static int feed_key_load(const char *path, unsigned char key[FEED_KEY_LEN])
 
     if (fd >= 0) {
         ssize_t n = read(fd, key, FEED_KEY_LEN);
+        /* A key another user can read gives them every feed URL: tighten an old one. */
+        if (store_file_private(path, 0) != 0)
+            log_error("cannot make feed key file %s private: %s", path, strerror(errno));
         close(fd);
         if (n != FEED_KEY_LEN) {
             log_error("feed key file %s is damaged (expected %d bytes)", path, FEED_KEY_LEN);

@@ -162,6 +162,15 @@ int api_has_role(const struct api_call *call, unsigned roles)
     return (call->auth.role & roles) != 0;
 }
 
+struct viewer api_viewer(const struct api_call *call)
+{
+    struct viewer v = {VIEWER_PERSON, call->auth.person};
+
+    if (api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY))
+        v.kind = VIEWER_OFFICE;
+    return v;
+}
+
 int api_check_if_match(struct api_call *call, int64_t version)
 {
     const char *h = call->req->if_match;

@@ -12,6 +12,7 @@
 #include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/timeutil.h"
+#include "convene/visibility.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct render {
     json_t *zones;          /* set of TZIDs used */
     json_t *names;          /* "kind:id" -> [name, updated_at]: the feed cache's, kept across renders */
     int64_t last_modified;
+    enum visibility view;   /* how this calendar sees the event being rendered */
 };
 
 static const char *str(json_t *obj, const char *key)
@@ -293,7 +295,7 @@ static void alarm_lines(struct render *r, json_t *doc, const char *summary)
 static void meeting_events(struct render *r, const struct event_row *ev, json_t *doc)
 {
     char start[TIME_LOCAL_STR], end[TIME_LOCAL_STR];
-    int all_day, full = !ev->confidential || viewer_attends(r, doc);
+    int all_day, full = r->view == VISIBLE_FULL;
     const char *tz = str(doc, "tz"), *rid;
     const char *summary = full ? str(doc, "title") : BUSY_SUMMARY;
     json_t *overrides = json_object_get(doc, "overrides"), *ov;
@@ -358,7 +360,11 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
     }
 }
 
-/* What a trip VEVENT says besides its times: place, passengers; never a confidential title. */
+/*
+ * What a trip VEVENT says besides its times: place; and, to whoever sees
+ * the meeting in full, who rides and what meeting it is. A confidential
+ * meeting's driver and vehicle see neither (the passengers are attendees).
+ */
 static void trip_details(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip,
                          const char *summary)
 {
@@ -370,14 +376,15 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     ics_text(&r->events, "SUMMARY", summary);
     if (*str(trip, "from"))
         ics_text(&r->events, "LOCATION", str(trip, "from"));
+    if (r->view != VISIBLE_FULL)
+        return;
     strbuf_init(&who, 64 * 1024);
     strbuf_puts(&who, "乘车人：");
     json_array_foreach(json_object_get(trip, "passengers"), i, p) {
         strbuf_printf(&who, "%s%s", i ? "、" : "",
                       name_of(r, &record_person, json_string_value(p) ? json_string_value(p) : ""));
     }
-    if (!ev->confidential)
-        strbuf_printf(&who, "\n会议：%s", str(doc, "title"));
+    strbuf_printf(&who, "\n会议：%s", str(doc, "title"));
     ics_text(&r->events, "DESCRIPTION", who.data);
     strbuf_free(&who);
 }
@@ -557,7 +564,7 @@ static void trip_event(struct render *r, const struct event_row *ev, json_t *doc
  */
 struct fragment {
     struct fragment *next;
-    char variant[16 + ID_STR_MAX];  /* "full", "busy" or "trip:<trip id>" */
+    char variant[16 + ID_STR_MAX];  /* "full", "busy", "trip:<trip id>" or "trip-only:<trip id>" */
     uint64_t names_generation;      /* the display names it was written with */
     char *text;
     size_t len;
@@ -677,15 +684,20 @@ static int render_event(const char *event_id, void *arg)
     /* As before the cache: an event that cannot be read is left out, not the whole feed (logged). */
     if (ev == NULL)
         return 0;
-    int attends = viewer_attends(r, ev->doc);
-    if (strcmp(r->kind, "room") == 0 || attends)
-        emit(r, ev, ev->row.confidential && !attends ? "busy" : "full", produce_meeting, NULL);
+    /* A person's feed is that person; a room's or vehicle's is no one's (visibility.h). */
+    struct viewer viewer = {strcmp(r->kind, "person") == 0 ? VIEWER_PERSON : VIEWER_CALENDAR,
+                            r->id};
+    r->view = visibility_of_doc(&viewer, ev->doc);
+    /* Fragments are shared by calendars with the same view: the variant names it. */
+    int full = r->view == VISIBLE_FULL;
+    if (strcmp(r->kind, "room") == 0 || viewer_attends(r, ev->doc))
+        emit(r, ev, full ? "full" : "busy", produce_meeting, NULL);
     json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
         char variant[16 + ID_STR_MAX];
         if (strcmp(r->kind, "room") == 0 || strcmp(str(trip, field), r->id) != 0)
             continue;
-        snprintf(variant, sizeof(variant), "trip:%s", str(trip, "id"));
+        snprintf(variant, sizeof(variant), "%s:%s", full ? "trip" : "trip-only", str(trip, "id"));
         emit(r, ev, variant, trip_event, trip);
     }
     event_doc_release(ev);
@@ -696,7 +708,8 @@ int feed_render(struct app *app, const char *kind, const char *id, struct strbuf
                 int64_t *last_modified)
 {
     const struct record_type *type = record_type_by_kind(kind);
-    struct render r = {app, kind, id, {0}, json_object(), feed_cache_names(app->feeds), 0};
+    struct render r = {app, kind, id, {0}, json_object(), feed_cache_names(app->feeds), 0,
+                       VISIBLE_NONE};
     const char *tz;
     json_t *v;
     int rc;

@@ -11,6 +11,7 @@
 
 #include "convene/store.h"
 #include "convene/timeutil.h"
+#include "convene/visibility.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -116,17 +117,27 @@ static int about(json_t *data, const char *person)
     return 0;
 }
 
-/* A confidential meeting's details reach only its attendees' endpoints. */
+/*
+ * A person's endpoint gets the event as that person sees it (visibility.h):
+ * a confidential meeting's details only if they attend, its times and
+ * their trip if they drive or ride. The changes and the title beside the
+ * event go with the details.
+ */
 static void redact(json_t *data, const char *person)
 {
-    static const char *const secret[] = {"title", "description", "location", "attendees",
-                                         "overrides", "meals"};
+    struct viewer viewer = {VIEWER_PERSON, person};
     json_t *event = json_object_get(data, "event");
+    enum visibility vis;
 
-    if (!json_is_true(json_object_get(event, "confidential")) || attends(event, person))
+    /*
+     * about() admitted the message to this endpoint (the person may be
+     * named in it without being on the meeting); an open meeting then has
+     * nothing to hide from them.
+     */
+    if (!json_is_true(json_object_get(event, "confidential")) ||
+        (vis = visibility_of_doc(&viewer, event)) == VISIBLE_FULL)
         return;
-    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
-        json_object_del(event, secret[i]);
+    json_object_set_new(data, "event", visibility_doc_view(event, vis, person));
     json_object_del(data, "changes");
     json_object_del(data, "title");
 }

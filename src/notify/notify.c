@@ -158,6 +158,64 @@ void notify_metrics_render(struct notify *n, struct strbuf *out)
                   (unsigned long long)cumulative);
 }
 
+/*
+ * Refuses what --allow-private-webhooks never permits: credentials in the
+ * URL (curl would send them as Basic auth to whoever answers, and GET
+ * /webhooks would show them to every admin), and port 0 (no service
+ * listens there; some stacks connect it to a random port). The message
+ * never repeats the URL, which may hold the password.
+ */
+static int url_authority_refused(CURLU *u, char *why, size_t whylen)
+{
+    static const CURLUPart userinfo[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+    char *part = NULL;
+    int refused = 0;
+
+    for (size_t i = 0; i < sizeof(userinfo) / sizeof(userinfo[0]) && !refused; i++) {
+        /* An empty "@host" still has a user part (""), and is refused too. */
+        if (curl_url_get(u, userinfo[i], &part, 0) == CURLUE_OK) {
+            snprintf(why, whylen, "'url' may not carry a user name or password (user@host)");
+            refused = 1;
+        }
+        curl_free(part);
+        part = NULL;
+    }
+    if (!refused && curl_url_get(u, CURLUPART_PORT, &part, 0) == CURLUE_OK &&
+        strtoul(part, NULL, 10) == 0) {
+        snprintf(why, whylen, "'url' port must be 1 to 65535");
+        refused = 1;
+    }
+    curl_free(part);
+    return refused;
+}
+
+int notify_url_shown(const char *url, char *out, size_t cap)
+{
+    static const CURLUPart userinfo[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+    CURLU *u = curl_url();
+    char *part = NULL, *clean = NULL;
+    int had = 0;
+
+    snprintf(out, cap, "%s", url);
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(userinfo) / sizeof(userinfo[0]); i++) {
+        if (curl_url_get(u, userinfo[i], &part, 0) == CURLUE_OK) {
+            had = 1;
+            curl_url_set(u, userinfo[i], NULL, 0);
+        }
+        curl_free(part);
+        part = NULL;
+    }
+    if (had && curl_url_get(u, CURLUPART_URL, &clean, 0) == CURLUE_OK)
+        snprintf(out, cap, "%s", clean);
+    curl_free(clean);
+    curl_url_cleanup(u);
+    return had;
+}
+
 int notify_url_check(const char *url, int allow_private, char *why, size_t whylen)
 {
     CURLU *u = curl_url();
@@ -177,6 +235,8 @@ int notify_url_check(const char *url, int allow_private, char *why, size_t whyle
         snprintf(why, whylen, "'url' must use http or https");
         goto done;
     }
+    if (url_authority_refused(u, why, whylen))
+        goto done;
     if (allow_private) {
         rc = 0;
         goto done;

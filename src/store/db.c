@@ -6,9 +6,12 @@
 
 #include "convene/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -94,11 +97,59 @@ static int exec(struct store *st, const char *sql)
     return STORE_OK;
 }
 
+/*
+ * The database holds confidential titles and phone numbers, so its files
+ * are the owner's only (0600), whatever the umask. A missing file is
+ * created 0600 before SQLite opens it: SQLite gives the -wal and -shm files
+ * it creates the database file's mode, so they follow. An existing file
+ * that others may read (made by an older version, or copied in) is
+ * tightened. Only the path is used, never a descriptor: closing any
+ * descriptor of a file drops this process's POSIX locks on it, which
+ * another SQLite connection here may hold. 0, or -1 with errno.
+ */
+int store_file_private(const char *path, int create)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        int fd;
+        if (errno != ENOENT || !create)
+            return errno == ENOENT ? 0 : -1;
+        if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+            return errno == EEXIST ? store_file_private(path, 0) : -1;
+        close(fd);
+        return 0;
+    }
+    if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0) {
+        if (chmod(path, sb.st_mode & 0700) != 0)
+            return -1;
+        log_info("store: %s was readable by others; now mode %o", path,
+                 (unsigned)(sb.st_mode & 0700));
+    }
+    return 0;
+}
+
+/* The -wal and -shm files beside the database, once SQLite has made them. */
+static void sidecars_private(const char *path)
+{
+    static const char *const suffix[] = {"-wal", "-shm"};
+    char side[CONFIG_PATH_MAX + 8];
+
+    for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, suffix[i]);
+        if (store_file_private(side, 0) != 0)
+            log_error("store: cannot make %s private: %s", side, strerror(errno));
+    }
+}
+
 int store_open(const char *path, enum durability durability, struct store **out)
 {
     struct store *st = xcalloc(1, sizeof(*st));
     char pragmas[256];
 
+    /* A failure here (a missing directory) is SQLite's to report below. */
+    if (store_file_private(path, 1) != 0 && errno != ENOENT)
+        log_error("store: cannot make %s private: %s", path, strerror(errno));
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         log_error("cannot open database %s: %s", path,
@@ -135,6 +186,7 @@ int store_open(const char *path, enum durability durability, struct store **out)
         store_close(st);
         return STORE_ERROR;
     }
+    sidecars_private(path);
     *out = st;
     return STORE_OK;
 }
@@ -280,6 +332,11 @@ int store_backup(const char *src_path, const char *dst_path, char *err, size_t e
 
     snprintf(tmp, sizeof(tmp), "%s.part", dst_path);
     unlink(tmp);
+    /* The copy is as secret as the original: created 0600 (its journal follows). */
+    if (store_file_private(tmp, 1) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        goto done;
+    }
     if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", src_path, sqlite3_errmsg(src));
         goto done;

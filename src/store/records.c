@@ -220,11 +220,29 @@ static int change_one(struct store *st, const char *fmt, const struct record_typ
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
+/* A deleted record's feed URL dies with it: its token row goes in the same transaction. */
+static int feed_token_drop(struct store *st, const char *kind, const char *id)
+{
+    sqlite3_stmt *stmt =
+        store_stmt(st, "DELETE FROM feed_tokens WHERE kind = ?1 AND resource_id = ?2");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_record_delete(struct store *st, const struct record_type *type, const char *id,
                         int64_t now)
 {
-    return change_one(st, "UPDATE %s SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
-                      type, id, now);
+    int rc = change_one(st, "UPDATE %s SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+                        type, id, now);
+
+    return rc == STORE_OK ? feed_token_drop(st, type->kind, id) : rc;
 }
 
 int store_record_set_feed_generation(struct store *st, const struct record_type *type,
@@ -296,8 +314,19 @@ int store_feed_token_set(struct store *st, const char *kind, const char *id,
 int store_feed_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN], char *kind,
                           size_t kindlen, char id[ID_STR_MAX])
 {
-    sqlite3_stmt *stmt =
-        store_stmt(st, "SELECT kind, resource_id FROM feed_tokens WHERE hash = ?1");
+    /*
+     * The record must be live: records deleted before their token rows
+     * were dropped with them (older versions) kept a working URL.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT f.kind, f.resource_id FROM feed_tokens f WHERE f.hash = ?1 AND CASE f.kind"
+            " WHEN 'person' THEN EXISTS (SELECT 1 FROM people r"
+            "   WHERE r.id = f.resource_id AND r.deleted_at IS NULL)"
+            " WHEN 'room' THEN EXISTS (SELECT 1 FROM rooms r"
+            "   WHERE r.id = f.resource_id AND r.deleted_at IS NULL)"
+            " WHEN 'vehicle' THEN EXISTS (SELECT 1 FROM vehicles r"
+            "   WHERE r.id = f.resource_id AND r.deleted_at IS NULL)"
+            " ELSE 0 END");
     int rc;
 
     if (stmt == NULL)

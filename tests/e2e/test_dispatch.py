@@ -194,7 +194,9 @@ class DispatchTest(DispatchBase):
         for m in got:
             self.assertNotIn("title", m["data"])
             self.assertTrue(m["data"]["confidential"])
-            self.assertEqual(m["data"]["trip"]["passengers"], [self.lead])  # who to pick up
+            # Nor who rides: the passengers are the meeting's attendees (CONTRACT section 15).
+            self.assertNotIn("passengers", m["data"]["trip"])
+            self.assertNotIn("passenger_names", m["data"]["trip"])
         for body in raw_bodies(self.rx, p1) + raw_bodies(self.rx, office):
             self.assertNotIn(title, body)
             self.assertNotIn("保密室", body)

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the SQLite store on a temporary file: migrations, tokens,
  * records with soft deletion, feed tokens, blocks, nested transactions and
- * the online backup of a database that is being written.
+ * the online backup of a database that is being written, and the modes of
+ * the files the store creates (0600 whatever the umask).
  */
 #include "check.h"
 
@@ -14,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char dir[512];
 
@@ -337,13 +339,16 @@ static void test_records(struct store *st)
 static void test_feed_tokens(struct store *st)
 {
     unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+    unsigned char h4[TOKEN_HASH_LEN], h5[TOKEN_HASH_LEN];
     char kind[16], id[ID_STR_MAX];
 
     token_hash("feed-1", 6, h1);
     token_hash("feed-2", 6, h2);
     token_hash("feed-3", 6, h3);
+    token_hash("feed-4", 6, h4);
+    token_hash("feed-5", 6, h5);
     CHECK_EQ_INT(store_feed_token_set(st, "room", "room_a", h1), STORE_OK);
-    CHECK_EQ_INT(store_feed_token_set(st, "person", "per_1", h3), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_set(st, "room", "room_c", h3), STORE_OK);
     CHECK_EQ_INT(store_feed_token_find(st, h1, kind, sizeof(kind), id), STORE_OK);
     CHECK_EQ_STR(kind, "room");
     CHECK_EQ_STR(id, "room_a");
@@ -356,11 +361,24 @@ static void test_feed_tokens(struct store *st)
     CHECK_EQ_STR(id, "room_a");
     /* Other calendars keep theirs. */
     CHECK_EQ_INT(store_feed_token_find(st, h3, kind, sizeof(kind), id), STORE_OK);
-    CHECK_EQ_STR(kind, "person");
-    CHECK_EQ_STR(id, "per_1");
+    CHECK_EQ_STR(kind, "room");
+    CHECK_EQ_STR(id, "room_c");
     /* Setting the same hash again is harmless. */
     CHECK_EQ_INT(store_feed_token_set(st, "room", "room_a", h2), STORE_OK);
     CHECK_EQ_INT(store_feed_token_find(st, h2, kind, sizeof(kind), id), STORE_OK);
+
+    /* Deleting the record kills its URL at once; the other calendars keep theirs. */
+    CHECK_EQ_INT(store_record_delete(st, &record_room, "room_c", 6000), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h3, kind, sizeof(kind), id), STORE_NOTFOUND);
+    CHECK_EQ_INT(store_feed_token_find(st, h2, kind, sizeof(kind), id), STORE_OK);
+    /*
+     * A token row an older version left for a deleted record (room_b), or
+     * one naming no record at all, finds nothing either.
+     */
+    CHECK_EQ_INT(store_feed_token_set(st, "room", "room_b", h4), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h4, kind, sizeof(kind), id), STORE_NOTFOUND);
+    CHECK_EQ_INT(store_feed_token_set(st, "person", "per_none", h5), STORE_OK);
+    CHECK_EQ_INT(store_feed_token_find(st, h5, kind, sizeof(kind), id), STORE_NOTFOUND);
 }
 
 static void block_fill(struct block_record *b, const char *id, const char *type, const char *rid,
@@ -669,6 +687,78 @@ static void test_backup(void)
     CHECK(copy_rooms(dst, &intact, journal, sizeof(journal)) == in_copy);
 }
 
+/* The permission bits of path, or -1 when it does not exist. */
+static int mode_of(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+static void check_private(const char *path)
+{
+    int mode = mode_of(path);
+    CHECK_EQ_INT(mode, 0600);
+    if (mode != 0600)
+        fprintf(stderr, "    file: %s\n", path);
+}
+
+/*
+ * Under the common umask 022 SQLite alone makes 0644 files. The store
+ * makes the database, -wal, -shm and backups 0600, tightens old 0644 files
+ * at open, and leaves other processes' locks alone while doing it.
+ */
+static void test_file_modes(void)
+{
+    char db[600], wal[620], shm[620], copy[600], err[256];
+    struct store *st, *second;
+    mode_t old = umask(022);
+
+    path_in_dir(db, sizeof(db), "modes.db");
+    snprintf(wal, sizeof(wal), "%s-wal", db);
+    snprintf(shm, sizeof(shm), "%s-shm", db);
+    st = open_store(db);
+    CHECK_EQ_INT(insert_room(st, "room_m1", "Secret"), STORE_OK);
+    check_private(db);
+    check_private(wal);
+    check_private(shm);
+
+    /* A backup of it, and its .part while being written. */
+    path_in_dir(copy, sizeof(copy), "modes-copy.db");
+    CHECK_EQ_INT(store_backup(db, copy, err, sizeof(err)), STORE_OK);
+    check_private(copy);
+    store_close(st);
+
+    /* Files an older version left readable are tightened at the next open. */
+    CHECK_EQ_INT(chmod(db, 0644), 0);
+    st = open_store(db);
+    check_private(db);
+    CHECK_EQ_INT(chmod(wal, 0644), 0);
+    CHECK_EQ_INT(chmod(shm, 0664), 0);
+    /* A second connection opening it tightens the sidecars, and the first keeps working. */
+    second = open_store(db);
+    check_private(wal);
+    check_private(shm);
+    CHECK_EQ_INT(insert_room(st, "room_m2", "Also secret"), STORE_OK);
+    CHECK_EQ_INT(room_state(second, "room_m2"), STORE_OK);
+    store_close(second);
+    store_close(st);
+
+    /* Owner bits are kept as they were; only group and other lose theirs. */
+    CHECK_EQ_INT(chmod(copy, 0640), 0);
+    CHECK_EQ_INT(store_file_private(copy, 0), 0);
+    CHECK_EQ_INT(mode_of(copy), 0600);
+    CHECK_EQ_INT(chmod(copy, 0444), 0);
+    CHECK_EQ_INT(store_file_private(copy, 0), 0);
+    CHECK_EQ_INT(mode_of(copy), 0400);
+    /* A missing file is created only when asked. */
+    path_in_dir(copy, sizeof(copy), "absent");
+    CHECK_EQ_INT(store_file_private(copy, 0), 0);
+    CHECK_EQ_INT(mode_of(copy), -1);
+    CHECK_EQ_INT(store_file_private(copy, 1), 0);
+    CHECK_EQ_INT(mode_of(copy), 0600);
+    umask(old);
+}
+
 int main(void)
 {
     char path[600];
@@ -688,6 +778,7 @@ int main(void)
     store_close(st);
 
     test_backup();
+    test_file_modes();
     check_rmdir(dir);
     return check_finish();
 }

@@ -222,6 +222,22 @@ static int viewer_attends(struct render *r, json_t *doc)
     return 0;
 }
 
+/*
+ * LOCATION from the room's name and the meeting's own location. Secretaries
+ * often type the room's name as the location too, which gave
+ * "第二会议室 第二会议室"; when one already says the other, the longer one
+ * is shown alone.
+ */
+static void place_text(const char *room, const char *loc, char *out, size_t cap)
+{
+    if (*loc == '\0' || strstr(room, loc) != NULL)
+        snprintf(out, cap, "%s", room);
+    else if (strstr(loc, room) != NULL)
+        snprintf(out, cap, "%s", loc);
+    else
+        snprintf(out, cap, "%s %s", room, loc);
+}
+
 static void details_lines(struct render *r, json_t *doc, json_t *ov, const char *summary)
 {
     const char *desc = str(ov && json_object_get(ov, "description") ? ov : doc, "description");
@@ -233,8 +249,7 @@ static void details_lines(struct render *r, json_t *doc, json_t *ov, const char 
     if (*desc)
         ics_text(&r->events, "DESCRIPTION", desc);
     if (room != NULL)
-        snprintf(where, sizeof(where), "%s%s%s", name_of(r, &record_room, room), *loc ? " " : "",
-                 loc);
+        place_text(name_of(r, &record_room, room), loc, where, sizeof(where));
     else
         snprintf(where, sizeof(where), "%s", loc);
     if (where[0])

@@ -7,6 +7,7 @@
  */
 #include "handlers.h"
 #include "catering.h"
+#include "conflicts.h"
 #include "dispatch.h"
 #include "event_plan.h"
 
@@ -98,6 +99,7 @@ struct booking {
     size_t nclashes, cap;
     const struct claim *claim; /* the claim being checked */
     int failed;
+    struct conflict_report report; /* names and trip times of the entries */
 };
 
 static int on_clash(const struct clash *c, void *arg)
@@ -115,12 +117,7 @@ static int on_clash(const struct clash *c, void *arg)
     b->clashes[b->nclashes++] = *c;
     if (json_array_size(b->conflicts) >= MAX_REPORTED_CONFLICTS)
         return 0;
-    entry = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s?, s:s?}", "resource", "type",
-                      c->resource_type, "id", c->resource_id, "role", c->role, "start", o->start,
-                      "other_start", c->other_start, "event", c->event_id[0] ? c->event_id : NULL,
-                      "block", c->block_id[0] ? c->block_id : NULL);
-    json_object_set_new(entry, "title",
-                        c->confidential || c->title[0] == '\0' ? json_null() : json_string(c->title));
+    entry = conflict_report_clash(&b->report, b->claim, o, c);
     json_array_append_new(b->conflicts, entry);
     return 0;
 }
@@ -348,6 +345,25 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
 }
 
 /*
+ * A refused booking: the error, with the clashes that explain it when the
+ * driver rules gave some (a 409 driver_hours or driver_rest lists them
+ * like any other conflict).
+ */
+static void reply_refusal(struct api_call *call, const struct api_error *err, json_t *conflicts)
+{
+    json_t *e = json_array_size(conflicts) == 0
+                    ? NULL
+                    : json_pack("{s:{s:s, s:s, s:s?, s:O}}", "error", "code", err->code,
+                                "message", err->message, "field",
+                                err->field[0] ? err->field : NULL, "conflicts", conflicts);
+
+    if (e == NULL) /* no entries, or a message that is not UTF-8: the plain error */
+        api_reply_api_error(call, err);
+    else
+        api_reply_json(call, err->status, e, -1);
+}
+
+/*
  * Validates doc, books it for event row->id and writes it (insert when
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
@@ -358,8 +374,11 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     struct app *app = call->app;
     struct event_plan plan;
     struct api_error err;
-    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0};
+    json_t *refusal = NULL;
+    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0, {0}};
     int rc = -1;
+
+    conflict_report_init(&b.report, app, &plan);
 
     if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
         event_plan_expand(&plan, clock_wall_s(), &err) != 0) {
@@ -387,8 +406,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
         }
     }
     /* Driver hours, rest and weekend approval (dispatch.c). */
-    if (live && check && dispatch_check(app, row->id, &plan, &err) != 0) {
-        api_reply_api_error(call, &err);
+    if (live && check && dispatch_check(app, row->id, &plan, &b.report, &err, &refusal) != 0) {
+        reply_refusal(call, &err, refusal);
         goto done;
     }
     free(row->title);
@@ -426,6 +445,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
 done:
     event_plan_free(&plan);
     json_decref(b.conflicts);
+    json_decref(refusal);
+    conflict_report_free(&b.report);
     free(b.clashes);
     return rc;
 }

@@ -553,6 +553,30 @@ static json_t *person_name(struct app *app, const char *id, json_t *names)
     return name;
 }
 
+/* [name, plate] of a vehicle (nulls when unknown), cached in names under "vehicle:<id>". */
+static json_t *vehicle_label(struct app *app, const char *id, json_t *names)
+{
+    char key[16 + ID_STR_MAX];
+    json_t *label;
+    struct record rec;
+    const struct record_type *vt = &record_vehicle;
+
+    snprintf(key, sizeof(key), "vehicle:%s", id);
+    if ((label = json_object_get(names, key)) != NULL)
+        return label;
+    label = json_pack("[n, n]");
+    record_init(&rec, vt);
+    if (store_record_get(app->store, vt, id, &rec) == STORE_OK) {
+        const struct field_value *plate = &rec.values[record_field_index(vt, "plate")];
+        json_array_set_new(label, 0, json_string(rec.values[record_field_index(vt, "name")].s));
+        if (plate->set && plate->s != NULL)
+            json_array_set_new(label, 1, json_string(plate->s));
+    }
+    record_clear(&rec, vt);
+    json_object_set_new(names, key, label);
+    return label;
+}
+
 json_t *dispatch_trip_render(struct app *app, json_t *i, json_t *names)
 {
     json_t *out = json_object(), *names_out = json_array(), *p;
@@ -569,6 +593,13 @@ json_t *dispatch_trip_render(struct app *app, json_t *i, json_t *names)
         json_array_append_new(names_out, person_name(app, json_string_value(p), names));
     }
     json_object_set_new(out, "passenger_names", names_out);
+    /* The driver must know which car: its name and plate beside its id (null without one). */
+    json_t *label = json_is_string(json_object_get(i, "vehicle"))
+                        ? vehicle_label(app, str(i, "vehicle"), names)
+                        : NULL;
+    json_object_set(out, "vehicle_name", label ? json_array_get(label, 0) : json_null());
+    json_object_set(out, "plate", label ? json_array_get(label, 1) : json_null());
+    json_object_set_new(out, "driver_name", person_name(app, str(i, "driver"), names));
     json_object_set_new(out, "acknowledged", json_boolean(num(i, "acked_at") != 0));
     json_object_set_new(out, "acknowledged_at", utc_or_null(num(i, "acked_at")));
     return out;

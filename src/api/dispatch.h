@@ -52,7 +52,8 @@ json_t *dispatch_trip_json(const struct trip_row *t);
 
 /*
  * The public shape of a trip occurrence (GET /trips, dispatch.* "trip"):
- * no title. names caches person id -> name across calls (caller owns it).
+ * no title; the vehicle's name and plate and the driver's name beside their ids.
+ * names caches the names across calls (caller owns it).
  */
 json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
 

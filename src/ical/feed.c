@@ -373,7 +373,39 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
     }
 }
 
-/* What a trip VEVENT says besides its times: place, passengers; never a confidential title. */
+/*
+ * A vehicle as a driver looks for it: "奥迪A6（京A12345）", or its name
+ * alone without a plate. Cached like the names (dropped on any change).
+ */
+static const char *vehicle_text(struct render *r, const char *id)
+{
+    const struct record_type *vt = &record_vehicle;
+    char key[16 + ID_STR_MAX], text[1024];
+    json_t *cached;
+    struct record rec;
+
+    snprintf(key, sizeof(key), "vehicle-text:%s", id);
+    if ((cached = json_object_get(r->names, key)) == NULL) {
+        const char *name = name_of(r, vt, id);
+        record_init(&rec, vt);
+        const struct field_value *plate = &rec.values[record_field_index(vt, "plate")];
+        if (store_record_get(r->app->store, vt, id, &rec) == STORE_OK && plate->set &&
+            plate->s != NULL)
+            snprintf(text, sizeof(text), "%s（%s）", name, plate->s);
+        else
+            snprintf(text, sizeof(text), "%s", name);
+        record_clear(&rec, vt);
+        cached = json_pack("[s, I]", text, (json_int_t)0);
+        json_object_set_new(r->names, key, cached);
+    }
+    return json_string_value(json_array_get(cached, 0));
+}
+
+/*
+ * What a trip VEVENT says besides its times: the car and its plate, the
+ * driver, the route, the passengers; never a confidential meeting's title.
+ * The same text in the driver's, the vehicle's and each passenger's feed.
+ */
 static void trip_details(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip,
                          const char *summary)
 {
@@ -386,6 +418,11 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     if (*str(trip, "from"))
         ics_text(&r->events, "LOCATION", str(trip, "from"));
     strbuf_init(&who, 64 * 1024);
+    strbuf_printf(&who, "路线：%s → %s\n", *str(trip, "from") ? str(trip, "from") : "?",
+                  *str(trip, "to") ? str(trip, "to") : "?");
+    if (json_is_string(json_object_get(trip, "vehicle")))
+        strbuf_printf(&who, "车辆：%s\n", vehicle_text(r, str(trip, "vehicle")));
+    strbuf_printf(&who, "驾驶员：%s\n", name_of(r, &record_person, str(trip, "driver")));
     strbuf_puts(&who, "乘车人：");
     json_array_foreach(json_object_get(trip, "passengers"), i, p) {
         strbuf_printf(&who, "%s%s", i ? "、" : "",
@@ -681,6 +718,28 @@ static void emit(struct render *r, struct event_doc *ev, const char *variant, pr
         json_object_set_new(r->zones, f->tz, json_true());
 }
 
+/*
+ * A passenger's calendar shows their ride as its own event, as the
+ * driver's does: when to leave, from where, in which car with whom. A
+ * stand-alone trip is already the whole event (its times are the trip's),
+ * so it is not shown twice.
+ */
+static int viewer_rides(struct render *r, json_t *doc, json_t *trip)
+{
+    size_t i;
+    json_t *p;
+
+    if (strcmp(r->kind, "person") != 0 ||
+        (strcmp(str(trip, "depart"), str(doc, "start")) == 0 &&
+         strcmp(str(trip, "return"), str(doc, "end")) == 0))
+        return 0;
+    json_array_foreach(json_object_get(trip, "passengers"), i, p) {
+        if (json_is_string(p) && strcmp(json_string_value(p), r->id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int render_event(const char *event_id, void *arg)
 {
     struct render *r = arg;
@@ -698,7 +757,8 @@ static int render_event(const char *event_id, void *arg)
     json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
         char variant[16 + ID_STR_MAX];
-        if (strcmp(r->kind, "room") == 0 || strcmp(str(trip, field), r->id) != 0)
+        if (strcmp(r->kind, "room") == 0 ||
+            (strcmp(str(trip, field), r->id) != 0 && !viewer_rides(r, ev->doc, trip)))
             continue;
         snprintf(variant, sizeof(variant), "trip:%s", str(trip, "id"));
         emit(r, ev, variant, trip_event, trip);

@@ -322,7 +322,7 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
         return 0;
     for (size_t o = 0; o < plan->nocc; o++) {
         for (size_t a = 0; a < plan->nattendees; a++) {
-            if (plan->attendees[a].declined)
+            if (!event_plan_attends(plan, &plan->occ[o], a))
                 continue;
             json_array_foreach(offsets, i, m) {
                 struct reminder_row r;
@@ -937,22 +937,91 @@ void api_events_delete(struct api_call *call)
         api_reply_empty(call, 204);
 }
 
-static const char *const rsvp_members[] = {"person", "response", NULL};
+static const char *const rsvp_members[] = {"person", "response", "recurrence_id", NULL};
+
+static int occurrence_exists(struct api_call *call, json_t *prev, const char *rid);
+
+/*
+ * A series-wide answer replaces the person's answers for single
+ * occurrences, as "all events" does in calendar programs; overrides left
+ * empty go.
+ */
+static void forget_occurrence_answers(json_t *doc, const char *person)
+{
+    json_t *overrides = json_object_get(doc, "overrides"), *ov, *tmp;
+    const char *rid;
+
+    json_object_foreach_safe(overrides, tmp, rid, ov) {
+        json_t *answers = json_object_get(ov, "responses");
+        json_object_del(answers, person);
+        if (answers != NULL && json_object_size(answers) == 0)
+            json_object_del(ov, "responses");
+        if (json_object_size(ov) == 0)
+            json_object_del(overrides, rid);
+    }
+}
+
+/*
+ * The answer of one occurrence, kept in overrides[rid].responses: its
+ * meals, reminders and feeds follow it. With doc NULL, only checks that
+ * rid names an occurrence. 0, or -1 after replying.
+ */
+static int answer_occurrence(struct api_call *call, json_t *prev, json_t *doc, const char *rid,
+                             const char *person, const char *response)
+{
+    json_t *overrides = json_object_get(doc, "overrides"), *ov, *answers;
+    struct local_time lt;
+
+    if (time_local_parse(rid, &lt) != 0) {
+        api_reply_error(call, 422, "invalid", "recurrence_id",
+                        "'recurrence_id' is an occurrence's original start like 2026-12-07T09:00:00");
+        return -1;
+    }
+    if (!occurrence_exists(call, prev, rid)) {
+        api_reply_error(call, 422, "unknown_id", "recurrence_id",
+                        "the event has no occurrence '%s'", rid);
+        return -1;
+    }
+    if (doc == NULL) /* only checking */
+        return 0;
+    if (!json_is_object(overrides)) {
+        overrides = json_object();
+        json_object_set_new(doc, "overrides", overrides);
+    }
+    if (!json_is_object(ov = json_object_get(overrides, rid))) {
+        ov = json_object();
+        json_object_set_new(overrides, rid, ov);
+    }
+    if (json_is_true(json_object_get(ov, "cancelled"))) {
+        api_reply_error(call, 422, "cancelled", "recurrence_id", "occurrence '%s' is cancelled",
+                        rid);
+        return -1;
+    }
+    if (!json_is_object(answers = json_object_get(ov, "responses"))) {
+        answers = json_object();
+        json_object_set_new(ov, "responses", answers);
+    }
+    json_object_set_new(answers, person, json_string(response));
+    return 0;
+}
 
 static json_t *rsvp_change(struct api_call *call, struct event_row *row, json_t *prev, int *bump,
                            int *preempt)
 {
     struct api_error err;
-    const char *person, *response;
+    const char *person, *response, *rid = NULL;
     json_t *doc, *a;
     size_t i;
+    int has_rid;
 
     (void)row;
     (void)preempt;
     memset(&err, 0, sizeof(err));
     if (json_only_members(call->body, rsvp_members, &err) != 0 ||
         json_member_string(call->body, "person", 1, ID_STR_MAX - 1, &person, &err) < 0 ||
-        json_member_string(call->body, "response", 1, 16, &response, &err) < 0) {
+        json_member_string(call->body, "response", 1, 16, &response, &err) < 0 ||
+        (has_rid = json_member_string(call->body, "recurrence_id", 0, TIME_LOCAL_STR - 1, &rid,
+                                      &err)) < 0) {
         api_reply_api_error(call, &err);
         return NULL;
     }
@@ -970,11 +1039,28 @@ static json_t *rsvp_change(struct api_call *call, struct event_row *row, json_t 
     /* An answer is not a change of the meeting: calendar clients keep the same SEQUENCE. */
     *bump = 0;
     doc = json_deep_copy(prev);
-    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
-        if (strcmp(member_text(a, "person"), person) == 0) {
-            json_object_set_new(a, "response", json_string(response));
-            return doc;
+    /* A meeting that does not repeat has one occurrence: its answer is the meeting's. */
+    if (has_rid > 0 && !json_is_string(json_object_get(doc, "rrule")) &&
+        json_array_size(json_object_get(doc, "rdates")) == 0) {
+        if (answer_occurrence(call, prev, NULL, rid, person, response) != 0) {
+            json_decref(doc);
+            return NULL;
         }
+        has_rid = 0;
+    }
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        if (strcmp(member_text(a, "person"), person) != 0)
+            continue;
+        if (has_rid > 0) {
+            if (answer_occurrence(call, prev, doc, rid, person, response) != 0) {
+                json_decref(doc);
+                return NULL;
+            }
+        } else {
+            json_object_set_new(a, "response", json_string(response));
+            forget_occurrence_answers(doc, person);
+        }
+        return doc;
     }
     json_decref(doc);
     api_reply_error(call, 422, "not_invited", "person", "person '%s' is not an attendee", person);

@@ -256,14 +256,17 @@ static void details_lines(struct render *r, json_t *doc, json_t *ov, const char 
         ics_text(&r->events, "LOCATION", where);
 }
 
-static void attendee_lines(struct render *r, json_t *doc)
+/* Attendees with their answers: an occurrence's own (ov.responses) before the series'. */
+static void attendee_lines(struct render *r, json_t *doc, json_t *ov)
 {
+    json_t *answers = json_object_get(ov, "responses");
     size_t i;
     json_t *a;
 
     json_array_foreach(json_object_get(doc, "attendees"), i, a) {
         char name[512], value[128], partstat[24];
-        const char *resp = str(a, "response");
+        const char *own = json_string_value(json_object_get(answers, str(a, "person")));
+        const char *resp = own ? own : str(a, "response");
         size_t k;
         snprintf(partstat, sizeof(partstat), "%s", *resp ? resp : "needs-action");
         for (k = 0; partstat[k]; k++)
@@ -329,7 +332,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
     ics_line(&r->events, "TRANSP", "OPAQUE");
     if (full) {
         details_lines(r, doc, NULL, summary);
-        attendee_lines(r, doc);
+        attendee_lines(r, doc, NULL);
         alarm_lines(r, doc, summary);
     } else {
         ics_text(&r->events, "SUMMARY", summary);
@@ -364,7 +367,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
         if (full) {
             details_lines(r, doc, ov, json_object_get(ov, "title") ? str(ov, "title") : summary);
-            attendee_lines(r, doc);
+            attendee_lines(r, doc, ov);
             alarm_lines(r, doc, summary);
         } else {
             ics_text(&r->events, "SUMMARY", summary);

@@ -473,7 +473,7 @@ static int parse_answers(json_t *ov, struct api_error *err)
     return 0;
 }
 
-static int parse_overrides(json_t *doc, struct api_error *err)
+static int parse_overrides(json_t *doc, struct event_plan *p, struct api_error *err)
 {
     json_t *o = json_object_get(doc, "overrides"), *ov, *d;
     const char *key, *s;
@@ -490,6 +490,7 @@ static int parse_overrides(json_t *doc, struct api_error *err)
             json_member_string(ov, "location", 0, 500, &s, err) < 0 ||
             parse_answers(ov, err) != 0)
             return -1;
+        p->answered_alone |= json_object_size(json_object_get(ov, "responses")) > 0;
         d = json_object_get(ov, "description");
         if (d != NULL && !json_is_null(d) &&
             (!json_is_string(d) ||
@@ -532,7 +533,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         p->room = NULL;
     if (check_diet_heads(doc, p, err) != 0)
         return -1;
-    return parse_overrides(doc, err);
+    return parse_overrides(doc, p, err);
 }
 
 /* Looks up a person and its rank; 422 naming field when unknown. */
@@ -825,6 +826,9 @@ static const char *occurrence_answer(const struct event_plan *p, const struct oc
 
 int event_plan_attends(const struct event_plan *p, const struct occurrence *o, size_t a)
 {
+    /* Checked for every occurrence x attendee of a booking: no lookups when nobody answered alone. */
+    if (!p->answered_alone)
+        return !p->attendees[a].declined;
     const char *answer = occurrence_answer(p, o, p->attendees[a].person);
 
     return answer != NULL ? strcmp(answer, "declined") != 0 : !p->attendees[a].declined;
@@ -832,6 +836,8 @@ int event_plan_attends(const struct event_plan *p, const struct occurrence *o, s
 
 int event_plan_has_answers(const struct event_plan *p, const struct occurrence *o)
 {
+    if (!p->answered_alone)
+        return 0;
     json_t *ov = json_object_get(json_object_get(p->doc, "overrides"), o->recurrence_id);
 
     return json_object_size(json_object_get(ov, "responses")) > 0;

@@ -61,6 +61,7 @@ struct event_plan {
     struct plan_trip trips[EVENT_MAX_TRIPS];
     size_t ntrips;
     int confidential;
+    int answered_alone;           /* some occurrence has its own answers (overrides[].responses) */
     /* filled by event_plan_resolve */
     int64_t best_rank;
     int64_t room_setup, room_teardown;

@@ -281,7 +281,7 @@ static int tok_person(void *t, const char *a)
 
 static const struct cli_option token_options[] = {
     {"--db", "PATH", "var/convene.db", "SQLite database file", tok_db},
-    {"--role", "ROLE", "admin", "admin, secretary, leader or driver", tok_role},
+    {"--role", "ROLE", "admin", "admin, secretary, leader, driver or canteen", tok_role},
     {"--name", "NAME", "command line", "who the token is for (shown in the audit trail)",
      tok_name},
     {"--person", "ID", "none", "person the token acts as (required for leader and driver)",

@@ -26,6 +26,7 @@ enum role {
     ROLE_SECRETARY = 1 << 1,
     ROLE_LEADER = 1 << 2,
     ROLE_DRIVER = 1 << 3,
+    ROLE_CANTEEN = 1 << 4, /* meal counts and their CSV, nothing else */
 };
 
 /* Who is calling: from the bearer token, or synthesised for internal callers. */

@@ -72,4 +72,13 @@ void record_init(struct record *rec, const struct record_type *type);
 /* Frees the values (not the record itself). Accepts a zeroed record. */
 void record_clear(struct record *rec, const struct record_type *type);
 
+#define RECORD_QUERY_MAX 200 /* characters of a ?q= search */
+
+/*
+ * 1 when q occurs in one of the fields people search a record by (a
+ * person's name, login or department; a room's name or location; a
+ * vehicle's name or plate), ignoring ASCII case. An empty q matches all.
+ */
+int record_matches(const struct record_type *type, const struct record *rec, const char *q);
+
 #endif

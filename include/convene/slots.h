@@ -25,4 +25,18 @@ void intervals_merge(struct interval_set *set);
 int intervals_overlaps(const struct interval_set *set, int64_t start, int64_t end);
 void intervals_free(struct interval_set *set);
 
+/* What ranks the rooms offered for a slot. */
+struct room_fit {
+    int64_t capacity;
+    int64_t buffer_minutes; /* setup + teardown */
+    const char *name;
+};
+
+/*
+ * Orders rooms best fit first (qsort-style): the smallest capacity (every
+ * candidate already fits), then the fewest buffer minutes, then the name.
+ * A meeting of two was offered the 120-seat hall because rooms came by name.
+ */
+int slots_room_fit_compare(const struct room_fit *a, const struct room_fit *b);
+
 #endif

@@ -137,6 +137,7 @@ struct room_candidate {
     char id[ID_STR_MAX];
     int64_t setup, teardown;
     struct interval_set busy;
+    struct room_fit fit; /* rooms only: the rank among those offered; fit.name owned */
 };
 
 struct search {
@@ -200,6 +201,9 @@ static int add_room(const struct record *rec, void *arg)
     snprintf(r->id, sizeof(r->id), "%s", rec->id);
     r->setup = rec->values[record_field_index(t, "setup_minutes")].i * 60;
     r->teardown = rec->values[record_field_index(t, "teardown_minutes")].i * 60;
+    r->fit.capacity = rec->values[record_field_index(t, "capacity")].i;
+    r->fit.buffer_minutes = (r->setup + r->teardown) / 60;
+    r->fit.name = xstrdup(rec->values[record_field_index(t, "name")].s);
     /* Wider than the window by the buffers, so holds just outside it count. */
     return busy_of(s->call->app, "room", r->id, s->from_utc - 86400, s->to_utc + 86400, &r->busy);
 }
@@ -232,6 +236,12 @@ static int add_driver(const struct record *rec, void *arg)
     snprintf(d->id, sizeof(d->id), "%s", rec->id);
     return busy_of(s->call->app, "person", d->id, s->from_utc - 86400, s->to_utc + 86400,
                    &d->busy);
+}
+
+static int by_fit(const void *a, const void *b)
+{
+    return slots_room_fit_compare(&((const struct room_candidate *)a)->fit,
+                                  &((const struct room_candidate *)b)->fit);
 }
 
 /* The first candidate free for [start, end), or NULL. */
@@ -516,6 +526,8 @@ void api_availability(struct api_call *call)
             api_error_set(&err, 500, "storage", NULL, "the database failed");
             goto fail;
         }
+        /* Each slot lists its free rooms in this order; the first is the one proposed. */
+        qsort(s.rooms, s.nrooms, sizeof(*s.rooms), by_fit);
     }
     if (s.want_vehicle) {
         s.vehicles = xcalloc(MAX_ROOMS, sizeof(*s.vehicles));
@@ -590,8 +602,10 @@ done:
         intervals_free(&s.people[i]);
     for (size_t i = 0; s.optional && i < json_array_size(s.optional_ids); i++)
         intervals_free(&s.optional[i]);
-    for (size_t i = 0; i < s.nrooms; i++)
+    for (size_t i = 0; i < s.nrooms; i++) {
         intervals_free(&s.rooms[i].busy);
+        free((char *)s.rooms[i].fit.name);
+    }
     for (size_t i = 0; i < s.nvehicles; i++)
         intervals_free(&s.vehicles[i].busy);
     for (size_t i = 0; i < s.ndrivers; i++)

@@ -145,44 +145,62 @@ static int collect_row(const struct catering_row *c, void *arg)
     return 0;
 }
 
-/* Heads per diet among attendees who have not declined. */
-static json_t *attendee_diets(struct app *app, const struct event_plan *p, int64_t *attending)
+/* Each attendee's diet, looked up once per change: a string, or null for none. */
+static json_t *attendee_diet_list(struct app *app, const struct event_plan *p)
 {
-    json_t *diets = json_object();
+    json_t *out = json_array();
     struct record rec;
     int idx = record_field_index(&record_person, "diet");
 
-    *attending = 0;
     for (size_t a = 0; a < p->nattendees; a++) {
-        if (p->attendees[a].declined)
-            continue;
-        (*attending)++;
         record_init(&rec, &record_person);
         if (store_record_get(app->store, &record_person, p->attendees[a].person, &rec) ==
                 STORE_OK &&
             rec.values[idx].set && rec.values[idx].s != NULL)
-            json_object_set_new(diets, rec.values[idx].s,
-                                json_integer(num(diets, rec.values[idx].s) + 1));
+            json_array_append_new(out, json_string(rec.values[idx].s));
+        else
+            json_array_append_new(out, json_null());
         record_clear(&rec, &record_person);
+    }
+    return out;
+}
+
+/* Heads per special diet among the attendees of occurrence o (those who have not declined it). */
+static json_t *attendee_diets(const struct event_plan *p, const struct occurrence *o,
+                              json_t *diet_list, int64_t *attending)
+{
+    json_t *diets = json_object();
+
+    *attending = 0;
+    for (size_t a = 0; a < p->nattendees; a++) {
+        const char *diet = json_string_value(json_array_get(diet_list, a));
+        if (!event_plan_attends(p, o, a))
+            continue;
+        (*attending)++;
+        if (diet != NULL)
+            json_object_set_new(diets, diet, json_integer(num(diets, diet) + 1));
     }
     return diets;
 }
 
 /*
- * A meal's breakdown: the attendees' special diets (as far as the count
- * reaches, for a fixed count), the rest regular.
+ * A meal's breakdown: the attendees' special diets and then the guests'
+ * (meals[].diets), as far as the count reaches for a fixed count, the rest
+ * regular.
  */
-static json_t *breakdown(json_t *special, int64_t count)
+static json_t *breakdown(json_t *special, json_t *guests, int64_t count)
 {
-    json_t *out = json_object(), *v;
+    json_t *out = json_object(), *v, *lists[2] = {special, guests};
     const char *diet;
     int64_t left = count;
 
-    json_object_foreach(special, diet, v) {
-        int64_t n = json_integer_value(v) < left ? json_integer_value(v) : left;
-        if (n > 0 && strcmp(diet, DIET_NONE) != 0) {
-            json_object_set_new(out, diet, json_integer(n));
-            left -= n;
+    for (int l = 0; l < 2; l++) {
+        json_object_foreach(lists[l], diet, v) {
+            int64_t n = json_integer_value(v) < left ? json_integer_value(v) : left;
+            if (n > 0 && strcmp(diet, DIET_NONE) != 0) {
+                json_object_set_new(out, diet, json_integer(num(out, diet) + n));
+                left -= n;
+            }
         }
     }
     if (left > 0)
@@ -190,40 +208,67 @@ static json_t *breakdown(json_t *special, int64_t count)
     return out;
 }
 
-/* The rows the event should have: {key -> row}. A cancelled event has none. */
+/* The row of one meal of one occurrence. */
+static json_t *meal_row(const struct event_plan *p, const struct occurrence *o, json_t *meal,
+                        json_t *special, int64_t attending)
+{
+    json_t *fixed = json_object_get(meal, "count");
+    int64_t count =
+        meals_count(attending, p->guests, json_is_integer(fixed) ? json_integer_value(fixed) : -1);
+    struct local_time s, e, day;
+    char date[TIME_DATE_STR];
+
+    if (time_local_parse(o->start, &s) != 0 || time_local_parse(o->end, &e) != 0)
+        return NULL;
+    meals_day(&s, &e, str(meal, "meal"), &day);
+    time_date_format(&day, date);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:b}", "day", date, "meal",
+                     str(meal, "meal"), "recurrence_id", o->recurrence_id, "start", o->start,
+                     "count", (json_int_t)count, "diets",
+                     breakdown(special, json_object_get(meal, "diets"), count), "late", 0, "title",
+                     p->title, "confidential", p->confidential);
+}
+
+/*
+ * The rows the event should have: {key -> row}. A cancelled event has none.
+ * Occurrences nobody answered for alone share the series' head count.
+ */
 static json_t *wanted_rows(struct app *app, const struct event_row *row, json_t *doc,
                            const struct event_plan *p)
 {
-    json_t *rows = json_object(), *meal, *special;
-    int64_t attending;
+    json_t *rows = json_object(), *meal, *diet_list, *series = NULL;
+    int64_t series_attending = 0;
     size_t m;
 
     if (strcmp(row->status, "cancelled") == 0 || json_array_size(json_object_get(doc, "meals")) == 0)
         return rows;
-    special = attendee_diets(app, p, &attending);
-    json_array_foreach(json_object_get(doc, "meals"), m, meal) {
-        json_t *fixed = json_object_get(meal, "count");
-        int64_t count = meals_count(attending, p->guests,
-                                    json_is_integer(fixed) ? json_integer_value(fixed) : -1);
-        for (size_t o = 0; o < p->nocc; o++) {
-            struct local_time s, e, day;
-            char date[TIME_DATE_STR], key[128];
-            if (time_local_parse(p->occ[o].start, &s) != 0 ||
-                time_local_parse(p->occ[o].end, &e) != 0)
-                continue;
-            meals_day(&s, &e, str(meal, "meal"), &day);
-            time_date_format(&day, date);
-            row_key(key, sizeof(key), date, str(meal, "meal"), p->occ[o].recurrence_id);
-            json_object_set_new(rows, key,
-                                json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:b}", "day",
-                                          date, "meal", str(meal, "meal"), "recurrence_id",
-                                          p->occ[o].recurrence_id, "start", p->occ[o].start,
-                                          "count", (json_int_t)count, "diets",
-                                          breakdown(special, count), "late", 0, "title",
-                                          p->title, "confidential", p->confidential));
+    diet_list = attendee_diet_list(app, p);
+    for (size_t o = 0; o < p->nocc; o++) {
+        int own = event_plan_has_answers(p, &p->occ[o]);
+        int64_t attending = series_attending;
+        json_t *special;
+        if (own || series == NULL) {
+            special = attendee_diets(p, &p->occ[o], diet_list, &attending);
+            if (!own) {
+                series = special;
+                series_attending = attending;
+            }
+        } else {
+            special = series;
         }
+        json_array_foreach(json_object_get(doc, "meals"), m, meal) {
+            json_t *r = meal_row(p, &p->occ[o], meal, special, attending);
+            char key[128];
+            if (r == NULL)
+                continue;
+            row_key(key, sizeof(key), str(r, "day"), str(meal, "meal"), p->occ[o].recurrence_id);
+            json_object_set_new(rows, key, r);
+        }
+        if (special != series)
+            json_decref(special);
     }
-    json_decref(special);
+    json_decref(series);
+    json_decref(diet_list);
     return rows;
 }
 

@@ -93,6 +93,7 @@ struct span_list {
     struct trip_span *v;
     size_t n, cap;
     const char *exclude_event; /* the booking's own stored rows are its old version */
+    json_t *others;            /* other events' trips: a span's tag is its index here */
 };
 
 static void span_push(struct span_list *l, struct trip_span s)
@@ -111,8 +112,61 @@ static int collect_span(const struct trip_row *t, void *arg)
 
     if (strcmp(t->event_id, l->exclude_event) == 0 || time_date_parse(t->day, &day) != 0)
         return 0;
-    span_push(l, (struct trip_span){trips_day_number(&day), t->depart_utc, t->return_utc, 0, 0});
+    span_push(l, (struct trip_span){trips_day_number(&day), t->depart_utc, t->return_utc, 0,
+                                    json_array_size(l->others)});
+    /* What a refusal names of it; never a confidential meeting's title. */
+    json_array_append_new(
+        l->others, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "event", t->event_id, "id",
+                             t->trip_id, "recurrence_id", t->recurrence_id, "depart", t->depart,
+                             "return", t->ret, "day", (json_int_t)trips_day_number(&day),
+                             "title",
+                             t->confidential || t->title == NULL ? json_null()
+                                                                 : json_string(t->title)));
     return 0;
+}
+
+/* The occurrence in which trip t departs on one of the days [first, last], or NULL. */
+static const struct occurrence *occurrence_on(const struct event_plan *p, size_t t, int64_t first,
+                                              int64_t last)
+{
+    for (size_t o = 0; o < p->nocc; o++) {
+        struct local_time d, r;
+        int64_t du, ru, day;
+        event_plan_trip_times(p, &p->occ[o], &p->trips[t], &d, &r, &du, &ru);
+        day = trips_day_number(&d);
+        if (day >= first && day <= last)
+            return &p->occ[o];
+    }
+    return NULL;
+}
+
+/*
+ * The conflict entries of a violation: one per other trip of the driver on
+ * the day over its hours (or on the two days around a short rest), or one
+ * for the booking's own trip when its trips break the rule alone.
+ */
+static void violation_entries(const struct trip_violation *v, const struct event_plan *p,
+                              const struct span_list *l, struct conflict_report *report,
+                              json_t *out)
+{
+    enum conflict_reason reason =
+        v->verdict == TRIP_DRIVER_HOURS ? CONFLICT_DRIVER_HOURS : CONFLICT_DRIVER_REST;
+    int64_t first = v->verdict == TRIP_DRIVER_HOURS ? v->day : v->day - 1;
+    const struct occurrence *o = occurrence_on(p, v->tag, first, v->day);
+    json_t *other;
+    size_t k;
+
+    if (o == NULL || v->tag >= p->ntrips)
+        return;
+    json_array_foreach(l->others, k, other) {
+        int64_t day = json_integer_value(json_object_get(other, "day"));
+        if (day >= first && day <= v->day && json_array_size(out) < 100)
+            json_array_append_new(out, conflict_report_driver(report, reason, &p->trips[v->tag],
+                                                              o, other));
+    }
+    if (json_array_size(out) == 0)
+        json_array_append_new(out,
+                              conflict_report_driver(report, reason, &p->trips[v->tag], o, NULL));
 }
 
 static int report_violation(const struct trip_violation *v, const char *driver,
@@ -136,10 +190,11 @@ static int report_violation(const struct trip_violation *v, const char *driver,
 
 /* One driver's days: this booking's trips plus every other event's around them. */
 static int check_driver(struct app *app, const char *event_id, const struct event_plan *p,
-                        const char *driver, struct api_error *err)
+                        const char *driver, struct conflict_report *report,
+                        struct api_error *err, json_t *conflicts)
 {
     struct trip_rules rules = {app->cfg.driver_max_hours, app->cfg.driver_min_rest_hours};
-    struct span_list l = {NULL, 0, 0, event_id};
+    struct span_list l = {NULL, 0, 0, event_id, NULL};
     struct trip_violation v;
     int64_t first = INT64_MAX, last = INT64_MIN;
     struct local_time lt;
@@ -162,6 +217,7 @@ static int check_driver(struct app *app, const char *event_id, const struct even
     }
     if (l.n == 0)
         return 0;
+    l.others = json_array();
     /* The day before and after too: the rest rule looks across midnight. */
     trips_day_date(first - 1, &lt);
     time_date_format(&lt, from);
@@ -169,15 +225,19 @@ static int check_driver(struct app *app, const char *event_id, const struct even
     time_date_format(&lt, to);
     if (store_trips_of_days(app->store, from, to, driver, NULL, collect_span, &l) != STORE_OK)
         rc = api_error_set(err, 500, "storage", NULL, "the database failed");
-    else if (trips_driver_check(l.v, l.n, &rules, &v) != TRIP_OK)
+    else if (trips_driver_check(l.v, l.n, &rules, &v) != TRIP_OK) {
         rc = report_violation(&v, driver, &rules, err);
+        violation_entries(&v, p, &l, report, conflicts);
+    }
     free(l.v);
+    json_decref(l.others);
     return rc;
 }
 
 int dispatch_check(struct app *app, const char *event_id, const struct event_plan *p,
-                   struct api_error *err)
+                   struct conflict_report *report, struct api_error *err, json_t **conflicts)
 {
+    *conflicts = json_array();
     if (p->ntrips == 0 || p->nocc == 0)
         return 0;
     if (check_approval(app, p, err) != 0)
@@ -186,7 +246,8 @@ int dispatch_check(struct app *app, const char *event_id, const struct event_pla
         int seen = 0;
         for (size_t u = 0; u < t && !seen; u++)
             seen = strcmp(p->trips[u].driver, p->trips[t].driver) == 0;
-        if (!seen && check_driver(app, event_id, p, p->trips[t].driver, err) != 0)
+        if (!seen &&
+            check_driver(app, event_id, p, p->trips[t].driver, report, err, *conflicts) != 0)
             return -1;
     }
     return 0;
@@ -493,6 +554,30 @@ static json_t *person_name(struct app *app, const char *id, json_t *names)
     return name;
 }
 
+/* [name, plate] of a vehicle (nulls when unknown), cached in names under "vehicle:<id>". */
+static json_t *vehicle_label(struct app *app, const char *id, json_t *names)
+{
+    char key[16 + ID_STR_MAX];
+    json_t *label;
+    struct record rec;
+    const struct record_type *vt = &record_vehicle;
+
+    snprintf(key, sizeof(key), "vehicle:%s", id);
+    if ((label = json_object_get(names, key)) != NULL)
+        return label;
+    label = json_pack("[n, n]");
+    record_init(&rec, vt);
+    if (store_record_get(app->store, vt, id, &rec) == STORE_OK) {
+        const struct field_value *plate = &rec.values[record_field_index(vt, "plate")];
+        json_array_set_new(label, 0, json_string(rec.values[record_field_index(vt, "name")].s));
+        if (plate->set && plate->s != NULL)
+            json_array_set_new(label, 1, json_string(plate->s));
+    }
+    record_clear(&rec, vt);
+    json_object_set_new(names, key, label);
+    return label;
+}
+
 json_t *dispatch_trip_render(struct app *app, json_t *i, json_t *names)
 {
     json_t *out = json_object(), *names_out = json_array(), *p;
@@ -509,6 +594,13 @@ json_t *dispatch_trip_render(struct app *app, json_t *i, json_t *names)
         json_array_append_new(names_out, person_name(app, json_string_value(p), names));
     }
     json_object_set_new(out, "passenger_names", names_out);
+    /* The driver must know which car: its name and plate beside its id (null without one). */
+    json_t *label = json_is_string(json_object_get(i, "vehicle"))
+                        ? vehicle_label(app, str(i, "vehicle"), names)
+                        : NULL;
+    json_object_set(out, "vehicle_name", label ? json_array_get(label, 0) : json_null());
+    json_object_set(out, "plate", label ? json_array_get(label, 1) : json_null());
+    json_object_set_new(out, "driver_name", person_name(app, str(i, "driver"), names));
     json_object_set_new(out, "acknowledged", json_boolean(num(i, "acked_at") != 0));
     json_object_set_new(out, "acknowledged_at", utc_or_null(num(i, "acked_at")));
     return out;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "conflicts.h"
 #include "event_plan.h"
 
 /*
@@ -17,10 +18,11 @@
  * approved_by (422 approval_required), and each driver's day keeps
  * --driver-max-hours (409 driver_hours) and the rest between days
  * --driver-min-rest (409 driver_rest), counting the driver's trips of
- * every other event. 0, or -1 with err.
+ * every other event. 0, or -1 with err; *conflicts (always set, owned by
+ * the caller) holds the 409's entries (conflicts.h) naming the trips.
  */
 int dispatch_check(struct app *app, const char *event_id, const struct event_plan *plan,
-                   struct api_error *err);
+                   struct conflict_report *report, struct api_error *err, json_t **conflicts);
 
 /*
  * Rewrites the trip rows of row->id from doc (expanded as plan, or parsed
@@ -50,7 +52,8 @@ json_t *dispatch_trip_json(const struct trip_row *t);
 
 /*
  * The public shape of a trip occurrence (GET /trips, dispatch.* "trip"):
- * no title. names caches person id -> name across calls (caller owns it).
+ * no title; the vehicle's name and plate and the driver's name beside their ids.
+ * names caches the names across calls (caller owns it).
  */
 json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
 

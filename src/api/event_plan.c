@@ -27,7 +27,7 @@ static const char *const doc_members[] = {
     "needs",     "overrides",   NULL};
 
 static const char *const attendee_members[] = {"person", "optional", "response", NULL};
-static const char *const meal_members[] = {"id", "meal", "count", NULL};
+static const char *const meal_members[] = {"id", "meal", "count", "diets", NULL};
 static const char *const trip_members[] = {"id",   "vehicle",    "driver",     "depart",
                                            "return", "from",     "to",         "passengers",
                                            "approved_by", "acknowledged", NULL};
@@ -276,6 +276,64 @@ static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *
     return 0;
 }
 
+/*
+ * A meal's "diets": the guests' special diets, {"halal": 2}, added to the
+ * attendees' own. Diet names as a person's diet field takes them.
+ */
+static int parse_diets(json_t *meal, struct api_error *err)
+{
+    json_t *diets = json_object_get(meal, "diets"), *n;
+    const char *name;
+
+    if (diets == NULL || json_is_null(diets))
+        return 0;
+    if (!json_is_object(diets))
+        return api_error_set(err, 400, "wrong_type", "diets",
+                             "'diets' is an object of heads per diet, like {\"halal\": 2}");
+    if (json_object_size(diets) > EVENT_MAX_DIETS)
+        return api_error_set(err, 422, "too_many", "diets", "at most %d diets", EVENT_MAX_DIETS);
+    json_object_foreach(diets, name, n) {
+        if (json_text_ok(name, 40, 0) != 0 || strspn(name, " ") == strlen(name))
+            return api_error_set(err, 422, "invalid", "diets",
+                                 "a diet is named by 1 to 40 characters");
+        char field[64];
+        snprintf(field, sizeof(field), "diets.%s", name);
+        if (!json_is_integer(n))
+            return api_error_set(err, 400, "wrong_type", field,
+                                 "heads of diet '%s' must be an integer", name);
+        if (json_integer_value(n) < 0 || json_integer_value(n) > 100000)
+            return api_error_set(err, 422, "out_of_range", field,
+                                 "heads of diet '%s' must be between 0 and 100000", name);
+    }
+    return 0;
+}
+
+/*
+ * The guests' diets cannot feed more than the meal's guests (or its fixed
+ * count): they describe some of those heads, they do not add any.
+ */
+static int check_diet_heads(json_t *doc, const struct event_plan *p, struct api_error *err)
+{
+    json_t *meal, *n;
+    const char *name;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "meals"), i, meal) {
+        json_t *fixed = json_object_get(meal, "count");
+        int64_t heads = 0, room = json_is_integer(fixed) ? json_integer_value(fixed) : p->guests;
+        json_object_foreach(json_object_get(meal, "diets"), name, n) {
+            heads += json_integer_value(n);
+        }
+        if (heads > room) {
+            api_error_set(err, 422, "too_many", "diets",
+                          "%lld guests' diets but only %lld %s", (long long)heads,
+                          (long long)room, json_is_integer(fixed) ? "in the fixed count" : "guests");
+            return in_item(err, "meals", i);
+        }
+    }
+    return 0;
+}
+
 static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
 {
     json_t *arr, *item;
@@ -293,7 +351,8 @@ static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
         }
         if (json_only_members(item, meal_members, err) != 0 ||
             json_member_string(item, "meal", 1, 23, &meal, err) < 0 ||
-            member_int(item, "count", 0, 100000, -1, &count, err) != 0)
+            member_int(item, "count", 0, 100000, -1, &count, err) != 0 ||
+            parse_diets(item, err) != 0)
             return in_item(err, "meals", i);
         for (size_t c = 0; c < app->cfg.cutoff_count; c++)
             known |= strcmp(app->cfg.cutoffs[c].meal, meal) == 0;
@@ -394,7 +453,27 @@ static int parse_reminders(json_t *doc, struct api_error *err)
  * own, so they have the same limits. They used to be stored unchecked: a
  * PATCH of one occurrence took a 501-character title (test_hostile.py).
  */
-static int parse_overrides(json_t *doc, struct api_error *err)
+static int parse_answers(json_t *ov, struct api_error *err)
+{
+    json_t *answers = json_object_get(ov, "responses"), *v;
+    const char *person;
+
+    if (answers == NULL)
+        return 0;
+    if (!json_is_object(answers) || json_object_size(answers) > EVENT_MAX_ATTENDEES)
+        return api_error_set(err, 400, "wrong_type", "overrides",
+                             "an occurrence's responses are an object person -> response");
+    json_object_foreach(answers, person, v) {
+        if (strlen(person) >= ID_STR_MAX || !json_is_string(v) ||
+            !is_one_of(json_string_value(v), responses))
+            return api_error_set(err, 422, "invalid", "overrides",
+                                 "an occurrence's response must be needs-action, accepted, "
+                                 "declined or tentative");
+    }
+    return 0;
+}
+
+static int parse_overrides(json_t *doc, struct event_plan *p, struct api_error *err)
 {
     json_t *o = json_object_get(doc, "overrides"), *ov, *d;
     const char *key, *s;
@@ -408,8 +487,10 @@ static int parse_overrides(json_t *doc, struct api_error *err)
             return api_error_set(err, 400, "wrong_type", "overrides",
                                  "an override is an object");
         if (json_member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
-            json_member_string(ov, "location", 0, 500, &s, err) < 0)
+            json_member_string(ov, "location", 0, 500, &s, err) < 0 ||
+            parse_answers(ov, err) != 0)
             return -1;
+        p->answered_alone |= json_object_size(json_object_get(ov, "responses")) > 0;
         d = json_object_get(ov, "description");
         if (d != NULL && !json_is_null(d) &&
             (!json_is_string(d) ||
@@ -450,7 +531,9 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         return -1;
     if (!has_room)
         p->room = NULL;
-    return parse_overrides(doc, err);
+    if (check_diet_heads(doc, p, err) != 0)
+        return -1;
+    return parse_overrides(doc, p, err);
 }
 
 /* Looks up a person and its rank; 422 naming field when unknown. */
@@ -666,8 +749,8 @@ int event_plan_claims(const struct event_plan *p, const char *event_id,
                           NULL, NULL, NULL};
 
         for (size_t a = 0; a < p->nattendees; a++) {
-            /* A declined invitation leaves the person's time free. */
-            if (p->attendees[a].declined)
+            /* A declined invitation leaves the person's time free (one occurrence's too). */
+            if (!event_plan_attends(p, o, a))
                 continue;
             c.resource_type = "person";
             c.resource_id = p->attendees[a].person;
@@ -730,4 +813,32 @@ json_t *event_time_shifted(const char *value, int64_t delta)
         return NULL;
     }
     return json_string(buf);
+}
+
+/* The person's own answer for one occurrence (RSVP with a recurrence_id), or NULL. */
+static const char *occurrence_answer(const struct event_plan *p, const struct occurrence *o,
+                                     const char *person)
+{
+    json_t *ov = json_object_get(json_object_get(p->doc, "overrides"), o->recurrence_id);
+
+    return json_string_value(json_object_get(json_object_get(ov, "responses"), person));
+}
+
+int event_plan_attends(const struct event_plan *p, const struct occurrence *o, size_t a)
+{
+    /* Checked for every occurrence x attendee of a booking: no lookups when nobody answered alone. */
+    if (!p->answered_alone)
+        return !p->attendees[a].declined;
+    const char *answer = occurrence_answer(p, o, p->attendees[a].person);
+
+    return answer != NULL ? strcmp(answer, "declined") != 0 : !p->attendees[a].declined;
+}
+
+int event_plan_has_answers(const struct event_plan *p, const struct occurrence *o)
+{
+    if (!p->answered_alone)
+        return 0;
+    json_t *ov = json_object_get(json_object_get(p->doc, "overrides"), o->recurrence_id);
+
+    return json_object_size(json_object_get(ov, "responses")) > 0;
 }

@@ -17,6 +17,7 @@
 #define EVENT_MAX_ATTENDEES 200
 #define EVENT_MAX_TRIPS 10
 #define EVENT_MAX_MEALS 6
+#define EVENT_MAX_DIETS 16 /* per meal: the guests' special diets */
 #define EVENT_MAX_REMINDERS 10
 #define EVENT_MAX_DATES 366
 #define EVENT_MAX_PASSENGERS 60
@@ -60,6 +61,7 @@ struct event_plan {
     struct plan_trip trips[EVENT_MAX_TRIPS];
     size_t ntrips;
     int confidential;
+    int answered_alone;           /* some occurrence has its own answers (overrides[].responses) */
     /* filled by event_plan_resolve */
     int64_t best_rank;
     int64_t room_setup, room_teardown;
@@ -106,6 +108,18 @@ int event_doc_start(json_t *doc, struct local_time *out);
  * What moving a meeting does to its trips and its exceptions.
  */
 json_t *event_time_shifted(const char *value, int64_t delta);
+
+/*
+ * Whether attendee a (index into plan->attendees) takes part in occurrence
+ * o: the answer they gave for that occurrence (overrides[rid].responses,
+ * from an RSVP with a recurrence_id) when there is one, else the series'.
+ * A declined occurrence holds none of their time, feeds them no meal and
+ * reminds them of nothing.
+ */
+int event_plan_attends(const struct event_plan *plan, const struct occurrence *o, size_t a);
+
+/* Whether anyone answered for occurrence o alone (its attendance may differ). */
+int event_plan_has_answers(const struct event_plan *plan, const struct occurrence *o);
 
 /* Calls cb for every claim (occurrence x resource) of the plan. */
 int event_plan_claims(const struct event_plan *plan, const char *event_id,

@@ -7,6 +7,7 @@
  */
 #include "handlers.h"
 #include "catering.h"
+#include "conflicts.h"
 #include "dispatch.h"
 #include "event_plan.h"
 
@@ -99,9 +100,8 @@ struct booking {
     size_t nclashes, cap;
     const struct claim *claim; /* the claim being checked */
     int failed;
+    struct conflict_report report; /* names and trip times of the entries */
 };
-
-static const struct viewer clash_viewer = {VIEWER_CALENDAR, NULL};
 
 static int on_clash(const struct clash *c, void *arg)
 {
@@ -110,7 +110,6 @@ static int on_clash(const struct clash *c, void *arg)
     const struct occurrence *o = (const struct occurrence *)(const void *)(
         b->claim->recurrence_id - offsetof(struct occurrence, recurrence_id));
     json_t *entry;
-    int shown;
 
     if (b->nclashes == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 8;
@@ -119,18 +118,7 @@ static int on_clash(const struct clash *c, void *arg)
     b->clashes[b->nclashes++] = *c;
     if (json_array_size(b->conflicts) >= MAX_REPORTED_CONFLICTS)
         return 0;
-    entry = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s?, s:s?}", "resource", "type",
-                      c->resource_type, "id", c->resource_id, "role", c->role, "start", o->start,
-                      "other_start", c->other_start, "event", c->event_id[0] ? c->event_id : NULL,
-                      "block", c->block_id[0] ? c->block_id : NULL);
-    /*
-     * A clash is seen from the contested resource's calendar, whoever asks
-     * (CONTRACT section 4: "null if confidential"), so a confidential
-     * meeting shows as busy there, without its title.
-     */
-    shown = visibility_decide(&clash_viewer, c->confidential, 0, 0) == VISIBLE_FULL;
-    json_object_set_new(entry, "title",
-                        shown && c->title[0] != '\0' ? json_string(c->title) : json_null());
+    entry = conflict_report_clash(&b->report, b->claim, o, c);
     json_array_append_new(b->conflicts, entry);
     return 0;
 }
@@ -335,7 +323,7 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
         return 0;
     for (size_t o = 0; o < plan->nocc; o++) {
         for (size_t a = 0; a < plan->nattendees; a++) {
-            if (plan->attendees[a].declined)
+            if (!event_plan_attends(plan, &plan->occ[o], a))
                 continue;
             json_array_foreach(offsets, i, m) {
                 struct reminder_row r;
@@ -358,6 +346,25 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
 }
 
 /*
+ * A refused booking: the error, with the clashes that explain it when the
+ * driver rules gave some (a 409 driver_hours or driver_rest lists them
+ * like any other conflict).
+ */
+static void reply_refusal(struct api_call *call, const struct api_error *err, json_t *conflicts)
+{
+    json_t *e = json_array_size(conflicts) == 0
+                    ? NULL
+                    : json_pack("{s:{s:s, s:s, s:s?, s:O}}", "error", "code", err->code,
+                                "message", err->message, "field",
+                                err->field[0] ? err->field : NULL, "conflicts", conflicts);
+
+    if (e == NULL) /* no entries, or a message that is not UTF-8: the plain error */
+        api_reply_api_error(call, err);
+    else
+        api_reply_json(call, err->status, e, -1);
+}
+
+/*
  * Validates doc, books it for event row->id and writes it (insert when
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
@@ -368,8 +375,11 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     struct app *app = call->app;
     struct event_plan plan;
     struct api_error err;
-    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0};
+    json_t *refusal = NULL;
+    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0, {0}};
     int rc = -1;
+
+    conflict_report_init(&b.report, app, &plan);
 
     if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
         event_plan_expand(&plan, clock_wall_s(), &err) != 0) {
@@ -397,8 +407,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
         }
     }
     /* Driver hours, rest and weekend approval (dispatch.c). */
-    if (live && check && dispatch_check(app, row->id, &plan, &err) != 0) {
-        api_reply_api_error(call, &err);
+    if (live && check && dispatch_check(app, row->id, &plan, &b.report, &err, &refusal) != 0) {
+        reply_refusal(call, &err, refusal);
         goto done;
     }
     free(row->title);
@@ -436,6 +446,8 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
 done:
     event_plan_free(&plan);
     json_decref(b.conflicts);
+    json_decref(refusal);
+    conflict_report_free(&b.report);
     free(b.clashes);
     return rc;
 }
@@ -914,22 +926,91 @@ void api_events_delete(struct api_call *call)
         api_reply_empty(call, 204);
 }
 
-static const char *const rsvp_members[] = {"person", "response", NULL};
+static const char *const rsvp_members[] = {"person", "response", "recurrence_id", NULL};
+
+static int occurrence_exists(struct api_call *call, json_t *prev, const char *rid);
+
+/*
+ * A series-wide answer replaces the person's answers for single
+ * occurrences, as "all events" does in calendar programs; overrides left
+ * empty go.
+ */
+static void forget_occurrence_answers(json_t *doc, const char *person)
+{
+    json_t *overrides = json_object_get(doc, "overrides"), *ov, *tmp;
+    const char *rid;
+
+    json_object_foreach_safe(overrides, tmp, rid, ov) {
+        json_t *answers = json_object_get(ov, "responses");
+        json_object_del(answers, person);
+        if (answers != NULL && json_object_size(answers) == 0)
+            json_object_del(ov, "responses");
+        if (json_object_size(ov) == 0)
+            json_object_del(overrides, rid);
+    }
+}
+
+/*
+ * The answer of one occurrence, kept in overrides[rid].responses: its
+ * meals, reminders and feeds follow it. With doc NULL, only checks that
+ * rid names an occurrence. 0, or -1 after replying.
+ */
+static int answer_occurrence(struct api_call *call, json_t *prev, json_t *doc, const char *rid,
+                             const char *person, const char *response)
+{
+    json_t *overrides = json_object_get(doc, "overrides"), *ov, *answers;
+    struct local_time lt;
+
+    if (time_local_parse(rid, &lt) != 0) {
+        api_reply_error(call, 422, "invalid", "recurrence_id",
+                        "'recurrence_id' is an occurrence's original start like 2026-12-07T09:00:00");
+        return -1;
+    }
+    if (!occurrence_exists(call, prev, rid)) {
+        api_reply_error(call, 422, "unknown_id", "recurrence_id",
+                        "the event has no occurrence '%s'", rid);
+        return -1;
+    }
+    if (doc == NULL) /* only checking */
+        return 0;
+    if (!json_is_object(overrides)) {
+        overrides = json_object();
+        json_object_set_new(doc, "overrides", overrides);
+    }
+    if (!json_is_object(ov = json_object_get(overrides, rid))) {
+        ov = json_object();
+        json_object_set_new(overrides, rid, ov);
+    }
+    if (json_is_true(json_object_get(ov, "cancelled"))) {
+        api_reply_error(call, 422, "cancelled", "recurrence_id", "occurrence '%s' is cancelled",
+                        rid);
+        return -1;
+    }
+    if (!json_is_object(answers = json_object_get(ov, "responses"))) {
+        answers = json_object();
+        json_object_set_new(ov, "responses", answers);
+    }
+    json_object_set_new(answers, person, json_string(response));
+    return 0;
+}
 
 static json_t *rsvp_change(struct api_call *call, struct event_row *row, json_t *prev, int *bump,
                            int *preempt)
 {
     struct api_error err;
-    const char *person, *response;
+    const char *person, *response, *rid = NULL;
     json_t *doc, *a;
     size_t i;
+    int has_rid;
 
     (void)row;
     (void)preempt;
     memset(&err, 0, sizeof(err));
     if (json_only_members(call->body, rsvp_members, &err) != 0 ||
         json_member_string(call->body, "person", 1, ID_STR_MAX - 1, &person, &err) < 0 ||
-        json_member_string(call->body, "response", 1, 16, &response, &err) < 0) {
+        json_member_string(call->body, "response", 1, 16, &response, &err) < 0 ||
+        (has_rid = json_member_string(call->body, "recurrence_id", 0, TIME_LOCAL_STR - 1, &rid,
+                                      &err)) < 0) {
         api_reply_api_error(call, &err);
         return NULL;
     }
@@ -947,11 +1028,28 @@ static json_t *rsvp_change(struct api_call *call, struct event_row *row, json_t 
     /* An answer is not a change of the meeting: calendar clients keep the same SEQUENCE. */
     *bump = 0;
     doc = json_deep_copy(prev);
-    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
-        if (strcmp(member_text(a, "person"), person) == 0) {
-            json_object_set_new(a, "response", json_string(response));
-            return doc;
+    /* A meeting that does not repeat has one occurrence: its answer is the meeting's. */
+    if (has_rid > 0 && !json_is_string(json_object_get(doc, "rrule")) &&
+        json_array_size(json_object_get(doc, "rdates")) == 0) {
+        if (answer_occurrence(call, prev, NULL, rid, person, response) != 0) {
+            json_decref(doc);
+            return NULL;
         }
+        has_rid = 0;
+    }
+    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
+        if (strcmp(member_text(a, "person"), person) != 0)
+            continue;
+        if (has_rid > 0) {
+            if (answer_occurrence(call, prev, doc, rid, person, response) != 0) {
+                json_decref(doc);
+                return NULL;
+            }
+        } else {
+            json_object_set_new(a, "response", json_string(response));
+            forget_occurrence_answers(doc, person);
+        }
+        return doc;
     }
     json_decref(doc);
     api_reply_error(call, 422, "not_invited", "person", "person '%s' is not an attendee", person);

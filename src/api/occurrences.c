@@ -56,6 +56,21 @@ static void tails_free(void *data)
     free(t);
 }
 
+/* The attendees with the answers given for this occurrence alone (RSVP with a recurrence_id). */
+static json_t *occurrence_attendees(json_t *doc, json_t *ov)
+{
+    json_t *out = json_deep_copy(json_object_get(doc, "attendees")), *a;
+    json_t *answers = json_object_get(ov, "responses");
+    size_t i;
+
+    json_array_foreach(out, i, a) {
+        json_t *own = json_object_get(answers, json_string_value(json_object_get(a, "person")));
+        if (json_is_string(own))
+            json_object_set(a, "response", own);
+    }
+    return out;
+}
+
 /* Serialises the event's members of an item: an object's text without its braces. */
 static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
 {
@@ -76,6 +91,8 @@ static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
         }
         /* Shared with the cached document, not copied: it is only serialised. */
         json_object_set(item, "attendees", json_object_get(doc, "attendees"));
+        if (json_object_size(json_object_get(ov, "responses")) > 0)
+            json_object_set_new(item, "attendees", occurrence_attendees(doc, ov));
     } else {
         json_object_set_new(item, "title", json_string("忙碌"));
     }

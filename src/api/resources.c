@@ -92,19 +92,27 @@ struct list_ctx {
     struct app *app;
     const struct record_type *type;
     json_t *items;
+    const char *q; /* ?q=, "" for every record */
 };
 
 static int list_one(const struct record *rec, void *arg)
 {
     struct list_ctx *ctx = arg;
-    json_array_append_new(ctx->items, render(ctx->app, ctx->type, rec));
+
+    if (record_matches(ctx->type, rec, ctx->q))
+        json_array_append_new(ctx->items, render(ctx->app, ctx->type, rec));
     return 0;
 }
 
+/* GET /api/v1/{people|rooms|vehicles}[?q=text]: all, or those whose searched fields hold q. */
 void api_resource_list(struct api_call *call)
 {
-    struct list_ctx ctx = {call->app, call->route_data, json_array()};
+    char q[RECORD_QUERY_MAX * 4 + 1] = "";
+    struct list_ctx ctx = {call->app, call->route_data, NULL, q};
 
+    if (api_query_param(call, "q", q, sizeof(q)) < 0)
+        return;
+    ctx.items = json_array();
     if (store_record_list(call->app->store, ctx.type, list_one, &ctx) != STORE_OK) {
         json_decref(ctx.items);
         api_reply_store_error(call);

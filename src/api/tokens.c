@@ -27,7 +27,7 @@ static int token_validate(struct app *app, json_t *body, const char **role, cons
     enum role r = auth_role_parse(*role);
     if (r == ROLE_NONE)
         return api_error_set(err, 422, "invalid", "role",
-                             "'role' must be one of: admin, secretary, leader, driver");
+                             "'role' must be one of: admin, secretary, leader, driver, canteen");
     if (!has_person) {
         *person = NULL;
         /* A leader's or driver's rights are about their own person. */

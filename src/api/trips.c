@@ -1,7 +1,7 @@
 /*
  * trips.c - the motor pool's endpoints (CONTRACT section 6): the dispatch
- * list of a day (GET /api/v1/trips), a driver's acknowledgement (POST
- * /api/v1/trips/{id}/ack), standalone trips with no meeting (POST
+ * list of a day or of days ahead (GET /api/v1/trips), a driver's
+ * acknowledgement (POST /api/v1/trips/{id}/ack), standalone trips with no meeting (POST
  * /api/v1/trips: an airport pickup becomes an event that holds only the
  * trip, so it is checked, booked, fed and dispatched like any other), and
  * the escalation of trips still unacknowledged near their departure.
@@ -12,6 +12,7 @@
 
 #include "convene/event_docs.h"
 #include "convene/json.h"
+#include "convene/recur.h"
 #include "convene/util.h"
 
 #include <stdio.h>
@@ -77,25 +78,71 @@ static int collect(const struct trip_row *t, void *arg)
 
 /* ---------------- GET /api/v1/trips ---------------- */
 
+#define TRIPS_MAX_DAYS 92
+#define TRIPS_DEFAULT_DAYS 31 /* ?from= without ?to=: "my trips ahead" */
+
+/* One query date; 1 when given, 0 when absent, -1 after replying. */
+static int date_param(struct api_call *call, const char *name, struct local_time *out)
+{
+    char buf[16];
+    int rc = api_query_param(call, name, buf, sizeof(buf));
+
+    if (rc == 1 && time_date_parse(buf, out) != 0) {
+        api_reply_error(call, 422, "invalid", name, "'%s' must be a date like 2026-12-07", name);
+        return -1;
+    }
+    return rc;
+}
+
+/*
+ * The local days listed: ?date=D alone, or ?from=D[&to=E] (to defaults to
+ * 30 days after from; at most 92 days). 0, or -1 after replying.
+ */
+static int trips_days(struct api_call *call, char from[TIME_DATE_STR], char to[TIME_DATE_STR])
+{
+    struct local_time d, a, b;
+    int has_date, has_from, has_to;
+
+    if ((has_date = date_param(call, "date", &d)) < 0 ||
+        (has_from = date_param(call, "from", &a)) < 0 || (has_to = date_param(call, "to", &b)) < 0)
+        return -1;
+    if (has_date && (has_from || has_to)) {
+        api_reply_error(call, 422, "invalid", "date", "give either 'date' or 'from'/'to', not both");
+        return -1;
+    }
+    if (!has_date && !has_from) {
+        api_reply_error(call, 422, "required", has_to ? "from" : "date",
+                        "'date' (one day) or 'from' (and 'to') is required, like 2026-12-07");
+        return -1;
+    }
+    if (has_date) {
+        a = b = d;
+    } else if (!has_to) {
+        b = a;
+        recur_local_add(&b, (int64_t)(TRIPS_DEFAULT_DAYS - 1) * 86400);
+    }
+    int64_t days = recur_local_diff(&a, &b) / 86400;
+    if (days < 0 || days >= TRIPS_MAX_DAYS) {
+        api_reply_error(call, 422, "invalid", "to", "'to' must be on or after 'from', within %d days",
+                        TRIPS_MAX_DAYS);
+        return -1;
+    }
+    time_date_format(&a, from);
+    time_date_format(&b, to);
+    return 0;
+}
+
 void api_trips_list(struct api_call *call)
 {
-    char date[16], driver[ID_STR_MAX], vehicle[ID_STR_MAX];
-    struct local_time lt;
+    char from[TIME_DATE_STR], to[TIME_DATE_STR], driver[ID_STR_MAX], vehicle[ID_STR_MAX];
     int has_driver, has_vehicle;
     json_t *rows, *items, *names, *r;
     size_t k;
 
     if ((has_driver = api_query_param(call, "driver", driver, sizeof(driver))) < 0 ||
-        (has_vehicle = api_query_param(call, "vehicle", vehicle, sizeof(vehicle))) < 0)
+        (has_vehicle = api_query_param(call, "vehicle", vehicle, sizeof(vehicle))) < 0 ||
+        trips_days(call, from, to) != 0)
         return;
-    int rc = api_query_param(call, "date", date, sizeof(date));
-    if (rc < 0)
-        return;
-    if (rc == 0 || time_date_parse(date, &lt) != 0) {
-        api_reply_error(call, 422, rc == 0 ? "required" : "invalid", "date",
-                        "'date' must be a date like 2026-12-07");
-        return;
-    }
     /* A driver reads their own trips only. */
     if (!api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY)) {
         if (has_driver && strcmp(driver, call->auth.person) != 0) {
@@ -106,7 +153,7 @@ void api_trips_list(struct api_call *call)
         has_driver = 1;
     }
     rows = json_array();
-    if (store_trips_of_days(call->app->store, date, date, has_driver ? driver : NULL,
+    if (store_trips_of_days(call->app->store, from, to, has_driver ? driver : NULL,
                             has_vehicle ? vehicle : NULL, collect, rows) != STORE_OK) {
         json_decref(rows);
         api_reply_store_error(call);

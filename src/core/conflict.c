@@ -30,3 +30,22 @@ int conflict_may_preempt(const struct preempt_case *cases, size_t n, int64_t ran
     }
     return 1;
 }
+
+const char *conflict_reason_name(enum conflict_reason reason)
+{
+    static const char *const names[] = {"overlap", "buffer", "block", "driver_hours",
+                                        "driver_rest"};
+
+    return (size_t)reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "overlap";
+}
+
+enum conflict_reason conflict_classify(int other_is_block, int64_t start, int64_t end,
+                                       int64_t other_start, int64_t other_end)
+{
+    if (other_is_block)
+        return CONFLICT_BLOCK;
+    /* An empty other interval (its buffers have grown since) tells nothing: call it overlap. */
+    if (other_start < other_end && !conflict_overlaps(start, end, other_start, other_end))
+        return CONFLICT_BUFFER;
+    return CONFLICT_OVERLAP;
+}

@@ -86,3 +86,58 @@ void record_clear(struct record *rec, const struct record_type *type)
     free(rec->values);
     rec->values = NULL;
 }
+
+/*
+ * The fields a search looks in, per kind. A name missing from the kind's
+ * field table is skipped, so "login" counts as soon as people have one.
+ */
+static const char *const *search_fields(const struct record_type *type)
+{
+    static const char *const person[] = {"name", "login", "department", NULL};
+    static const char *const room[] = {"name", "location", NULL};
+    static const char *const vehicle[] = {"name", "plate", NULL};
+
+    if (type == &record_person)
+        return person;
+    if (type == &record_room)
+        return room;
+    return type == &record_vehicle ? vehicle : NULL;
+}
+
+/* strstr ignoring ASCII case; other bytes (Chinese in UTF-8) compare exactly. */
+static int contains_folded(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay != '\0'; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] != '\0') {
+            unsigned char a = (unsigned char)hay[i], b = (unsigned char)needle[i];
+            if (a >= 'A' && a <= 'Z')
+                a = (unsigned char)(a + 32);
+            if (b >= 'A' && b <= 'Z')
+                b = (unsigned char)(b + 32);
+            if (a != b)
+                break;
+            i++;
+        }
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+int record_matches(const struct record_type *type, const struct record *rec, const char *q)
+{
+    const char *const *fields = search_fields(type);
+
+    if (*q == '\0')
+        return 1;
+    for (size_t f = 0; fields != NULL && fields[f] != NULL; f++) {
+        int idx = record_field_index(type, fields[f]);
+        if (idx >= 0 && type->fields[idx].type == FIELD_TEXT && rec->values[idx].set &&
+            rec->values[idx].s != NULL && contains_folded(rec->values[idx].s, q))
+            return 1;
+    }
+    return 0;
+}

@@ -45,6 +45,33 @@ void recur_local_add(struct local_time *lt, int64_t seconds)
     lt->second = tm.tm_sec;
 }
 
+/*
+ * Names the first part libical refuses in a rule that starts with FREQ=:
+ * "BYDAY=XX" used to be reported as a rule not starting with FREQ=. Each
+ * part after FREQ is tried alone behind the rule's own FREQ. 1 when found.
+ */
+static int bad_part(const char *rrule, char *why, size_t whylen)
+{
+    size_t freq_len = strcspn(rrule, ";");
+    const char *p = rrule + freq_len;
+    char probe[RECUR_RULE_MAX + 2];
+
+    while (*p == ';') {
+        size_t len = strcspn(++p, ";");
+        snprintf(probe, sizeof(probe), "%.*s;%.*s", (int)freq_len, rrule, (int)len, p);
+        icalerror_clear_errno();
+        struct icalrecurrencetype one = icalrecurrencetype_from_string(probe);
+        int bad = icalerrno != ICAL_NO_ERROR || one.freq == ICAL_NO_RECURRENCE;
+        icalerror_clear_errno();
+        if (bad) {
+            snprintf(why, whylen, "rrule part '%.*s' is not valid RFC 5545", (int)len, p);
+            return 1;
+        }
+        p += len;
+    }
+    return 0;
+}
+
 static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *why, size_t whylen)
 {
     if (strlen(rrule) > RECUR_RULE_MAX) {
@@ -72,7 +99,9 @@ static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *
     if (icalerrno != ICAL_NO_ERROR || rule->freq == ICAL_NO_RECURRENCE ||
         strncmp(rrule, "FREQ=", 5) != 0) {
         icalerror_clear_errno();
-        snprintf(why, whylen, "rrule is not a valid RFC 5545 recurrence rule (it must start with FREQ=)");
+        if (strncmp(rrule, "FREQ=", 5) != 0 || !bad_part(rrule, why, whylen))
+            snprintf(why, whylen,
+                     "rrule is not a valid RFC 5545 recurrence rule (it must start with FREQ=)");
         return RECUR_BAD_RULE;
     }
     if (rule->freq == ICAL_SECONDLY_RECURRENCE || rule->freq == ICAL_MINUTELY_RECURRENCE ||

@@ -7,6 +7,7 @@
 #include "convene/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void intervals_add(struct interval_set *set, int64_t start, int64_t end)
 {
@@ -65,4 +66,13 @@ void intervals_free(struct interval_set *set)
     free(set->v);
     set->v = NULL;
     set->n = set->cap = 0;
+}
+
+int slots_room_fit_compare(const struct room_fit *a, const struct room_fit *b)
+{
+    if (a->capacity != b->capacity)
+        return a->capacity < b->capacity ? -1 : 1;
+    if (a->buffer_minutes != b->buffer_minutes)
+        return a->buffer_minutes < b->buffer_minutes ? -1 : 1;
+    return strcmp(a->name ? a->name : "", b->name ? b->name : "");
 }

@@ -67,6 +67,8 @@ enum role auth_role_parse(const char *s)
         return ROLE_LEADER;
     if (strcmp(s, "driver") == 0)
         return ROLE_DRIVER;
+    if (strcmp(s, "canteen") == 0)
+        return ROLE_CANTEEN;
     return ROLE_NONE;
 }
 

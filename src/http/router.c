@@ -72,7 +72,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/trips", OFFICE | ROLE_DRIVER, 0, api_trips_list, NULL},
     {"POST", "/api/v1/trips", OFFICE, 0, api_trips_create, NULL},
     {"POST", "/api/v1/trips/:id/ack", ROLE_ADMIN | ROLE_DRIVER, 0, api_trips_ack, NULL},
-    {"GET", "/api/v1/catering", OFFICE, 0, api_catering_get, NULL},
+    /* The canteen reads its counts with a token that can do nothing else (not book meetings). */
+    {"GET", "/api/v1/catering", OFFICE | ROLE_CANTEEN, 0, api_catering_get, NULL},
     {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
     {"POST", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_create, NULL},
     {"GET", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_list, NULL},
@@ -205,6 +206,28 @@ static int authenticate(struct api_call *call, const struct route *r, const stru
     return 0;
 }
 
+/*
+ * What a caller who tried the wrong method most likely wanted. Meetings are
+ * listed as occurrences (a series is many of them), so GET /events, the
+ * first thing a newcomer tries, answered a bare "allowed: POST".
+ */
+static const struct {
+    const char *method, *pattern, *hint;
+} method_hints[] = {
+    {"GET", "/api/v1/events", "; to list meetings use GET /api/v1/occurrences?from=&to="},
+};
+
+static const char *method_hint(struct api_call *call)
+{
+    struct api_call probe = *call;
+
+    for (size_t i = 0; i < ARRAY_SIZE(method_hints); i++)
+        if (method_is(call->req, method_hints[i].method) &&
+            route_match(method_hints[i].pattern, call->req->path, call->req->path_len, &probe))
+            return method_hints[i].hint;
+    return "";
+}
+
 /* Allow header value for a path known under other methods. */
 static const char *allowed_methods(struct api_call *call)
 {
@@ -244,7 +267,8 @@ void api_dispatch(struct app *app, const struct api_request *req, const struct a
     if (r == NULL) {
         if (path_known) {
             res->allow = allowed_methods(&call);
-            api_reply_error(&call, 405, "method_not_allowed", NULL, "allowed: %s", res->allow);
+            api_reply_error(&call, 405, "method_not_allowed", NULL, "allowed: %s%s", res->allow,
+                            method_hint(&call));
         } else {
             api_reply_error(&call, 404, "not_found", NULL, "no such endpoint");
         }

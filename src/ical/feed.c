@@ -224,6 +224,22 @@ static int viewer_attends(struct render *r, json_t *doc)
     return 0;
 }
 
+/*
+ * LOCATION from the room's name and the meeting's own location. Secretaries
+ * often type the room's name as the location too, which gave
+ * "第二会议室 第二会议室"; when one already says the other, the longer one
+ * is shown alone.
+ */
+static void place_text(const char *room, const char *loc, char *out, size_t cap)
+{
+    if (*loc == '\0' || strstr(room, loc) != NULL)
+        snprintf(out, cap, "%s", room);
+    else if (strstr(loc, room) != NULL)
+        snprintf(out, cap, "%s", loc);
+    else
+        snprintf(out, cap, "%s %s", room, loc);
+}
+
 static void details_lines(struct render *r, json_t *doc, json_t *ov, const char *summary)
 {
     const char *desc = str(ov && json_object_get(ov, "description") ? ov : doc, "description");
@@ -235,22 +251,24 @@ static void details_lines(struct render *r, json_t *doc, json_t *ov, const char 
     if (*desc)
         ics_text(&r->events, "DESCRIPTION", desc);
     if (room != NULL)
-        snprintf(where, sizeof(where), "%s%s%s", name_of(r, &record_room, room), *loc ? " " : "",
-                 loc);
+        place_text(name_of(r, &record_room, room), loc, where, sizeof(where));
     else
         snprintf(where, sizeof(where), "%s", loc);
     if (where[0])
         ics_text(&r->events, "LOCATION", where);
 }
 
-static void attendee_lines(struct render *r, json_t *doc)
+/* Attendees with their answers: an occurrence's own (ov.responses) before the series'. */
+static void attendee_lines(struct render *r, json_t *doc, json_t *ov)
 {
+    json_t *answers = json_object_get(ov, "responses");
     size_t i;
     json_t *a;
 
     json_array_foreach(json_object_get(doc, "attendees"), i, a) {
         char name[512], value[128], partstat[24];
-        const char *resp = str(a, "response");
+        const char *own = json_string_value(json_object_get(answers, str(a, "person")));
+        const char *resp = own ? own : str(a, "response");
         size_t k;
         snprintf(partstat, sizeof(partstat), "%s", *resp ? resp : "needs-action");
         for (k = 0; partstat[k]; k++)
@@ -316,7 +334,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
     ics_line(&r->events, "TRANSP", "OPAQUE");
     if (full) {
         details_lines(r, doc, NULL, summary);
-        attendee_lines(r, doc);
+        attendee_lines(r, doc, NULL);
         alarm_lines(r, doc, summary);
     } else {
         ics_text(&r->events, "SUMMARY", summary);
@@ -351,7 +369,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
         if (full) {
             details_lines(r, doc, ov, json_object_get(ov, "title") ? str(ov, "title") : summary);
-            attendee_lines(r, doc);
+            attendee_lines(r, doc, ov);
             alarm_lines(r, doc, summary);
         } else {
             ics_text(&r->events, "SUMMARY", summary);
@@ -361,9 +379,39 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
 }
 
 /*
- * What a trip VEVENT says besides its times: place; and, to whoever sees
- * the meeting in full, who rides and what meeting it is. A confidential
- * meeting's driver and vehicle see neither (the passengers are attendees).
+ * A vehicle as a driver looks for it: "奥迪A6（京A12345）", or its name
+ * alone without a plate. Cached like the names (dropped on any change).
+ */
+static const char *vehicle_text(struct render *r, const char *id)
+{
+    const struct record_type *vt = &record_vehicle;
+    char key[16 + ID_STR_MAX], text[1024];
+    json_t *cached;
+    struct record rec;
+
+    snprintf(key, sizeof(key), "vehicle-text:%s", id);
+    if ((cached = json_object_get(r->names, key)) == NULL) {
+        const char *name = name_of(r, vt, id);
+        record_init(&rec, vt);
+        const struct field_value *plate = &rec.values[record_field_index(vt, "plate")];
+        if (store_record_get(r->app->store, vt, id, &rec) == STORE_OK && plate->set &&
+            plate->s != NULL)
+            snprintf(text, sizeof(text), "%s（%s）", name, plate->s);
+        else
+            snprintf(text, sizeof(text), "%s", name);
+        record_clear(&rec, vt);
+        cached = json_pack("[s, I]", text, (json_int_t)0);
+        json_object_set_new(r->names, key, cached);
+    }
+    return json_string_value(json_array_get(cached, 0));
+}
+
+/*
+ * What a trip VEVENT says besides its times: the route, the car and its
+ * plate, the driver; and, to whoever sees the meeting in full, who rides and
+ * what meeting it is. A confidential meeting's driver and vehicle see the
+ * trip only (its passengers are its attendees). The same text in the
+ * driver's, the vehicle's and each passenger's feed.
  */
 static void trip_details(struct render *r, const struct event_row *ev, json_t *doc, json_t *trip,
                          const char *summary)
@@ -376,10 +424,18 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     ics_text(&r->events, "SUMMARY", summary);
     if (*str(trip, "from"))
         ics_text(&r->events, "LOCATION", str(trip, "from"));
-    if (r->view != VISIBLE_FULL)
-        return;
     strbuf_init(&who, 64 * 1024);
-    strbuf_puts(&who, "乘车人：");
+    strbuf_printf(&who, "路线：%s → %s\n", *str(trip, "from") ? str(trip, "from") : "?",
+                  *str(trip, "to") ? str(trip, "to") : "?");
+    if (json_is_string(json_object_get(trip, "vehicle")))
+        strbuf_printf(&who, "车辆：%s\n", vehicle_text(r, str(trip, "vehicle")));
+    strbuf_printf(&who, "驾驶员：%s", name_of(r, &record_person, str(trip, "driver")));
+    if (r->view != VISIBLE_FULL) {
+        ics_text(&r->events, "DESCRIPTION", who.data);
+        strbuf_free(&who);
+        return;
+    }
+    strbuf_puts(&who, "\n乘车人：");
     json_array_foreach(json_object_get(trip, "passengers"), i, p) {
         strbuf_printf(&who, "%s%s", i ? "、" : "",
                       name_of(r, &record_person, json_string_value(p) ? json_string_value(p) : ""));
@@ -673,6 +729,28 @@ static void emit(struct render *r, struct event_doc *ev, const char *variant, pr
         json_object_set_new(r->zones, f->tz, json_true());
 }
 
+/*
+ * A passenger's calendar shows their ride as its own event, as the
+ * driver's does: when to leave, from where, in which car with whom. A
+ * stand-alone trip is already the whole event (its times are the trip's),
+ * so it is not shown twice.
+ */
+static int viewer_rides(struct render *r, json_t *doc, json_t *trip)
+{
+    size_t i;
+    json_t *p;
+
+    if (strcmp(r->kind, "person") != 0 ||
+        (strcmp(str(trip, "depart"), str(doc, "start")) == 0 &&
+         strcmp(str(trip, "return"), str(doc, "end")) == 0))
+        return 0;
+    json_array_foreach(json_object_get(trip, "passengers"), i, p) {
+        if (json_is_string(p) && strcmp(json_string_value(p), r->id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int render_event(const char *event_id, void *arg)
 {
     struct render *r = arg;
@@ -695,7 +773,8 @@ static int render_event(const char *event_id, void *arg)
     json_array_foreach(json_object_get(ev->doc, "trips"), i, trip) {
         const char *field = strcmp(r->kind, "vehicle") == 0 ? "vehicle" : "driver";
         char variant[16 + ID_STR_MAX];
-        if (strcmp(r->kind, "room") == 0 || strcmp(str(trip, field), r->id) != 0)
+        if (strcmp(r->kind, "room") == 0 ||
+            (strcmp(str(trip, field), r->id) != 0 && !viewer_rides(r, ev->doc, trip)))
             continue;
         snprintf(variant, sizeof(variant), "%s:%s", full ? "trip" : "trip-only", str(trip, "id"));
         emit(r, ev, variant, trip_event, trip);

@@ -412,7 +412,8 @@ class FeedsTest(unittest.TestCase):
     def api_expected(self, name):
         """The occurrences GET /api/v1/occurrences gives for the calendar, as the feed
         must show them: meetings (busy-only when confidential and not attended) and, for
-        drivers and vehicles, trips at their offsets from each occurrence's start."""
+        drivers, vehicles and passengers, trips at their offsets from each occurrence's
+        start (a stand-alone trip, whose times are the event's, is not shown twice)."""
         kind, rid, _ = self.feeds[name]
         param = {"person": "person", "room": "room", "vehicle": "vehicle"}[kind]
         r = self.srv.get("/api/v1/occurrences?from=%s&to=%s&%s=%s"
@@ -433,8 +434,11 @@ class FeedsTest(unittest.TestCase):
                 else:
                     out.append(_key(ev["uid"], it["start"], it["end"], it["start_utc"], summary))
             for trip in ev.get("trips") or []:
+                standalone = (trip["depart"], trip["return"]) == (ev.get("start"), ev.get("end"))
                 mine = (kind == "vehicle" and trip.get("vehicle") == rid) or \
-                       (kind == "person" and trip.get("driver") == rid)
+                       (kind == "person" and trip.get("driver") == rid) or \
+                       (kind == "person" and rid in (trip.get("passengers") or []) and
+                        not standalone)
                 if not mine:
                     continue
                 dep = local_plus(it["start"], seconds_between(ev["start"], trip["depart"]))
@@ -622,7 +626,12 @@ class FeedsTest(unittest.TestCase):
             self.assertEqual(unescape(ve.one("LOCATION")), "机关大院")
             self.assertEqual(ve.one("DTSTART"), "20261209T142000")
             self.assertEqual(ve.one("DTEND"), "20261209T163000")
-            self.assertEqual(ve.get("DESCRIPTION"), [], name)
+            # The trip itself (route, car and plate, driver: what a driver needs, CONTRACT
+            # section 10), never the passengers (its attendees) or what the meeting is.
+            [(_, _, text)] = ve.get("DESCRIPTION")
+            self.assertTrue(text.startswith("路线：机关大院 → 省委\\n车辆："), text)
+            self.assertNotIn("乘车人", text)
+            self.assertNotIn("会议", text)
             self.assertEqual(self.vevents(self.body(name), secret_uid), [],
                              "the meeting itself is not on the %s's calendar" % name)
         # A non-confidential trip names its meeting and both passengers.

@@ -235,9 +235,15 @@ class Visibility(unittest.TestCase):
         [trip] = self.vevents(driver, self.secret["trips"][0]["id"] + "@convene")
         self.assert_no_secret("\n".join(trip), "the driver's trip")
         self.assertIn("SUMMARY:用车：机关大院 → 市委", trip)
-        self.assertFalse([p for p in trip if p.startswith("DESCRIPTION")], trip)
+        # The trip only: route, car and plate, driver; no passengers, no meeting.
+        [description] = [p for p in trip if p.startswith("DESCRIPTION")]
+        self.assertIn("路线：机关大院 → 市委", description)
+        self.assertIn("驾驶员：", description)
+        self.assertNotIn("乘车人", description)
+        self.assertNotIn("会议", description)
         [open_trip] = self.vevents(driver, self.open["trips"][0]["id"] + "@convene")
-        self.assertIn("DESCRIPTION:乘车人：赵秘密\\n会议：" + OPEN_TITLE, open_trip)
+        [open_description] = [p for p in open_trip if p.startswith("DESCRIPTION")]
+        self.assertIn("乘车人：赵秘密\\n会议：" + OPEN_TITLE, open_description)
         vehicle = self.feed_of("vehicle", self.car["id"])
         self.assert_no_secret(vehicle, "the vehicle feed", attendee=False)
         [trip] = self.vevents(vehicle, self.secret["trips"][0]["id"] + "@convene")

@@ -188,8 +188,32 @@ static void test_random_against_bitmap(void)
     CHECK_EQ_INT(bad_overlap, 0);
 }
 
+/* Best fit first: the smallest room that fits, then fewest buffer minutes, then name. */
+static void test_room_fit_order(void)
+{
+    static const struct {
+        struct room_fit a, b;
+        int sign; /* of compare(a, b) */
+    } cases[] = {
+        {{12, 30, "大会议室"}, {120, 0, "礼堂"}, -1},   /* capacity beats buffers and name */
+        {{120, 0, "A"}, {12, 60, "Z"}, 1},
+        {{12, 10, "Z"}, {12, 40, "A"}, -1},           /* then buffers beat the name */
+        {{12, 40, "A"}, {12, 10, "Z"}, 1},
+        {{12, 10, "第一会议室"}, {12, 10, "第二会议室"}, -1}, /* then the name, bytewise */
+        {{12, 10, "B"}, {12, 10, "A"}, 1},
+        {{12, 10, "A"}, {12, 10, "A"}, 0},
+        {{12, 10, NULL}, {12, 10, "A"}, -1},          /* a missing name sorts first */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = slots_room_fit_compare(&cases[i].a, &cases[i].b);
+        CHECK_EQ_INT(got < 0 ? -1 : got > 0 ? 1 : 0, cases[i].sign);
+    }
+}
+
 int main(void)
 {
+    test_room_fit_order();
     test_add();
     test_merge();
     test_overlaps_half_open();

@@ -216,8 +216,8 @@ static void assign_years(struct workcal_day *days, size_t n)
         if (days[i].year > last_year)
             last_year = days[i].year;
     }
-    snprintf(lead, sizeof(lead), "%04d-12-%02d", (last_year - 1) % 10000,
-             32 - WORKCAL_LEAD_DAYS);
+    struct local_time lead_day = {last_year - 1, 12, 32 - WORKCAL_LEAD_DAYS, 0, 0, 0};
+    time_date_format(&lead_day, lead);
     if (n > 0 && strcmp(first, lead) >= 0)
         for (size_t i = 0; i < n; i++)
             days[i].year = last_year;

@@ -87,6 +87,8 @@ struct workcal {
     size_t nfile_days;
     struct workcal_day *stored_days; /* from the loaded notices, owned */
     size_t nstored_days;
+    struct workcal_notice *notices; /* the loaded notices as given, one per year, owned */
+    size_t nnotices;
     int64_t stored_at[WORKCAL_YEARS];        /* when the notice of 1970 + i was loaded (0: not) */
     unsigned char known_year[WORKCAL_YEARS]; /* 1: some source has 1970 + i */
     size_t nfiles;
@@ -164,11 +166,15 @@ void workcal_notice_days(const struct workcal_notice *n, struct workcal_day **da
                          size_t *cap);
 
 /*
- * The notice of year as the calendar in use has it (runs of days off with
- * one name become one holiday), for GET /api/v1/workdays/{year}. 0, or -1
- * when no source has the year. out owned by the caller.
+ * The notice of year, for GET /api/v1/workdays/{year}: a loaded one as it
+ * was given; from the files, as the calendar in use has it (runs of days
+ * off with one name become one holiday). 0, or -1 when no source has the
+ * year. out owned by the caller.
  */
 int workcal_notice_of_year(const struct workcal *wc, int year, struct workcal_notice *out);
+
+/* A deep copy of src into out (owned by the caller). */
+void workcal_notice_copy(const struct workcal_notice *src, struct workcal_notice *out);
 
 /* Frees the arrays; accepts a zeroed notice. */
 void workcal_notice_free(struct workcal_notice *n);

@@ -22,8 +22,18 @@ void workcal_init(struct workcal *wc)
     workcal_parse_hours(wc, "08:30-12:00,14:00-17:30");
 }
 
+static void free_notices(struct workcal *wc)
+{
+    for (size_t i = 0; i < wc->nnotices; i++)
+        workcal_notice_free(&wc->notices[i]);
+    free(wc->notices);
+    wc->notices = NULL;
+    wc->nnotices = 0;
+}
+
 void workcal_free(struct workcal *wc)
 {
+    free_notices(wc);
     free(wc->days);
     free(wc->file_days);
     free(wc->stored_days);
@@ -335,20 +345,30 @@ void workcal_set_notices(struct workcal *wc, const struct workcal_notice *notice
     size_t ndays = 0, cap = 0;
 
     memset(wc->stored_at, 0, sizeof(wc->stored_at));
+    free_notices(wc);
+    wc->notices = n ? xcalloc(n, sizeof(*wc->notices)) : NULL;
     for (size_t i = 0; i < n; i++) {
         int y = year_index(notices[i].year);
         if (y < 0)
             continue;
-        /* A year given twice keeps the last: drop the days of the earlier one. */
+        /* A year given twice keeps the last: drop the days and copy of the earlier one. */
         if (wc->stored_at[y] != 0) {
             size_t kept = 0;
             for (size_t k = 0; k < ndays; k++)
                 if (days[k].year != notices[i].year)
                     days[kept++] = days[k];
             ndays = kept;
+            for (size_t k = 0; k < wc->nnotices; k++)
+                if (wc->notices[k].year == notices[i].year) {
+                    workcal_notice_free(&wc->notices[k]);
+                    wc->notices[k] = wc->notices[--wc->nnotices];
+                    break;
+                }
         }
         wc->stored_at[y] = notices[i].updated_at > 0 ? notices[i].updated_at : 1;
         workcal_notice_days(&notices[i], &days, &ndays, &cap);
+        workcal_notice_copy(&notices[i], &wc->notices[wc->nnotices++]);
+        wc->notices[wc->nnotices - 1].updated_at = wc->stored_at[y];
     }
     free(wc->stored_days);
     wc->stored_days = days;

@@ -250,6 +250,21 @@ void workcal_notice_days(const struct workcal_notice *n, struct workcal_day **da
     }
 }
 
+void workcal_notice_copy(const struct workcal_notice *src, struct workcal_notice *out)
+{
+    *out = *src;
+    out->holidays = NULL;
+    out->workdays = NULL;
+    if (src->nholidays > 0) {
+        out->holidays = xmalloc(src->nholidays * sizeof(*out->holidays));
+        memcpy(out->holidays, src->holidays, src->nholidays * sizeof(*out->holidays));
+    }
+    if (src->nworkdays > 0) {
+        out->workdays = xmalloc(src->nworkdays * sizeof(*out->workdays));
+        memcpy(out->workdays, src->workdays, src->nworkdays * sizeof(*out->workdays));
+    }
+}
+
 int workcal_notice_of_year(const struct workcal *wc, int year, struct workcal_notice *out)
 {
     size_t hcap = 0, wcap = 0;
@@ -258,9 +273,13 @@ int workcal_notice_of_year(const struct workcal *wc, int year, struct workcal_no
     memset(out, 0, sizeof(*out));
     if (workcal_year_source(wc, year) == WORKCAL_NONE)
         return -1;
+    for (size_t i = 0; i < wc->nnotices; i++) {
+        if (wc->notices[i].year == year) {
+            workcal_notice_copy(&wc->notices[i], out);
+            return 0;
+        }
+    }
     out->year = year;
-    if (year >= 1970 && year <= WORKCAL_YEAR_MAX)
-        out->updated_at = wc->stored_at[year - 1970];
     for (size_t i = 0; i < wc->ndays; i++) {
         const struct workcal_day *d = &wc->days[i];
         struct local_time lt;

@@ -688,7 +688,7 @@ static void test_notices_merge_with_files(void)
     for (size_t i = 1; i < wc.ndays; i++)
         CHECK(strcmp(wc.days[i - 1].date, wc.days[i].date) < 0);
 
-    /* The notice of a year as GET /workdays/{year} shows it. */
+    /* The notice of a year as GET /workdays/{year} shows it: a loaded one as given. */
     CHECK_EQ_INT(workcal_notice_of_year(&wc, 2027, &got), 0);
     CHECK_EQ_INT(got.nholidays, 2);
     CHECK_EQ_STR(got.holidays[0].from, "2026-12-31");
@@ -696,9 +696,37 @@ static void test_notices_merge_with_files(void)
     CHECK_EQ_STR(got.holidays[1].name, "春节");
     CHECK_EQ_STR(got.holidays[1].to, "2027-02-12");
     CHECK_EQ_INT(got.nworkdays, 2);
-    CHECK_EQ_STR(got.workdays[0], "2027-01-03");
+    CHECK_EQ_STR(got.workdays[0], "2027-02-20");
+    CHECK_EQ_STR(got.workdays[1], "2027-01-03");
     CHECK_EQ_INT(got.updated_at, 1800000000);
+    CHECK(got.holidays != h && got.workdays != w); /* a copy: the caller's arrays may go */
     workcal_notice_free(&got);
+    /* Two holidays of one name side by side stay two, as loaded. */
+    {
+        struct workcal_holiday split[3] = {{"春节", "2027-02-06", "2027-02-08"},
+                                           {"春节", "2027-02-09", "2027-02-12"},
+                                           {"元旦", "2027-01-01", "2027-01-01"}};
+        struct workcal_notice twice[3];
+        twice[0] = notices[0];
+        twice[1] = notices[1];
+        twice[2] = notices[0];
+        twice[2].holidays = split;
+        twice[2].nholidays = 3;
+        twice[2].nworkdays = 0;
+        twice[2].updated_at = 1800000500;
+        /* A year given twice keeps the last. */
+        workcal_set_notices(&wc, twice, 3);
+        CHECK_EQ_INT(workcal_notice_of_year(&wc, 2027, &got), 0);
+        CHECK_EQ_INT(got.nholidays, 3);
+        CHECK_EQ_STR(got.holidays[1].from, "2027-02-09");
+        CHECK_EQ_INT(got.nworkdays, 0);
+        CHECK_EQ_INT(got.updated_at, 1800000500);
+        workcal_notice_free(&got);
+        struct local_time d = date_of("2026-12-31"), e = date_of("2027-02-20");
+        CHECK_EQ_INT(workcal_is_working(&wc, &d, NULL, NULL), 1); /* a Thursday again */
+        CHECK_EQ_INT(workcal_is_working(&wc, &e, NULL, NULL), 0);
+        workcal_set_notices(&wc, notices, 2);
+    }
     /* From the files: runs of days off with one name become one holiday. */
     CHECK_EQ_INT(workcal_notice_of_year(&wc, 2025, &got), 0);
     CHECK_EQ_INT(got.nholidays, 6);

@@ -1,6 +1,7 @@
 /*
- * main.c - the command line: serve, token, backup, seed. Each command
- * parses its options from a table that is also its --help text.
+ * main.c - the command line: serve, token, backup, seed, import, export,
+ * calendar. Each command parses its options from a table that is also its
+ * --help text.
  */
 #include "convene/api.h"
 #include "convene/app.h"
@@ -26,6 +27,7 @@
 #define LOG_FLUSH_MS 250
 #define HORIZON_CHECK_MS (3600 * 1000) /* hourly: cheap when nothing is due */
 #define TRIM_MS (5 * 1000) /* malloc_trim: see on_trim */
+#define WORKCAL_CHECK_MS (24 * 3600 * 1000) /* the calendar's end is warned of daily */
 
 static char log_buffer[64 * 1024];
 
@@ -75,6 +77,7 @@ struct serve_state {
     uv_timer_t log_flush;
     uv_timer_t horizon;
     uv_timer_t trim;
+    uv_timer_t workcal;
     struct app *app;
     int stopping;
 };
@@ -105,6 +108,25 @@ static void on_signal(uv_signal_t *handle, int signum)
     http_server_shutdown(s->server, on_drained, s);
 }
 
+/*
+ * The working calendar ends when the last loaded year does; someone must
+ * load the next year's notice before then. Logged at start, daily and
+ * after a reload, as long as it holds (GET /healthz says it too).
+ */
+static void workcal_check(struct app *app)
+{
+    char warning[1024];
+
+    if (app_workcal_warning(app, warning, sizeof(warning)))
+        log_warn("working calendar: %s", warning);
+}
+
+static void on_workcal_tick(uv_timer_t *timer)
+{
+    struct serve_state *s = timer->data;
+    workcal_check(s->app);
+}
+
 /* SIGHUP: re-read the working calendar (new year's holidays) without a restart. */
 static void on_sighup(uv_signal_t *handle, int signum)
 {
@@ -112,7 +134,8 @@ static void on_sighup(uv_signal_t *handle, int signum)
 
     (void)signum;
     log_info("received SIGHUP: reloading the working calendar");
-    app_load_workcal(s->app);
+    if (app_load_workcal(s->app) == 0)
+        workcal_check(s->app);
 }
 
 static void on_log_flush(uv_timer_t *timer)
@@ -222,6 +245,11 @@ static int cmd_serve(int argc, char **argv)
         uv_timer_init(&loop, &s.trim);
         uv_timer_start(&s.trim, on_trim, TRIM_MS, TRIM_MS);
         uv_unref((uv_handle_t *)&s.trim);
+        s.workcal.data = &s;
+        uv_timer_init(&loop, &s.workcal);
+        uv_timer_start(&s.workcal, on_workcal_tick, WORKCAL_CHECK_MS, WORKCAL_CHECK_MS);
+        uv_unref((uv_handle_t *)&s.workcal);
+        workcal_check(&app);
 
         printf("listening on http://%s:%d\n", cfg.listen_host, port);
         fflush(stdout);
@@ -525,6 +553,61 @@ static int cmd_export(int argc, char **argv)
     return rc == 0 ? 0 : 1;
 }
 
+/* ---------------- calendar ---------------- */
+
+static int cal_calendars(void *t, const char *a)
+{
+    return set_str(((struct config *)t)->calendars_dir, CONFIG_PATH_MAX, a);
+}
+static int cal_load_db(void *t, const char *a)
+{
+    return set_str(((struct config *)t)->db_path, CONFIG_PATH_MAX, a);
+}
+
+static const struct cli_option calendar_load_options[] = {
+    {"--db", "PATH", "var/convene.db", "SQLite database file (may be in use by a running service)",
+     cal_load_db},
+    {"--calendars", "DIR", "calendars", "working calendars shipped as files (DIR/holidays)",
+     cal_calendars},
+};
+
+static int cmd_calendar(int argc, char **argv)
+{
+    static const char synopsis[] = "convene calendar load [--db PATH] FILE.json";
+    static const char about[] =
+        "Loads a year's public holidays and make-up working days (the State Council's notice)\n"
+        "into the working calendar, as PUT /api/v1/workdays/{year} does; a running service\n"
+        "uses them at once. FILE: {\"year\":2027,\"holidays\":[{\"name\":\"春节\",\"from\":\n"
+        "\"2027-02-06\",\"to\":\"2027-02-12\"}],\"workdays\":[\"2027-02-20\"]}, or\n"
+        "{\"years\":{\"2027\":[{\"name\",\"date\"|\"from\",\"to\",\"off\":true|false}]}}.";
+    struct config cfg;
+    struct app app;
+    char *pos[2];
+    size_t npos;
+    json_t *notices;
+    int rc;
+
+    config_defaults(&cfg);
+    parse_or_exit(argc, argv, calendar_load_options, ARRAY_SIZE(calendar_load_options), &cfg,
+                  pos, 2, &npos, synopsis, about);
+    if (npos != 2 || strcmp(pos[0], "load") != 0) {
+        cli_usage(stderr, synopsis, about, calendar_load_options,
+                  ARRAY_SIZE(calendar_load_options));
+        return EXIT_USAGE;
+    }
+    /* The file first: a bad one never opens (or creates) the database. */
+    if ((notices = calendar_file_read(pos[1], stderr)) == NULL)
+        return 1;
+    if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0) {
+        json_decref(notices);
+        return 1;
+    }
+    rc = calendar_file_load(&app, notices, stdout, stderr);
+    json_decref(notices);
+    app_close(&app);
+    return rc == 0 ? 0 : 1;
+}
+
 /* ---------------- main ---------------- */
 
 static void usage(FILE *out)
@@ -536,7 +619,8 @@ static void usage(FILE *out)
                  "  backup    copy the live database: convene backup OUT.db\n"
                  "  seed      load an organisation (people, rooms, vehicles) from a directory\n"
                  "  import    import an .ics file for a person: convene import --person ID F.ics\n"
-                 "  export    print a person's calendar: convene export --person ID\n\n"
+                 "  export    print a person's calendar: convene export --person ID\n"
+                 "  calendar  load a year's holidays: convene calendar load FILE.json\n\n"
                  "`convene COMMAND --help` lists a command's options and their defaults.\n");
 }
 
@@ -566,6 +650,8 @@ int main(int argc, char **argv)
         return cmd_import(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0)
         return cmd_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "calendar") == 0)
+        return cmd_calendar(argc - 2, argv + 2);
     fprintf(stderr, "convene: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

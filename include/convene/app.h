@@ -35,7 +35,8 @@ struct app {
         uint64_t writes;                 /* store_record_writes when filled */
     } record_cache;
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
-    struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
+    struct workcal workcal;   /* working days and hours: read it through app_workcal() */
+    int64_t workcal_data_version; /* the database's when the loaded notices were read */
     unsigned char feed_key[FEED_KEY_LEN];
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
@@ -49,8 +50,25 @@ struct app {
 int app_open(struct app *app, const struct config *cfg);
 void app_close(struct app *app);
 
-/* (Re)reads the .ics files of <calendars>/holidays; on error the calendar in use is kept. 0 or -1. */
+/*
+ * (Re)reads the .ics files of <calendars>/holidays and the notices loaded
+ * into the database (at start and on SIGHUP); on error the calendar in use
+ * is kept. 0 or -1 (logged).
+ */
 int app_load_workcal(struct app *app);
+/* Re-reads only the notices loaded into the database (after a PUT). 0 or -1 (logged). */
+int app_workcal_reload_stored(struct app *app);
+/*
+ * The working calendar in use, first re-reading the loaded notices when
+ * another process has written the database. Valid until the next call.
+ */
+const struct workcal *app_workcal(struct app *app);
+/* Today's date in the organisation's zone (--tz). */
+void app_today(const struct app *app, struct local_time *today);
+/* workcal_warning for today: 1 with the text in buf, or 0. */
+int app_workcal_warning(struct app *app, char *buf, size_t cap);
+/* The instant the working calendar runs out (midnight after its last day, --tz), or 0 if empty. */
+int64_t app_workcal_covered_until_utc(struct app *app);
 
 /*
  * Makes sure an admin token exists: with CONVENE_ADMIN_TOKEN set, one with
@@ -72,5 +90,19 @@ void app_feed_url(const struct app *app, const char *kind, const char *id, int64
  * own validation, and prints the people's feed URLs to out. 0 or -1.
  */
 int seed_organisation(struct app *app, const char *dir, FILE *out);
+
+/*
+ * `convene calendar load FILE`: reads a notice file ({"year",
+ * "holidays","workdays"}, or {"years":{"2027":[{"name","date"|"from","to",
+ * "off"}]}}) into [[year, PUT body], ...] (caller owns), or NULL after
+ * printing why (Chinese, then English) to err.
+ */
+struct json_t *calendar_file_read(const char *path, FILE *err);
+/*
+ * Loads each year through PUT /api/v1/workdays/{year}, all or nothing,
+ * printing what was loaded to out and any refusal, naming the field, to
+ * err. 0 or -1.
+ */
+int calendar_file_load(struct app *app, struct json_t *notices, FILE *out, FILE *err);
 
 #endif

@@ -24,6 +24,7 @@ struct feed_entry {
     char *gzip;            /* gzip-compressed body */
     size_t gzip_len;
     char etag[48];         /* quoted, from a hash of the body */
+    char etag_gzip[48];    /* the gzip body's own: etag with "-gz" inside the quotes */
     int64_t last_modified; /* newest change among the calendar's events */
 };
 

@@ -18,6 +18,7 @@
 #include "convene/record.h"
 #include "convene/timeutil.h"
 #include "convene/token.h"
+#include "convene/workcal.h"
 
 enum store_result {
     STORE_OK = 0,
@@ -477,5 +478,17 @@ int store_catering_day_totals(struct store *st, const char *day,
                               int (*cb)(const char *meal, int64_t total, int late,
                                         const char *diets, void *arg),
                               void *arg);
+
+/* --- the working calendar's notices loaded by the office (one per year) --- */
+/*
+ * Stores a checked notice (replacing any of its year), with n->updated_at
+ * and who loaded it (by may be NULL). Run inside a transaction.
+ */
+int store_workcal_put(struct store *st, const struct workcal_notice *n, const char *by);
+/*
+ * Every loaded notice, by year. *out is owned by the caller: free each with
+ * workcal_notice_free, then the array.
+ */
+int store_workcal_load(struct store *st, struct workcal_notice **out, size_t *count);
 
 #endif

@@ -71,6 +71,8 @@ int64_t clock_wall_s(void);
 
 /* Logging to stderr with a timestamp; one line per call. */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something an operator must act on soon, though the service works (e.g. the calendar ends). */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* An info line made of pieces (not NUL-terminated), without printf: the access log. */
 struct log_piece {

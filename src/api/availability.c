@@ -147,6 +147,7 @@ struct search {
     const char *day_tz;
     int64_t duration, step, from_utc, to_utc;
     int working_hours;
+    int unverified; /* the day searched is in a year no working calendar covers */
     struct interval_set *people;  /* merged busy per required person */
     size_t npeople;
     struct interval_set *optional;
@@ -294,6 +295,9 @@ static void try_slot(struct search *s, int64_t start, json_t *slots)
                                                                                         : "free"));
     json_t *slot = render_interval(start, end, s->tz);
     json_object_set_new(slot, "tz", json_string(s->tz));
+    /* Working day by the weekday rule only: a holiday may yet be announced for it. */
+    if (s->unverified)
+        json_object_set_new(slot, "calendar", json_string("unverified"));
     /* A body POST /api/v1/events accepts as it is (add title and attendees). */
     json_t *booking = json_pack("{s:O, s:O, s:s}", "start", json_object_get(slot, "start"), "end",
                                 json_object_get(slot, "end"), "tz", s->tz);
@@ -318,13 +322,15 @@ static void try_slot(struct search *s, int64_t start, json_t *slots)
 /* Candidate windows of one day: its working periods, or the whole day. */
 static void search_day(struct search *s, const struct local_time *day, json_t *slots, size_t cap)
 {
-    const struct workcal *wc = &s->call->app->workcal;
+    const struct workcal *wc = app_workcal(s->call->app);
     int periods[WORKCAL_MAX_PERIODS][2];
     size_t n = 0;
 
+    s->unverified = 0;
     if (s->working_hours) {
         if (!workcal_is_working(wc, day, NULL, NULL))
             return;
+        s->unverified = !workcal_is_known(wc, day);
         memcpy(periods, wc->periods, sizeof(periods));
         n = wc->nperiods;
     } else {

@@ -76,9 +76,9 @@ static int check_approval(struct app *app, const struct event_plan *p, struct ap
             char date[TIME_DATE_STR], field[48];
 
             event_plan_trip_times(p, &p->occ[o], &p->trips[t], &d, &r, &du, &ru);
-            if (!trips_needs_approval(&app->workcal, &d, &r, &day))
+            if (!trips_needs_approval(app_workcal(app), &d, &r, &day))
                 continue;
-            workcal_is_working(&app->workcal, &day, &name, &special);
+            workcal_is_working(app_workcal(app), &day, &name, &special);
             time_date_format(&day, date);
             snprintf(field, sizeof(field), "trips[%zu].approved_by", t);
             return api_error_set(err, 422, "approval_required", field,

@@ -113,28 +113,67 @@ static int wants_gzip(const struct api_request *req)
     return gzip >= 0 ? gzip : star;
 }
 
-static int not_modified(const struct api_request *req, const struct feed_entry *e)
+/* If-None-Match against the representation being sent, else If-Modified-Since. */
+static int not_modified(const struct api_request *req, const char *etag, int64_t last_modified)
 {
     if (req->if_none_match != NULL) {
-        size_t n = strlen(e->etag);
+        size_t n = strlen(etag);
         /* A list of tags may come back; any match counts. */
         for (size_t i = 0; i + n <= req->if_none_match_len; i++)
-            if (memcmp(req->if_none_match + i, e->etag, n) == 0)
+            if (memcmp(req->if_none_match + i, etag, n) == 0)
                 return 1;
         return req->if_none_match_len == 1 && req->if_none_match[0] == '*';
     }
     if (req->if_modified_since != NULL) {
         int64_t since = parse_http_date(req->if_modified_since, req->if_modified_since_len);
-        return since >= 0 && e->last_modified <= since;
+        return since >= 0 && last_modified <= since;
     }
     return 0;
 }
 
+void api_feed_reply(struct api_call *call, const struct feed_entry *e, const char *cache_control)
+{
+    struct api_response *res = call->res;
+    int gzip = wants_gzip(call->req) && e->gzip != NULL;
+    /*
+     * The gzip bytes are another representation: a strong ETag names one
+     * byte sequence (RFC 9110 8.8.3), so each has its own, and a 304 is
+     * given only for the tag of the one this request would get.
+     */
+    const char *etag = gzip ? e->etag_gzip : e->etag;
+    char date[40];
+
+    http_date(e->last_modified, date);
+    api_add_header(call, "last-modified", date);
+    api_add_header(call, "cache-control", cache_control);
+    api_add_header(call, "vary", "Accept-Encoding");
+    snprintf(res->etag, sizeof(res->etag), "%s", etag);
+    if (not_modified(call->req, etag, e->last_modified)) {
+        api_reply_empty(call, 304);
+        return;
+    }
+    api_reply_empty(call, 200);
+    res->content_type = "text/calendar; charset=utf-8";
+    if (gzip) {
+        api_add_header(call, "content-encoding", "gzip");
+        res->body = xmalloc(e->gzip_len);
+        memcpy(res->body, e->gzip, e->gzip_len);
+        res->body_len = e->gzip_len;
+    } else {
+        res->body = feed_entry_plain(e);
+        if (res->body == NULL) {
+            log_error("feed: cached body does not inflate");
+            api_reply_store_error(call);
+            return;
+        }
+        res->body_len = e->body_len;
+    }
+}
+
 void api_feed_get(struct api_call *call)
 {
-    char kind[16], id[ID_STR_MAX], date[40];
+    char kind[16], id[ID_STR_MAX];
     const struct feed_entry *e;
-    struct api_response *res = call->res;
 
     if (resolve(call, kind, sizeof(kind), id) != 0)
         return;
@@ -151,29 +190,5 @@ void api_feed_get(struct api_call *call)
         char *data = strbuf_detach(&body, &len);
         e = feed_cache_put(call->app->feeds, kind, id, data, len, last_modified);
     }
-    http_date(e->last_modified, date);
-    api_add_header(call, "last-modified", date);
-    api_add_header(call, "cache-control", "private, max-age=300");
-    api_add_header(call, "vary", "Accept-Encoding");
-    snprintf(res->etag, sizeof(res->etag), "%s", e->etag);
-    if (not_modified(call->req, e)) {
-        api_reply_empty(call, 304);
-        return;
-    }
-    api_reply_empty(call, 200);
-    res->content_type = "text/calendar; charset=utf-8";
-    if (wants_gzip(call->req) && e->gzip != NULL) {
-        api_add_header(call, "content-encoding", "gzip");
-        res->body = xmalloc(e->gzip_len);
-        memcpy(res->body, e->gzip, e->gzip_len);
-        res->body_len = e->gzip_len;
-    } else {
-        res->body = feed_entry_plain(e);
-        if (res->body == NULL) {
-            log_error("feed %s %s: cached body does not inflate", kind, id);
-            api_reply_store_error(call);
-            return;
-        }
-        res->body_len = e->body_len;
-    }
+    api_feed_reply(call, e, "private, max-age=300");
 }

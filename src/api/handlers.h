@@ -76,6 +76,8 @@ void api_webhooks_replay(struct api_call *call);
 
 /* workdays.c */
 void api_workdays(struct api_call *call);
+void api_workdays_year_get(struct api_call *call);
+void api_workdays_year_put(struct api_call *call);
 void api_holidays_feed(struct api_call *call);
 /* ?from=&to= dates, at most max_days apart; replies and returns -1 on error. */
 int api_date_range(struct api_call *call, struct local_time *from, struct local_time *to,
@@ -87,6 +89,13 @@ void api_availability(struct api_call *call);
 
 /* feeds.c */
 void api_feed_get(struct api_call *call);
+struct feed_entry;
+/*
+ * Answers a GET with a rendered feed: Last-Modified, ETag (the gzip body's
+ * own when gzip is sent), 304 for If-None-Match/If-Modified-Since, gzip
+ * when accepted.
+ */
+void api_feed_reply(struct api_call *call, const struct feed_entry *e, const char *cache_control);
 
 /* occurrences.c */
 void api_occurrences_list(struct api_call *call);

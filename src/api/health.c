@@ -1,6 +1,6 @@
 /*
- * health.c - GET /healthz (liveness, database reachable) and GET /metrics
- * (Prometheus text).
+ * health.c - GET /healthz (liveness, database reachable, how far the
+ * working calendar reaches) and GET /metrics (Prometheus text).
  */
 #include "handlers.h"
 
@@ -15,6 +15,29 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * {"status":"ok","calendar_until":"2026-12-31"} plus "warnings" while the
+ * working calendar runs out within WORKCAL_WARN_DAYS: the service works
+ * either way (200), but someone has to load next year's holidays.
+ */
+static json_t *health_render(struct app *app)
+{
+    const struct workcal *wc = app_workcal(app);
+    json_t *out = json_pack("{s:s}", "status", "ok");
+    struct local_time last;
+    char until[TIME_DATE_STR], warning[1024];
+
+    if (workcal_covered_until(wc, &last) == 0) {
+        time_date_format(&last, until);
+        json_object_set_new(out, "calendar_until", json_string(until));
+    } else {
+        json_object_set_new(out, "calendar_until", json_null());
+    }
+    if (app_workcal_warning(app, warning, sizeof(warning)))
+        json_object_set_new(out, "warnings", json_pack("[s]", warning));
+    return out;
+}
+
 void api_healthz(struct api_call *call)
 {
     /* The database answering is what "healthy" means for this service. */
@@ -22,7 +45,7 @@ void api_healthz(struct api_call *call)
         api_reply_error(call, 503, "unavailable", NULL, "the database does not answer");
         return;
     }
-    api_reply_json(call, 200, json_pack("{s:s}", "status", "ok"), -1);
+    api_reply_json(call, 200, health_render(call->app), -1);
 }
 
 /* Resident set size from /proc/self/statm, or -1. */
@@ -90,10 +113,15 @@ void api_metrics(struct api_call *call)
                   "convene_uptime_seconds %.3f\n"
                   "# HELP convene_schema_version Database schema version.\n"
                   "# TYPE convene_schema_version gauge\n"
-                  "convene_schema_version %d\n",
+                  "convene_schema_version %d\n"
+                  "# HELP convene_workcal_covered_until_timestamp_seconds When the working "
+                  "calendar runs out (midnight after its last day, --tz); 0 when it is empty.\n"
+                  "# TYPE convene_workcal_covered_until_timestamp_seconds gauge\n"
+                  "convene_workcal_covered_until_timestamp_seconds %lld\n",
                   (long long)store_size_bytes(app->store), (long long)app->open_connections,
                   (double)(clock_monotonic_us() - app->started_us) / 1e6,
-                  store_schema_version(app->store));
+                  store_schema_version(app->store),
+                  (long long)app_workcal_covered_until_utc(app));
     cache_metrics_render(app, &sb);
     notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);

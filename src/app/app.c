@@ -158,20 +158,6 @@ int app_open(struct app *app, const struct config *cfg)
     return 0;
 }
 
-int app_load_workcal(struct app *app)
-{
-    char dir[CONFIG_PATH_MAX + 16], why[512];
-
-    snprintf(dir, sizeof(dir), "%s/holidays", app->cfg.calendars_dir);
-    if (workcal_load_dir(&app->workcal, dir, why, sizeof(why)) != 0) {
-        log_error("working calendar: %s", why);
-        return -1;
-    }
-    log_info("working calendar: %zu special days from %zu files in %s", app->workcal.ndays,
-             app->workcal.nfiles, dir);
-    return 0;
-}
-
 void app_close(struct app *app)
 {
     workcal_free(&app->workcal);

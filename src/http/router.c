@@ -47,6 +47,8 @@ static const struct route routes[] = {
     {"GET", "/feeds/holidays.ics", 0, ROUTE_PUBLIC, api_holidays_feed, NULL},
     {"GET", "/feeds/:token", 0, ROUTE_PUBLIC, api_feed_get, NULL},
     {"GET", "/api/v1/workdays", ANY_ROLE, 0, api_workdays, NULL},
+    {"GET", "/api/v1/workdays/:year", ANY_ROLE, 0, api_workdays_year_get, NULL},
+    {"PUT", "/api/v1/workdays/:year", ROLE_ADMIN, 0, api_workdays_year_put, NULL},
     {"GET", "/api/v1/freebusy", OFFICE, 0, api_freebusy, NULL},
     {"POST", "/api/v1/availability", OFFICE, 0, api_availability, NULL},
     {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},

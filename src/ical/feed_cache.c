@@ -1,7 +1,8 @@
 /*
  * feed_cache.c - rendered feeds by calendar, in a small chained hash
  * table. Entries are dropped when a change touches their calendar; the
- * body's hash is the ETag, so it survives restarts unchanged.
+ * body's hash is the ETag (with "-gz" for the gzip body), so it survives
+ * restarts unchanged.
  */
 #include "convene/feed.h"
 #include "convene/token.h"
@@ -162,6 +163,8 @@ const struct feed_entry *feed_cache_put(struct feed_cache *cache, const char *ki
     SHA256((const unsigned char *)body, len, digest);
     token_hex(digest, 12, hex);
     snprintf(n->entry.etag, sizeof(n->entry.etag), "\"%s\"", hex);
+    /* The same content under gzip is different bytes, so it needs a different strong tag. */
+    snprintf(n->entry.etag_gzip, sizeof(n->entry.etag_gzip), "\"%s-gz\"", hex);
     /*
      * Calendar clients all accept gzip, so only the compressed body is kept
      * (a tenth of the memory); the rare plain GET inflates it again.

@@ -211,6 +211,22 @@ static const char *const migrations[] = {
     "CREATE TABLE calendar_changes("
     "  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, changed_at INTEGER NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id)) WITHOUT ROWID;",
+
+    /*
+     * 8: the working calendar's notices an office loads itself (PUT
+     * /api/v1/workdays/{year}, `convene calendar load`), one per year: the
+     * State Council publishes a year's holidays in November or December,
+     * long after the release that shipped calendars/holidays/. A loaded
+     * year replaces the files' days of that year. Holidays are kept as the
+     * notice gives them (name, first and last day); a make-up working day
+     * has off = 0 and first = last.
+     */
+    "CREATE TABLE workcal_years("
+    "  year INTEGER PRIMARY KEY, updated_at INTEGER NOT NULL, updated_by TEXT);"
+    "CREATE TABLE workcal_days("
+    "  year INTEGER NOT NULL REFERENCES workcal_years(year) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL, off INTEGER NOT NULL, name TEXT, first TEXT NOT NULL,"
+    "  last TEXT NOT NULL, PRIMARY KEY(year, seq)) WITHOUT ROWID;",
 };
 
 int store_schema_latest(void)

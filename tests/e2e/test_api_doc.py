@@ -29,10 +29,11 @@ DOC = os.path.join(REPO, "docs", "API.md")
 # and otherwise behaves as curl does for the reader (body on stdout, -o honoured).
 CURL_SHIM = r'''
 curl() {
-  local out code
+  local out code call
   out=$(command curl -sS -w '\n%{http_code}' "$@") || return $?
   code=${out##*$'\n'}
-  printf '%s %s\n' "$DOC_BLOCK" "$code" >> "$DOC_STATUS"
+  local call="$*"
+  printf '%s %s %s\n' "$DOC_BLOCK" "$code" "${call//$'\n'/ }" >> "$DOC_STATUS"
   printf '%s' "${out%$'\n'*}"
   case $out in *$'\n'*$'\n'*) printf '\n' ;; esac
 }
@@ -80,8 +81,8 @@ def run_document(srv, workdir):
             entries = f.read().split("\n")
         for entry in entries:
             if entry:
-                block, code = entry.split()
-                statuses.setdefault(int(block), []).append(int(code))
+                block, code, call = entry.split(" ", 2)
+                statuses.setdefault(int(block), []).append((int(code), call))
     last = max(statuses) if statuses else -1
     where = blocks[last][0] if last >= 0 else 0
     assert proc.returncode == 0 and "DOC_DONE" in proc.stdout, (
@@ -92,13 +93,13 @@ def run_document(srv, workdir):
     for index, (line, block) in enumerate(blocks):
         got = statuses.get(index, [])
         allowed = declared_errors(block)
-        for code in got:
+        for code, call in got:
             if code >= 400 and code not in allowed:
-                problems.append("line %d: answered %d, not announced by a '# %d' comment"
-                                % (line, code, code))
+                problems.append("line %d: answered %d, not announced by a '# %d' comment: curl %s"
+                                % (line, code, code, call))
             if code < 200 or (300 <= code < 400 and code != 304):
-                problems.append("line %d: answered %d" % (line, code))
-        for code in allowed - set(got):
+                problems.append("line %d: answered %d: curl %s" % (line, code, call))
+        for code in allowed - {c for c, _ in got}:
             problems.append("line %d: announces %d but no call answered it" % (line, code))
     assert not problems, "docs/API.md examples:\n" + "\n".join(problems)
     calls = sum(len(v) for v in statuses.values())

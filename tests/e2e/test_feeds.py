@@ -701,10 +701,20 @@ class FeedsTest(unittest.TestCase):
         r = self.get_feed("leader", headers={"Accept-Encoding": "gzip, deflate"})
         self.assertEqual(r.status, 200)
         self.assertEqual(r.header("Content-Encoding"), "gzip")
-        self.assertEqual(r.header("ETag"), etag)
         self.assertLess(len(r.raw), len(plain))
         self.assertEqual(gzip.decompress(r.raw), plain)
         self.assertIn("Accept-Encoding", r.header("Vary") or "")
+        # Other bytes, so another strong ETag (CONTRACT section 10); 304s work for each.
+        gz_etag = r.header("ETag")
+        self.assertTrue(gz_etag)
+        self.assertNotEqual(gz_etag, etag)
+        r = self.get_feed("leader", headers={"Accept-Encoding": "gzip",
+                                             "If-None-Match": gz_etag})
+        self.assertEqual((r.status, r.raw, r.header("ETag")), (304, b"", gz_etag))
+        r = self.get_feed("leader", headers={"If-None-Match": gz_etag})
+        self.assertEqual((r.status, r.header("ETag")), (200, etag),
+                         "the gzip tag does not validate the plain body")
+        self.assertEqual(r.raw, plain)
         for accept, gz in (("gzip;q=0", False), ("gzip; q=0", False), ("br, gzip;q=0.0", False),
                            ("gzip;q=0.5", True), ("br, GZIP;q=1.0", True), ("deflate, *", True),
                            ("identity", False), ("*;q=0", False), ("x-gzip", True)):

@@ -181,7 +181,10 @@ class ApiTest(unittest.TestCase):
     def test_healthz(self):
         r = self.req("GET", "/healthz", token=None)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.body, {"status": "ok"})
+        self.assertEqual(r.body["status"], "ok")
+        # CONTRACT section 11 adds how far the working calendar reaches (and warnings while it
+        # runs out: tests/e2e/test_workcal_upkeep.py).
+        self.assertEqual(set(r.body) - {"warnings"}, {"status", "calendar_until"})
         self.assertTrue(r.header("Content-Type").startswith("application/json"))
 
     def test_metrics(self):

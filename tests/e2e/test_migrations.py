@@ -241,6 +241,12 @@ class Reference:
         rx.wait_for("/hook", count=6, timeout=15)
         wait_until(lambda: srv.sql("SELECT count(*) FROM deliveries WHERE status != "
                                    "'delivered'")[0][0] == 0, 15, "every delivery done")
+        # A year of holidays the office loaded itself (schema 8; test data, not a notice).
+        r = srv.request("PUT", "/api/v1/workdays/2027", {
+            "holidays": [{"name": "春节", "from": "2027-02-06", "to": "2027-02-12"}],
+            "workdays": ["2027-02-20"]})
+        assert r.status == 200, r
+        self.workdays_2027 = r.body
         self.views = self.snapshot(srv, self.base)
         self.feed_urls = {pid: srv.get("/api/v1/people/" + pid).body["feed_url"]
                           for pid in self.people}
@@ -404,6 +410,13 @@ class MigrationTest(unittest.TestCase):
                 got = srv.sql("SELECT event_id, recurrence_id, person, offset_minutes, due_utc, "
                               "start_utc FROM reminders WHERE sent = 0 ORDER BY 1,2,3,4")
                 self.assertEqual(got, self.ref.reminders, "v%d: reminders" % version)
+            # The loaded holiday year: kept where it existed, absent (the files' days) before.
+            r = srv.get("/api/v1/workdays/2027")
+            if self.exists_at("workcal_years", version):
+                self.assertEqual((r.status, r.body), (200, self.ref.workdays_2027),
+                                 "v%d: the loaded year" % version)
+            else:
+                self.assertEqual(r.status, 404, "v%d: %r" % (version, r))
             # A new write works on the upgraded database.
             person = srv.create("people", {"name": "新同事 v%d" % version, "role": "staff"})
             self.assertEqual(srv.get("/api/v1/people/" + person["id"]).status, 200)

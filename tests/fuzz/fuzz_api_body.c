@@ -34,6 +34,7 @@ static const struct endpoint endpoints[] = {
     {"PATCH", "/api/v1/people/@P1"},     {"PATCH", "/api/v1/vehicles/@V0"},
     {"PATCH", "/api/v1/webhooks/@W0"},   {"POST", "/api/v1/webhooks/@W0/replay"},
     {"PATCH", "/api/v1/events/@E1"},     {"POST", "/api/v1/import?person=@P1"},
+    {"PUT", "/api/v1/workdays/2027"},
 };
 
 /* An error answer must be {"error": {"code": string, "message": string, ...}}. */

@@ -70,8 +70,10 @@ def exchange(host, port, data, timeout=5.0 * SCALE, source=None):
     got, closed = b"", False
     try:
         s.connect((host, port))
-        if data:
+        try:
             s.sendall(data)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # refused mid-body: the answer may still be waiting to be read
         while True:
             chunk = s.recv(65536)
             if not chunk:

@@ -479,7 +479,7 @@ static void refuse_connection(struct http_server *srv, struct connection *conn,
                  (unsigned long long)stats->refused_total,
                  (unsigned long long)stats->refused_per_client);
     }
-    uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1);
+    (void)uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1); /* best effort: never waited for */
     uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
 }
 
@@ -556,9 +556,10 @@ static void caps_init(struct http_server *srv)
         log_error("--max-connections %d is more than the open-file limit allows (%llu less %d "
                   "kept): using %zu",
                   cfg->max_connections, (unsigned long long)nofile, CONN_FD_RESERVE, total);
-    log_info("connections: at most %zu, %zu per client address (open-file limit %llu, %d kept "
-             "for the database, logs and webhooks)",
-             total, per_client, (unsigned long long)nofile, CONN_FD_RESERVE);
+    log_info("connections: at most %zu, %zu per client address (open-file limit %llu, the rest "
+             "kept for the database, logs and webhooks)",
+             total, per_client, (unsigned long long)nofile);
+    /* Without randomness the seed stays 0: the caps hold, only collisions get easier to aim. */
     uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
     srv->limit = conn_limit_new(total, per_client, seed);
     stats->max_total = (int64_t)total;

@@ -17,7 +17,7 @@ FUZZ_PKGS  = clang libclang-rt-14-dev llvm
 
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS  = fuzz_api_body fuzz_ical_import fuzz_rrule fuzz_router
+FUZZ_TARGETS  = fuzz_api_body fuzz_framing fuzz_ical_import fuzz_rrule fuzz_router
 
 .PHONY: all deps deps-test deps-node deps-bench deps-fuzz build run test test-asan test-valgrind bench \
         fuzz fuzz-build clean

@@ -41,6 +41,13 @@ struct app {
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
     int64_t open_connections;
+    struct conn_stats {           /* kept by http/server.c for /metrics */
+        uint64_t refused_total;      /* connections refused: every slot taken */
+        uint64_t refused_per_client; /* refused: the client's address held its share */
+        int64_t max_total;           /* the caps in force */
+        int64_t max_per_client;
+        int64_t open_files_limit;    /* RLIMIT_NOFILE after raising it at start */
+    } conn_stats;
 };
 
 /*

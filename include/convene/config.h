@@ -41,6 +41,8 @@ struct config {
     size_t cutoff_count;
     int64_t disable_after_s;       /* disable a webhook failing this long */
     char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
+    int max_connections;           /* HTTP connections open at once; 0 = from the open-file limit */
+    int max_connections_per_client; /* of them from one address (IPv6: one /64); 0 = automatic */
 };
 
 /* Fills every field with its documented default. */

@@ -69,7 +69,11 @@ void strbuf_free(struct strbuf *sb);
 uint64_t clock_monotonic_us(void);
 int64_t clock_wall_s(void);
 
-/* Logging to stderr with a timestamp; one line per call. */
+/*
+ * Logging to stderr with a timestamp; one line per call. Control characters,
+ * backslashes and bytes that are not UTF-8 text are written as \xHH, so a
+ * message quoting a client can neither forge a line nor drive a terminal.
+ */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Something an operator must act on soon, though the service works (e.g. the calendar ends). */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

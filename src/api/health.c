@@ -94,6 +94,28 @@ static void cache_metrics_render(struct app *app, struct strbuf *sb)
                   feed_bytes, resident_bytes());
 }
 
+/* The connection caps and what they refused (http/server.c keeps the counts). */
+static void connection_metrics_render(const struct conn_stats *c, struct strbuf *sb)
+{
+    strbuf_printf(sb,
+                  "# HELP convene_connections_refused_total Connections closed at accept, by cap.\n"
+                  "# TYPE convene_connections_refused_total counter\n"
+                  "convene_connections_refused_total{reason=\"total\"} %llu\n"
+                  "convene_connections_refused_total{reason=\"per_client\"} %llu\n"
+                  "# HELP convene_connections_max Connections the service keeps open at most.\n"
+                  "# TYPE convene_connections_max gauge\n"
+                  "convene_connections_max %lld\n"
+                  "# HELP convene_connections_max_per_client Of them, from one client address.\n"
+                  "# TYPE convene_connections_max_per_client gauge\n"
+                  "convene_connections_max_per_client %lld\n"
+                  "# HELP convene_open_files_limit The process's open-file limit (RLIMIT_NOFILE).\n"
+                  "# TYPE convene_open_files_limit gauge\n"
+                  "convene_open_files_limit %lld\n",
+                  (unsigned long long)c->refused_total, (unsigned long long)c->refused_per_client,
+                  (long long)c->max_total, (long long)c->max_per_client,
+                  (long long)c->open_files_limit);
+}
+
 void api_metrics(struct api_call *call)
 {
     struct app *app = call->app;
@@ -122,6 +144,7 @@ void api_metrics(struct api_call *call)
                   (double)(clock_monotonic_us() - app->started_us) / 1e6,
                   store_schema_version(app->store),
                   (long long)app_workcal_covered_until_utc(app));
+    connection_metrics_render(&app->conn_stats, &sb);
     cache_metrics_render(app, &sb);
     notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);

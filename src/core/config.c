@@ -277,6 +277,15 @@ static int apply_working_hours(void *t, const char *a)
                         sizeof(((struct config *)t)->working_hours), a);
 }
 
+static int apply_max_connections(void *t, const char *a)
+{
+    return parse_int_range(a, 1, 10000000, &((struct config *)t)->max_connections);
+}
+static int apply_max_per_client(void *t, const char *a)
+{
+    return parse_int_range(a, 1, 10000000, &((struct config *)t)->max_connections_per_client);
+}
+
 const struct cli_option config_serve_options[] = {
     {"--db", "PATH", "var/convene.db", "SQLite database file (created if missing)", apply_db},
     {"--listen", "HOST:PORT", "127.0.0.1:8080", "address to serve on; port 0 picks a free one",
@@ -302,6 +311,10 @@ const struct cli_option config_serve_options[] = {
      "working hours of a working day, in --tz", apply_working_hours},
     {"--disable-after", "DURATION", "5d", "disable a webhook failing for this long (s/m/h/d)",
      apply_disable_after},
+    {"--max-connections", "N", "auto",
+     "HTTP connections open at once (auto: the open-file limit less 256)", apply_max_connections},
+    {"--max-connections-per-client", "N", "auto",
+     "of them from one address or IPv6 /64 (auto: an eighth, at most 4096)", apply_max_per_client},
 };
 const size_t config_serve_option_count = ARRAY_SIZE(config_serve_options);
 

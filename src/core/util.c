@@ -244,13 +244,72 @@ static void log_prefix(const char *level)
     fputc(' ', stderr);
 }
 
+/*
+ * The length of the character at s[0..len) when it may go to the log as it
+ * is: printable ASCII other than the backslash, or a well-formed UTF-8
+ * sequence that is not a C1 control (U+0080..U+009F, which some terminals
+ * obey like ESC [). 0 when the byte must be escaped.
+ */
+static size_t log_safe_char(const unsigned char *s, size_t len)
+{
+    size_t n;
+
+    if (s[0] < 0x80)
+        return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\';
+    n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+    if (n > len || utf8_valid_prefix((const char *)s, n) != n)
+        return 0;
+    return s[0] == 0xc2 && s[1] < 0xa0 ? 0 : n;
+}
+
+/*
+ * Writes s[0..len) with every byte that could forge a line (newline, CR),
+ * drive a terminal (ESC, C1 controls), cut a line short for a reader (NUL)
+ * or is not text (invalid UTF-8) as \xHH. Paths, methods and messages
+ * quoting a client carry bytes the client chose (h2o decodes %0a in a
+ * path to a newline). The backslash is escaped too, so every \x in the log
+ * is one of ours. Runs of safe bytes go out in one fwrite.
+ */
+static void log_write_escaped(const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, run = 0;
+
+    while (i < len) {
+        size_t n = log_safe_char(s + i, len - i);
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        char esc[4] = {'\\', 'x', hex[s[i] >> 4], hex[s[i] & 15]};
+        fwrite(s + run, 1, i - run, stderr);
+        fwrite(esc, 1, sizeof(esc), stderr);
+        run = ++i;
+    }
+    fwrite(s + run, 1, len - run, stderr);
+}
+
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
+    char small[1024], *text = small;
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n >= (int)sizeof(small)) {
+        text = xmalloc((size_t)n + 1);
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
     flockfile(stderr);
     log_prefix(level);
-    vfprintf(stderr, fmt, ap);
+    log_write_escaped(text, n > 0 ? (size_t)n : 0);
     fputc('\n', stderr);
     funlockfile(stderr);
+    if (text != small)
+        free(text);
 }
 
 void log_pieces(const struct log_piece *pieces, size_t n)
@@ -258,7 +317,7 @@ void log_pieces(const struct log_piece *pieces, size_t n)
     flockfile(stderr);
     log_prefix("info");
     for (size_t i = 0; i < n; i++)
-        fwrite(pieces[i].s, 1, pieces[i].len, stderr);
+        log_write_escaped(pieces[i].s, pieces[i].len);
     fputc('\n', stderr);
     funlockfile(stderr);
 }

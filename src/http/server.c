@@ -4,9 +4,21 @@
  * we answer synchronously, so a request's memory lives exactly as long as
  * h2o's request pool. Only this file includes h2o.h, so the HTTP library
  * could be swapped without touching the API.
+ *
+ * Around h2o, three guards (CONTRACT section 15):
+ * - at accept, connection caps (total and per client address) from the
+ *   open-file limit: a connection over a cap is answered 429/503 and closed
+ *   before h2o sees it;
+ * - a gate on the socket's read callback checks each request head with
+ *   h2o's own parser before h2o acts on it (framing.c), answering what h2o
+ *   would take ambiguously (two lengths: smuggling) or refuse in plain text;
+ * - a filter on h2o's fallback path turns the errors h2o still generates
+ *   itself (broken or oversized bodies) into the JSON error shape.
  */
 #include "convene/http.h"
 #include "convene/api.h"
+#include "convene/conn_limit.h"
+#include "convene/framing.h"
 #include "convene/metrics.h"
 #include "convene/notify.h"
 #include "convene/util.h"
@@ -15,6 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+_Static_assert(HTTP_MAX_HEADERS == H2O_MAX_HEADERS, "framing.c reads heads as h2o does");
+_Static_assert(HTTP_MAX_HEAD == H2O_MAX_REQLEN, "framing.c reads heads as h2o does");
+
+/* RLIMIT_NOFILE when the hard limit is unlimited (Linux refuses more than nr_open anyway). */
+#define NOFILE_CEILING 1048576
 
 struct http_server {
     struct app *app;
@@ -29,6 +49,10 @@ struct http_server {
     void *drained_arg;
     int context_ready;
     int drain_forced; /* lingering connections were told to close */
+    struct conn_limit *limit; /* owned: connections counted against the caps */
+    char *busy[2];            /* owned: the 503 (total) and 429 (per client) answers */
+    size_t busy_len[2];
+    int64_t refusals_logged_at; /* second of the last "refused" log line */
 };
 
 /* h2o hands handlers this struct; ours carries the server back. */
@@ -41,28 +65,15 @@ struct request_handler {
 struct connection {
     uv_tcp_t tcp;
     struct http_server *srv;
+    h2o_socket_t *sock;     /* h2o's socket over tcp; NULL once h2o disposed of it */
+    h2o_socket_cb h2o_read; /* h2o's read callback, called behind the gate */
+    h2o_socket_cb h2o_sent; /* h2o's callback for the response being written */
+    size_t head_len;        /* the next request's head as the gate measured it; 0 unknown */
+    size_t request_len;     /* bytes of the request being answered (head, body); 0 unknown */
+    int persistent;         /* whether h2o keeps the connection after this response */
+    struct conn_key key;    /* the client address, as counted against the caps */
+    char *refusal;          /* owned: the error the gate is writing */
 };
-
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "OK";
-    }
-}
 
 static void header_value(h2o_req_t *req, const h2o_token_t *token, const char **value,
                          size_t *len)
@@ -136,6 +147,251 @@ static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *val
     h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, strlen(value));
 }
 
+/* ---------------- the gate: request heads checked before h2o parses them ---------------- */
+
+static void on_read_gate(h2o_socket_t *sock, const char *err);
+static void on_sent_gate(h2o_socket_t *sock, const char *err);
+
+/* Our connection behind an h2o socket (its on_close data, set at accept). */
+static struct connection *connection_of(h2o_socket_t *sock)
+{
+    return sock->on_close.data;
+}
+
+/*
+ * h2o closed the socket, and with it the descriptor (uv_close closes it at
+ * once; only the handle's memory waits for the loop): the slot is free for
+ * the next client now, not a loop turn later.
+ */
+static void on_socket_disposed(void *data)
+{
+    struct connection *conn = data;
+
+    conn->sock = NULL;
+    conn_limit_release(conn->srv->limit, &conn->key);
+}
+
+static void peer_name(struct connection *conn, char *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof(sa);
+
+    snprintf(out, cap, "?");
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&sa, &len) != 0)
+        return;
+    if (sa.ss_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)&sa, out, cap);
+    else if (sa.ss_family == AF_INET)
+        uv_ip4_name((struct sockaddr_in *)&sa, out, cap);
+}
+
+/*
+ * Puts the gate in front of h2o's read callback. h2o sets the callback
+ * each time it starts reading a request (h2o_socket_read_start: at accept,
+ * after each response), and has no hook of its own for this, so the gate
+ * goes back in after each of those points.
+ */
+static void gate_wrap_read(struct connection *conn)
+{
+    h2o_socket_t *sock = conn->sock;
+
+    if (sock != NULL && sock->_cb.read != NULL && sock->_cb.read != on_read_gate) {
+        conn->h2o_read = sock->_cb.read;
+        sock->_cb.read = on_read_gate;
+    }
+}
+
+/* Lingering close: reads and drops what the client still sends until it closes. */
+static void on_linger_read(h2o_socket_t *sock, const char *err)
+{
+    if (err != NULL) {
+        connection_of(sock)->h2o_read(sock, err); /* h2o closes its connection */
+        return;
+    }
+    h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+/*
+ * The refusal is out: half-close and drain. Closing at once with unread
+ * bytes (the rest of a huge head) makes the kernel send a reset, which can
+ * destroy the answer before the client reads it. h2o's request timeout,
+ * armed since the head began, bounds the wait.
+ */
+static void on_refusal_sent(h2o_socket_t *sock, const char *err)
+{
+    struct connection *conn = connection_of(sock);
+
+    if (err != NULL) {
+        conn->h2o_read(sock, err);
+        return;
+    }
+    shutdown(h2o_socket_get_fd(sock), SHUT_WR);
+    h2o_socket_read_start(sock, on_linger_read);
+}
+
+/* Answers a refused head outside h2o, which waits for a request that will not come. */
+static void gate_refuse(struct connection *conn, const struct http_refusal *r)
+{
+    h2o_iovec_t buf;
+    char peer[64];
+
+    peer_name(conn, peer, sizeof(peer));
+    log_info("http: refused a request from %s: %d %s", peer, r->status, r->message);
+    metrics_observe(conn->srv->app->metrics, -1, r->status, 0);
+    free(conn->refusal);
+    conn->refusal = http_error_response(r, &buf.len);
+    buf.base = conn->refusal;
+    h2o_socket_read_stop(conn->sock);
+    h2o_socket_write(conn->sock, &buf, 1, on_refusal_sent);
+}
+
+/* The verdict on the head offset bytes into the input; notes its length when it is sound. */
+static enum http_head_verdict gate_judge(struct connection *conn, size_t offset,
+                                         struct http_refusal *r)
+{
+    h2o_buffer_t *in = conn->sock->input;
+    size_t head_len;
+    enum http_head_verdict v = http_head_check(in->bytes + offset, in->size - offset, &head_len, r);
+
+    if (v == HTTP_HEAD_OK)
+        conn->head_len = head_len;
+    return v;
+}
+
+static void on_read_gate(h2o_socket_t *sock, const char *err)
+{
+    struct connection *conn = connection_of(sock);
+    struct http_refusal r;
+
+    if (err == NULL && gate_judge(conn, 0, &r) == HTTP_HEAD_REFUSE) {
+        gate_refuse(conn, &r);
+        return;
+    }
+    conn->h2o_read(sock, err);
+}
+
+/*
+ * A response is out. h2o now drops the request from its input and parses
+ * what follows at once (pipelining), before the gate could go back in:
+ * so the next head is checked here first. A refused one is cut off the
+ * input, h2o goes on to wait for a request, and the refusal is written.
+ */
+static void on_sent_gate(h2o_socket_t *sock, const char *err)
+{
+    struct connection *conn = connection_of(sock);
+    h2o_socket_cb sent = conn->h2o_sent;
+    size_t done = conn->request_len;
+    struct http_refusal r;
+    int refused = 0;
+
+    conn->h2o_sent = NULL;
+    conn->head_len = 0;
+    if (err == NULL && conn->persistent && done > 0 && sock->input->size > done &&
+        gate_judge(conn, done, &r) == HTTP_HEAD_REFUSE) {
+        refused = 1;
+        sock->input->size = done;
+    }
+    sent(sock, err);
+    if (refused && conn->sock != NULL)
+        gate_refuse(conn, &r);
+    else
+        gate_wrap_read(conn);
+}
+
+/* The bytes of the request just answered: its head, and its body when it had one. */
+static size_t request_length(struct connection *conn, const h2o_req_t *req)
+{
+    const h2o_buffer_t *in = conn->sock->input;
+    size_t head_len = conn->head_len;
+
+    conn->head_len = 0;
+    if (req->entity.base == NULL)
+        return head_len;
+    /* The body lies in the input right after the head (chunks decoded in place). */
+    if (req->entity.base < in->bytes || req->entity.base + req->entity.len > in->bytes + in->size)
+        return 0;
+    return (size_t)(req->entity.base + req->entity.len - in->bytes);
+}
+
+/* After on_request wrote its response: check what follows once it is sent. */
+static void gate_wrap_sent(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    struct connection *conn = sock ? connection_of(sock) : NULL;
+
+    if (conn == NULL || sock->_cb.write == NULL || sock->_cb.write == on_sent_gate)
+        return;
+    conn->request_len = request_length(conn, req);
+    conn->persistent = req->http1_is_persistent;
+    conn->h2o_sent = sock->_cb.write;
+    sock->_cb.write = on_sent_gate;
+}
+
+/* ---------------- errors h2o answers itself ---------------- */
+
+/*
+ * h2o answers a broken or oversized body, a bad Content-Length or an
+ * unknown Expect itself (h2o_send_error_generic) with a plain-text body, on
+ * the host's fallback path, which serves nothing else: this stream swaps
+ * the body for the JSON error and the reason for the right phrase.
+ */
+struct error_filter {
+    h2o_filter_t super; /* must be first */
+    struct http_server *srv;
+};
+
+struct error_stream {
+    h2o_ostream_t super; /* must be first */
+    struct http_server *srv;
+};
+
+static void on_h2o_error_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs,
+                              size_t bufcnt, h2o_send_state_t state)
+{
+    struct http_server *srv = ((struct error_stream *)self)->srv;
+    char said[256];
+    size_t n = 0, len;
+    struct http_refusal r;
+    struct api_request logged;
+
+    for (size_t i = 0; i < bufcnt && n < sizeof(said) - 1; i++) {
+        size_t take = bufs[i].len < sizeof(said) - 1 - n ? bufs[i].len : sizeof(said) - 1 - n;
+        memcpy(said + n, bufs[i].base, take);
+        n += take;
+    }
+    said[n] = '\0';
+    http_h2o_error(req->res.status, said, &r);
+    char *body = http_error_body(&r, &len);
+    h2o_iovec_t out = h2o_strdup(&req->pool, body, len);
+    free(body);
+    req->res.reason = http_reason_phrase(req->res.status);
+    memset(&req->res.headers, 0, sizeof(req->res.headers));
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
+    req->res.content_length = len;
+
+    /* Logged like any request; the normalised path, so a feed token is masked however spelt. */
+    memset(&logged, 0, sizeof(logged));
+    logged.method = req->input.method.base;
+    logged.method_len = req->input.method.len;
+    logged.path = req->path_normalized.base ? req->path_normalized.base : req->input.path.base;
+    logged.path_len = req->path_normalized.base ? req->path_normalized.len : req->input.path.len;
+    log_access(&logged, req->res.status, 0);
+    metrics_observe(srv->app->metrics, -1, req->res.status, 0);
+    h2o_ostream_send_next(self, req, &out, bufcnt > 0 ? 1 : 0, state);
+}
+
+static void on_h2o_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    struct error_stream *stream =
+        (struct error_stream *)h2o_add_ostream(req, sizeof(*stream), slot);
+
+    stream->srv = ((struct error_filter *)self)->srv;
+    stream->super.do_send = on_h2o_error_send;
+    h2o_setup_next_ostream(req, &stream->super.next);
+}
+
+/* ---------------- requests ---------------- */
+
 static int on_request(h2o_handler_t *self, h2o_req_t *req)
 {
     struct http_server *srv = ((struct request_handler *)self)->srv;
@@ -148,7 +404,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     api_dispatch(srv->app, &areq, NULL, &res);
 
     req->res.status = res.status;
-    req->res.reason = reason_phrase(res.status);
+    req->res.reason = http_reason_phrase(res.status);
     if (res.content_type != NULL)
         add_header(req, H2O_TOKEN_CONTENT_TYPE, res.content_type);
     if (res.etag[0] != '\0')
@@ -172,6 +428,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
         req->res.content_length = res.body_len;
     /* h2o_send_inline copies the body into the request pool. */
     h2o_send_inline(req, res.body ? res.body : "", res.body_len);
+    gate_wrap_sent(req);
 
     /* A successful write may have queued messages or moved a reminder. */
     if (res.status < 400 && !(areq.method_len == 3 && memcmp(areq.method, "GET", 3) == 0))
@@ -184,17 +441,55 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* ---------------- accepting, within the caps ---------------- */
+
 static void on_connection_closed(uv_handle_t *handle)
 {
     struct connection *conn = (struct connection *)handle;
+
     conn->srv->app->open_connections--;
+    free(conn->refusal);
     free(conn);
+}
+
+/*
+ * Over a cap: a short JSON answer if the socket takes it now, then close,
+ * before h2o allocates anything. The count of refusals is logged once a
+ * second at most: a flood would otherwise fill the log.
+ */
+static void refuse_connection(struct http_server *srv, struct connection *conn,
+                              enum conn_verdict verdict)
+{
+    struct conn_stats *stats = &srv->app->conn_stats;
+    int per_client = verdict == CONN_OVER_PER_CLIENT;
+    uv_buf_t buf = uv_buf_init(srv->busy[per_client], (unsigned)srv->busy_len[per_client]);
+    int64_t now = clock_wall_s();
+    char peer[64];
+
+    if (per_client)
+        stats->refused_per_client++;
+    else
+        stats->refused_total++;
+    if (now != srv->refusals_logged_at) {
+        srv->refusals_logged_at = now;
+        peer_name(conn, peer, sizeof(peer));
+        log_info("http: refused a connection from %s: %s (refused so far: %llu over the total, "
+                 "%llu over the per-client cap)",
+                 peer, per_client ? "it holds its share of connections" : "all connections in use",
+                 (unsigned long long)stats->refused_total,
+                 (unsigned long long)stats->refused_per_client);
+    }
+    (void)uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1); /* best effort: never waited for */
+    uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
 }
 
 static void on_accept(uv_stream_t *listener, int status)
 {
     struct http_server *srv = listener->data;
     struct connection *conn;
+    struct sockaddr_storage peer;
+    int peer_len = sizeof(peer);
+    enum conn_verdict verdict;
     h2o_socket_t *sock;
 
     if (status != 0)
@@ -206,10 +501,72 @@ static void on_accept(uv_stream_t *listener, int status)
         uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
         return;
     }
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&peer, &peer_len) == 0)
+        conn_limit_key((struct sockaddr *)&peer, &conn->key);
+    verdict = conn_limit_admit(srv->limit, &conn->key);
+    if (verdict != CONN_ADMITTED) {
+        refuse_connection(srv, conn, verdict);
+        return;
+    }
     uv_tcp_nodelay(&conn->tcp, 1);
     srv->app->open_connections++;
     sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_connection_closed);
+    conn->sock = sock;
+    sock->on_close.cb = on_socket_disposed;
+    sock->on_close.data = conn;
     h2o_accept(&srv->accept_ctx, sock);
+    gate_wrap_read(conn);
+}
+
+/* Raises the soft open-file limit to the hard one; returns the limit in force. */
+static uint64_t open_files_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        want.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > NOFILE_CEILING
+                            ? NOFILE_CEILING
+                            : rl.rlim_max;
+        if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? NOFILE_CEILING : (uint64_t)rl.rlim_cur;
+}
+
+/* The caps from the open-file limit and the options; the answers for refused connections. */
+static void caps_init(struct http_server *srv)
+{
+    const struct config *cfg = &srv->app->cfg;
+    struct conn_stats *stats = &srv->app->conn_stats;
+    static const struct http_refusal busy[2] = {
+        {503, "too_many_connections", "every connection the service keeps is in use: retry shortly"},
+        {429, "too_many_connections",
+         "this address holds its share of connections: close or reuse some"},
+    };
+    uint64_t nofile = open_files_limit(), seed = 0;
+    size_t total, per_client;
+    int lowered;
+
+    conn_limit_caps(nofile, (size_t)cfg->max_connections, (size_t)cfg->max_connections_per_client,
+                    &total, &per_client, &lowered);
+    if (lowered)
+        log_error("--max-connections %d is more than the open-file limit allows (%llu less %d "
+                  "kept): using %zu",
+                  cfg->max_connections, (unsigned long long)nofile, CONN_FD_RESERVE, total);
+    log_info("connections: at most %zu, %zu per client address (open-file limit %llu, the rest "
+             "kept for the database, logs and webhooks)",
+             total, per_client, (unsigned long long)nofile);
+    /* Without randomness the seed stays 0: the caps hold, only collisions get easier to aim. */
+    uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
+    srv->limit = conn_limit_new(total, per_client, seed);
+    stats->max_total = (int64_t)total;
+    stats->max_per_client = (int64_t)per_client;
+    stats->open_files_limit = (int64_t)nofile;
+    for (int i = 0; i < 2; i++)
+        srv->busy[i] = http_error_response(&busy[i], &srv->busy_len[i]);
 }
 
 static int listen_on(struct http_server *srv, const char *host, int port, int *bound)
@@ -242,6 +599,7 @@ int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out
     h2o_hostconf_t *host;
     h2o_pathconf_t *path;
     struct request_handler *handler;
+    struct error_filter *filter;
 
     srv->app = app;
     srv->loop = loop;
@@ -257,6 +615,11 @@ int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out
     handler = (struct request_handler *)h2o_create_handler(path, sizeof(*handler));
     handler->super.on_req = on_request;
     handler->srv = srv;
+    /* The fallback path serves only the errors h2o generates before a path is chosen. */
+    filter = (struct error_filter *)h2o_create_filter(&host->fallback_path, sizeof(*filter));
+    filter->super.on_setup_ostream = on_h2o_error_setup;
+    filter->srv = srv;
+    caps_init(srv);
 
     h2o_context_init(&srv->ctx, loop, &srv->config);
     srv->context_ready = 1;
@@ -354,5 +717,8 @@ void http_server_free(struct http_server *srv)
      */
     uv_run(srv->loop, UV_RUN_NOWAIT);
     h2o_config_dispose(&srv->config);
+    conn_limit_free(srv->limit);
+    free(srv->busy[0]);
+    free(srv->busy[1]);
     free(srv);
 }

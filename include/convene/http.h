@@ -14,6 +14,7 @@
 #define HTTP_MAX_ENTITY (2 * 1024 * 1024) /* h2o refuses beyond; we answer 413 above 1 MiB */
 #define HTTP_DRAIN_TIMEOUT_MS 5000
 #define HTTP_DRAIN_GRACE_MS 300 /* then idle keep-alive connections are closed */
+#define HTTP_MAX_DEFERRED 64 /* requests waiting for the thread pool (password hashes) */
 
 struct http_server;
 

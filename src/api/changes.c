@@ -24,6 +24,12 @@ void api_changes(struct api_call *call)
     struct api_stream *stream;
     int64_t last;
 
+    /* HEAD: the headers a stream would have, without opening one. */
+    if (call->req->method_len == 4 && memcmp(call->req->method, "HEAD", 4) == 0) {
+        api_reply_empty(call, 200);
+        call->res->content_type = "text/event-stream; charset=utf-8";
+        return;
+    }
     if (last_event_id(call->req, &last) != 0) {
         api_reply_error(call, 400, "invalid", "Last-Event-ID",
                         "'Last-Event-ID' must be the id of an event this stream sent");

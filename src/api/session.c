@@ -191,6 +191,11 @@ static void sign_in_finish(struct api_job *job, struct api_call *call)
     struct login_row now;
     int rc;
 
+    /* A login that cannot exist was only checked for the time it takes. */
+    if (s->login[0] == '\0') {
+        bad_credentials(call);
+        return;
+    }
     /* Judged after the wait: failures that came in meanwhile count, so guesses cannot race. */
     if (lockout_check(call, s->login) != 0)
         return;
@@ -386,12 +391,15 @@ static void password_finish(struct api_job *job, struct api_call *call)
 
 static const char *const password_members[] = {"password", "old_password", NULL};
 
-/* Who may set it how: an admin outright, the person with their old password, nobody else. */
+/*
+ * Who may set it how: an admin outright (an old password, if sent, is
+ * checked all the same), the person with their old password, nobody else.
+ */
 static int password_allowed(struct api_call *call, json_t *old, struct api_error *err)
 {
     int self = call->auth.person[0] != '\0' && strcmp(call->auth.person, call->params[0]) == 0;
 
-    if (old == NULL && api_has_role(call, ROLE_ADMIN))
+    if (api_has_role(call, ROLE_ADMIN))
         return 0;
     if (!self)
         return api_error_set(err, 403, "forbidden", NULL,

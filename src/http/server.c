@@ -29,6 +29,7 @@ struct http_server {
     void *drained_arg;
     int context_ready;
     int drain_forced; /* lingering connections were told to close */
+    int deferred;     /* requests waiting for the thread pool */
     struct http_sink *sinks; /* open streaming responses, ended at shutdown */
 };
 
@@ -224,14 +225,38 @@ static void on_deferred_done(uv_work_t *work, int status)
     api_job_finish(d->srv->app, &areq, d->job, &res);
     res.route = d->route;
     res.route_index = d->route_index;
+    d->srv->deferred--;
     send_answer(d->srv, d->req, &areq, &res, d->started);
     free(d);
 }
 
-static void deferred_start(struct http_server *srv, h2o_req_t *req, struct api_response *res,
-                           uint64_t started)
+static void deferred_start(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
+                           struct api_response *res, uint64_t started)
 {
-    struct deferred *d = xcalloc(1, sizeof(*d));
+    struct deferred *d;
+
+    /*
+     * Each job holds a request and, while it runs, tens of MiB (Argon2id):
+     * a flood of sign-ins waits its turn up to a bound, then is told to retry.
+     */
+    if (srv->deferred >= HTTP_MAX_DEFERRED) {
+        res->job->free(res->job);
+        res->job = NULL;
+        free(res->body);
+        res->body = xstrdup("{\"error\":{\"code\":\"busy\","
+                            "\"message\":\"too many requests are waiting: retry shortly\"}}");
+        res->body_len = strlen(res->body);
+        res->content_type = "application/json; charset=utf-8";
+        res->status = 503;
+        res->nheaders = 0;
+        snprintf(res->headers[0].value, sizeof(res->headers[0].value), "1");
+        res->headers[0].name = "Retry-After";
+        res->nheaders = 1;
+        send_answer(srv, req, areq, res, started);
+        return;
+    }
+    srv->deferred++;
+    d = xcalloc(1, sizeof(*d));
 
     d->srv = srv;
     d->req = req;
@@ -487,7 +512,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     memset(&res, 0, sizeof(res));
     api_dispatch(srv->app, &areq, NULL, &res);
     if (res.job != NULL) {
-        deferred_start(srv, req, &res, started);
+        deferred_start(srv, req, &areq, &res, started);
     } else if (res.stream != NULL && !srv->ctx.shutdown_requested) {
         stream_start(srv, req, &areq, &res, started);
     } else {

@@ -194,6 +194,10 @@ class ChangesTest(unittest.TestCase):
         self.assertEqual(s.status, 401)
         s = self.open(token=None, cookie="convene_session=" + "A" * 43)
         self.assertEqual(s.status, 401)
+        # HEAD answers with a stream's headers and does not hang.
+        r = self.srv.request("HEAD", "/api/v1/changes")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/event-stream"), r.headers)
 
     def test_a_booking_appears_within_a_second(self):
         s = self.open()

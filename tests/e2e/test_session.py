@@ -386,6 +386,13 @@ class SessionTest(unittest.TestCase):
         assert_error(self, s.request("GET", "/api/v1/session"), 401, "unauthorized")
         self.assertEqual(sign_in(self.srv, "heshifu", "reset by the admin").status, 200)
         self.assertEqual(admin.request("GET", "/api/v1/session").status, 200)
+        # An admin who sends an old password anyway has it checked.
+        r = admin.request("PUT", "/api/v1/people/%s/password" % pid,
+                          {"password": "reset by the admin", "old_password": "not it at all"})
+        assert_error(self, r, 403, "bad_credentials", "old_password")
+        r = admin.request("PUT", "/api/v1/people/%s/password" % pid,
+                          {"password": "second reset by admin", "old_password": "reset by the admin"})
+        self.assertEqual(r.status, 204, r)
 
     def test_nothing_secret_in_the_database_in_clear(self):
         pid = person(self.srv, "保密测试", "secretary", "secret.test",
@@ -486,6 +493,37 @@ class SessionTest(unittest.TestCase):
         fastest_sign_in = min(d for _, d in results)
         median = sorted(latencies)[len(latencies) // 2]
         self.assertLess(median, max(0.02, fastest_sign_in / 4), (latencies, results, took))
+
+
+class FloodTest(unittest.TestCase):
+    def test_a_flood_of_sign_ins_is_bounded(self):
+        """More sign-ins at once than may wait for the hash threads: the rest get 503 busy."""
+        import socket
+        with Server() as srv:
+            body = b'{"login":"flood%03d","password":"not the password"}'
+            socks = []
+            for i in range(90):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+                data = body.replace(b"%03d", b"%03d" % i)
+                s.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data))
+                socks.append(s)
+            statuses = []
+            for s in socks:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                statuses.append(int(head.split()[1]))
+                if statuses[-1] == 503:
+                    self.assertIn(b"busy", head + s.recv(4096) if b"busy" not in head else head)
+                    self.assertIn(b"retry-after: 1", head.lower())
+                s.close()
+            self.assertEqual(set(statuses), {401, 503}, statuses)
+            self.assertGreaterEqual(statuses.count(401), 64)
+            self.assertEqual(srv.get("/healthz", token=None).status, 200)
 
 
 class ExpiryTest(unittest.TestCase):

@@ -38,6 +38,7 @@ struct app {
     struct workcal workcal;   /* working days and hours: read it through app_workcal() */
     int64_t workcal_data_version; /* the database's when the loaded notices were read */
     unsigned char feed_key[FEED_KEY_LEN];
+    unsigned char csrf_key[32]; /* derived from the key file: CSRF tokens of sessions */
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
     int64_t open_connections;

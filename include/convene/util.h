@@ -68,6 +68,8 @@ void strbuf_free(struct strbuf *sb);
 /* Monotonic clock in microseconds, and wall clock in seconds since the epoch. */
 uint64_t clock_monotonic_us(void);
 int64_t clock_wall_s(void);
+/* Wall-clock unix milliseconds (session times, lockout windows). */
+int64_t clock_wall_ms(void);
 
 /*
  * Logging to stderr with a timestamp; one line per call. Control characters,

@@ -11,6 +11,15 @@
 void api_healthz(struct api_call *call);
 void api_metrics(struct api_call *call);
 
+/* session.c: signing in to the console, passwords */
+void api_session_create(struct api_call *call);
+void api_session_get(struct api_call *call);
+void api_session_delete(struct api_call *call);
+void api_password_set(struct api_call *call);
+
+/* changes.c: the change stream (its contents: notify/changes.c) */
+void api_changes(struct api_call *call);
+
 /* tokens.c */
 void api_tokens_create(struct api_call *call);
 void api_tokens_revoke(struct api_call *call);

@@ -420,6 +420,13 @@ void api_password_set(struct api_call *call)
 
     if (body == NULL)
         return;
+    /* Rights before the body: someone else's password route says nothing but 403. */
+    if (!api_has_role(call, ROLE_ADMIN) &&
+        (call->auth.person[0] == '\0' || strcmp(call->auth.person, call->params[0]) != 0)) {
+        api_reply_error(call, 403, "forbidden", NULL,
+                        "only an administrator sets another person's password");
+        return;
+    }
     if (json_only_members(body, password_members, &err) != 0 ||
         member_secret(body, "password", 1, &fresh, &err) != 0 ||
         member_secret(body, "old_password", 0, &old, &err) != 0 ||

@@ -211,6 +211,16 @@ static const char *const migrations[] = {
     "CREATE TABLE calendar_changes("
     "  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, changed_at INTEGER NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id)) WITHOUT ROWID;",
+
+    /*
+     * 8: the live series whose stored window ends before an instant. A
+     * booking reaching past another series' window checks that series'
+     * later occurrences too (CONTRACT section 4), and asks first whether
+     * any window ends that early: without an index that was a scan of every
+     * event per booking. Partial, so one-off bookings never write it.
+     */
+    "CREATE INDEX events_window ON events(expanded_until)"
+    "  WHERE open_ended = 1 AND status != 'cancelled';",
 };
 
 int store_schema_latest(void)

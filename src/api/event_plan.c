@@ -642,12 +642,15 @@ static int is_rdate(const struct event_plan *p, const char *recurrence_id)
 
 /*
  * Puts the stored occurrences first (in order) and the beyond ones after;
- * returns how many are stored. recur_expand sorted them by start.
+ * returns how many are stored. recur_expand sorted them by start. A single
+ * event and the RDATEs are stored however far ahead: only a rule rolls.
  */
 static size_t split_stored(struct event_plan *p)
 {
     size_t stored = 0;
 
+    if (p->rrule == NULL)
+        return p->nocc;
     for (size_t i = 0; i < p->nocc; i++) {
         if (p->occ[i].start_utc < p->expanded_until || is_rdate(p, p->occ[i].recurrence_id)) {
             struct occurrence o = p->occ[i];

@@ -220,7 +220,8 @@ static const char *const migrations[] = {
      * event per booking. Partial, so one-off bookings never write it.
      */
     "CREATE INDEX events_window ON events(expanded_until)"
-    "  WHERE open_ended = 1 AND status != 'cancelled';",
+    "  WHERE open_ended = 1"
+    "  AND status != 'cancelled';",
 };
 
 int store_schema_latest(void)

@@ -681,6 +681,12 @@ int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
     if (expand_error(p, rc, why, err) != 0)
         return -1;
     size_t stored = split_stored(p), total = p->nocc;
+    /*
+     * A series stored to its end has no window left to move: neither the
+     * hourly job nor the check of unstored occurrences need look at it again.
+     */
+    if (p->rrule != NULL && recur_rule_is_bounded(p->rrule) && stored == total)
+        p->expanded_until = EVENT_ALL_STORED;
     p->nocc = apply_overrides(p, 0, stored, 0);
     p->nbeyond = apply_overrides(p, stored, total, p->nocc) - p->nocc;
     return 0;

@@ -9,6 +9,7 @@
 #define CONVENE_EVENT_PLAN_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "convene/api.h"
 #include "convene/recur.h"
@@ -24,6 +25,7 @@
 #define EVENT_TITLE_MAX 500
 #define EVENT_DESCRIPTION_MAX (64 * 1024)
 #define EVENT_NO_RANK 1000000000LL /* an event without attendees outranks nobody */
+#define EVENT_ALL_STORED INT64_MAX  /* expanded_until of a bounded series stored to its end */
 
 struct plan_attendee {
     const char *person;

@@ -25,8 +25,8 @@
 
 /* Expanded a year at a time: at most 366 occurrences of a daily series per chunk. */
 #define WINDOW_CHUNK_SECONDS (366LL * 86400)
-/* How far an occurrence's holds reach before its start: the event's length is at most 31 days. */
-#define WINDOW_REACH_SECONDS (33LL * 86400)
+/* Added to each side of the window: zone offsets and daylight saving. */
+#define WINDOW_MARGIN_SECONDS 86400LL
 
 struct mine {
     struct claim *items; /* the new booking's claims, sorted by resource then start */
@@ -152,16 +152,34 @@ static int match_claim(const struct claim *theirs, void *arg)
  * be expanded (stored before a rule was refused, a deleted room) is
  * logged and skipped: it cannot be booked further either.
  */
+/*
+ * How far an occurrence's holds reach before its start (room setup, a car
+ * leaving early) and after it (the meeting, teardown, a late return):
+ * occurrences starting outside [first - after, last + before) hold nothing
+ * inside [first, last).
+ */
+static void plan_reach(const struct event_plan *p, int64_t *before, int64_t *after)
+{
+    *before = p->room_setup * 60;
+    *after = recur_local_diff(&p->start, &p->end) + p->room_teardown * 60;
+    for (size_t i = 0; i < p->ntrips; i++) {
+        if (-p->trips[i].depart_offset > *before)
+            *before = -p->trips[i].depart_offset;
+        if (p->trips[i].return_offset > *after)
+            *after = p->trips[i].return_offset;
+    }
+    *before += WINDOW_MARGIN_SECONDS;
+    *after += WINDOW_MARGIN_SECONDS;
+}
+
 static int check_other(struct window_check *w, const struct event_row *row, int64_t until)
 {
     struct event_plan plan;
     struct api_error err;
     json_t *doc = json_loads(row->doc, 0, NULL);
-    int64_t from = until, to = w->mine.last + WINDOW_REACH_SECONDS;
+    int64_t from = until, to, before, after;
     int rc = 0;
 
-    if (from < w->mine.first - WINDOW_REACH_SECONDS)
-        from = w->mine.first - WINDOW_REACH_SECONDS;
     if (doc == NULL || event_plan_parse(w->app, doc, &plan, &err) != 0 ||
         event_plan_resolve(w->app, &plan, &err) != 0) {
         log_error("window check: event %s cannot be expanded (%s); skipped", row->id,
@@ -169,6 +187,10 @@ static int check_other(struct window_check *w, const struct event_row *row, int6
         json_decref(doc);
         return 0;
     }
+    plan_reach(&plan, &before, &after);
+    if (from < w->mine.first - after)
+        from = w->mine.first - after;
+    to = w->mine.last + before;
     w->other = row;
     for (int64_t a = from; a < to && rc == 0; a += WINDOW_CHUNK_SECONDS) {
         int64_t b = a + WINDOW_CHUNK_SECONDS < to ? a + WINDOW_CHUNK_SECONDS : to;

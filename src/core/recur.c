@@ -410,13 +410,23 @@ static int cmp_occurrence(const void *a, const void *b)
     return strcmp(x->recurrence_id, y->recurrence_id);
 }
 
-/* One rule instance (or DTSTART): 1 when it starts at or after the horizon (stop). */
+/*
+ * One rule instance (or DTSTART): 1 when it starts at or after the horizon
+ * (stop). skip_before: instances at wall times before it start before
+ * from_utc whatever the zone's offset (a day's margin), so they are passed
+ * over without converting them: a counted series' window is expanded from
+ * DTSTART, and the conversions were most of a booking's time when it was
+ * checked against many series' unstored occurrences.
+ */
 static int take_instance(const struct recur_spec *spec, struct occ_list *list,
-                         const struct local_time *lt, int64_t duration, int *rc)
+                         const struct local_time *lt, int64_t duration,
+                         const struct local_time *skip_before, int *rc)
 {
     char local[TIME_LOCAL_STR];
     int64_t utc;
 
+    if (skip_before != NULL && recur_local_diff(lt, skip_before) > 0)
+        return 0;
     time_local_to_utc(lt, spec->tz, &utc);
     if (utc >= spec->horizon_utc)
         return 1;
@@ -553,7 +563,7 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
                        char *why, size_t whylen)
 {
     struct icalrecurrencetype rule;
-    struct local_time from;
+    struct local_time from, skip, *skip_before = NULL;
     icalrecur_iterator *it;
     int rc = parse_rule(spec->rrule, &rule, why, whylen), first = 1, counted = 0, cut;
     long steps = 0, days = 0;
@@ -571,6 +581,10 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
     }
     from = iterator_start(spec, &rule);
     cut = clamp_until(&rule, spec, &from);
+    if (spec->from_utc > 0) {
+        time_utc_to_local(spec->from_utc - 86400, spec->tz, &skip);
+        skip_before = &skip;
+    }
     if ((it = iterator_new(&rule, spec, &from)) == NULL) {
         snprintf(why, whylen, "rrule cannot be expanded from this start");
         return RECUR_BAD_RULE;
@@ -590,7 +604,7 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
             first = 0;
             if (done || recur_local_diff(&spec->start, &lt) != 0) {
                 counted++;
-                if (take_instance(spec, list, &spec->start, duration, &rc))
+                if (take_instance(spec, list, &spec->start, duration, skip_before, &rc))
                     break;
             }
         }
@@ -603,7 +617,7 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
             break;
         }
         counted++;
-        if (take_instance(spec, list, &lt, duration, &rc))
+        if (take_instance(spec, list, &lt, duration, skip_before, &rc))
             break;
     }
     icalrecur_iterator_free(it);

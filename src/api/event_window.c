@@ -64,8 +64,7 @@ static int collect(const struct claim *c, void *arg)
     return 0;
 }
 
-static int cmp_resource(const char *type_a, const char *id_a, const char *type_b,
-                        const char *id_b)
+static int cmp_resource(const char *type_a, const char *id_a, const char *type_b, const char *id_b)
 {
     int c = strcmp(type_a, type_b);
     return c != 0 ? c : strcmp(id_a, id_b);
@@ -252,13 +251,12 @@ int event_window_check(struct app *app, const struct event_plan *plan, const cha
     qsort(w.mine.items, w.mine.n, sizeof(*w.mine.items), cmp_claim);
     for (size_t i = 0; i < w.mine.n && rc == 0; i++) {
         const struct claim *c = &w.mine.items[i];
-        if (i > 0 && cmp_resource(c->resource_type, c->resource_id,
-                                  w.mine.items[i - 1].resource_type,
-                                  w.mine.items[i - 1].resource_id) == 0)
+        if (i > 0 &&
+            cmp_resource(c->resource_type, c->resource_id, w.mine.items[i - 1].resource_type,
+                         w.mine.items[i - 1].resource_id) == 0)
             continue; /* one query per resource */
         if (store_resource_events_unexpanded(app->store, c->resource_type, c->resource_id,
-                                             w.mine.last, event_id, on_candidate,
-                                             &w) != STORE_OK)
+                                             w.mine.last, event_id, on_candidate, &w) != STORE_OK)
             rc = -1;
     }
 done:

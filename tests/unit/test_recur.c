@@ -211,8 +211,7 @@ static void test_windows(void)
 {
     /* Unbounded: the iterator starts near `from`; counted: from DTSTART. */
     check_window("FREQ=WEEKLY;BYDAY=MO,TH", "2029-01-01T00:00:00", "2029-06-01T00:00:00");
-    check_window("FREQ=WEEKLY;BYDAY=MO,TH;COUNT=400", "2029-01-01T00:00:00",
-                 "2029-06-01T00:00:00");
+    check_window("FREQ=WEEKLY;BYDAY=MO,TH;COUNT=400", "2029-01-01T00:00:00", "2029-06-01T00:00:00");
     check_window("FREQ=DAILY;INTERVAL=3", "2031-02-27T09:00:00", "2031-03-09T00:00:00");
     check_window("FREQ=MONTHLY;BYDAY=-1FR", "2040-01-01T00:00:00", "2041-01-01T00:00:00");
     check_window("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "2030-01-01T00:00:00",

@@ -308,6 +308,22 @@ class BeyondTheWindow(unittest.TestCase):
         self.assertIsNone(got.get("room"))
         self.assertEqual(got["needs"], ["room"])
 
+    def test_a_series_starting_past_the_window_is_booked_and_checked(self):
+        room = self.make("rooms", capacity=10)
+        start = self.far + datetime.timedelta(days=14)
+        body = {"title": "远期例会", "start": at(start, "09:00"), "end": at(start, "10:00"),
+                "tz": TZ, "room": room, "rrule": "FREQ=WEEKLY;BYDAY=MO"}
+        s = self.ok(self.api.post("/api/v1/events", body), 201, "series")
+        # Nothing stored yet, but its occurrences hold the room ...
+        clash = self.api.post("/api/v1/events", dict(body, rrule=None, title="x",
+                                                     start=at(start + datetime.timedelta(days=7), "09:30"),
+                                                     end=at(start + datetime.timedelta(days=7), "10:30")))
+        self.assertEqual((clash.status, clash.code), (409, "conflict"), repr(clash))
+        self.assertEqual(clash.json["error"]["conflicts"][0]["event"], s["id"])
+        # ... and the room cannot be deleted from under them.
+        res = self.api.delete("/api/v1/rooms/" + room)
+        self.assertEqual((res.status, res.code), (409, "in_use"), repr(res))
+
     def test_bounded_series_reaching_past_its_window_clashes_with_a_stored_one_off(self):
         room = self.make("rooms", capacity=10)
         other = self.ok(self.one_off("15:00", "16:00", room=room), 201, "one-off")

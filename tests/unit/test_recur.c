@@ -214,6 +214,15 @@ static void test_windows(void)
     check_window("FREQ=WEEKLY;BYDAY=MO,TH;COUNT=400", "2029-01-01T00:00:00", "2029-06-01T00:00:00");
     check_window("FREQ=DAILY;INTERVAL=3", "2031-02-27T09:00:00", "2031-03-09T00:00:00");
     check_window("FREQ=MONTHLY;BYDAY=-1FR", "2040-01-01T00:00:00", "2041-01-01T00:00:00");
+    /* A window starting mid-month still sees the month's whole set for BYSETPOS. */
+    check_window("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2031-03-20T00:00:00",
+                 "2032-03-20T00:00:00");
+    check_window("FREQ=MONTHLY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1,-1",
+                 "2030-07-15T12:00:00", "2031-07-01T00:00:00");
+    check_window("FREQ=YEARLY;BYMONTH=3,9;BYDAY=SU;BYSETPOS=2", "2033-03-05T00:00:00",
+                 "2040-01-01T00:00:00");
+    check_window("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;WKST=SU", "2030-05-01T00:00:00",
+                 "2030-09-01T00:00:00");
     check_window("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "2030-01-01T00:00:00",
                  "2045-01-01T00:00:00");
 

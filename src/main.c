@@ -163,11 +163,37 @@ static void on_trim(uv_timer_t *timer)
         log_info("malloc_trim took %llu us", (unsigned long long)(clock_monotonic_us() - t0));
 }
 
-/* Open-ended series roll forward so bookings two years out are always checked. */
+/*
+ * CONVENE_TEST_HORIZON_SKEW_DAYS=N (tests only): the window job acts as if
+ * N days (0 to 3650) had passed, so a test can watch a series' window move
+ * without waiting for it. Nothing else reads the skewed clock. Read once.
+ */
+static int64_t horizon_skew(void)
+{
+    static int64_t skew = -1;
+    const char *v;
+    char *end;
+
+    if (skew >= 0)
+        return skew;
+    skew = 0;
+    if ((v = getenv("CONVENE_TEST_HORIZON_SKEW_DAYS")) != NULL && *v != '\0') {
+        long days = strtol(v, &end, 10);
+        if (*end == '\0' && days >= 0 && days <= 3650) {
+            skew = (int64_t)days * 86400;
+            log_info("horizon: test skew of %ld days (CONVENE_TEST_HORIZON_SKEW_DAYS)", days);
+        } else {
+            log_error("ignoring CONVENE_TEST_HORIZON_SKEW_DAYS='%s' (0 to 3650 days)", v);
+        }
+    }
+    return skew;
+}
+
+/* Series roll forward so bookings two years out are always checked. */
 static void on_horizon_tick(uv_timer_t *timer)
 {
     struct serve_state *s = timer->data;
-    if (events_extend_horizons(s->app) != 0)
+    if (events_extend_horizons(s->app, clock_wall_s() + horizon_skew()) != 0)
         log_error("horizon: extending open-ended series failed; will retry");
 }
 

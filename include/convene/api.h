@@ -156,10 +156,13 @@ void api_invoke(struct app *app, const char *method, const char *path, const cha
                 const struct auth *auth, struct api_response *res);
 
 /*
- * Extends open-ended series whose expanded horizon is falling below two
- * years ahead (run daily from the loop). 0 or -1.
+ * Extends series whose stored window is falling below two years ahead of
+ * `now` (run hourly from the loop). An occurrence entering the window that
+ * would clash with a booking made since is left out (an EXDATE), recorded
+ * in the series' history (occurrences_skipped), announced as
+ * event.updated and logged. 0 or -1.
  */
-int events_extend_horizons(struct app *app);
+int events_extend_horizons(struct app *app, int64_t now);
 
 /*
  * Derives the trip and catering rows of events stored before schema

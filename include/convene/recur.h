@@ -15,6 +15,14 @@
 #define RECUR_MAX_OCCURRENCES 1000
 #define RECUR_HORIZON_DAYS 731 /* "at most 2 years ahead" */
 #define RECUR_RULE_MAX 512
+/*
+ * A rule is followed at most this far past where its expansion starts
+ * (DTSTART, or the window's start): a bounded rule reaching further is
+ * refused. It bounds libical's search: at most 36,525 days walked.
+ */
+#define RECUR_SPAN_YEARS 100
+/* At most this many instances asked of libical in one expansion (each bounded by the span). */
+#define RECUR_MAX_STEPS 40000
 
 struct occurrence {
     char recurrence_id[TIME_LOCAL_STR]; /* original local start: the occurrence's name */
@@ -32,7 +40,15 @@ struct recur_spec {
     size_t nexdates;
     const char *const *rdates;  /* extra local starts */
     size_t nrdates;
+    int64_t from_utc;           /* occurrences starting before this are skipped, uncounted */
     int64_t horizon_utc;        /* occurrences starting at or after this are not expanded */
+    struct recur_cost *cost;    /* optional: filled with the work done */
+};
+
+/* The work one expansion did, for tests and the fuzz target's bound. */
+struct recur_cost {
+    long days_scanned; /* days looked at to tell whether the rule ever occurs */
+    long steps;        /* instances asked of libical */
 };
 
 enum recur_result {
@@ -42,9 +58,16 @@ enum recur_result {
     RECUR_TOO_MANY = -3,    /* more than RECUR_MAX_OCCURRENCES in the horizon */
     RECUR_NONEXISTENT = -4, /* a single event starting in a DST gap (*out is still filled) */
     RECUR_BAD_ZONE = -5,
+    RECUR_NEVER = -6,       /* the rule has no occurrence at all */
+    RECUR_TOO_LONG = -7,    /* it reaches more than RECUR_SPAN_YEARS ahead */
+    RECUR_TOO_COSTLY = -8,  /* more than RECUR_MAX_STEPS instances asked */
 };
 
-/* Checks an RRULE for syntax and frequency; writes a reason on error. */
+/*
+ * Checks an RRULE for syntax and frequency (FREQ finer than DAILY, BYHOUR,
+ * BYMINUTE, BYSECOND: RECUR_TOO_FINE); writes a reason on error. Whether
+ * the rule ever occurs depends on DTSTART: recur_expand tells.
+ */
 int recur_rule_check(const char *rrule, char *why, size_t whylen);
 
 /*

@@ -226,6 +226,19 @@ void store_event_row_clear(struct event_row *ev);
 int store_event_ids_to_extend(struct store *st, int64_t before,
                               int (*cb)(const char *id, void *arg), void *arg);
 
+/* STORE_OK when some live recurring event's stored window ends before `before`, else NOTFOUND. */
+int store_event_window_ends_before(struct store *st, int64_t before);
+/*
+ * Calls cb with each live recurring event listed in the resource's calendar
+ * (other than exclude_event) whose stored window ends before `before`, and
+ * that window's end. The ids are collected first: cb may use the store.
+ */
+int store_resource_events_unexpanded(struct store *st, const char *type, const char *id,
+                                     int64_t before, const char *exclude_event,
+                                     int (*cb)(const char *event_id, int64_t expanded_until,
+                                               void *arg),
+                                     void *arg);
+
 /* Removes an event's occurrences and occupancy (before re-deriving them). */
 int store_event_bookings_clear(struct store *st, const char *event_id);
 int store_occurrence_insert(struct store *st, const char *event_id, const struct occurrence *o);

@@ -680,36 +680,118 @@ static int apply_override(const struct event_plan *p, struct occurrence *o)
     return 0;
 }
 
+static void plan_spec(const struct event_plan *p, struct recur_spec *spec)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->rrule = p->rrule;
+    spec->start = p->start;
+    spec->end = p->end;
+    spec->tz = p->tz;
+    spec->exdates = p->exdates;
+    spec->nexdates = p->nexdates;
+    spec->rdates = p->rdates;
+    spec->nrdates = p->nrdates;
+}
+
+static int expand_error(const struct event_plan *p, int rc, const char *why, struct api_error *err)
+{
+    /* An all-day event whose midnight is skipped (Chile) keeps its day, from 01:00. */
+    if (rc == RECUR_NONEXISTENT && !p->all_day)
+        return api_error_set(err, 422, "nonexistent_time", "start", "%s", why);
+    if (rc == RECUR_TOO_MANY || rc == RECUR_NEVER || rc == RECUR_TOO_LONG ||
+        rc == RECUR_TOO_COSTLY)
+        return api_error_set(err, 422, "rrule_refused", "rrule", "%s", why);
+    if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
+        return api_error_set(err, 422, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
+    return 0;
+}
+
+/* Drops cancelled occurrences and moves the others as doc.overrides say, in [from, to). */
+static size_t apply_overrides(const struct event_plan *p, size_t from, size_t to, size_t out)
+{
+    for (size_t i = from; i < to; i++)
+        if (!apply_override(p, &p->occ[i]))
+            p->occ[out++] = p->occ[i];
+    return out;
+}
+
+static int is_rdate(const struct event_plan *p, const char *recurrence_id)
+{
+    for (size_t i = 0; i < p->nrdates; i++)
+        if (strcmp(p->rdates[i], recurrence_id) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Puts the stored occurrences first (in order) and the beyond ones after;
+ * returns how many are stored. recur_expand sorted them by start. A single
+ * event and the RDATEs are stored however far ahead: only a rule rolls.
+ */
+static size_t split_stored(struct event_plan *p)
+{
+    size_t stored = 0;
+
+    if (p->rrule == NULL)
+        return p->nocc;
+    for (size_t i = 0; i < p->nocc; i++) {
+        if (p->occ[i].start_utc < p->expanded_until || is_rdate(p, p->occ[i].recurrence_id)) {
+            struct occurrence o = p->occ[i];
+            memmove(&p->occ[stored + 1], &p->occ[stored], (i - stored) * sizeof(o));
+            p->occ[stored++] = o;
+        }
+    }
+    return stored;
+}
+
 int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
 {
     struct recur_spec spec;
     char why[160] = "";
-    size_t kept = 0;
+    int64_t start_utc = now;
     int rc;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.rrule = p->rrule;
-    spec.start = p->start;
-    spec.end = p->end;
-    spec.tz = p->tz;
-    spec.exdates = p->exdates;
-    spec.nexdates = p->nexdates;
-    spec.rdates = p->rdates;
-    spec.nrdates = p->nrdates;
-    spec.horizon_utc = now + (int64_t)RECUR_HORIZON_DAYS * 86400;
-    p->expanded_until = spec.horizon_utc;
-    /* An all-day event whose midnight is skipped (Chile) keeps its day, from 01:00. */
+    plan_spec(p, &spec);
+    p->expanded_until = now + (int64_t)RECUR_HORIZON_DAYS * 86400;
+    time_local_to_utc(&p->start, p->tz, &start_utc);
+    /* The span checked: a bounded rule whole, an unbounded one 2 years past its start. */
+    if (p->rrule != NULL && recur_rule_is_bounded(p->rrule))
+        spec.horizon_utc = INT64_MAX;
+    else
+        spec.horizon_utc = (start_utc > now ? start_utc : now) +
+                           (int64_t)RECUR_HORIZON_DAYS * 86400;
     rc = recur_expand(&spec, &p->occ, &p->nocc, why, sizeof(why));
-    if (rc == RECUR_NONEXISTENT && !p->all_day)
-        return api_error_set(err, 422, "nonexistent_time", "start", "%s", why);
-    if (rc == RECUR_TOO_MANY)
-        return api_error_set(err, 422, "rrule_refused", "rrule", "%s", why);
-    if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
-        return api_error_set(err, 422, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
-    for (size_t i = 0; i < p->nocc; i++)
-        if (!apply_override(p, &p->occ[i]))
-            p->occ[kept++] = p->occ[i];
-    p->nocc = kept;
+    if (expand_error(p, rc, why, err) != 0)
+        return -1;
+    size_t stored = split_stored(p), total = p->nocc;
+    /*
+     * A series stored to its end has no window left to move: neither the
+     * hourly job nor the check of unstored occurrences need look at it again.
+     */
+    if (p->rrule != NULL && recur_rule_is_bounded(p->rrule) && stored == total)
+        p->expanded_until = EVENT_ALL_STORED;
+    p->nocc = apply_overrides(p, 0, stored, 0);
+    p->nbeyond = apply_overrides(p, stored, total, p->nocc) - p->nocc;
+    return 0;
+}
+
+int event_plan_expand_window(struct event_plan *p, int64_t from, int64_t to,
+                             struct api_error *err)
+{
+    struct recur_spec spec;
+    char why[160] = "";
+    int rc;
+
+    plan_spec(p, &spec);
+    spec.nrdates = 0;
+    spec.from_utc = from;
+    spec.horizon_utc = to;
+    p->expanded_until = to;
+    p->nbeyond = 0;
+    rc = recur_expand(&spec, &p->occ, &p->nocc, why, sizeof(why));
+    if (expand_error(p, rc, why, err) != 0)
+        return -1;
+    p->nocc = apply_overrides(p, 0, p->nocc, 0);
     return 0;
 }
 
@@ -717,7 +799,7 @@ void event_plan_free(struct event_plan *p)
 {
     free(p->occ);
     p->occ = NULL;
-    p->nocc = 0;
+    p->nocc = p->nbeyond = 0;
 }
 
 /* The wall time of an occurrence's local start plus a wall-clock offset, and its instant. */
@@ -743,7 +825,13 @@ void event_plan_trip_times(const struct event_plan *p, const struct occurrence *
 int event_plan_claims(const struct event_plan *p, const char *event_id,
                       int (*cb)(const struct claim *c, void *arg), void *arg)
 {
-    for (size_t i = 0; i < p->nocc; i++) {
+    return event_plan_claims_range(p, event_id, 0, p->nocc, cb, arg);
+}
+
+int event_plan_claims_range(const struct event_plan *p, const char *event_id, size_t first,
+                            size_t last, int (*cb)(const struct claim *c, void *arg), void *arg)
+{
+    for (size_t i = first; i < last; i++) {
         const struct occurrence *o = &p->occ[i];
         struct claim c = {NULL, NULL, o->start_utc, o->end_utc, event_id, o->recurrence_id,
                           NULL, NULL, NULL};

@@ -9,6 +9,7 @@
 #define CONVENE_EVENT_PLAN_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "convene/api.h"
 #include "convene/recur.h"
@@ -25,6 +26,7 @@
 #define EVENT_TITLE_MAX 500
 #define EVENT_DESCRIPTION_MAX (64 * 1024)
 #define EVENT_NO_RANK 1000000000LL /* an event without attendees outranks nobody */
+#define EVENT_ALL_STORED INT64_MAX  /* expanded_until of a bounded series stored to its end */
 
 struct plan_attendee {
     const char *person;
@@ -66,8 +68,9 @@ struct event_plan {
     int64_t best_rank;
     int64_t room_setup, room_teardown;
     /* filled by event_plan_expand */
-    struct occurrence *occ;       /* owned */
-    size_t nocc;
+    struct occurrence *occ;       /* owned: nocc stored, then nbeyond checked only */
+    size_t nocc;                  /* stored: before expanded_until (and every RDATE) */
+    size_t nbeyond;               /* past the stored window, up to the event's span end */
     int64_t expanded_until;
 };
 
@@ -85,8 +88,24 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *plan,
 /* Checks ids against the store, reads ranks, capacity and room buffers. */
 int event_plan_resolve(struct app *app, struct event_plan *plan, struct api_error *err);
 
-/* Expands occurrences up to the horizon and applies doc.overrides. */
+/*
+ * Expands occurrences and applies doc.overrides. The event's span is what
+ * conflicts are checked over (CONTRACT section 4): a bounded rule to its
+ * end, an unbounded one 2 years past its start (and at least as far as it
+ * is stored). Occurrences before the stored window's end (now + 2 years,
+ * plan->expanded_until) come first in plan->occ (nocc), those after it
+ * follow (nbeyond): booked later, when the window moves (events.c).
+ */
 int event_plan_expand(struct event_plan *plan, int64_t now, struct api_error *err);
+
+/*
+ * Expands the occurrences of an already stored event that start in
+ * [from, to), without RDATEs (they are stored however far ahead), into
+ * plan->occ/nocc. For checking a new booking against what is not stored
+ * yet. 0, or -1 with err.
+ */
+int event_plan_expand_window(struct event_plan *plan, int64_t from, int64_t to,
+                             struct api_error *err);
 
 void event_plan_free(struct event_plan *plan);
 
@@ -121,8 +140,12 @@ int event_plan_attends(const struct event_plan *plan, const struct occurrence *o
 /* Whether anyone answered for occurrence o alone (its attendance may differ). */
 int event_plan_has_answers(const struct event_plan *plan, const struct occurrence *o);
 
-/* Calls cb for every claim (occurrence x resource) of the plan. */
+/* Calls cb for every claim (occurrence x resource) of the plan's stored occurrences. */
 int event_plan_claims(const struct event_plan *plan, const char *event_id,
                       int (*cb)(const struct claim *c, void *arg), void *arg);
+
+/* The same for occurrences [first, last) of plan->occ (the beyond part included). */
+int event_plan_claims_range(const struct event_plan *plan, const char *event_id, size_t first,
+                            size_t last, int (*cb)(const struct claim *c, void *arg), void *arg);
 
 #endif

@@ -10,6 +10,7 @@
 #include "conflicts.h"
 #include "dispatch.h"
 #include "event_plan.h"
+#include "event_window.h"
 
 #include "convene/conflict.h"
 #include "convene/feed.h"
@@ -130,6 +131,33 @@ static int check_claim(const struct claim *c, void *arg)
     b->claim = c;
     if (store_occupancy_overlaps(b->call->app->store, c->resource_type, c->resource_id,
                                  c->start_utc, c->end_utc, b->event_id, on_clash, b) != STORE_OK) {
+        b->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* A clash with another series' occurrence not stored yet (event_window.c). */
+static int on_window_clash(const struct clash *theirs, const struct claim *mine, void *arg)
+{
+    struct booking *b = arg;
+
+    b->claim = mine;
+    return on_clash(theirs, b);
+}
+
+/*
+ * Every occurrence of the new booking over its whole span, stored or not,
+ * against the occupancy, and then against the occurrences other series
+ * have beyond their stored windows.
+ */
+static int check_booking(struct booking *b)
+{
+    const struct event_plan *p = b->plan;
+
+    if (event_plan_claims_range(p, b->event_id, 0, p->nocc + p->nbeyond, check_claim, b) != 0)
+        return -1;
+    if (event_window_check(b->call->app, p, b->event_id, on_window_clash, b) != 0) {
         b->failed = 1;
         return -1;
     }
@@ -369,8 +397,8 @@ static void reply_refusal(struct api_call *call, const struct api_error *err, js
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
  */
-static int event_write(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
-                       int preempt, int check)
+static int event_write_at(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
+                          int preempt, int check, int64_t now)
 {
     struct app *app = call->app;
     struct event_plan plan;
@@ -382,13 +410,13 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     conflict_report_init(&b.report, app, &plan);
 
     if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
-        event_plan_expand(&plan, clock_wall_s(), &err) != 0) {
+        event_plan_expand(&plan, now, &err) != 0) {
         api_reply_api_error(call, &err);
         goto done;
     }
     /* Cancelled events hold nothing; only live ones are checked and claimed. */
     int live = strcmp(row->status, "cancelled") != 0;
-    if (live && check && event_plan_claims(&plan, row->id, check_claim, &b) != 0) {
+    if (live && check && check_booking(&b) != 0) {
         api_reply_store_error(call);
         goto done;
     }
@@ -450,6 +478,12 @@ done:
     conflict_report_free(&b.report);
     free(b.clashes);
     return rc;
+}
+
+static int event_write(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
+                       int preempt, int check)
+{
+    return event_write_at(call, doc, row, is_new, preempt, check, clock_wall_s());
 }
 
 /* Appends an outbox message (steals data). 0 or -1. */
@@ -1211,9 +1245,165 @@ done:
 
 /* ---------------- the rolling horizon ---------------- */
 
+/* Clashes of one occurrence entering the window, as reported in its history entry. */
+struct window_scan {
+    struct api_call *call;
+    const char *event_id;
+    json_t *conflicts;
+};
+
+static int on_window_entry_clash(const struct clash *c, void *arg)
+{
+    struct window_scan *w = arg;
+    json_t *entry = json_pack("{s:{s:s, s:s}, s:s, s:s?, s:s?}", "resource", "type",
+                              c->resource_type, "id", c->resource_id, "other_start",
+                              c->other_start, "event", c->event_id[0] ? c->event_id : NULL,
+                              "block", c->block_id[0] ? c->block_id : NULL);
+
+    json_object_set_new(entry, "title", c->confidential || c->title[0] == '\0'
+                                            ? json_null()
+                                            : json_string(c->title));
+    json_array_append_new(w->conflicts, entry);
+    return 0;
+}
+
+static int check_window_entry(const struct claim *c, void *arg)
+{
+    struct window_scan *w = arg;
+
+    return store_occupancy_overlaps(w->call->app->store, c->resource_type, c->resource_id,
+                                    c->start_utc, c->end_utc, w->event_id,
+                                    on_window_entry_clash, w) == STORE_OK
+               ? 0
+               : -1;
+}
+
+/*
+ * The occurrences that enter the stored window (from old_until to now's
+ * window end) and would clash with what was booked meanwhile:
+ * [{"recurrence_id", "start", "conflicts": [...]}], or NULL (logged) when
+ * the series cannot be expanded or the store failed. Only these are new:
+ * the earlier ones were checked when booked.
+ */
+static json_t *window_entry_clashes(struct api_call *call, const char *id, json_t *doc,
+                                    int64_t old_until, int64_t now)
+{
+    struct window_scan w = {call, id, NULL};
+    struct event_plan plan;
+    struct api_error err;
+    json_t *out = json_array();
+
+    if (event_plan_parse(call->app, doc, &plan, &err) != 0 ||
+        event_plan_resolve(call->app, &plan, &err) != 0 ||
+        event_plan_expand(&plan, now, &err) != 0) {
+        log_error("horizon: event %s cannot be expanded: %s", id, err.message);
+        event_plan_free(&plan);
+        json_decref(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < plan.nocc && out != NULL; i++) {
+        if (plan.occ[i].start_utc < old_until)
+            continue;
+        w.conflicts = json_array();
+        if (event_plan_claims_range(&plan, id, i, i + 1, check_window_entry, &w) != 0) {
+            json_decref(out);
+            out = NULL;
+        } else if (json_array_size(w.conflicts) > 0) {
+            json_array_append_new(out, json_pack("{s:s, s:s, s:O}", "recurrence_id",
+                                                 plan.occ[i].recurrence_id, "start",
+                                                 plan.occ[i].start, "conflicts", w.conflicts));
+        }
+        json_decref(w.conflicts);
+    }
+    event_plan_free(&plan);
+    return out;
+}
+
+/*
+ * Leaves the clashing occurrences out of the series as EXDATEs, so every
+ * calendar shows the series as it is booked, and says so: a log line per
+ * occurrence here, the history entry and event.updated in record_skipped.
+ */
+static void exclude_skipped(const struct event_row *row, json_t *doc, json_t *skipped)
+{
+    json_t *exdates = json_object_get(doc, "exdates"), *s;
+    size_t i;
+
+    if (!json_is_array(exdates)) {
+        exdates = json_array();
+        json_object_set_new(doc, "exdates", exdates);
+    }
+    json_array_foreach(skipped, i, s) {
+        json_t *first = json_array_get(json_object_get(s, "conflicts"), 0);
+        json_array_append(exdates, json_object_get(s, "recurrence_id"));
+        log_info("horizon: series %s: occurrence %s not booked: %s %s is taken (%s %s)", row->id,
+                 json_string_value(json_object_get(s, "recurrence_id")),
+                 json_string_value(json_object_get(json_object_get(first, "resource"), "type")),
+                 json_string_value(json_object_get(json_object_get(first, "resource"), "id")),
+                 json_object_get(first, "event") ? "event" : "block",
+                 json_string_value(json_object_get(first, json_object_get(first, "event")
+                                                              ? "event"
+                                                              : "block")));
+    }
+}
+
+/* The history entry and event.updated message of occurrences left out. 0 or -1. */
+static int record_skipped(struct api_call *call, const struct event_row *row, json_t *doc,
+                          json_t *before, json_t *skipped)
+{
+    json_t *after = event_render(row, doc), *audit_after = json_deep_copy(after);
+    int rc;
+
+    json_object_set(audit_after, "skipped", skipped);
+    rc = events_audit(call, row->id, "occurrences_skipped", before, audit_after);
+    if (rc == 0)
+        rc = outbox(call->app->store, "event.updated",
+                    json_pack("{s:O, s:o, s:O}", "event", after, "changes",
+                              event_changes(before, after), "skipped", skipped));
+    json_decref(audit_after);
+    json_decref(after);
+    return rc;
+}
+
+/*
+ * Moves one series' stored window to now's: the occurrences entering it
+ * are booked, except those that would clash with what was booked since
+ * the series was accepted (a one-off placed beyond the series' span then):
+ * double booking them would break CONTRACT section 4, and refusing the
+ * whole series would silently cancel a meeting everyone relies on.
+ */
+static int extend_series(struct api_call *call, struct event_row *row, json_t *doc, int64_t now)
+{
+    json_t *skipped = window_entry_clashes(call, row->id, doc, row->expanded_until, now);
+    json_t *before = NULL;
+    int rc = -1;
+
+    if (skipped == NULL)
+        return -1;
+    if (json_array_size(skipped) > 0) {
+        before = event_render(row, doc);
+        exclude_skipped(row, doc, skipped);
+        row->sequence++; /* calendar clients must take the new EXDATEs */
+        row->version++;
+        row->updated_at = clock_wall_s();
+    }
+    if (event_write_at(call, doc, row, 0, 0, 0, now) == 0 &&
+        (before == NULL || record_skipped(call, row, doc, before, skipped) == 0))
+        rc = 0;
+    json_decref(before);
+    json_decref(skipped);
+    return rc;
+}
+
+struct horizon_job {
+    struct api_call call;
+    int64_t now;
+};
+
 static int extend_one(const char *id, void *arg)
 {
-    struct api_call *call = arg;
+    struct horizon_job *job = arg;
+    struct api_call *call = &job->call;
     struct store *st = call->app->store;
     struct event_row row;
     json_t *doc;
@@ -1224,12 +1414,7 @@ static int extend_one(const char *id, void *arg)
         return -1;
     snprintf(call->params[0], sizeof(call->params[0]), "%s", id);
     if ((doc = load_event(call, &row)) != NULL) {
-        /*
-         * The series was accepted as a whole; occurrences entering the
-         * horizon are booked without a fresh check, since refusing them now
-         * would silently shorten a meeting everyone relies on.
-         */
-        if (event_write(call, doc, &row, 0, 0, 0) == 0 && store_commit(st) == STORE_OK)
+        if (extend_series(call, &row, doc, job->now) == 0 && store_commit(st) == STORE_OK)
             rc = 0;
         json_decref(doc);
     }
@@ -1243,17 +1428,18 @@ static int extend_one(const char *id, void *arg)
     return 0; /* one bad event must not stop the others */
 }
 
-int events_extend_horizons(struct app *app)
+int events_extend_horizons(struct app *app, int64_t now)
 {
     struct api_response res;
-    struct api_call call;
+    struct horizon_job job;
     /* Re-expand a day before the horizon comes within 2 years of now. */
-    int64_t before = clock_wall_s() + (int64_t)(RECUR_HORIZON_DAYS - 1) * 86400;
+    int64_t before = now + (int64_t)(RECUR_HORIZON_DAYS - 1) * 86400;
 
     memset(&res, 0, sizeof(res));
-    memset(&call, 0, sizeof(call));
-    call.app = app;
-    call.res = &res;
-    snprintf(call.auth.name, sizeof(call.auth.name), "horizon");
-    return store_event_ids_to_extend(app->store, before, extend_one, &call) == STORE_OK ? 0 : -1;
+    memset(&job, 0, sizeof(job));
+    job.call.app = app;
+    job.call.res = &res;
+    job.now = now;
+    snprintf(job.call.auth.name, sizeof(job.call.auth.name), "horizon");
+    return store_event_ids_to_extend(app->store, before, extend_one, &job) == STORE_OK ? 0 : -1;
 }

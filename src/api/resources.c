@@ -335,7 +335,8 @@ static int has_future(struct app *app, json_t *doc, int64_t now)
     int ahead = 0;
 
     if (event_plan_parse(app, copy, &plan, &err) == 0 && event_plan_expand(&plan, now, &err) == 0)
-        for (size_t i = 0; i < plan.nocc && !ahead; i++)
+        /* A series starting past its stored window has only beyond occurrences. */
+        for (size_t i = 0; i < plan.nocc + plan.nbeyond && !ahead; i++)
             ahead = plan.occ[i].end_utc > now;
     event_plan_free(&plan);
     json_decref(copy);

@@ -72,6 +72,31 @@ static int bad_part(const char *rrule, char *why, size_t whylen)
     return 0;
 }
 
+static int has_parts(const short *list)
+{
+    return list[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/*
+ * RFC 5545 3.3.10: a numbered BYDAY (2MO, -1FR) only with MONTHLY or
+ * YEARLY, and not with BYWEEKNO. libical takes the others and never
+ * matches them (FREQ=DAILY;BYDAY=1MO searched for 1.1 s and found nothing).
+ */
+static int check_byday(const struct icalrecurrencetype *rule, char *why, size_t whylen)
+{
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && rule->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        if (icalrecurrencetype_day_position(rule->by_day[i]) == 0)
+            continue;
+        if ((rule->freq != ICAL_MONTHLY_RECURRENCE && rule->freq != ICAL_YEARLY_RECURRENCE) ||
+            has_parts(rule->by_week_no)) {
+            snprintf(why, whylen, "rrule BYDAY with a number (like 2MO) needs FREQ=MONTHLY or "
+                                  "YEARLY, without BYWEEKNO");
+            return RECUR_BAD_RULE;
+        }
+    }
+    return RECUR_OK;
+}
+
 static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *why, size_t whylen)
 {
     if (strlen(rrule) > RECUR_RULE_MAX) {
@@ -110,6 +135,18 @@ static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *
         return RECUR_TOO_FINE;
     }
     /*
+     * BYHOUR, BYMINUTE and BYSECOND make any frequency finer than daily
+     * (FREQ=DAILY;BYHOUR=9,10,11 is hourly), and libical walks them hour by
+     * hour: FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=0,...,23 searched
+     * until the year 2582 and held the loop for 8 s.
+     */
+    if (has_parts(rule->by_hour) || has_parts(rule->by_minute) || has_parts(rule->by_second)) {
+        snprintf(why, whylen, "rrule BYHOUR, BYMINUTE and BYSECOND are refused (finer than daily)");
+        return RECUR_TOO_FINE;
+    }
+    if (check_byday(rule, why, whylen) != RECUR_OK)
+        return RECUR_BAD_RULE;
+    /*
      * libical takes UNTIL=20262401 (month 24) and rolls it into a later year;
      * a date that does not exist is a typo, not a bound to guess at.
      */
@@ -127,6 +164,210 @@ static int parse_rule(const char *rrule, struct icalrecurrencetype *rule, char *
         return RECUR_BAD_RULE;
     }
     return RECUR_OK;
+}
+
+/* ---------------- does the rule ever occur? ---------------- */
+
+/*
+ * libical looks for the next instance until it finds one or passes the
+ * year 2582 (20000 while placing the first), so a rule that never occurs
+ * held the loop thread: FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6 for 1.3 s,
+ * FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 for 0.5 s. Before libical sees a
+ * rule, one pass over the calendar day by day (at most ~203,000 days, from
+ * the start's year to UNTIL or 2582: 2 ms measured) tells whether any day
+ * can be an instance. The test is looser than the rule (BYWEEKNO is not
+ * applied, BYSETPOS only as "some period has that many candidates"), so
+ * it refuses only rules that truly never occur; what it lets through,
+ * libical finds within a few periods.
+ */
+struct day {
+    int year, month, day; /* the date */
+    int wday;             /* 1 = Sunday ... 7 = Saturday, as libical numbers them */
+    int yday, mdays, ydays;
+};
+
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+static void day_set(struct day *d, int y, int m, int dd)
+{
+    struct local_time lt = {y, m, dd, 0, 0, 0};
+    struct local_time jan1 = {y, 1, 1, 0, 0, 0};
+    time_t t = wall_seconds(&lt);
+
+    d->year = y;
+    d->month = m;
+    d->day = dd;
+    d->wday = (int)(((t / 86400) % 7 + 7 + 4) % 7) + 1; /* 1970-01-01 was a Thursday */
+    d->yday = (int)((t - wall_seconds(&jan1)) / 86400) + 1;
+    d->mdays = month_days(y, m);
+    d->ydays = leap(y) ? 366 : 365;
+}
+
+static void day_next(struct day *d)
+{
+    d->wday = d->wday % 7 + 1;
+    d->yday++;
+    if (++d->day <= d->mdays)
+        return;
+    d->day = 1;
+    if (++d->month > 12) {
+        d->month = 1;
+        d->year++;
+        d->yday = 1;
+        d->ydays = leap(d->year) ? 366 : 365;
+    }
+    d->mdays = month_days(d->year, d->month);
+}
+
+/* Whether v (1..n, or -n..-1 from the end) names position pos of n. */
+static int nth(int v, int pos, int n)
+{
+    return v > 0 ? v == pos : v < 0 && n + 1 + v == pos;
+}
+
+static int listed_nth(const short *list, int pos, int n)
+{
+    for (int i = 0; list[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (nth(list[i], pos, n))
+            return 1;
+    return 0;
+}
+
+/* Whether the day is the pos-th (from the end when negative) of its weekday in n days. */
+static int weekday_nth(int pos, int index, int n)
+{
+    return pos > 0 ? (index - 1) / 7 + 1 == pos : (n - index) / 7 + 1 == -pos;
+}
+
+static int byday_matches(const struct icalrecurrencetype *r, const struct day *d)
+{
+    /* A number counts weekdays in the month (MONTHLY, or YEARLY with BYMONTH), else in the year. */
+    int in_month = r->freq == ICAL_MONTHLY_RECURRENCE || has_parts(r->by_month);
+
+    for (int i = 0; r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        int pos = icalrecurrencetype_day_position(r->by_day[i]);
+        if ((int)icalrecurrencetype_day_day_of_week(r->by_day[i]) != d->wday)
+            continue;
+        if (pos == 0 || (in_month ? weekday_nth(pos, d->day, d->mdays)
+                                  : weekday_nth(pos, d->yday, d->ydays)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The rule's day filters, with the defaults RFC 5545 takes from DTSTART. */
+static int day_matches(const struct icalrecurrencetype *r, const struct day *d,
+                       const struct local_time *start, int start_wday)
+{
+    int bymd = has_parts(r->by_month_day), byday = has_parts(r->by_day);
+
+    if (has_parts(r->by_month) && !listed_nth(r->by_month, d->month, 12))
+        return 0;
+    if (bymd && !listed_nth(r->by_month_day, d->day, d->mdays))
+        return 0;
+    if (has_parts(r->by_year_day) && !listed_nth(r->by_year_day, d->yday, d->ydays))
+        return 0;
+    if (byday && !byday_matches(r, d))
+        return 0;
+    switch (r->freq) {
+    case ICAL_WEEKLY_RECURRENCE:
+        return byday || d->wday == start_wday;
+    case ICAL_MONTHLY_RECURRENCE:
+        return bymd || byday || d->day == start->day;
+    case ICAL_YEARLY_RECURRENCE:
+        if (bymd || byday || has_parts(r->by_year_day) || has_parts(r->by_week_no))
+            return 1;
+        return d->day == start->day && (has_parts(r->by_month) || d->month == start->month);
+    default:
+        return 1;
+    }
+}
+
+#define SCAN_LAST_YEAR 2582 /* libical's own limit (MAX_TIME_T_YEAR) */
+
+/* Whether the day lies in a period the INTERVAL selects (counted from DTSTART's). */
+static int in_interval(const struct icalrecurrencetype *r, const struct day *d,
+                       const struct local_time *start, long dayno)
+{
+    long k = r->interval, n;
+
+    switch (r->freq) {
+    case ICAL_DAILY_RECURRENCE:
+        n = dayno;
+        break;
+    case ICAL_MONTHLY_RECURRENCE:
+        n = (long)(d->year - start->year) * 12 + (d->month - start->month);
+        break;
+    case ICAL_YEARLY_RECURRENCE:
+        n = d->year - start->year;
+        break;
+    default:
+        return 1; /* weekly: libical counts weeks its own way; the looser test is enough */
+    }
+    return ((n % k) + k) % k == 0;
+}
+
+/* The smallest |BYSETPOS|: a period needs that many candidate days (MONTHLY, YEARLY). */
+static int setpos_needed(const struct icalrecurrencetype *r)
+{
+    int need = 0;
+
+    if (r->freq != ICAL_MONTHLY_RECURRENCE && r->freq != ICAL_YEARLY_RECURRENCE)
+        return 0; /* libical ignores BYSETPOS there */
+    for (int i = 0; r->by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        int v = r->by_set_pos[i] < 0 ? -r->by_set_pos[i] : r->by_set_pos[i];
+        if (need == 0 || v < need)
+            need = v;
+    }
+    return need;
+}
+
+/*
+ * 1 when some day from DTSTART (the start of its year with BYSETPOS) to
+ * libical's last year can be an instance of the rule. UNTIL is left out:
+ * a rule whose only instance is DTSTART (a Wednesday start of a weekly
+ * Monday rule ending on Thursday) has that one occurrence (RFC 5545
+ * 3.8.5.3), while one no date ever matches has none. *days counts the
+ * days looked at (the fuzz target checks the bound).
+ */
+static int rule_ever_occurs(const struct icalrecurrencetype *r, const struct local_time *start,
+                            long *days)
+{
+    struct day d, s;
+    int need = setpos_needed(r), count = 0, period = -1;
+    long dayno;
+
+    day_set(&s, start->year, start->month, start->day);
+    /* BYSETPOS counts whole periods: from the year's start then (a month's is in it). */
+    if (need > 0)
+        day_set(&d, start->year, 1, 1);
+    else
+        d = s;
+    dayno = d.yday - s.yday; /* days from DTSTART, for DAILY's INTERVAL */
+    *days = 0;
+    for (;; day_next(&d), dayno++) {
+        int key = r->freq == ICAL_MONTHLY_RECURRENCE ? d.year * 12 + d.month : d.year;
+        if (d.year > SCAN_LAST_YEAR)
+            return 0;
+        ++*days;
+        if (key != period) {
+            period = key;
+            count = 0;
+        }
+        if (!in_interval(r, &d, start, dayno) || !day_matches(r, &d, start, s.wday))
+            continue;
+        if (++count >= need)
+            return 1;
+    }
 }
 
 int recur_rule_check(const char *rrule, char *why, size_t whylen)
@@ -198,80 +439,186 @@ static int cmp_occurrence(const void *a, const void *b)
     return strcmp(x->recurrence_id, y->recurrence_id);
 }
 
-/* One rule instance (or DTSTART): 1 when it starts at or after the horizon (stop). */
+/*
+ * One rule instance (or DTSTART): 1 when it starts at or after the horizon
+ * (stop). skip_before: instances at wall times before it start before
+ * from_utc whatever the zone's offset (a day's margin), so they are passed
+ * over without converting them: a counted series' window is expanded from
+ * DTSTART, and the conversions were most of a booking's time when it was
+ * checked against many series' unstored occurrences.
+ */
 static int take_instance(const struct recur_spec *spec, struct occ_list *list,
-                         const struct local_time *lt, int64_t duration, int *rc)
+                         const struct local_time *lt, int64_t duration,
+                         const struct local_time *skip_before, int *rc)
 {
     char local[TIME_LOCAL_STR];
     int64_t utc;
 
+    if (skip_before != NULL && recur_local_diff(lt, skip_before) > 0)
+        return 0;
     time_local_to_utc(lt, spec->tz, &utc);
     if (utc >= spec->horizon_utc)
         return 1;
     time_local_format(lt, local);
-    if (listed(spec->exdates, spec->nexdates, local))
+    if (utc < spec->from_utc || listed(spec->exdates, spec->nexdates, local))
         return 0;
     *rc = add_occurrence(list, spec, lt, duration);
     return *rc != RECUR_OK;
 }
 
-static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int64_t duration,
-                       char *why, size_t whylen)
+static struct icaltimetype floating(const struct local_time *lt)
 {
-    struct icalrecurrencetype rule;
-    struct icaltimetype dtstart = icaltime_null_time();
-    icalrecur_iterator *it;
-    int rc = parse_rule(spec->rrule, &rule, why, whylen), first = 1, counted = 0;
+    struct icaltimetype t = icaltime_null_time();
 
-    if (rc != RECUR_OK)
-        return rc;
-    if (!time_zone_valid(spec->tz))
-        return RECUR_BAD_ZONE;
-    dtstart.year = spec->start.year;
-    dtstart.month = spec->start.month;
-    dtstart.day = spec->start.day;
-    dtstart.hour = spec->start.hour;
-    dtstart.minute = spec->start.minute;
-    dtstart.second = spec->start.second;
+    t.year = lt->year;
+    t.month = lt->month;
+    t.day = lt->day;
+    t.hour = lt->hour;
+    t.minute = lt->minute;
+    t.second = lt->second;
+    return t; /* zone NULL: floating */
+}
+
+/*
+ * UNTIL as the wall time the iterator compares with. A DATE UNTIL includes
+ * that whole day, as calendar programs mean "ends on 29 December" (Google
+ * writes the day's last second): compare with 23:59:59. libical would rank
+ * the date below any time of that day, and a weekly 09:00 meeting "until
+ * the 29th" lost its meeting on the 29th. ical/feed.c writes the same
+ * instant as a UTC UNTIL. A UTC UNTIL becomes the zone's wall time.
+ */
+static void until_to_wall(struct icalrecurrencetype *rule, const char *tz)
+{
+    if (!icaltime_is_null_time(rule->until) && rule->until.is_date) {
+        rule->until.is_date = 0;
+        rule->until.hour = 23;
+        rule->until.minute = rule->until.second = 59;
+        rule->until.zone = NULL;
+    } else if (!icaltime_is_null_time(rule->until) && icaltime_is_utc(rule->until)) {
+        struct local_time u;
+        time_utc_to_local((int64_t)icaltime_as_timet(rule->until), tz, &u);
+        rule->until = floating(&u);
+    }
+}
+
+/*
+ * The iterator's work is bounded by giving it an UNTIL no later than the
+ * horizon (plus a day for zone offsets) and RECUR_SPAN_YEARS past where it
+ * starts: libical checks UNTIL at every step of its search, so a rule that
+ * rarely occurs stops there instead of walking on to the year 2582
+ * (FREQ=DAILY;COUNT=1000;BYMONTH=2;BYMONTHDAY=29 took 0.5 s). Returns 1
+ * when the span limit cut the rule short of its own end and the horizon.
+ */
+static int clamp_until(struct icalrecurrencetype *rule, const struct recur_spec *spec,
+                       const struct local_time *from)
+{
+    struct local_time span = *from;
+    struct icaltimetype limit;
+    int64_t span_utc;
+    int by_span = 1;
+
+    span.year += RECUR_SPAN_YEARS;
+    limit = floating(&span);
+    if (time_local_to_utc(&span, spec->tz, &span_utc) != TIME_BAD_ZONE &&
+        spec->horizon_utc < span_utc - 86400) {
+        struct local_time h;
+        time_utc_to_local(spec->horizon_utc + 86400, spec->tz, &h);
+        limit = floating(&h);
+        by_span = 0;
+    }
+    if (!icaltime_is_null_time(rule->until) && icaltime_compare(rule->until, limit) <= 0)
+        return 0;
+    rule->until = limit;
+    return by_span;
+}
+
+/*
+ * Where the iterator starts: DTSTART, or just before from_utc when the rule
+ * has no COUNT (nothing to count from the beginning), so a window far from
+ * DTSTART costs only its own length.
+ */
+static struct local_time iterator_start(const struct recur_spec *spec,
+                                        const struct icalrecurrencetype *rule)
+{
+    struct local_time from = spec->start;
+    int64_t start_utc;
+
+    if (rule->count == 0 && time_local_to_utc(&spec->start, spec->tz, &start_utc) == TIME_OK &&
+        spec->from_utc > start_utc + 2 * 86400) {
+        time_utc_to_local(spec->from_utc - 2 * 86400, spec->tz, &from);
+        from.hour = from.minute = from.second = 0;
+    }
+    return from;
+}
+
+static icalrecur_iterator *iterator_new(const struct icalrecurrencetype *rule,
+                                        const struct recur_spec *spec,
+                                        const struct local_time *from)
+{
+    icalrecur_iterator *it;
+
     /*
      * The rule runs in floating wall time. With the zone attached, libical
      * 3.0 normalises a wall time falling in a DST gap (02:30 -> 03:30) and
      * carries on from the shifted time, so a daily 02:30 series stayed at
      * 03:30 for good after spring-forward, and an EXDATE or override naming
      * 02:30 no longer matched. Each instant comes from the zone in
-     * add_occurrence. A UTC UNTIL becomes the zone's wall time to compare.
+     * add_occurrence.
      */
-    dtstart.zone = NULL;
-    /*
-     * A DATE UNTIL includes that whole day, as calendar programs mean "ends
-     * on 29 December" (Google writes the day's last second): compare with
-     * 23:59:59. libical would rank the date below any time of that day, and
-     * a weekly 09:00 meeting "until the 29th" lost its meeting on the 29th.
-     * ical/feed.c writes the same instant as a UTC UNTIL.
-     */
-    if (!icaltime_is_null_time(rule.until) && rule.until.is_date) {
-        rule.until.is_date = 0;
-        rule.until.hour = 23;
-        rule.until.minute = rule.until.second = 59;
-        rule.until.zone = NULL;
-    } else if (!icaltime_is_null_time(rule.until) && icaltime_is_utc(rule.until)) {
-        struct local_time u;
-        time_utc_to_local((int64_t)icaltime_as_timet(rule.until), spec->tz, &u);
-        rule.until = icaltime_null_time();
-        rule.until.year = u.year;
-        rule.until.month = u.month;
-        rule.until.day = u.day;
-        rule.until.hour = u.hour;
-        rule.until.minute = u.minute;
-        rule.until.second = u.second;
+    it = icalrecur_iterator_new(*rule, floating(&spec->start));
+    if (it != NULL && recur_local_diff(&spec->start, from) > 0 &&
+        !icalrecur_iterator_set_start(it, floating(from))) {
+        icalrecur_iterator_free(it);
+        it = NULL;
     }
-    it = icalrecur_iterator_new(rule, dtstart);
-    if (it == NULL) {
+    if (it == NULL)
         icalerror_clear_errno();
+    return it;
+}
+
+static void set_reason(int rc, char *why, size_t whylen)
+{
+    if (rc == RECUR_TOO_MANY)
+        snprintf(why, whylen, "the series has more than %d occurrences (within 2 years when "
+                              "it has no end)", RECUR_MAX_OCCURRENCES);
+    else if (rc == RECUR_TOO_LONG)
+        snprintf(why, whylen, "the series reaches more than %d years past its start",
+                 RECUR_SPAN_YEARS);
+    else if (rc == RECUR_TOO_COSTLY)
+        snprintf(why, whylen, "the series is too costly to expand");
+}
+
+static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int64_t duration,
+                       char *why, size_t whylen)
+{
+    struct icalrecurrencetype rule;
+    struct local_time from, skip, *skip_before = NULL;
+    icalrecur_iterator *it;
+    int rc = parse_rule(spec->rrule, &rule, why, whylen), first = 1, counted = 0, cut;
+    long steps = 0, days = 0;
+
+    if (rc != RECUR_OK)
+        return rc;
+    if (!time_zone_valid(spec->tz))
+        return RECUR_BAD_ZONE;
+    until_to_wall(&rule, spec->tz);
+    if (!rule_ever_occurs(&rule, &spec->start, &days)) {
+        if (spec->cost != NULL)
+            spec->cost->days_scanned = days;
+        snprintf(why, whylen, "the rule has no occurrence (no date ever matches it)");
+        return RECUR_NEVER;
+    }
+    from = iterator_start(spec, &rule);
+    cut = clamp_until(&rule, spec, &from);
+    if (spec->from_utc > 0) {
+        time_utc_to_local(spec->from_utc - 86400, spec->tz, &skip);
+        skip_before = &skip;
+    }
+    if ((it = iterator_new(&rule, spec, &from)) == NULL) {
         snprintf(why, whylen, "rrule cannot be expanded from this start");
         return RECUR_BAD_RULE;
     }
-    for (;;) {
+    for (;; steps++) {
         struct icaltimetype t = icalrecur_iterator_next(it);
         struct local_time lt = {t.year, t.month, t.day, t.hour, t.minute, t.second};
         int done = icaltime_is_null_time(t);
@@ -286,20 +633,28 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
             first = 0;
             if (done || recur_local_diff(&spec->start, &lt) != 0) {
                 counted++;
-                if (take_instance(spec, list, &spec->start, duration, &rc))
+                if (take_instance(spec, list, &spec->start, duration, skip_before, &rc))
                     break;
             }
         }
+        if (done && cut && (rule.count == 0 || counted < rule.count))
+            rc = RECUR_TOO_LONG; /* the rule goes on past the span we follow */
         if (done || (rule.count > 0 && counted >= rule.count))
             break;
+        if (steps >= RECUR_MAX_STEPS) {
+            rc = RECUR_TOO_COSTLY;
+            break;
+        }
         counted++;
-        if (take_instance(spec, list, &lt, duration, &rc))
+        if (take_instance(spec, list, &lt, duration, skip_before, &rc))
             break;
     }
     icalrecur_iterator_free(it);
-    if (rc == RECUR_TOO_MANY)
-        snprintf(why, whylen, "the series has more than %d occurrences within 2 years",
-                 RECUR_MAX_OCCURRENCES);
+    if (spec->cost != NULL) {
+        spec->cost->days_scanned = days;
+        spec->cost->steps = steps;
+    }
+    set_reason(rc, why, whylen);
     return rc;
 }
 
@@ -334,15 +689,17 @@ int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t 
          */
         char local[TIME_LOCAL_STR];
         time_local_format(&spec->start, local);
-        if (!listed(spec->exdates, spec->nexdates, local))
+        if (!listed(spec->exdates, spec->nexdates, local) && utc >= spec->from_utc)
             rc = add_occurrence(&list, spec, &spec->start, duration);
     } else {
         rc = expand_rule(spec, &list, duration, why, whylen);
     }
     for (size_t i = 0; rc == RECUR_OK && i < spec->nrdates; i++) {
         struct local_time lt;
+        int64_t utc;
         if (time_local_parse(spec->rdates[i], &lt) != 0 ||
-            listed(spec->exdates, spec->nexdates, spec->rdates[i]))
+            listed(spec->exdates, spec->nexdates, spec->rdates[i]) ||
+            (time_local_to_utc(&lt, spec->tz, &utc) != TIME_BAD_ZONE && utc < spec->from_utc))
             continue;
         int dup = 0;
         for (size_t j = 0; j < list.count; j++)

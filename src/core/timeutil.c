@@ -115,11 +115,28 @@ void time_utc_format(int64_t utc, char out[TIME_UTC_STR])
     out[20] = '\0';
 }
 
+/*
+ * libical finds a builtin zone by comparing its name with each of ~400 in
+ * turn: a quarter of a series' expansion went to strcmp (profile of the
+ * check against other series' unstored occurrences, issue 12). The zones
+ * live as long as the process, so the last one found is kept (per thread).
+ */
 static icaltimezone *zone_lookup(const char *tz)
 {
+    static __thread char last_name[64];
+    static __thread icaltimezone *last_zone;
+    icaltimezone *zone;
+
+    if (last_zone != NULL && strcmp(tz, last_name) == 0)
+        return last_zone;
     if (strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0)
         return icaltimezone_get_utc_timezone();
-    return icaltimezone_get_builtin_timezone(tz);
+    zone = icaltimezone_get_builtin_timezone(tz);
+    if (zone != NULL && strlen(tz) < sizeof(last_name)) {
+        memcpy(last_name, tz, strlen(tz) + 1);
+        last_zone = zone;
+    }
+    return zone;
 }
 
 /*

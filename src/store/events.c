@@ -141,6 +141,63 @@ int store_event_ids_to_extend(struct store *st, int64_t before,
     return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
+int store_event_window_ends_before(struct store *st, int64_t before)
+{
+    /* The terms of the partial index events_window, so SQLite uses it. */
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT 1 FROM events WHERE open_ended = 1 AND "
+                                        "status != 'cancelled' AND expanded_until < ?1 LIMIT 1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, before);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
+}
+
+int store_resource_events_unexpanded(struct store *st, const char *type, const char *id,
+                                     int64_t before, const char *exclude_event,
+                                     int (*cb)(const char *event_id, int64_t expanded_until,
+                                               void *arg),
+                                     void *arg)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT e.id, e.expanded_until FROM event_resources r JOIN events e "
+            "ON e.id = r.event_id WHERE r.resource_type = ?1 AND r.resource_id = ?2 "
+            "AND e.open_ended = 1 AND e.status != 'cancelled' AND e.expanded_until < ?3 "
+            "AND e.id != ?4");
+    char **ids = NULL;
+    int64_t *until = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, before);
+    sqlite3_bind_text(stmt, 4, exclude_event ? exclude_event : "", -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+        until = xrealloc(until, (n + 1) * sizeof(*until));
+        ids[n] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+        until[n++] = sqlite3_column_int64(stmt, 1);
+    }
+    store_stmt_done(stmt);
+    rc = rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == STORE_OK && cb(ids[i], until[i], arg) != 0)
+            rc = STORE_ERROR;
+        free(ids[i]);
+    }
+    free(ids);
+    free(until);
+    return rc;
+}
+
 int store_event_bookings_clear(struct store *st, const char *event_id)
 {
     sqlite3_stmt *a = store_stmt(st, "DELETE FROM occurrences WHERE event_id = ?1");

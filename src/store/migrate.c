@@ -251,6 +251,17 @@ static const char *const migrations[] = {
     "CREATE TABLE login_failures(login TEXT NOT NULL, at_ms INTEGER NOT NULL);"
     "CREATE INDEX login_failures_by_login ON login_failures(login, at_ms);"
     "CREATE INDEX login_failures_by_time ON login_failures(at_ms);",
+
+    /*
+     * 10: the live series whose stored window ends before an instant. A
+     * booking reaching past another series' window checks that series'
+     * later occurrences too (CONTRACT section 4), and asks first whether
+     * any window ends that early: without an index that was a scan of every
+     * event per booking. Partial, so one-off bookings never write it.
+     */
+    "CREATE INDEX events_window ON events(expanded_until)"
+    "  WHERE open_ended = 1"
+    "  AND status != 'cancelled';",
 };
 
 int store_schema_latest(void)

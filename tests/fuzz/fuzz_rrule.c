@@ -8,6 +8,14 @@
  * Invariants on success: at most RECUR_MAX_OCCURRENCES, sorted by start,
  * no duplicate recurrence ids, no occurrence named by an EXDATE, every end
  * at or after its start.
+ *
+ * The work is bounded (issue 12: one rule held the loop 8.8 s): at most
+ * ~203,000 days scanned to tell whether the rule ever occurs, at most
+ * RECUR_MAX_STEPS instances asked of libical, and no expansion taking a
+ * second (libical's own searching is not counted in steps, so it is timed).
+ * A window of the series (from_utc, as the conflict check of other series'
+ * unstored occurrences asks for) holds exactly the whole expansion's
+ * occurrences that start in it.
  */
 #include "convene/recur.h"
 #include "convene/util.h"
@@ -17,6 +25,8 @@
 #include <string.h>
 
 #define MAX_DATES 64 /* EVENT_MAX_DATES is smaller; more only costs time */
+#define MAX_DAYS_SCANNED 210000 /* from 2026 to libical's last year, 2582 */
+#define MAX_EXPAND_US 1000000   /* the contract's "answered within 1 s" */
 
 static const char *const zones[] = {
     "Asia/Shanghai",    "America/New_York", "Europe/London", "Australia/Lord_Howe",
@@ -35,6 +45,50 @@ static void fail(const char *what, const char *rule)
     abort();
 }
 
+static void check_cost(const struct recur_cost *cost, uint64_t us, const char *rule)
+{
+    if (cost->days_scanned > MAX_DAYS_SCANNED)
+        fail("too many days scanned", rule);
+    if (cost->steps > RECUR_MAX_STEPS)
+        fail("too many instances asked of libical", rule);
+    if (us > MAX_EXPAND_US) {
+        fprintf(stderr, "expansion took %llu us\n", (unsigned long long)us);
+        fail("an expansion took more than a second", rule);
+    }
+}
+
+/* The occurrences starting in [from, horizon) are the same whether expanded whole or from `from`. */
+static void check_window(const struct recur_spec *whole, const struct occurrence *all, size_t nall,
+                         int64_t from, const char *rule)
+{
+    struct recur_spec spec = *whole;
+    struct recur_cost cost = {0, 0};
+    struct occurrence *part = NULL;
+    size_t npart = 0, k = 0;
+    char why[256];
+
+    spec.from_utc = from;
+    spec.cost = &cost;
+    uint64_t t0 = clock_monotonic_us();
+    int rc = recur_expand(&spec, &part, &npart, why, sizeof(why));
+    check_cost(&cost, clock_monotonic_us() - t0, rule);
+    if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
+        fail("a window of an accepted series was refused", rule);
+    for (size_t i = 0; i < nall; i++) {
+        if (all[i].start_utc < from)
+            continue;
+        if (k >= npart || strcmp(part[k].recurrence_id, all[i].recurrence_id) != 0) {
+            fprintf(stderr, "window from %lld: missing or different %s\n", (long long)from,
+                    all[i].recurrence_id);
+            fail("a window differs from the whole expansion", rule);
+        }
+        k++;
+    }
+    if (k != npart)
+        fail("a window has occurrences the whole expansion lacks", rule);
+    free(part);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *exdates[MAX_DATES], *rdates[MAX_DATES];
     struct recur_spec spec;
     struct occurrence *occ = NULL;
+    struct recur_cost cost = {0, 0};
     size_t nocc = 0;
     char why[256];
     char *text, *line, *save = NULL;
@@ -78,7 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (checked != RECUR_OK && why[0] == '\0')
         fail("refused without a reason", text);
     /* The planner expands only accepted rules; expanding the others must fail cleanly too. */
+    spec.cost = &cost;
+    uint64_t t0 = clock_monotonic_us();
     int rc = recur_expand(&spec, &occ, &nocc, why, sizeof(why));
+    check_cost(&cost, clock_monotonic_us() - t0, text);
     if (checked != RECUR_OK && rc == RECUR_OK && text[0] != '\0')
         fail("expanded a rule the check refused", text);
     if (rc == RECUR_OK || rc == RECUR_NONEXISTENT) {
@@ -96,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (i > 0 && strcmp(occ[i].recurrence_id, occ[i - 1].recurrence_id) == 0)
                 fail("duplicate recurrence id", text);
         }
+        if (rc == RECUR_OK)
+            check_window(&spec, occ, nocc, start_utc + (int64_t)(size % 700) * 86400, text);
     } else if (occ != NULL || nocc != 0) {
         fail("an error left occurrences behind", text);
     }

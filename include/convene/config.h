@@ -41,6 +41,8 @@ struct config {
     size_t cutoff_count;
     int64_t disable_after_s;       /* disable a webhook failing this long */
     char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
+    int robot_rate_count;          /* at most this many requests to one robot URL... */
+    int64_t robot_rate_window_s;   /* ...in any window of this many seconds */
 };
 
 /* Fills every field with its documented default. */
@@ -52,6 +54,8 @@ int config_parse_retry_schedule(const char *s, struct config *cfg);
 int config_parse_cutoffs(const char *s, struct config *cfg);
 int config_parse_duration(const char *s, int64_t *seconds);
 int config_parse_durability(const char *s, enum durability *out);
+/* "N/DURATION" (e.g. "20/60s", "20/1m"): N in 1..100 requests per robot URL in any window. */
+int config_parse_robot_rate(const char *s, struct config *cfg);
 
 /*
  * Command-line options. Each option names how to apply its argument; the

@@ -13,6 +13,8 @@
 
 #define DEFAULT_RETRY_SCHEDULE "5,300,1800,7200,18000,36000,36000"
 #define DEFAULT_CUTOFFS "breakfast=-1d18:00,lunch=10:00,dinner=15:00"
+/* The robots' documented limit: 20 messages a minute (DingTalk then mutes a robot for 10 minutes). */
+#define DEFAULT_ROBOT_RATE "20/60s"
 
 void config_defaults(struct config *cfg)
 {
@@ -30,6 +32,7 @@ void config_defaults(struct config *cfg)
     config_parse_cutoffs(DEFAULT_CUTOFFS, cfg);
     cfg->disable_after_s = 5 * 86400;
     snprintf(cfg->working_hours, sizeof(cfg->working_hours), "08:30-12:00,14:00-17:30");
+    config_parse_robot_rate(DEFAULT_ROBOT_RATE, cfg);
 }
 
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -168,6 +171,19 @@ int config_parse_duration(const char *s, int64_t *seconds)
     return 0;
 }
 
+int config_parse_robot_rate(const char *s, struct config *cfg)
+{
+    const char *slash = strchr(s, '/');
+    int64_t count, window;
+
+    if (slash == NULL || parse_int64_n(s, (size_t)(slash - s), 1, 100, &count) != 0 ||
+        config_parse_duration(slash + 1, &window) != 0 || window > 86400)
+        return -1;
+    cfg->robot_rate_count = (int)count;
+    cfg->robot_rate_window_s = window;
+    return 0;
+}
+
 int config_parse_durability(const char *s, enum durability *out)
 {
     if (strcmp(s, "full") == 0)
@@ -266,6 +282,11 @@ static int apply_disable_after(void *t, const char *a)
     return config_parse_duration(a, &((struct config *)t)->disable_after_s);
 }
 
+static int apply_robot_rate(void *t, const char *a)
+{
+    return config_parse_robot_rate(a, t);
+}
+
 static int apply_working_hours(void *t, const char *a)
 {
     struct workcal probe;
@@ -302,6 +323,9 @@ const struct cli_option config_serve_options[] = {
      "working hours of a working day, in --tz", apply_working_hours},
     {"--disable-after", "DURATION", "5d", "disable a webhook failing for this long (s/m/h/d)",
      apply_disable_after},
+    {"--robot-rate", "N/DURATION", DEFAULT_ROBOT_RATE,
+     "most requests to one WeCom/DingTalk robot URL in any window (the rest wait)",
+     apply_robot_rate},
 };
 const size_t config_serve_option_count = ARRAY_SIZE(config_serve_options);
 

@@ -211,6 +211,14 @@ static const char *const migrations[] = {
     "CREATE TABLE calendar_changes("
     "  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, changed_at INTEGER NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id)) WITHOUT ROWID;",
+
+    /*
+     * 8: how an endpoint is spoken to (CONTRACT section 14): 'standard'
+     * (Standard Webhooks), 'wecom' or 'dingtalk' (chat robots). A DingTalk
+     * robot's 加签 secret lives in `secret`, sealed like signing secrets;
+     * WeCom robots have none (''). Existing endpoints stay standard.
+     */
+    "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';",
 };
 
 int store_schema_latest(void)

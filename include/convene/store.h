@@ -321,6 +321,7 @@ struct delivery_row {
     int64_t next_attempt_ms;   /* unix milliseconds */
     int64_t next_attempt;      /* the same, in unix seconds rounded up (for display) */
     int64_t created_at;
+    char last_error[256];      /* why the last attempt failed ("" if it did not) */
     const char *body;          /* valid during the callback */
 };
 

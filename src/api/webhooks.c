@@ -317,6 +317,9 @@ static int delivery_one(const struct delivery_row *d, void *arg)
     json_object_set_new(item, "next_attempt", strcmp(d->status, "pending") == 0
                                                   ? render_utc(d->next_attempt)
                                                   : json_null());
+    /* A robot answers 200 and says in its errcode why it refused: the status alone misleads. */
+    json_object_set_new(item, "last_error", d->last_error[0] ? json_string(d->last_error)
+                                                             : json_null());
     json_array_append_new(arg, item);
     return 0;
 }

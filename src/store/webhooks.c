@@ -267,7 +267,7 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
 
 #define DELIVERY_COLUMNS                                                                   \
     "d.id, d.webhook_id, d.msg_id, d.type, d.status, d.attempts, coalesce(d.last_status, 0), " \
-    "d.next_attempt, d.created_at, d.body"
+    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, '')"
 
 static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
 {
@@ -282,6 +282,7 @@ static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
     d->next_attempt = (d->next_attempt_ms + 999) / 1000;
     d->created_at = sqlite3_column_int64(stmt, 8);
     d->body = (const char *)sqlite3_column_text(stmt, 9);
+    store_column_copy(stmt, 10, d->last_error, sizeof(d->last_error));
 }
 
 static int delivery_rows(struct store *st, sqlite3_stmt *stmt,

@@ -727,8 +727,13 @@ static void meal_total(json_t *meal, struct strbuf *b)
     if (special == 0)
         return;
     strbuf_puts(b, "（");
+    /* The regular meals first, then the special diets as the payload lists them. */
+    if (json_integer_value(json_object_get(diets, "regular")) > 0)
+        strbuf_printf(b, "%s %lld", diet_word("regular"),
+                      (long long)json_integer_value(json_object_get(diets, "regular")));
+    shown = json_integer_value(json_object_get(diets, "regular")) > 0;
     json_object_foreach(diets, diet, n) {
-        if (json_integer_value(n) <= 0)
+        if (json_integer_value(n) <= 0 || strcmp(diet, "regular") == 0)
             continue;
         strbuf_printf(b, "%s%s %lld", shown++ ? "、" : "", diet_word(diet),
                       (long long)json_integer_value(n));

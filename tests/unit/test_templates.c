@@ -316,7 +316,7 @@ static void test_catering(void)
 {
     SNAPSHOT("catering.updated",
              "{\"date\":\"2026-12-08\",\"meals\":[{\"meal\":\"lunch\",\"total\":23,\"late\":true,"
-             "\"diets\":{\"regular\":20,\"halal\":2,\"vegetarian\":1}},{\"meal\":\"dinner\","
+             "\"diets\":{\"halal\":2,\"regular\":20,\"vegetarian\":1}},{\"meal\":\"dinner\","
              "\"total\":8,\"late\":false,\"diets\":{\"regular\":8}}],\"changes\":[{\"event\":"
              "\"evt_1\",\"meal\":\"lunch\",\"old\":20,\"new\":23,\"delta\":3,\"late\":true,"
              "\"title\":\"党组会\"},{\"event\":\"evt_2\",\"meal\":\"dinner\",\"old\":0,\"new\":8,"

@@ -358,6 +358,32 @@ class Pace(ChannelBase):
                                 reason="rate_limited"), 0)
 
 
+class Crash(ChannelBase):
+
+    def test_waiting_messages_survive_kill_9(self):
+        """Messages waiting for a robot's pace are rows in the table: a crash loses none, and
+        after the restart they still wait their turn (the robot would refuse them earlier)."""
+        n = next_id()
+        name = "crash%d" % n
+        self.robots.limit(name, RATE, WINDOW)
+        self.robot("dingtalk", name, ["event.created"], secret=SECRET)
+        date = self.working_days(3, 1)[0]
+        for i in range(RATE + 6):
+            start = "%02d:%02d" % (8 + i // 6, (i % 6) * 10)
+            self.event(at(date, start), at(date, start[:3] + "%02d" % ((i % 6) * 10 + 5)),
+                       title="崩溃%d-%d" % (n, i))
+        self.robots.wait_for(name, RATE, timeout=10, delivered=True)
+        wait_until(lambda: self.srv.sql(
+            "SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt > ?",
+            (int(time.time() * 1000),))[0][0] > 0, timeout=5, what="rows waiting their turn")
+        self.srv.kill()
+        self.srv.start()
+        msgs = self.posted(name, RATE + 6, timeout=4 * WINDOW)
+        self.assertEqual(len({m.markdown for m in msgs}), RATE + 6)
+        self.assertEqual([m for m in self.robots.received(name) if m.errcode != 0], [],
+                         "the restart did not send before the robot's window freed")
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main(verbosity=2)

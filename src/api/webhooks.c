@@ -65,16 +65,19 @@ static int webhook_apply_channel(json_t *body, int create, struct webhook_row *w
 {
     json_t *secret = json_object_get(body, "secret");
     const char *format;
+    enum webhook_format parsed;
     int has;
 
     if ((has = json_member_string(body, "format", 0, 16, &format, err)) < 0)
         return -1;
-    if (has && !create)
-        return api_error_set(err, 422, "immutable", "format",
-                             "a webhook's format cannot change; register a new webhook");
-    if (has && webhook_format_parse(format, &w->format) != 0)
+    if (has && webhook_format_parse(format, &parsed) != 0)
         return api_error_set(err, 422, "invalid", "format",
                              "'format' must be standard, wecom or dingtalk");
+    if (has && !create && parsed != w->format)
+        return api_error_set(err, 422, "immutable", "format",
+                             "a webhook's format cannot change; register a new webhook");
+    if (has)
+        w->format = parsed;
     if (secret == NULL)
         return 0;
     if (w->format != WEBHOOK_DINGTALK)

@@ -134,6 +134,8 @@ class Registration(ChannelBase):
         # The format is fixed; the DingTalk secret can change (重置 in DingTalk) or go.
         r = srv.patch("/api/v1/webhooks/%s" % d["id"], {"format": "wecom"})
         self.assertEqual((r.status, r.code, r.field), (422, "immutable", "format"), r)
+        r = srv.patch("/api/v1/webhooks/%s" % d["id"], {"format": "dingtalk"})
+        self.assertEqual(r.status, 200, "the same format is no change")
         r = srv.patch("/api/v1/webhooks/%s" % w["id"], {"secret": SECRET})
         self.assertEqual((r.status, r.field), (422, "secret"), r)
         r = srv.patch("/api/v1/webhooks/%s" % u["id"], {"secret": SECRET})

@@ -46,6 +46,8 @@ struct config {
     int64_t session_idle_s;        /* a console session ends after this long unused */
     int64_t session_max_s;         /* ... and this long after sign-in, whatever its use */
     int max_streams;               /* open change streams (GET /api/v1/changes) at most */
+    int robot_rate_count;          /* at most this many requests to one robot URL... */
+    int64_t robot_rate_window_s;   /* ...in any window of this many seconds */
 };
 
 /* Fills every field with its documented default. */
@@ -57,6 +59,8 @@ int config_parse_retry_schedule(const char *s, struct config *cfg);
 int config_parse_cutoffs(const char *s, struct config *cfg);
 int config_parse_duration(const char *s, int64_t *seconds);
 int config_parse_durability(const char *s, enum durability *out);
+/* "N/DURATION" (e.g. "20/60s", "20/1m"): N in 1..100 requests per robot URL in any window. */
+int config_parse_robot_rate(const char *s, struct config *cfg);
 
 /*
  * Command-line options. Each option names how to apply its argument; the

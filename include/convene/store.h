@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "convene/account.h"
+#include "convene/channels.h"
 #include "convene/config.h"
 #include "convene/recur.h"
 #include "convene/record.h"
@@ -341,6 +342,12 @@ struct webhook_row {
     char *events;              /* owned: patterns joined by ',' */
     char person[ID_STR_MAX];   /* "" = every message */
     int enabled;
+    enum webhook_format format; /* how messages are written and answers judged (schema 11) */
+    /*
+     * Standard: the signing secret (whsec_...). DingTalk: its 加签 secret
+     * (SEC...), or "" when the robot is not signed. WeCom: "". Sealed at
+     * rest either way.
+     */
     char secret[WEBHOOK_SECRET_MAX];
     char old_secret[WEBHOOK_SECRET_MAX]; /* still signed with until old_secret_until */
     int64_t old_secret_until;
@@ -390,6 +397,7 @@ struct delivery_row {
     int64_t next_attempt_ms;   /* unix milliseconds */
     int64_t next_attempt;      /* the same, in unix seconds rounded up (for display) */
     int64_t created_at;
+    char last_error[256];      /* why the last attempt failed ("" if it did not) */
     const char *body;          /* valid during the callback */
 };
 
@@ -427,6 +435,16 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
  */
 int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);
+/*
+ * Pushes every pending delivery to an endpoint registered with url that is
+ * due before until_ms to until_ms (a robot's pace: they wait their turn in
+ * the table, so other endpoints' deliveries are read past them); *count
+ * is how many moved.
+ */
+int store_deliveries_defer(struct store *st, const char *url, int64_t until_ms, int64_t now,
+                           int64_t *count);
+/* Pending deliveries per endpoint format (counts indexed by enum webhook_format). */
+int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_FORMAT_COUNT]);
 
 /* --- reminders, materialised with the occurrences --- */
 struct reminder_row {

@@ -5,6 +5,7 @@
  */
 #include "handlers.h"
 
+#include "convene/channels.h"
 #include "convene/json.h"
 #include "convene/notify.h"
 #include "convene/signature.h"
@@ -19,7 +20,8 @@
 #define ROTATION_OVERLAP_S (24 * 3600) /* the old secret keeps signing for a day */
 #define DELIVERY_LIST_MAX 500
 
-static const char *const webhook_members[] = {"url", "events", "person", "enabled", NULL};
+static const char *const webhook_members[] = {"url",    "events", "person", "enabled",
+                                              "format", "secret", NULL};
 
 static json_t *render_utc(int64_t t)
 {
@@ -42,12 +44,61 @@ static json_t *webhook_render(const struct webhook_row *w)
         json_array_append_new(events, json_stringn(p, len));
         p = comma ? comma + 1 : NULL;
     }
-    return json_pack("{s:s, s:s, s:o, s:s?, s:b, s:s?, s:I, s:o, s:o}", "id", w->id, "url", url,
-                     "events", events, "person", w->person[0] ? w->person : NULL, "enabled",
-                     w->enabled, "disabled_reason",
-                     w->disabled_reason[0] ? w->disabled_reason : NULL, "version",
-                     (json_int_t)w->version, "created_at", render_utc(w->created_at),
-                     "updated_at", render_utc(w->updated_at));
+    json_t *out = json_pack("{s:s, s:s, s:o, s:s?, s:b, s:s?, s:I, s:o, s:o, s:s}", "id", w->id,
+                            "url", url, "events", events, "person",
+                            w->person[0] ? w->person : NULL, "enabled", w->enabled,
+                            "disabled_reason", w->disabled_reason[0] ? w->disabled_reason : NULL,
+                            "version", (json_int_t)w->version, "created_at",
+                            render_utc(w->created_at), "updated_at", render_utc(w->updated_at),
+                            "format", webhook_format_name(w->format));
+    /* Whether a DingTalk robot signs (加签); its secret is never shown again. */
+    if (w->format == WEBHOOK_DINGTALK)
+        json_object_set_new(out, "signed", json_boolean(w->secret[0] != '\0'));
+    return out;
+}
+
+/*
+ * The channel members (CONTRACT section 14): "format" only at creation (a
+ * robot and a signed system endpoint share nothing but the URL: register
+ * another); "secret" only for DingTalk, where it is the 加签 secret the
+ * group's robot settings show (null removes it).
+ */
+static int webhook_apply_channel(json_t *body, int create, struct webhook_row *w,
+                                 struct api_error *err)
+{
+    json_t *secret = json_object_get(body, "secret");
+    const char *format;
+    enum webhook_format parsed;
+    int has;
+
+    if ((has = json_member_string(body, "format", 0, 16, &format, err)) < 0)
+        return -1;
+    if (has && webhook_format_parse(format, &parsed) != 0)
+        return api_error_set(err, 422, "invalid", "format",
+                             "'format' must be standard, wecom or dingtalk");
+    if (has && !create && parsed != w->format)
+        return api_error_set(err, 422, "immutable", "format",
+                             "a webhook's format cannot change; register a new webhook");
+    if (has)
+        w->format = parsed;
+    if (secret == NULL)
+        return 0;
+    if (w->format != WEBHOOK_DINGTALK)
+        return api_error_set(err, 422, "invalid", "secret",
+                             "only a dingtalk webhook takes a 'secret' (its 加签 secret)");
+    if (json_is_null(secret)) {
+        w->secret[0] = '\0';
+        return 0;
+    }
+    if (!json_is_string(secret))
+        return api_error_set(err, 400, "wrong_type", "secret", "'secret' must be a string");
+    if (!channel_secret_valid(json_string_value(secret)))
+        return api_error_set(err, 422, "invalid", "secret",
+                             "'secret' must be the robot's 加签 secret: SEC followed by "
+                             "printable characters, at most %d in all",
+                             CHANNEL_SECRET_MAX);
+    snprintf(w->secret, sizeof(w->secret), "%s", json_string_value(secret));
+    return 0;
 }
 
 /* Validates members present in body into w (create requires url and events). */
@@ -116,7 +167,7 @@ static int webhook_apply(struct app *app, json_t *body, int create, struct webho
             w->failing_since = 0;
         }
     }
-    return 0;
+    return webhook_apply_channel(body, create, w, err);
 }
 
 void api_webhooks_create(struct api_call *call)
@@ -135,7 +186,9 @@ void api_webhooks_create(struct api_call *call)
         goto done;
     }
     token_id_generate("whk", w.id);
-    signature_secret_new(w.secret, sizeof(w.secret));
+    /* Robots are not signed by us (a DingTalk secret, if any, came with the request). */
+    if (w.format == WEBHOOK_STANDARD)
+        signature_secret_new(w.secret, sizeof(w.secret));
     w.version = 1;
     w.created_at = w.updated_at = clock_wall_s();
     if (store_webhook_insert(call->app->store, &w) != STORE_OK) {
@@ -144,7 +197,8 @@ void api_webhooks_create(struct api_call *call)
     }
     out = webhook_render(&w);
     /* The secret is shown this once; afterwards only rotation reveals a new one. */
-    json_object_set_new(out, "secret", json_string(w.secret));
+    if (w.format == WEBHOOK_STANDARD)
+        json_object_set_new(out, "secret", json_string(w.secret));
     api_reply_json(call, 201, out, w.version);
 done:
     store_webhook_row_clear(&w);
@@ -237,6 +291,12 @@ void api_webhooks_rotate(struct api_call *call)
     memset(&w, 0, sizeof(w));
     if (load_webhook(call, &w) != 0)
         goto done;
+    if (w.format != WEBHOOK_STANDARD) {
+        api_reply_error(call, 422, "invalid", "format",
+                        "only a standard webhook has a signing secret to rotate; a DingTalk "
+                        "robot's secret is changed with PATCH {\"secret\"}");
+        goto done;
+    }
     memcpy(w.old_secret, w.secret, sizeof(w.old_secret));
     w.old_secret_until = clock_wall_s() + ROTATION_OVERLAP_S;
     signature_secret_new(w.secret, sizeof(w.secret));
@@ -263,6 +323,9 @@ static int delivery_one(const struct delivery_row *d, void *arg)
     json_object_set_new(item, "next_attempt", strcmp(d->status, "pending") == 0
                                                   ? render_utc(d->next_attempt)
                                                   : json_null());
+    /* A robot answers 200 and says in its errcode why it refused: the status alone misleads. */
+    json_object_set_new(item, "last_error", d->last_error[0] ? json_string(d->last_error)
+                                                             : json_null());
     json_array_append_new(arg, item);
     return 0;
 }

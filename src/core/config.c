@@ -13,6 +13,8 @@
 
 #define DEFAULT_RETRY_SCHEDULE "5,300,1800,7200,18000,36000,36000"
 #define DEFAULT_CUTOFFS "breakfast=-1d18:00,lunch=10:00,dinner=15:00"
+/* The robots' documented limit: 20 messages a minute (DingTalk then mutes a robot for 10 minutes). */
+#define DEFAULT_ROBOT_RATE "20/60s"
 
 void config_defaults(struct config *cfg)
 {
@@ -33,6 +35,7 @@ void config_defaults(struct config *cfg)
     cfg->session_idle_s = 8 * 3600;
     cfg->session_max_s = 7 * 86400;
     cfg->max_streams = 256;
+    config_parse_robot_rate(DEFAULT_ROBOT_RATE, cfg);
 }
 
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -171,6 +174,19 @@ int config_parse_duration(const char *s, int64_t *seconds)
     return 0;
 }
 
+int config_parse_robot_rate(const char *s, struct config *cfg)
+{
+    const char *slash = strchr(s, '/');
+    int64_t count, window;
+
+    if (slash == NULL || parse_int64_n(s, (size_t)(slash - s), 1, 100, &count) != 0 ||
+        config_parse_duration(slash + 1, &window) != 0 || window > 86400)
+        return -1;
+    cfg->robot_rate_count = (int)count;
+    cfg->robot_rate_window_s = window;
+    return 0;
+}
+
 int config_parse_durability(const char *s, enum durability *out)
 {
     if (strcmp(s, "full") == 0)
@@ -289,6 +305,11 @@ static int apply_max_streams(void *t, const char *a)
     return 0;
 }
 
+static int apply_robot_rate(void *t, const char *a)
+{
+    return config_parse_robot_rate(a, t);
+}
+
 static int apply_working_hours(void *t, const char *a)
 {
     struct workcal probe;
@@ -344,6 +365,9 @@ const struct cli_option config_serve_options[] = {
      apply_session_max},
     {"--max-streams", "N", "256", "open change streams (GET /api/v1/changes) at most",
      apply_max_streams},
+    {"--robot-rate", "N/DURATION", DEFAULT_ROBOT_RATE,
+     "most requests to one WeCom/DingTalk robot URL in any window (the rest wait)",
+     apply_robot_rate},
 };
 const size_t config_serve_option_count = ARRAY_SIZE(config_serve_options);
 

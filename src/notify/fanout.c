@@ -9,7 +9,9 @@
  */
 #include "notify_internal.h"
 
+#include "convene/record.h"
 #include "convene/store.h"
+#include "convene/templates.h"
 #include "convene/timeutil.h"
 #include "convene/visibility.h"
 
@@ -156,6 +158,8 @@ static int collect_target(const struct webhook_row *w, void *arg)
     snprintf(t->person, sizeof(t->person), "%s", w->person);
     t->events = xstrdup(w->events);
     t->created_at = w->created_at;
+    t->format = w->format;
+    t->last_reminder[0] = '\0';
     return 0;
 }
 
@@ -165,6 +169,8 @@ int fanout_open(struct notify *n, struct fanout *f)
     f->n = n;
     f->now = clock_wall_s();
     strbuf_init(&f->body, FANOUT_BODY_MAX);
+    f->names = json_object();
+    f->events = json_object();
     if (store_webhook_list(n->app->store, 1, collect_target, f) != STORE_OK) {
         fanout_close(f);
         return -1;
@@ -180,6 +186,109 @@ void fanout_close(struct fanout *f)
     f->targets = NULL;
     f->ntargets = 0;
     strbuf_free(&f->body);
+    json_decref(f->names);
+    json_decref(f->events);
+    f->names = f->events = NULL;
+}
+
+/* ---------- robots: a message people read, rendered at fan-out ---------- */
+
+/* One field of a person, room or vehicle as a JSON string, or null. */
+static json_t *load_field(struct fanout *f, const struct record_type *type, const char *field,
+                          const char *id)
+{
+    struct record rec;
+    json_t *out = json_null();
+
+    record_init(&rec, type);
+    if (store_record_get(f->n->app->store, type, id, &rec) == STORE_OK) {
+        const struct field_value *v = &rec.values[record_field_index(type, field)];
+        if (v->set && v->s != NULL)
+            out = json_string(v->s);
+    }
+    record_clear(&rec, type);
+    return out != NULL ? out : json_null();
+}
+
+static const char *lookup_name(void *arg, const char *kind, const char *id)
+{
+    static const struct {
+        const char *kind;
+        const struct record_type *type;
+        const char *field;
+    } kinds[] = {{"person", &record_person, "name"},   {"room", &record_room, "name"},
+                 {"room_location", &record_room, "location"},
+                 {"vehicle", &record_vehicle, "name"}, {"plate", &record_vehicle, "plate"}};
+    struct fanout *f = arg;
+    char key[32 + ID_STR_MAX];
+    json_t *v;
+
+    snprintf(key, sizeof(key), "%s:%s", kind, id);
+    if ((v = json_object_get(f->names, key)) != NULL)
+        return json_string_value(v);
+    for (size_t i = 0; i < ARRAY_SIZE(kinds) && v == NULL; i++)
+        if (strcmp(kind, kinds[i].kind) == 0)
+            v = load_field(f, kinds[i].type, kinds[i].field, id);
+    json_object_set_new(f->names, key, v != NULL ? v : json_null());
+    return json_string_value(json_object_get(f->names, key));
+}
+
+static json_t *lookup_event(void *arg, const char *id)
+{
+    struct fanout *f = arg;
+    struct event_row row;
+    json_t *doc = json_object_get(f->events, id);
+
+    if (doc != NULL)
+        return json_is_object(doc) ? doc : NULL;
+    memset(&row, 0, sizeof(row));
+    if (store_event_get(f->n->app->store, id, &row) == STORE_OK)
+        doc = json_loads(row.doc, 0, NULL);
+    store_event_row_clear(&row);
+    json_object_set_new(f->events, id, doc != NULL ? doc : json_null());
+    return doc;
+}
+
+/*
+ * Whether a group robot already has this reminder: reminders come one per
+ * attendee, grouped by meeting, occurrence and due time (the order of
+ * store_reminders_due), and the group needs one.
+ */
+static int reminder_repeated(struct fanout_target *t, json_t *data)
+{
+    char key[sizeof(t->last_reminder)];
+
+    snprintf(key, sizeof(key), "%s|%s|%lld", json_string_value(json_object_get(data, "event")),
+             json_string_value(json_object_get(data, "recurrence_id")),
+             (long long)json_integer_value(json_object_get(data, "offset_minutes")));
+    if (strcmp(key, t->last_reminder) == 0)
+        return 1;
+    memcpy(t->last_reminder, key, sizeof(key));
+    return 0;
+}
+
+/* The delivery row of one message to a robot; 0, or -1 if it could not be written. */
+static int fanout_robot(struct fanout *f, struct fanout_target *t, const char *msg_id,
+                        const char *type, json_t *data)
+{
+    struct template_lookup lookup = {lookup_name, lookup_event, f};
+    struct message m;
+    char *body;
+    int rc = 0;
+
+    if (t->person[0] != '\0' && !fanout_about(data, t->person))
+        return 0;
+    if (t->person[0] == '\0' && strcmp(type, "reminder.due") == 0 && reminder_repeated(t, data))
+        return 0;
+    if (template_render(type, data, &lookup, &m) != 0)
+        return 0; /* a type people do not read */
+    body = message_robot_body(&m, t->format);
+    if (body == NULL ||
+        store_delivery_insert(f->n->app->store, t->id, msg_id, type, body, f->now) != STORE_OK)
+        rc = -1;
+    free(body);
+    message_clear(&m);
+    return rc;
 }
 
 int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
@@ -196,12 +305,18 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
         stamp = formatted;
     }
     for (size_t i = 0; i < f->ntargets && rc == 0; i++) {
-        const struct fanout_target *t = &f->targets[i];
+        struct fanout_target *t = &f->targets[i];
         char *text = NULL;
 
         /* An endpoint receives what happened since it was registered (replay covers the rest). */
         if (created_at < t->created_at || !wants_type(t->events, type))
             continue;
+        if (webhook_format_is_robot(t->format)) {
+            if (data == NULL && (data = parsed = json_loads(payload, 0, NULL)) == NULL)
+                break;
+            rc = fanout_robot(f, t, msg_id, type, data);
+            continue;
+        }
         if (t->person[0] == '\0') {
             /*
              * The body is the payload as written, between the type and the

@@ -103,6 +103,8 @@ void notify_free(struct notify *n)
     free(n);
 }
 
+static void channel_metrics_render(struct notify *n, struct strbuf *out);
+
 void notify_metrics_render(struct notify *n, struct strbuf *out)
 {
     static const char *const bounds[] = {"0.1", "0.25", "0.5", "1", "2.5", "10", "60"};
@@ -159,6 +161,44 @@ void notify_metrics_render(struct notify *n, struct strbuf *out)
                   "convene_reminder_lateness_seconds_count %llu\n",
                   (unsigned long long)cumulative, n->lateness_sum,
                   (unsigned long long)cumulative);
+    channel_metrics_render(n, out);
+}
+
+/* The families per endpoint format (standard, wecom, dingtalk): CONTRACT section 14. */
+static void channel_metrics_render(struct notify *n, struct strbuf *out)
+{
+    int64_t pending[WEBHOOK_FORMAT_COUNT];
+
+    if (store_deliveries_pending_by_format(n->app->store, pending) != STORE_OK)
+        memset(pending, 0, sizeof(pending));
+    strbuf_puts(out, "# HELP convene_channel_queue_depth Deliveries waiting to be sent, by "
+                     "endpoint format (a robot's include those waiting for its pace).\n"
+                     "# TYPE convene_channel_queue_depth gauge\n");
+    for (int f = 0; f < WEBHOOK_FORMAT_COUNT; f++)
+        strbuf_printf(out, "convene_channel_queue_depth{format=\"%s\"} %lld\n",
+                      webhook_format_name((enum webhook_format)f), (long long)pending[f]);
+    strbuf_puts(out, "# HELP convene_channel_requests_total Attempts started, by endpoint format.\n"
+                     "# TYPE convene_channel_requests_total counter\n");
+    for (int f = 0; f < WEBHOOK_FORMAT_COUNT; f++)
+        strbuf_printf(out, "convene_channel_requests_total{format=\"%s\"} %llu\n",
+                      webhook_format_name((enum webhook_format)f),
+                      (unsigned long long)n->channel_sent[f]);
+    strbuf_puts(out, "# HELP convene_channel_refusals_total Answers that refused a message, by "
+                     "format and reason (rate_limited: 45009/130101/429; bad_sign: 310000).\n"
+                     "# TYPE convene_channel_refusals_total counter\n");
+    for (int f = 0; f < WEBHOOK_FORMAT_COUNT; f++)
+        for (int r = CHANNEL_RATE_LIMITED; r < CHANNEL_NO_ANSWER; r++)
+            strbuf_printf(out, "convene_channel_refusals_total{format=\"%s\",reason=\"%s\"} %llu\n",
+                          webhook_format_name((enum webhook_format)f),
+                          channel_refusal_name((enum channel_refusal)r),
+                          (unsigned long long)n->channel_refusals[f][r]);
+    strbuf_puts(out, "# HELP convene_channel_paced_total Deliveries moved back to wait for a "
+                     "robot URL's pace (one may wait more than once).\n"
+                     "# TYPE convene_channel_paced_total counter\n");
+    for (int f = 0; f < WEBHOOK_FORMAT_COUNT; f++)
+        strbuf_printf(out, "convene_channel_paced_total{format=\"%s\"} %llu\n",
+                      webhook_format_name((enum webhook_format)f),
+                      (unsigned long long)n->channel_paced[f]);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "convene/app.h"
+#include "convene/channels.h"
 #include "convene/notify.h"
 #include "convene/store.h"
 
@@ -30,6 +31,7 @@
 struct attempt;
 struct curl_socket;
 struct change_sub;
+struct robot_pace;
 
 /*
  * A due delivery read from the database but not started yet. The sender
@@ -51,6 +53,12 @@ struct fanout_target {
     char *events;              /* owned: patterns joined by ',' */
     char person[ID_STR_MAX];   /* "" = every message */
     int64_t created_at;
+    enum webhook_format format;
+    /*
+     * A group robot hears one 会议提醒 per meeting and offset, not one per
+     * attendee: the last reminder (event, occurrence, due) it was given.
+     */
+    char last_reminder[2 * ID_STR_MAX + 2 * TIME_LOCAL_STR];
 };
 
 struct fanout {
@@ -59,6 +67,9 @@ struct fanout {
     size_t ntargets;
     int64_t now;               /* created_at of the delivery rows */
     struct strbuf body;        /* reused for every body */
+    /* What robot templates looked up, kept for the batch: "kind:id" -> name or null. */
+    json_t *names;
+    json_t *events;            /* event id -> stored document (or null) */
 };
 
 struct notify {
@@ -103,9 +114,14 @@ struct notify {
     uint64_t drain_started_us;
     void (*on_drained)(void *arg);
     void *drained_arg;
+    /* The pace of each robot URL that was sent to within its window (sender.c). */
+    struct robot_pace *paces;
     /* metrics */
     uint64_t delivered, retried, failed, disabled, reminders_sent, reminders_late,
         reminders_dropped;
+    uint64_t channel_sent[WEBHOOK_FORMAT_COUNT];  /* attempts started */
+    uint64_t channel_refusals[WEBHOOK_FORMAT_COUNT][CHANNEL_REFUSAL_COUNT];
+    uint64_t channel_paced[WEBHOOK_FORMAT_COUNT]; /* deliveries moved back to wait their turn */
     uint64_t lateness_buckets[8];
     double lateness_sum;
 };

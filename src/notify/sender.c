@@ -15,6 +15,7 @@
  */
 #include "notify_internal.h"
 
+#include "convene/channels.h"
 #include "convene/netaddr.h"
 #include "convene/signature.h"
 #include "convene/store.h"
@@ -67,7 +68,9 @@ struct attempt {
     char msg_id[ID_STR_MAX];
     char type[48];
     int attempts;           /* including this one */
+    enum webhook_format format;
     size_t received;
+    char *answer;           /* a robot's answer (its errcode decides), owned; NULL otherwise */
     /* The outcome, kept from the finish until a pump records it. */
     CURLcode result;
     long status;
@@ -108,6 +111,7 @@ static void attempt_free(struct attempt *a)
 {
     curl_slist_free_all(a->headers);
     free(a->body);
+    free(a->answer);
     free(a);
 }
 
@@ -238,6 +242,34 @@ void webhook_cache_drop(struct notify *n)
     n->webhook_cache_valid = 0;
 }
 
+/*
+ * The verdict on an answer (core/channels.c): Standard Webhooks want a 2xx,
+ * robots HTTP 200 with errcode 0 in a JSON body. A robot's refusal is
+ * written into error ("errcode 45009: api freq out of limit").
+ */
+static enum channel_refusal judge(const struct attempt *a, CURLcode result, long status,
+                                  char *error, size_t cap)
+{
+    json_t *answer = NULL, *code = NULL;
+    enum channel_refusal verdict;
+
+    if (a->answer != NULL && result == CURLE_OK &&
+        (answer = json_loads(a->answer, JSON_DISABLE_EOF_CHECK, NULL)) != NULL)
+        code = json_object_get(answer, "errcode");
+    verdict = channel_judge(a->format, result == CURLE_OK, status, json_is_integer(code),
+                            (long)json_integer_value(code));
+    if (verdict != CHANNEL_OK && json_is_integer(code) && error[0] == '\0') {
+        const char *msg = json_string_value(json_object_get(answer, "errmsg"));
+        snprintf(error, cap, "errcode %lld: %.200s", (long long)json_integer_value(code),
+                 msg ? msg : "");
+    } else if (verdict == CHANNEL_HTTP_STATUS && a->answer != NULL && status == 200 &&
+               error[0] == '\0') {
+        snprintf(error, cap, "the robot's answer has no errcode");
+    }
+    json_decref(answer);
+    return verdict;
+}
+
 static void record_result(struct notify *n, struct attempt *a, CURLcode result, long status,
                           long retry_after)
 {
@@ -255,7 +287,10 @@ static void record_result(struct notify *n, struct attempt *a, CURLcode result, 
     }
     w = webhook_cached(n, a->webhook_id);
     int found = w != NULL;
-    if (result == CURLE_OK && status >= 200 && status < 300) {
+    enum channel_refusal verdict = judge(a, result, status, error, sizeof(error));
+    if (verdict != CHANNEL_OK && verdict != CHANNEL_NO_ANSWER)
+        n->channel_refusals[a->format][verdict]++;
+    if (verdict == CHANNEL_OK) {
         outcome = "delivered";
         store_delivery_update(st, a->delivery_id, "delivered", a->attempts, (int)status, NULL,
                               now * 1000, now);
@@ -529,7 +564,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct attempt *a = userp;
 
-    (void)data;
+    if (a->answer != NULL && a->received < RESPONSE_BODY_MAX) {
+        size_t n = size * nmemb < RESPONSE_BODY_MAX - a->received ? size * nmemb
+                                                                  : RESPONSE_BODY_MAX - a->received;
+        memcpy(a->answer + a->received, data, n);
+        a->answer[a->received + n] = '\0';
+    }
     a->received += size * nmemb;
     /* A receiver that streams forever is cut off; the answer's status is what counts. */
     return a->received > RESPONSE_BODY_MAX ? 0 : size * nmemb;
@@ -569,45 +609,83 @@ static CURL *easy_acquire(struct notify *n)
 }
 
 /*
+ * The Standard Webhooks headers of an attempt: its id, time and signature
+ * (two during a secret's rotation). 0, or -1 if the secret is malformed.
+ */
+static int sign_standard(struct attempt *a, const struct webhook_row *w, const char *body,
+                         size_t len)
+{
+    int64_t now = clock_wall_s();
+    char stamp[24], sig[SIGNATURE_MAX], sigs[2 * SIGNATURE_MAX + 2];
+
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    if (signature_sign(w->secret, a->msg_id, now, body, len, sig) != 0)
+        return -1;
+    snprintf(sigs, sizeof(sigs), "%s", sig);
+    /* During a rotation both signatures go out, space-separated, as the spec allows. */
+    if (w->old_secret[0] != '\0' && w->old_secret_until > now &&
+        signature_sign(w->old_secret, a->msg_id, now, body, len, sig) == 0)
+        snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs), " %s", sig);
+    add_header(a, "Content-Type", "application/json");
+    add_header(a, "webhook-id", a->msg_id);
+    add_header(a, "webhook-timestamp", stamp);
+    add_header(a, "webhook-signature", sigs);
+    return 0;
+}
+
+/*
+ * The URL a robot is posted at: as registered, plus DingTalk's 加签 query
+ * (timestamp and sign, made now: DingTalk refuses a timestamp more than an
+ * hour old, so a retry signs again). 0, or -1.
+ */
+static int robot_url(const struct webhook_row *w, char *out, size_t cap)
+{
+    char query[CHANNEL_SIGN_QUERY_MAX];
+    int len;
+
+    if (w->format != WEBHOOK_DINGTALK || w->secret[0] == '\0') {
+        len = snprintf(out, cap, "%s", w->url);
+    } else {
+        if (channel_dingtalk_sign(w->secret, wall_ms(), query, sizeof(query)) != 0)
+            return -1;
+        len = snprintf(out, cap, "%s%s%s", w->url, strchr(w->url, '?') ? "&" : "?", query);
+    }
+    return len < 0 || (size_t)len >= cap ? -1 : 0;
+}
+
+/*
  * Starts one attempt of q towards w. The body moves from q to the attempt
  * (owned by n->in_flight until it finishes). 0, or -1 (q keeps its body).
  */
 static int start_attempt(struct notify *n, struct queued *q, const struct webhook_row *w)
 {
     struct attempt *a = xcalloc(1, sizeof(*a));
-    int64_t now = clock_wall_s();
     size_t len = strlen(q->body);
-    char stamp[24], sig[SIGNATURE_MAX], sigs[2 * SIGNATURE_MAX + 2];
+    char url[2048 + CHANNEL_SIGN_QUERY_MAX + 2];
 
     a->n = n;
     a->delivery_id = q->id;
     a->attempts = q->attempts + 1;
+    a->format = w->format;
     snprintf(a->webhook_id, sizeof(a->webhook_id), "%s", q->webhook_id);
     snprintf(a->msg_id, sizeof(a->msg_id), "%s", q->msg_id);
     snprintf(a->type, sizeof(a->type), "%s", q->type);
-    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-    if (signature_sign(w->secret, q->msg_id, now, q->body, len, sig) != 0) {
-        free(a);
-        return -1;
+    if (webhook_format_is_robot(w->format)) {
+        /* A robot's answer is read: its errcode, not the HTTP status, says whether it posted. */
+        a->answer = xcalloc(1, RESPONSE_BODY_MAX + 1);
+        add_header(a, "Content-Type", "application/json; charset=utf-8");
     }
-    snprintf(sigs, sizeof(sigs), "%s", sig);
-    /* During a rotation both signatures go out, space-separated, as the spec allows. */
-    if (w->old_secret[0] != '\0' && w->old_secret_until > now &&
-        signature_sign(w->old_secret, q->msg_id, now, q->body, len, sig) == 0)
-        snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs), " %s", sig);
-    if ((a->easy = easy_acquire(n)) == NULL) {
-        free(a);
+    if ((webhook_format_is_robot(w->format) ? robot_url(w, url, sizeof(url))
+                                            : sign_standard(a, w, q->body, len)) != 0 ||
+        (a->easy = easy_acquire(n)) == NULL) {
+        attempt_free(a);
         return -1;
     }
     a->body = q->body;
     q->body = NULL;
-    add_header(a, "Content-Type", "application/json");
-    add_header(a, "webhook-id", q->msg_id);
-    add_header(a, "webhook-timestamp", stamp);
-    add_header(a, "webhook-signature", sigs);
     add_header(a, "User-Agent", "convene-webhooks/1");
     add_header(a, "Expect", "");
-    curl_easy_setopt(a->easy, CURLOPT_URL, w->url);
+    curl_easy_setopt(a->easy, CURLOPT_URL, webhook_format_is_robot(w->format) ? url : w->url);
     curl_easy_setopt(a->easy, CURLOPT_HTTPHEADER, a->headers);
     curl_easy_setopt(a->easy, CURLOPT_POSTFIELDS, a->body);
     curl_easy_setopt(a->easy, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -616,6 +694,7 @@ static int start_attempt(struct notify *n, struct queued *q, const struct webhoo
     a->next = n->in_flight;
     n->in_flight = a;
     n->in_flight_count++;
+    n->channel_sent[a->format]++;
     curl_multi_add_handle(n->multi, a->easy);
     return 0;
 }
@@ -715,12 +794,149 @@ static int queue_load(struct notify *n, int64_t now_ms)
     return 0;
 }
 
+/* ---------- the pace of robot URLs ---------- */
+
+/*
+ * One robot URL's recent starts. Kept per URL, not per endpoint: two
+ * endpoints registered with one robot's URL share its limit. Entries idle
+ * for a whole window are dropped (pace_prune), so the list holds only the
+ * robots sent to lately.
+ */
+struct robot_pace {
+    char *url;                    /* owned */
+    enum webhook_format format;
+    struct channel_pace pace;
+    int64_t defer_to_ms;          /* this pass found rows that must wait until then (0: none) */
+    struct robot_pace *next;
+};
+
+/*
+ * The window the sender keeps, a sixtieth longer than --robot-rate's (one
+ * second a minute): the robot counts arrivals, we count starts, and a
+ * request that waited in a slow network must not land inside the window
+ * of the one that follows it.
+ */
+static int64_t pace_window_ms(const struct notify *n)
+{
+    int64_t window = 1000 * n->app->cfg.robot_rate_window_s;
+    return window + window / 60;
+}
+
+static struct robot_pace *pace_of(struct notify *n, const struct webhook_row *w)
+{
+    struct robot_pace *p;
+
+    for (p = n->paces; p != NULL; p = p->next)
+        if (strcmp(p->url, w->url) == 0)
+            return p;
+    p = xcalloc(1, sizeof(*p));
+    p->url = xstrdup(w->url);
+    p->format = w->format;
+    p->next = n->paces;
+    n->paces = p;
+    return p;
+}
+
+/* Forgets URLs with no start within the window (their pace allows a full burst again). */
+static void pace_prune(struct notify *n, int64_t now_ms)
+{
+    size_t limit = (size_t)n->app->cfg.robot_rate_count;
+
+    for (struct robot_pace **pp = &n->paces; *pp != NULL;) {
+        struct robot_pace *p = *pp;
+        int64_t newest = p->pace.count ? p->pace.sent_ms[(p->pace.head + p->pace.count - 1) % limit]
+                                       : 0;
+        if (p->defer_to_ms == 0 && newest + pace_window_ms(n) <= now_ms) {
+            *pp = p->next;
+            free(p->url);
+            free(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
+static void pace_free_all(struct notify *n)
+{
+    while (n->paces != NULL) {
+        struct robot_pace *p = n->paces;
+        n->paces = p->next;
+        free(p->url);
+        free(p);
+    }
+}
+
+/*
+ * Moves the waiting deliveries of every URL found at its limit back to
+ * when it frees a slot, so the due rows read next are other endpoints'
+ * (a burst to one robot must not hold up everyone else's messages for
+ * minutes). 0, or -1 if a write failed (the rows are read again: a retry).
+ */
+static int pace_defer(struct notify *n)
+{
+    struct store *st = n->app->store;
+    int rc = 0;
+
+    for (struct robot_pace *p = n->paces; p != NULL; p = p->next) {
+        int64_t moved = 0;
+        if (p->defer_to_ms == 0)
+            continue;
+        if (store_begin_derived(st) != STORE_OK ||
+            store_deliveries_defer(st, p->url, p->defer_to_ms, clock_wall_s(), &moved) !=
+                STORE_OK ||
+            store_commit(st) != STORE_OK) {
+            store_rollback(st);
+            rc = -1;
+        } else {
+            n->channel_paced[p->format] += (uint64_t)moved;
+            if (n->next_retry_known && (n->next_retry_ms == 0 || p->defer_to_ms < n->next_retry_ms))
+                n->next_retry_ms = p->defer_to_ms;
+        }
+        store_durability_restore(st);
+        p->defer_to_ms = 0;
+    }
+    return rc;
+}
+
+/*
+ * Whether q must wait for its robot's pace; then it is dropped from the
+ * queue (its row stays pending) and its URL is marked for pace_defer.
+ */
+static int paced(struct notify *n, const struct webhook_row *w, int64_t now_ms)
+{
+    struct robot_pace *p;
+    int64_t next;
+
+    if (!webhook_format_is_robot(w->format))
+        return 0;
+    p = pace_of(n, w);
+    next = channel_pace_next(&p->pace, (size_t)n->app->cfg.robot_rate_count, pace_window_ms(n),
+                             now_ms);
+    if (next <= now_ms)
+        return 0;
+    p->defer_to_ms = next;
+    return 1;
+}
+
+static void pace_note(struct notify *n, const struct webhook_row *w, int64_t now_ms)
+{
+    if (webhook_format_is_robot(w->format))
+        channel_pace_note(&pace_of(n, w)->pace, (size_t)n->app->cfg.robot_rate_count, now_ms);
+}
+
+/* A robot takes one request at a time: its group reads them in order. */
+static int endpoint_limit(const struct webhook_row *w)
+{
+    return w != NULL && webhook_format_is_robot(w->format) ? 1 : NOTIFY_MAX_PER_ENDPOINT;
+}
+
 /*
  * Starts queued deliveries while the limits allow, reading the next window
  * when the queue runs dry. A row whose endpoint is at its limit keeps its
- * place; once every queued row waits for its endpoint, the pass ends (each
- * finish frees a slot and runs the next pump). 0, or -1 if the due rows
- * could not be read.
+ * place; a row whose robot URL is at its pace leaves the queue and waits
+ * in the table (pace_defer). Once every queued row waits for its endpoint,
+ * the pass ends (each finish frees a slot and runs the next pump). 0, or
+ * -1 if the due rows could not be read or the paced ones moved.
  */
 static int start_queued(struct notify *n, int64_t now_ms)
 {
@@ -729,8 +945,9 @@ static int start_queued(struct notify *n, int64_t now_ms)
     memset(&loads, 0, sizeof(loads));
     for (struct attempt *a = n->in_flight; a != NULL; a = a->next)
         count_load(&loads, a->webhook_id);
+    pace_prune(n, now_ms);
     while (n->in_flight_count < NOTIFY_MAX_IN_FLIGHT) {
-        size_t kept = 0, started = 0;
+        size_t kept = 0, started = 0, deferred = 0;
 
         if (n->queue_len == 0) {
             if (!n->queue_more)
@@ -745,13 +962,25 @@ static int start_queued(struct notify *n, int64_t now_ms)
             struct endpoint_load *e = load_of(&loads, q->webhook_id, 0);
             const struct webhook_row *w;
 
+            /* Full without reading the endpoint (the cache holds one: a burst alternates). */
             if (n->in_flight_count >= NOTIFY_MAX_IN_FLIGHT ||
                 (e != NULL && e->count >= NOTIFY_MAX_PER_ENDPOINT)) {
                 n->queue[kept++] = *q;
                 continue;
             }
-            if ((w = webhook_cached(n, q->webhook_id)) != NULL && start_attempt(n, q, w) == 0) {
+            w = webhook_cached(n, q->webhook_id);
+            if (w != NULL && paced(n, w, now_ms)) {
+                free(q->body);
+                deferred++;
+                continue;
+            }
+            if (e != NULL && e->count >= endpoint_limit(w)) {
+                n->queue[kept++] = *q;
+                continue;
+            }
+            if (w != NULL && start_attempt(n, q, w) == 0) {
                 count_load(&loads, q->webhook_id);
+                pace_note(n, w, now_ms);
                 started++;
                 continue;
             }
@@ -760,7 +989,9 @@ static int start_queued(struct notify *n, int64_t now_ms)
             free(q->body);
         }
         n->queue_len = kept;
-        if (kept > 0 || started == 0)
+        if (deferred > 0 && pace_defer(n) != 0)
+            return -1;
+        if (kept > 0 || (started == 0 && deferred == 0))
             return 0;
     }
     return 0;
@@ -933,6 +1164,7 @@ void notify_sender_close(struct notify *n)
     if (n->multi != NULL)
         curl_multi_cleanup(n->multi);
     n->multi = NULL;
+    pace_free_all(n);
     /* Curl closed its connections above (on_close_socket); nothing should be left. */
     while (n->sockets != NULL) {
         struct curl_socket *cs = n->sockets;

@@ -262,6 +262,14 @@ static const char *const migrations[] = {
     "CREATE INDEX events_window ON events(expanded_until)"
     "  WHERE open_ended = 1"
     "  AND status != 'cancelled';",
+
+    /*
+     * 11: how an endpoint is spoken to (CONTRACT section 14): 'standard'
+     * (Standard Webhooks), 'wecom' or 'dingtalk' (chat robots). A DingTalk
+     * robot's 加签 secret lives in `secret`, sealed like signing secrets;
+     * WeCom robots have none (''). Existing endpoints stay standard.
+     */
+    "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';",
 };
 
 int store_schema_latest(void)

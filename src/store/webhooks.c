@@ -38,7 +38,7 @@ int store_meta_set_int(struct store *st, const char *key, int64_t value)
 
 #define WEBHOOK_COLUMNS                                                                      \
     "id, url, events, person, enabled, secret, old_secret, old_secret_until, failing_since, " \
-    "disabled_reason, version, created_at, updated_at"
+    "disabled_reason, version, created_at, updated_at, format"
 
 /* The stored form of a secret: sealed when the store has a key (always, in the service). */
 struct sealed {
@@ -75,6 +75,7 @@ static int bind_webhook(struct store *st, sqlite3_stmt *stmt, const struct webho
     sqlite3_bind_int64(stmt, 11, w->version);
     sqlite3_bind_int64(stmt, 12, w->created_at);
     sqlite3_bind_int64(stmt, 13, w->updated_at);
+    sqlite3_bind_text(stmt, 14, webhook_format_name(w->format), -1, SQLITE_STATIC);
     return 0;
 }
 
@@ -113,6 +114,10 @@ static void read_webhook(struct store *st, sqlite3_stmt *stmt, struct webhook_ro
     w->version = sqlite3_column_int64(stmt, 10);
     w->created_at = sqlite3_column_int64(stmt, 11);
     w->updated_at = sqlite3_column_int64(stmt, 12);
+    const char *format = (const char *)sqlite3_column_text(stmt, 13);
+    /* Only migrations write other names, and a newer schema is refused at open. */
+    if (format == NULL || webhook_format_parse(format, &w->format) != 0)
+        w->format = WEBHOOK_STANDARD;
 }
 
 void store_webhook_row_clear(struct webhook_row *w)
@@ -125,7 +130,7 @@ void store_webhook_row_clear(struct webhook_row *w)
 int store_webhook_insert(struct store *st, const struct webhook_row *w)
 {
     sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO webhooks(" WEBHOOK_COLUMNS ") VALUES(?1, ?2, "
-                                        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+                                        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     struct sealed secret, old_secret;
 
     if (stmt == NULL)
@@ -142,7 +147,7 @@ int store_webhook_update(struct store *st, const struct webhook_row *w)
     sqlite3_stmt *stmt = store_stmt(
         st, "UPDATE webhooks SET url = ?2, events = ?3, person = ?4, enabled = ?5, secret = ?6, "
             "old_secret = ?7, old_secret_until = ?8, failing_since = ?9, disabled_reason = ?10, "
-            "version = ?11, created_at = ?12, updated_at = ?13 WHERE id = ?1");
+            "version = ?11, created_at = ?12, updated_at = ?13, format = ?14 WHERE id = ?1");
     struct sealed secret, old_secret;
 
     if (stmt == NULL)
@@ -276,7 +281,7 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
 
 #define DELIVERY_COLUMNS                                                                   \
     "d.id, d.webhook_id, d.msg_id, d.type, d.status, d.attempts, coalesce(d.last_status, 0), " \
-    "d.next_attempt, d.created_at, d.body"
+    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, '')"
 
 static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
 {
@@ -291,6 +296,7 @@ static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
     d->next_attempt = (d->next_attempt_ms + 999) / 1000;
     d->created_at = sqlite3_column_int64(stmt, 8);
     d->body = (const char *)sqlite3_column_text(stmt, 9);
+    store_column_copy(stmt, 10, d->last_error, sizeof(d->last_error));
 }
 
 static int delivery_rows(struct store *st, sqlite3_stmt *stmt,
@@ -459,6 +465,49 @@ int store_deliveries_count(struct store *st, const char *status, int64_t *count)
     *count = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
     store_stmt_done(stmt);
     return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_deliveries_defer(struct store *st, const char *url, int64_t until_ms, int64_t now,
+                           int64_t *count)
+{
+    /*
+     * Through the deliveries_due index (pending rows due before until_ms:
+     * the burst that is waiting), filtered by endpoint; every endpoint
+     * registered with the same URL shares the robot's limit.
+     */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "UPDATE deliveries SET next_attempt = ?2, updated_at = ?3 WHERE status = 'pending' "
+            "AND next_attempt < ?2 AND webhook_id IN (SELECT id FROM webhooks WHERE url = ?1 "
+            "AND deleted_at IS NULL)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, url, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, until_ms);
+    sqlite3_bind_int64(stmt, 3, now);
+    if (store_step_done(st, stmt, __func__) != STORE_OK)
+        return STORE_ERROR;
+    *count = sqlite3_changes(st->db);
+    return STORE_OK;
+}
+
+int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_FORMAT_COUNT])
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT w.format, count(*) FROM deliveries d "
+                                        "JOIN webhooks w ON w.id = d.webhook_id "
+                                        "WHERE d.status = 'pending' GROUP BY w.format");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    memset(counts, 0, sizeof(int64_t) * WEBHOOK_FORMAT_COUNT);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        enum webhook_format f;
+        const char *name = (const char *)sqlite3_column_text(stmt, 0);
+        if (name != NULL && webhook_format_parse(name, &f) == 0)
+            counts[f] += sqlite3_column_int64(stmt, 1);
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
 int store_reminders_clear_unsent(struct store *st, const char *event_id)

@@ -41,6 +41,7 @@ struct config {
     size_t cutoff_count;
     int64_t disable_after_s;       /* disable a webhook failing this long */
     char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
+    char web_dir[CONFIG_PATH_MAX]; /* console files from here; "" = compiled in */
 };
 
 /* Fills every field with its documented default. */

@@ -68,51 +68,6 @@ static int resolve(struct api_call *call, char *kind, size_t kindlen, char id[ID
     return 0;
 }
 
-/*
- * Whether Accept-Encoding admits gzip: some element "gzip" (or "x-gzip", or
- * "*") whose q-value is not zero. RFC 9110 allows spaces around ";" and any
- * q from 0 to 1, so "gzip;q=0.5" accepts and "gzip; q=0" refuses.
- */
-static int wants_gzip(const struct api_request *req)
-{
-    const char *p = req->accept_encoding, *end;
-    int star = 0, gzip = -1;
-
-    /* Checked before computing end: NULL + len is undefined (UBSan, fuzz_router). */
-    if (p == NULL)
-        return 0;
-    end = p + req->accept_encoding_len;
-    while (p < end) {
-        const char *item = p, *stop = memchr(p, ',', (size_t)(end - p));
-        if (stop == NULL)
-            stop = end;
-        p = stop < end ? stop + 1 : end;
-        while (item < stop && (*item == ' ' || *item == '\t'))
-            item++;
-        size_t n = 0;
-        while (item + n < stop && item[n] != ';' && item[n] != ' ' && item[n] != '\t')
-            n++;
-        double q = 1.0;
-        for (const char *c = item + n; c < stop; c++) {
-            if ((*c == 'q' || *c == 'Q') && c + 1 < stop && c[1] == '=') {
-                char num[16];
-                size_t len = (size_t)(stop - c - 2) < sizeof(num) - 1 ? (size_t)(stop - c - 2)
-                                                                     : sizeof(num) - 1;
-                memcpy(num, c + 2, len);
-                num[len] = '\0';
-                q = strtod(num, NULL);
-                break;
-            }
-        }
-        if ((n == 4 && strncasecmp(item, "gzip", 4) == 0) ||
-            (n == 6 && strncasecmp(item, "x-gzip", 6) == 0))
-            gzip = q > 0;
-        else if (n == 1 && *item == '*')
-            star = q > 0;
-    }
-    return gzip >= 0 ? gzip : star;
-}
-
 static int not_modified(const struct api_request *req, const struct feed_entry *e)
 {
     if (req->if_none_match != NULL) {
@@ -162,7 +117,7 @@ void api_feed_get(struct api_call *call)
     }
     api_reply_empty(call, 200);
     res->content_type = "text/calendar; charset=utf-8";
-    if (wants_gzip(call->req) && e->gzip != NULL) {
+    if (api_accepts_gzip(call->req) && e->gzip != NULL) {
         api_add_header(call, "content-encoding", "gzip");
         res->body = xmalloc(e->gzip_len);
         memcpy(res->body, e->gzip, e->gzip_len);

@@ -245,6 +245,10 @@ static int apply_calendars(void *t, const char *a)
 {
     return copy_bounded(((struct config *)t)->calendars_dir, CONFIG_PATH_MAX, a);
 }
+static int apply_web(void *t, const char *a)
+{
+    return copy_bounded(((struct config *)t)->web_dir, CONFIG_PATH_MAX, a);
+}
 static int apply_max_hours(void *t, const char *a)
 {
     return parse_int_range(a, 1, 24, &((struct config *)t)->driver_max_hours);
@@ -302,6 +306,9 @@ const struct cli_option config_serve_options[] = {
      "working hours of a working day, in --tz", apply_working_hours},
     {"--disable-after", "DURATION", "5d", "disable a webhook failing for this long (s/m/h/d)",
      apply_disable_after},
+    {"--web", "DIR", "compiled in",
+     "serve the console from DIR (the repository's web/) instead, re-read on every request",
+     apply_web},
 };
 const size_t config_serve_option_count = ARRAY_SIZE(config_serve_options);
 

@@ -10,7 +10,7 @@ DB         ?= var/convene.db
 
 BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
              libuv1-dev libh2o-dev libical-dev libsqlite3-dev libcurl4-openssl-dev \
-             libjansson-dev libssl-dev zlib1g-dev
+             libjansson-dev libssl-dev zlib1g-dev libsodium-dev
 TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl jq
 BENCH_PKGS = wrk nginx-light
 FUZZ_PKGS  = clang libclang-rt-14-dev llvm
@@ -67,6 +67,12 @@ run: build
 	@mkdir -p var
 	@[ -s var/admin-token ] || (umask 077; head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | sed 's/^/cvn_/' > var/admin-token)
 	@$(BUILD)/convene seed --db $(DB) --listen $(LISTEN) calendars/demo
+	@pw=$$($(BUILD)/convene passwd --db $(DB) --generate --if-unset zhaoming 2>/dev/null); \
+	  if [ -n "$$pw" ]; then \
+	    echo "console: http://$(LISTEN)/  login zhaoming (赵明, secretary), password $$pw (shown once)"; \
+	  else \
+	    echo "console: http://$(LISTEN)/  login zhaoming (password set earlier; a new one: $(BUILD)/convene passwd --db $(DB) zhaoming)"; \
+	  fi
 	@echo "admin token: $$(cat var/admin-token)"
 	@echo "try: curl -H \"Authorization: Bearer $$(cat var/admin-token)\" http://$(LISTEN)/api/v1/rooms"
 	CONVENE_ADMIN_TOKEN=$$(cat var/admin-token) $(BUILD)/convene serve --db $(DB) --listen $(LISTEN) \

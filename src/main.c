@@ -2,6 +2,7 @@
  * main.c - the command line: serve, token, backup, seed. Each command
  * parses its options from a table that is also its --help text.
  */
+#include "convene/account.h"
 #include "convene/api.h"
 #include "convene/app.h"
 #include "convene/config.h"
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #define EXIT_USAGE 2
@@ -338,6 +340,153 @@ static int cmd_token(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+/* ---------------- passwd ---------------- */
+
+struct passwd_opts {
+    char db[CONFIG_PATH_MAX];
+    int generate; /* make up a password and print it */
+    int if_unset; /* only when the person has none yet (make run) */
+};
+
+static int pw_db(void *t, const char *a)
+{
+    return set_str(((struct passwd_opts *)t)->db, CONFIG_PATH_MAX, a);
+}
+static int pw_generate(void *t, const char *a)
+{
+    (void)a;
+    ((struct passwd_opts *)t)->generate = 1;
+    return 0;
+}
+static int pw_if_unset(void *t, const char *a)
+{
+    (void)a;
+    ((struct passwd_opts *)t)->if_unset = 1;
+    return 0;
+}
+
+static const struct cli_option passwd_options[] = {
+    {"--db", "PATH", "var/convene.db", "SQLite database file (may be in use by the service)",
+     pw_db},
+    {"--generate", NULL, "off", "make up a password (16 letters and digits) and print it once",
+     pw_generate},
+    {"--if-unset", NULL, "off", "do nothing if the person has a password already", pw_if_unset},
+};
+
+/* One line from stdin, without its line ending; NULL when too long or empty. */
+static char *read_password(char *buf, size_t cap)
+{
+    size_t n;
+
+    if (fgets(buf, (int)cap, stdin) == NULL)
+        return NULL;
+    n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (!feof(stdin))
+        return NULL; /* longer than the buffer */
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return n > 0 ? buf : NULL;
+}
+
+/* 16 characters without look-alikes (no 0/o, 1/l/i): about 80 bits, easy to type once. */
+static int password_generate(char out[17])
+{
+    static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789"; /* 31 */
+    unsigned char raw[64];
+    size_t n = 0;
+
+    if (token_random_bytes(raw, sizeof(raw)) != 0)
+        return -1;
+    /* Rejection sampling: 31 * 8 = 248 keeps every letter equally likely. */
+    for (size_t i = 0; i < sizeof(raw) && n < 16; i++)
+        if (raw[i] < 248)
+            out[n++] = alphabet[raw[i] % 31];
+    out[n] = '\0';
+    return n == 16 ? 0 : -1;
+}
+
+/* Sets the password through PUT /api/v1/people/{id}/password, so its rules apply here too. */
+static int passwd_set(struct app *app, const char *person, const char *password)
+{
+    struct auth system = {ROLE_ADMIN, "system", "command line", ""};
+    struct api_response res;
+    char path[128];
+    json_t *body = json_pack("{s:s}", "password", password);
+    char *text = json_dumps(body, JSON_COMPACT);
+    int ok;
+
+    json_decref(body);
+    snprintf(path, sizeof(path), "/api/v1/people/%s/password", person);
+    api_invoke(app, "PUT", path, text, &system, &res);
+    free(text);
+    ok = res.status == 204;
+    if (!ok)
+        fprintf(stderr, "convene: %.*s\n", (int)res.body_len, res.body ? res.body : "");
+    api_response_free(&res);
+    return ok ? 0 : -1;
+}
+
+static int cmd_passwd(int argc, char **argv)
+{
+    static const char synopsis[] = "convene passwd [--db PATH] [--generate [--if-unset]] LOGIN";
+    static const char about[] =
+        "Sets the console password of the person with LOGIN: the new password is read from\n"
+        "stdin (one line, at least 10 characters), or made up and printed with --generate.\n"
+        "Other sessions of the person end. Works while the service runs.";
+    struct passwd_opts o = {"var/convene.db", 0, 0};
+    char *pos[1], line[ACCOUNT_PASSWORD_MAX_BYTES + 2], made[17];
+    const char *password;
+    struct login_row who;
+    struct config cfg;
+    struct app app;
+    size_t npos;
+    int rc;
+
+    parse_or_exit(argc, argv, passwd_options, ARRAY_SIZE(passwd_options), &o, pos, 1, &npos,
+                  synopsis, about);
+    if (npos != 1) {
+        cli_usage(stderr, synopsis, about, passwd_options, ARRAY_SIZE(passwd_options));
+        return EXIT_USAGE;
+    }
+    config_defaults(&cfg);
+    snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", o.db);
+    if (app_open(&app, &cfg) != 0)
+        return 1;
+    rc = store_login_find(app.store, pos[0], &who);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "convene: %s\n",
+                rc == STORE_NOTFOUND ? "no person has that login" : "the database failed");
+        app_close(&app);
+        return 1;
+    }
+    if (o.if_unset && who.hash[0] != '\0') {
+        fprintf(stderr, "%s already has a password (a new one: convene passwd %s)\n", pos[0],
+                pos[0]);
+        app_close(&app);
+        return 0;
+    }
+    if (o.generate)
+        password = password_generate(made) == 0 ? made : NULL;
+    else
+        password = read_password(line, sizeof(line));
+    if (password == NULL) {
+        fprintf(stderr, "convene: no password: give one line on stdin (or --generate)\n");
+        app_close(&app);
+        return 1;
+    }
+    rc = passwd_set(&app, who.person, password);
+    if (rc == 0 && o.generate)
+        printf("%s\n", password);
+    if (rc == 0)
+        fprintf(stderr, "password of %s (%s) set\n", pos[0], who.name);
+    OPENSSL_cleanse(line, sizeof(line));
+    OPENSSL_cleanse(made, sizeof(made));
+    app_close(&app);
+    return rc == 0 ? 0 : 1;
+}
+
 /* ---------------- backup ---------------- */
 
 static int backup_db(void *t, const char *a)
@@ -533,6 +682,7 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  serve     run the service (HTTP API, feeds, webhooks)\n"
                  "  token     create an API token: convene token create --role admin\n"
+                 "  passwd    set a console password: convene passwd LOGIN (password on stdin)\n"
                  "  backup    copy the live database: convene backup OUT.db\n"
                  "  seed      load an organisation (people, rooms, vehicles) from a directory\n"
                  "  import    import an .ics file for a person: convene import --person ID F.ics\n"
@@ -551,6 +701,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "token") == 0)
         return cmd_token(argc - 2, argv + 2);
+    if (strcmp(argv[1], "passwd") == 0)
+        return cmd_passwd(argc - 2, argv + 2);
     if (strcmp(argv[1], "backup") == 0)
         return cmd_backup(argc - 2, argv + 2);
     if (strcmp(argv[1], "seed") == 0)

@@ -25,9 +25,12 @@ enum role {
     ROLE_SECRETARY = 1 << 1,
     ROLE_LEADER = 1 << 2,
     ROLE_DRIVER = 1 << 3,
+    ROLE_CANTEEN = 1 << 4,
 };
 
-/* Who is calling: from the bearer token, or synthesised for internal callers. */
+struct api_call;
+
+/* Who is calling: from the bearer token or session cookie, or synthesised for internal callers. */
 struct auth {
     enum role role;
     char token_id[ID_STR_MAX];
@@ -58,6 +61,12 @@ struct api_request {
     size_t accept_len;
     const char *if_modified_since;
     size_t if_modified_since_len;
+    const char *cookie;        /* Cookie (the console's session) */
+    size_t cookie_len;
+    const char *csrf_token;    /* X-CSRF-Token */
+    size_t csrf_token_len;
+    const char *last_event_id; /* Last-Event-ID (resuming GET /api/v1/changes) */
+    size_t last_event_id_len;
     const char *body;          /* NULL when no entity */
     size_t body_len;
     size_t header_bytes;       /* total size of names and values */
@@ -72,11 +81,43 @@ struct api_response {
     const char *allow;        /* Allow header for 405, static */
     struct {
         const char *name;     /* static */
-        char value[256];      /* a console's Content-Security-Policy is about 200 bytes */
+        char value[256];      /* a Content-Security-Policy (console) is about 200 bytes */
     } headers[10];            /* further response headers */
     size_t nheaders;
     const char *route;        /* matched pattern (static) for logs and metrics */
     int route_index;          /* index into the route table, or -1 */
+    struct api_job *job;      /* set by api_defer: the answer comes later (owned) */
+    struct api_stream *stream; /* set by a handler answering with a stream (owned) */
+};
+
+/*
+ * Work a handler hands to a worker thread because it would stall the loop
+ * (an Argon2id hash takes tens of milliseconds). The handler embeds this in
+ * its own struct, calls api_defer() and returns without replying. `work`
+ * then runs on a worker thread and must touch nothing shared (no store, no
+ * app state); `finish` runs back on the loop with a call whose auth is the
+ * original caller's and replies as a handler would; `free` releases the job
+ * after finish, or instead of it when the request is gone.
+ */
+struct api_job {
+    void (*work)(struct api_job *job);
+    void (*finish)(struct api_job *job, struct api_call *call);
+    void (*free)(struct api_job *job);
+    struct auth auth;  /* filled by api_defer */
+    char session[48];  /* likewise */
+};
+
+/*
+ * A long-lived response (text/event-stream). The HTTP layer sends the
+ * status and headers of the response, then calls attach with a sink the
+ * stream writes to until either side ends it: the stream by
+ * http_sink_close, the connection (closed, or the server stopping) by
+ * calling detach, after which the sink is gone and the stream frees itself.
+ */
+struct http_sink;
+struct api_stream {
+    void (*attach)(struct api_stream *s, struct http_sink *sink);
+    void (*detach)(struct api_stream *s);
 };
 
 struct api_call {
@@ -84,6 +125,7 @@ struct api_call {
     const struct api_request *req;
     struct api_response *res;
     struct auth auth;
+    char session[48]; /* the session id when the caller signed in by cookie, else "" */
     char params[API_MAX_PARAMS][ID_STR_MAX * 2]; /* path parameters, NUL-terminated */
     size_t nparams;
     const void *route_data; /* the route's data pointer (e.g. a record type) */
@@ -172,6 +214,17 @@ void api_add_header(struct api_call *call, const char *name, const char *value);
 
 /* 1 if Accept-Encoding admits gzip (an element gzip, x-gzip or * with a non-zero q). */
 int api_accepts_gzip(const struct api_request *req);
+
+/* Answers later: see struct api_job. Ownership of job passes to the request. */
+void api_defer(struct api_call *call, struct api_job *job);
+
+/*
+ * Runs a deferred job's finish as the router would run a handler (the HTTP
+ * layer calls it on the loop once the work is done), then frees the job.
+ * res must be zeroed.
+ */
+void api_job_finish(struct app *app, const struct api_request *req, struct api_job *job,
+                    struct api_response *res);
 
 /* 1 if the caller's role is among roles (a mask of enum role). */
 int api_has_role(const struct api_call *call, unsigned roles);

@@ -39,6 +39,7 @@ struct app {
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     struct workcal workcal;   /* working days and hours, reloaded on SIGHUP */
     unsigned char feed_key[FEED_KEY_LEN];
+    unsigned char csrf_key[32]; /* derived from the key file: CSRF tokens of sessions */
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
     int64_t open_connections;

@@ -42,6 +42,9 @@ struct config {
     int64_t disable_after_s;       /* disable a webhook failing this long */
     char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
     char web_dir[CONFIG_PATH_MAX]; /* console files from here; "" = compiled in */
+    int64_t session_idle_s;        /* a console session ends after this long unused */
+    int64_t session_max_s;         /* ... and this long after sign-in, whatever its use */
+    int max_streams;               /* open change streams (GET /api/v1/changes) at most */
 };
 
 /* Fills every field with its documented default. */

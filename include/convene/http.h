@@ -31,6 +31,17 @@ int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out
  */
 void http_server_shutdown(struct http_server *srv, void (*on_drained)(void *arg), void *arg);
 
+/*
+ * The writing end of a streaming response (struct api_stream in api.h).
+ * http_sink_write queues bytes; they go out as the client reads. A reader
+ * so slow that HTTP_SINK_MAX bytes are waiting gets -1: the writer should
+ * then end the stream. After http_sink_close (the writer is done) or the
+ * stream's detach (the connection is gone) the sink must not be used.
+ */
+struct http_sink;
+int http_sink_write(struct http_sink *sink, const char *data, size_t len);
+void http_sink_close(struct http_sink *sink);
+
 /* Releases the h2o context and the server's handles; call once the loop has stopped. */
 void http_server_free(struct http_server *srv);
 

@@ -21,6 +21,7 @@ enum field_type {
 #define FIELD_REQUIRED 0x1 /* must be present on create; never null */
 /* INT fields are never null: absent on create means default_int. */
 #define FIELD_NONEMPTY 0x2 /* text must contain a non-blank character */
+#define FIELD_LOGIN 0x4    /* text must be a login (account_login_valid); unique among live rows */
 
 struct field_spec {
     const char *name;            /* JSON member and SQL column */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "convene/account.h"
 #include "convene/config.h"
 #include "convene/recur.h"
 #include "convene/record.h"
@@ -91,6 +92,51 @@ int store_tokens_revoke_person(struct store *st, const char *person, int64_t now
 /* Counts revocations through this connection: caches of live tokens compare it. */
 uint64_t store_token_revocations(const struct store *st);
 int store_token_count_role(struct store *st, const char *role, int64_t *count);
+
+/* --- sign-in: logins, password hashes, sessions, failed attempts --- */
+struct login_row {
+    char person[ID_STR_MAX];
+    char name[1024];
+    char role[16];
+    char access[16];             /* as stored: "" = the default of the role */
+    char hash[ACCOUNT_HASH_MAX]; /* "" = no password set */
+    char login[ACCOUNT_LOGIN_MAX + 1]; /* "" = none */
+};
+
+/* The live person with this login, and their password hash. STORE_NOTFOUND if none. */
+int store_login_find(struct store *st, const char *login, struct login_row *out);
+/* The same for a live person by id (login itself is not needed to change a password). */
+int store_login_of_person(struct store *st, const char *person, struct login_row *out);
+/* Sets (or replaces) a person's password hash. */
+int store_password_set(struct store *st, const char *person, const char *hash, int64_t now);
+
+struct session_row {
+    struct login_row who;        /* hash left "" */
+    int64_t created_ms, last_seen_ms;
+};
+
+/* A session is stored by the SHA-256 of its id only. */
+int store_session_insert(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
+                         const char *person, int64_t now_ms);
+/* The session and its live person; STORE_NOTFOUND if either is gone. */
+int store_session_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
+                       struct session_row *out);
+int store_session_touch(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
+                        int64_t now_ms);
+int store_session_delete(struct store *st, const unsigned char hash[TOKEN_HASH_LEN]);
+/* Ends every session of a person but keep (NULL: all): a new password, a deletion. */
+int store_sessions_end_person(struct store *st, const char *person,
+                              const unsigned char *keep_hash);
+/* Deletes sessions that are over: unused since idle_before_ms or begun before max_before_ms. */
+int store_sessions_prune(struct store *st, int64_t idle_before_ms, int64_t max_before_ms);
+
+/* Records a failed sign-in of login at now_ms, dropping failures older than before_ms. */
+int store_login_failure_add(struct store *st, const char *login, int64_t now_ms,
+                            int64_t before_ms);
+/* The newest failures of login since since_ms, newest first: at most cap into out, count in *n. */
+int store_login_failures_recent(struct store *st, const char *login, int64_t since_ms,
+                                int64_t *out, size_t cap, size_t *n);
+int store_login_failures_clear(struct store *st, const char *login);
 
 /* --- people, rooms, vehicles --- */
 int store_record_insert(struct store *st, const struct record_type *type, const struct record *rec);

@@ -74,6 +74,8 @@ unsigned char *gzip_compress(const void *data, size_t len, int level, size_t *ou
 /* Monotonic clock in microseconds, and wall clock in seconds since the epoch. */
 uint64_t clock_monotonic_us(void);
 int64_t clock_wall_s(void);
+/* Wall-clock unix milliseconds (session times, lockout windows). */
+int64_t clock_wall_ms(void);
 
 /* Logging to stderr with a timestamp; one line per call. */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

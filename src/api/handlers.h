@@ -15,6 +15,12 @@ void api_metrics(struct api_call *call);
 void api_console_index(struct api_call *call);
 void api_console_asset(struct api_call *call);
 
+/* session.c: signing in to the console, passwords */
+void api_session_create(struct api_call *call);
+void api_session_get(struct api_call *call);
+void api_session_delete(struct api_call *call);
+void api_password_set(struct api_call *call);
+
 /* tokens.c */
 void api_tokens_create(struct api_call *call);
 void api_tokens_revoke(struct api_call *call);

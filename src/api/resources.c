@@ -9,6 +9,7 @@
 #include "catering.h"
 #include "event_plan.h"
 
+#include "convene/account.h"
 #include "convene/feed.h"
 #include "convene/json.h"
 #include "convene/store.h"
@@ -43,11 +44,33 @@ static void add_feed_urls(struct app *app, const struct record_type *type,
     json_object_set_new(obj, "webcal_url", json_string(webcal));
 }
 
+/* A person's access as it applies: the stored one, or their role's default. */
+static void render_access(const struct record *rec, json_t *obj)
+{
+    const struct field_value *access = &rec->values[record_field_index(&record_person, "access")];
+    const struct field_value *role = &rec->values[record_field_index(&record_person, "role")];
+
+    json_object_set_new(obj, "access",
+                        json_string(account_access_effective(access->set ? access->s : NULL,
+                                                             role->set ? role->s : NULL)));
+}
+
 static json_t *render(struct app *app, const struct record_type *type, const struct record *rec)
 {
     json_t *obj = json_record_render(type, rec);
     add_feed_urls(app, type, rec, obj);
+    if (type == &record_person)
+        render_access(rec, obj);
     return obj;
+}
+
+/* A write refused by a unique column: only a person's login is unique. */
+static void reply_login_taken(struct api_call *call, const struct record *rec)
+{
+    const struct field_value *login = &rec->values[record_field_index(&record_person, "login")];
+
+    api_reply_error(call, 409, "login_taken", "login", "login '%s' belongs to someone else",
+                    login->set ? login->s : "");
 }
 
 void api_resource_create(struct api_call *call)
@@ -76,11 +99,14 @@ void api_resource_create(struct api_call *call)
         api_reply_store_error(call);
         goto done;
     }
-    if (store_record_insert(call->app->store, type, &rec) != STORE_OK ||
-        publish_feed_token(call->app, type, &rec) != STORE_OK ||
+    int rc = store_record_insert(call->app->store, type, &rec);
+    if (rc != STORE_OK || publish_feed_token(call->app, type, &rec) != STORE_OK ||
         store_commit(call->app->store) != STORE_OK) {
         store_rollback(call->app->store);
-        api_reply_store_error(call);
+        if (rc == STORE_DUPLICATE && type == &record_person)
+            reply_login_taken(call, &rec);
+        else
+            api_reply_store_error(call);
         goto done;
     }
     api_reply_json(call, 201, render(call->app, type, &rec), rec.version);
@@ -226,7 +252,12 @@ static int patch_change(struct api_call *call, struct record *rec)
     rec->updated_at = clock_wall_s();
     /* Names appear in other calendars (CN, LOCATION): drop every cached feed. */
     feed_cache_clear(call->app->feeds);
-    if (store_record_update(call->app->store, type, rec) != STORE_OK ||
+    int rc = store_record_update(call->app->store, type, rec);
+    if (rc == STORE_DUPLICATE && type == &record_person) {
+        reply_login_taken(call, rec);
+        return -1;
+    }
+    if (rc != STORE_OK ||
         /* Meal counts break down by diet: the canteen must hear of a new one. */
         (type == &record_person && json_object_get(call->body, "diet") != NULL &&
          catering_person_changed(call, rec->id) != 0)) {
@@ -471,9 +502,10 @@ static int delete_change(struct api_call *call, struct record *rec)
 {
     if (call->route_data == &record_person && person_leave(call, rec->id) != 0)
         return -1;
-    /* Their own tokens (a leader's, a driver's) die with them. */
+    /* Their own tokens (a leader's, a driver's) and console sessions die with them. */
     if (call->route_data == &record_person &&
-        store_tokens_revoke_person(call->app->store, rec->id, clock_wall_s()) != STORE_OK) {
+        (store_tokens_revoke_person(call->app->store, rec->id, clock_wall_s()) != STORE_OK ||
+         store_sessions_end_person(call->app->store, rec->id, NULL) != STORE_OK)) {
         api_reply_store_error(call);
         return -1;
     }

@@ -3,6 +3,7 @@
  * and the first admin token. Shared by `serve`, `seed` and `token`.
  */
 #include "convene/app.h"
+#include "convene/account.h"
 #include "convene/api.h"
 #include "convene/auth.h"
 #include "convene/event_docs.h"
@@ -106,6 +107,24 @@ static int seal_webhook_secrets(struct app *app)
     return 0;
 }
 
+/* CSRF tokens are an HMAC of the session id under a key of their own purpose. */
+static int derive_csrf_key(struct app *app)
+{
+    static const char purpose[] = "convene csrf v1";
+    unsigned char key[EVP_MAX_MD_SIZE];
+    unsigned int keylen = 0;
+
+    if (HMAC(EVP_sha256(), app->feed_key, FEED_KEY_LEN, (const unsigned char *)purpose,
+             sizeof(purpose) - 1, key, &keylen) == NULL ||
+        keylen < sizeof(app->csrf_key)) {
+        log_error("cannot derive the key of CSRF tokens");
+        return -1;
+    }
+    memcpy(app->csrf_key, key, sizeof(app->csrf_key));
+    OPENSSL_cleanse(key, sizeof(key));
+    return 0;
+}
+
 static void on_event_write(void *arg, const char *event_id)
 {
     event_docs_forget(arg, event_id);
@@ -124,7 +143,8 @@ int app_open(struct app *app, const struct config *cfg)
         snprintf(key_path, sizeof(key_path), "%s.key", cfg->db_path);
     if (store_open(cfg->db_path, cfg->durability, &app->store) != STORE_OK)
         return -1;
-    if (feed_key_load(key_path, app->feed_key) != 0 || seal_webhook_secrets(app) != 0) {
+    if (feed_key_load(key_path, app->feed_key) != 0 || seal_webhook_secrets(app) != 0 ||
+        derive_csrf_key(app) != 0 || account_init() != 0) {
         store_close(app->store);
         app->store = NULL;
         return -1;

@@ -30,6 +30,9 @@ void config_defaults(struct config *cfg)
     config_parse_cutoffs(DEFAULT_CUTOFFS, cfg);
     cfg->disable_after_s = 5 * 86400;
     snprintf(cfg->working_hours, sizeof(cfg->working_hours), "08:30-12:00,14:00-17:30");
+    cfg->session_idle_s = 8 * 3600;
+    cfg->session_max_s = 7 * 86400;
+    cfg->max_streams = 256;
 }
 
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -270,6 +273,26 @@ static int apply_disable_after(void *t, const char *a)
     return config_parse_duration(a, &((struct config *)t)->disable_after_s);
 }
 
+static int apply_session_idle(void *t, const char *a)
+{
+    return config_parse_duration(a, &((struct config *)t)->session_idle_s);
+}
+
+static int apply_session_max(void *t, const char *a)
+{
+    return config_parse_duration(a, &((struct config *)t)->session_max_s);
+}
+
+static int apply_max_streams(void *t, const char *a)
+{
+    int64_t v;
+
+    if (parse_int64_n(a, strlen(a), 1, 100000, &v) != 0)
+        return -1;
+    ((struct config *)t)->max_streams = (int)v;
+    return 0;
+}
+
 static int apply_working_hours(void *t, const char *a)
 {
     struct workcal probe;
@@ -309,6 +332,12 @@ const struct cli_option config_serve_options[] = {
     {"--web", "DIR", "compiled in",
      "serve the console from DIR (the repository's web/) instead, re-read on every request",
      apply_web},
+    {"--session-idle", "DURATION", "8h", "a console sign-in ends after this long unused (s/m/h/d)",
+     apply_session_idle},
+    {"--session-max", "DURATION", "7d", "a console sign-in ends this long after it began",
+     apply_session_max},
+    {"--max-streams", "N", "256", "open change streams (GET /api/v1/changes) at most",
+     apply_max_streams},
 };
 const size_t config_serve_option_count = ARRAY_SIZE(config_serve_options);
 

@@ -3,6 +3,7 @@
  * section 3). Limits here are the API's limits.
  */
 #include "convene/record.h"
+#include "convene/account.h"
 #include "convene/util.h"
 
 #include <stdlib.h>
@@ -20,6 +21,9 @@ static const struct field_spec person_fields[] = {
     {"department", FIELD_TEXT, 0, 0, NAME_MAX_CHARS, 0, NULL, 0},
     {"phone", FIELD_TEXT, 0, 0, 40, 0, NULL, 0},
     {"diet", FIELD_TEXT, FIELD_NONEMPTY, 0, 40, 0, NULL, 0},
+    /* Sign-in (section 9): the password is never a field; it has its own endpoint and table. */
+    {"login", FIELD_TEXT, FIELD_LOGIN, 0, ACCOUNT_LOGIN_MAX, 0, NULL, 0},
+    {"access", FIELD_TEXT, 0, 0, 16, 0, account_access_values, 0},
 };
 
 static const struct field_spec room_fields[] = {

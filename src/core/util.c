@@ -213,6 +213,13 @@ int64_t clock_wall_s(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t clock_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Writes "2026-11-27T05:19:15.123Z level " to stderr (locked by the caller).
  * The date part is formatted once per second: the access log writes a line

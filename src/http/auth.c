@@ -1,13 +1,17 @@
 /*
  * auth.c - who is calling: the bearer token's hash is looked up in the
  * store; the role comes from the stored row. Unknown and revoked tokens
- * look the same to the caller (401).
+ * look the same to the caller (401). The console signs in instead with a
+ * session cookie, whose id is likewise found by its hash; its role is the
+ * person's access at the time of each request.
  */
 #include "convene/auth.h"
+#include "convene/account.h"
 #include "convene/app.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define BEARER "Bearer "
@@ -67,6 +71,8 @@ enum role auth_role_parse(const char *s)
         return ROLE_LEADER;
     if (strcmp(s, "driver") == 0)
         return ROLE_DRIVER;
+    if (strcmp(s, "canteen") == 0)
+        return ROLE_CANTEEN;
     return ROLE_NONE;
 }
 
@@ -110,4 +116,104 @@ int auth_identify(struct app *app, const char *header, size_t len, struct auth *
         slot->auth = *out;
     }
     return AUTH_OK;
+}
+
+int auth_cookie_session(const char *header, size_t len, char out[ACCOUNT_SESSION_STR])
+{
+    static const char name[] = AUTH_SESSION_COOKIE "=";
+    const size_t nlen = sizeof(name) - 1;
+    const char *p = header, *end = header + len;
+
+    out[0] = '\0';
+    /* Cookie: a=1; convene_session=ID; b=2 (RFC 6265 section 4.2.1) */
+    while (p != NULL && p < end) {
+        while (p < end && (*p == ' ' || *p == ';'))
+            p++;
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *stop = semi ? semi : end;
+        if ((size_t)(stop - p) > nlen && memcmp(p, name, nlen) == 0) {
+            size_t vlen = (size_t)(stop - p) - nlen;
+            while (vlen > 0 && p[nlen + vlen - 1] == ' ')
+                vlen--;
+            if (vlen == 0 || vlen >= ACCOUNT_SESSION_STR)
+                return 0;
+            memcpy(out, p + nlen, vlen);
+            out[vlen] = '\0';
+            return 1;
+        }
+        p = semi;
+    }
+    return 0;
+}
+
+/* Moves last_seen forward now and then, in a transaction that needs no fsync. */
+static void session_touch(struct app *app, const unsigned char hash[TOKEN_HASH_LEN],
+                          const struct session_times *t, int64_t now_ms)
+{
+    struct store *st = app->store;
+
+    if (store_in_transaction(st) ||
+        !account_session_touch_due(t, app->cfg.session_idle_s * 1000, now_ms))
+        return;
+    /* A lost update only shortens an idle session by a few seconds: no fsync for it. */
+    if (store_begin_derived(st) != STORE_OK)
+        return;
+    if (store_session_touch(st, hash, now_ms) != STORE_OK || store_commit(st) != STORE_OK)
+        store_rollback(st);
+    store_durability_restore(st);
+}
+
+int auth_identify_session(struct app *app, const char *cookie, size_t len, struct auth *out,
+                          char session[ACCOUNT_SESSION_STR])
+{
+    char id[ACCOUNT_SESSION_STR];
+    unsigned char hash[TOKEN_HASH_LEN], hex[8];
+    struct session_row row;
+    struct session_times t;
+    int64_t now_ms = clock_wall_ms();
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    session[0] = '\0';
+    if (cookie == NULL || !auth_cookie_session(cookie, len, id))
+        return AUTH_MISSING;
+    token_hash(id, strlen(id), hash);
+    rc = store_session_find(app->store, hash, &row);
+    if (rc == STORE_NOTFOUND)
+        return AUTH_UNKNOWN;
+    if (rc != STORE_OK)
+        return AUTH_ERROR;
+    t.created_ms = row.created_ms;
+    t.last_seen_ms = row.last_seen_ms;
+    if (!account_session_live(&t, app->cfg.session_idle_s * 1000, app->cfg.session_max_s * 1000,
+                              now_ms))
+        return AUTH_UNKNOWN;
+    out->role = auth_role_parse(account_access_effective(row.who.access, row.who.role));
+    if (out->role == ROLE_NONE)
+        return AUTH_UNKNOWN;
+    session_touch(app, hash, &t, now_ms);
+    /* The audit trail names a session by a prefix of its hash, never by its id. */
+    memcpy(hex, hash, sizeof(hex));
+    char prefix[2 * sizeof(hex) + 1];
+    token_hex(hex, sizeof(hex), prefix);
+    snprintf(out->token_id, sizeof(out->token_id), "ses_%s", prefix);
+    size_t nlen = strlen(row.who.name);
+    nlen = utf8_valid_prefix(row.who.name, nlen < sizeof(out->name) ? nlen : sizeof(out->name) - 1);
+    memcpy(out->name, row.who.name, nlen);
+    out->name[nlen] = '\0';
+    memcpy(out->person, row.who.person, sizeof(out->person));
+    memcpy(session, id, ACCOUNT_SESSION_STR);
+    return AUTH_OK;
+}
+
+int auth_csrf_ok(const struct app *app, const char *session, const char *header, size_t len)
+{
+    char expected[ACCOUNT_CSRF_STR];
+
+    if (session[0] == '\0')
+        return 1; /* bearer tokens are not sent by browsers on their own */
+    if (header == NULL)
+        return 0;
+    account_csrf(app->csrf_key, session, expected);
+    return account_secret_equal(header, len, expected);
 }

@@ -3,6 +3,7 @@
  * record field tables, and rendering.
  */
 #include "convene/json.h"
+#include "convene/account.h"
 #include "convene/timeutil.h"
 #include "convene/util.h"
 
@@ -158,6 +159,10 @@ static int check_text(const struct field_spec *f, const char *s, const char *fie
                              field, (long long)f->max);
     if ((f->flags & FIELD_NONEMPTY) && is_blank(s))
         return api_error_set(err, 422, "empty", field, "'%s' must not be empty", field);
+    if ((f->flags & FIELD_LOGIN) && !account_login_valid(s))
+        return api_error_set(err, 422, "invalid", field,
+                             "'%s' must be 3 to 64 characters of a-z, 0-9, '.', '_' and '-'",
+                             field);
     return check_choice(f, s, err);
 }
 

@@ -18,6 +18,8 @@
 
 #define ANY_ROLE (ROLE_ADMIN | ROLE_SECRETARY | ROLE_LEADER | ROLE_DRIVER)
 #define OFFICE (ROLE_ADMIN | ROLE_SECRETARY)
+/* Signing in and out, and one's own password, concern every kind of account. */
+#define EVERY_ROLE (ANY_ROLE | ROLE_CANTEEN)
 
 typedef void (*api_handler)(struct api_call *call);
 
@@ -51,6 +53,10 @@ static const struct route routes[] = {
     {"GET", "/api/v1/workdays", ANY_ROLE, 0, api_workdays, NULL},
     {"GET", "/api/v1/freebusy", OFFICE, 0, api_freebusy, NULL},
     {"POST", "/api/v1/availability", OFFICE, 0, api_availability, NULL},
+    {"POST", "/api/v1/session", 0, ROUTE_PUBLIC, api_session_create, NULL},
+    {"GET", "/api/v1/session", EVERY_ROLE, 0, api_session_get, NULL},
+    {"DELETE", "/api/v1/session", EVERY_ROLE, 0, api_session_delete, NULL},
+    {"PUT", "/api/v1/people/:id/password", EVERY_ROLE, 0, api_password_set, NULL},
     {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},
     {"DELETE", "/api/v1/tokens/:id", ROLE_ADMIN, 0, api_tokens_revoke, NULL},
     RESOURCE_ROUTES("people", record_person),
@@ -202,16 +208,31 @@ static int authenticate(struct api_call *call, const struct route *r, const stru
     if (preauth != NULL) {
         call->auth = *preauth;
     } else {
-        int rc = auth_identify(call->app, call->req->authorization, call->req->authorization_len,
-                               &call->auth);
+        const struct api_request *req = call->req;
+        int rc = auth_identify(call->app, req->authorization, req->authorization_len, &call->auth);
+        /* A bearer token, when sent, decides; the console's cookie is the other way in. */
+        int by_cookie = rc == AUTH_MISSING && req->cookie != NULL;
+        if (by_cookie)
+            rc = auth_identify_session(call->app, req->cookie, req->cookie_len, &call->auth,
+                                       call->session);
         if (rc == AUTH_ERROR) {
             api_reply_store_error(call);
             return -1;
         }
         if (rc != AUTH_OK) {
-            api_reply_error(call, 401, "unauthorized", NULL,
-                            rc == AUTH_MISSING ? "missing 'Authorization: Bearer TOKEN' header"
-                                               : "unknown or revoked token");
+            api_reply_error(call, 401, "unauthorized", NULL, "%s",
+                            rc != AUTH_MISSING ? (by_cookie ? "not signed in, or the session ended"
+                                                            : "unknown or revoked token")
+                                               : "missing 'Authorization: Bearer TOKEN' header "
+                                                 "or session cookie");
+            return -1;
+        }
+        /* A browser sends the cookie with any request; only our own pages know the token. */
+        if (!method_is(req, "GET") &&
+            !auth_csrf_ok(call->app, call->session, req->csrf_token, req->csrf_token_len)) {
+            api_reply_error(call, 403, "csrf", NULL,
+                            "a change made with a session cookie needs the session's "
+                            "X-CSRF-Token header");
             return -1;
         }
     }
@@ -284,6 +305,37 @@ void api_response_free(struct api_response *res)
 {
     free(res->body);
     res->body = NULL;
+    if (res->job != NULL)
+        res->job->free(res->job);
+    res->job = NULL;
+    if (res->stream != NULL)
+        res->stream->detach(res->stream);
+    res->stream = NULL;
+}
+
+void api_defer(struct api_call *call, struct api_job *job)
+{
+    job->auth = call->auth;
+    memcpy(job->session, call->session, sizeof(job->session));
+    call->res->job = job;
+    call->res->status = -1; /* answered later: not 0, which reads as "no answer" */
+}
+
+void api_job_finish(struct app *app, const struct api_request *req, struct api_job *job,
+                    struct api_response *res)
+{
+    struct api_call call;
+
+    memset(&call, 0, sizeof(call));
+    call.app = app;
+    call.req = req;
+    call.res = res;
+    call.auth = job->auth;
+    memcpy(call.session, job->session, sizeof(call.session));
+    job->finish(job, &call);
+    if (res->status <= 0)
+        api_reply_error(&call, 500, "internal", NULL, "the handler gave no answer");
+    job->free(job);
 }
 
 void api_invoke(struct app *app, const char *method, const char *path, const char *body,
@@ -305,4 +357,17 @@ void api_invoke(struct app *app, const char *method, const char *path, const cha
     req.body_len = body ? strlen(body) : 0;
     memset(res, 0, sizeof(*res));
     api_dispatch(app, &req, auth, res);
+    /* No loop here: deferred work runs in place (command-line tools may wait). */
+    if (res->job != NULL) {
+        struct api_job *job = res->job;
+
+        res->job = NULL;
+        res->status = 0;
+        job->work(job);
+        api_job_finish(app, &req, job, res);
+    }
+    if (res->stream != NULL) {
+        res->stream->detach(res->stream);
+        res->stream = NULL;
+    }
 }

@@ -29,6 +29,7 @@ struct http_server {
     void *drained_arg;
     int context_ready;
     int drain_forced; /* lingering connections were told to close */
+    struct http_sink *sinks; /* open streaming responses, ended at shutdown */
 };
 
 /* h2o hands handlers this struct; ours carries the server back. */
@@ -59,6 +60,7 @@ static const char *reason_phrase(int status)
     case 412: return "Precondition Failed";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }
@@ -76,6 +78,14 @@ static void header_value(h2o_req_t *req, const h2o_token_t *token, const char **
         *value = req->headers.entries[i].value.base;
         *len = req->headers.entries[i].value.len;
     }
+}
+
+static void header_by_name(h2o_req_t *req, const char *name, const char **value, size_t *len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+
+    *value = i < 0 ? NULL : req->headers.entries[i].value.base;
+    *len = i < 0 ? 0 : req->headers.entries[i].value.len;
 }
 
 static void request_from_h2o(h2o_req_t *req, struct api_request *out)
@@ -99,6 +109,9 @@ static void request_from_h2o(h2o_req_t *req, struct api_request *out)
     header_value(req, H2O_TOKEN_ACCEPT, &out->accept, &out->accept_len);
     header_value(req, H2O_TOKEN_IF_MODIFIED_SINCE, &out->if_modified_since,
                  &out->if_modified_since_len);
+    header_value(req, H2O_TOKEN_COOKIE, &out->cookie, &out->cookie_len);
+    header_by_name(req, "x-csrf-token", &out->csrf_token, &out->csrf_token_len);
+    header_by_name(req, "last-event-id", &out->last_event_id, &out->last_event_id_len);
     for (size_t i = 0; i != req->headers.size; i++)
         out->header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     out->body = req->entity.base;
@@ -138,6 +151,261 @@ static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *val
     h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, strlen(value));
 }
 
+/* Writes a complete answer, then logs and counts it; frees res. */
+static void send_answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
+                        struct api_response *res, uint64_t started)
+{
+    req->res.status = res->status;
+    req->res.reason = reason_phrase(res->status);
+    if (res->content_type != NULL)
+        add_header(req, H2O_TOKEN_CONTENT_TYPE, res->content_type);
+    if (res->etag[0] != '\0')
+        add_header(req, H2O_TOKEN_ETAG, res->etag);
+    if (res->allow != NULL)
+        add_header(req, H2O_TOKEN_ALLOW, res->allow);
+    for (size_t i = 0; i < res->nheaders; i++)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, res->headers[i].name,
+                              strlen(res->headers[i].name), 1, NULL, res->headers[i].value,
+                              strlen(res->headers[i].value));
+    if (res->status == 401)
+        add_header(req, H2O_TOKEN_WWW_AUTHENTICATE, "Bearer");
+    if (srv->ctx.shutdown_requested)
+        req->http1_is_persistent = 0;
+    /*
+     * The whole body is known: say its length. Without it h2o 2.2 chunks
+     * only 200s and ends every other response (201, 4xx) by closing the
+     * connection. 204 and 304 carry no body and no Content-Length.
+     */
+    if (res->status != 204 && res->status != 304)
+        req->res.content_length = res->body_len;
+    /* h2o_send_inline copies the body into the request pool. */
+    h2o_send_inline(req, res->body ? res->body : "", res->body_len);
+
+    /* A successful write may have queued messages or moved a reminder. */
+    if (res->status < 400 && !(areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0))
+        notify_kick(srv->app->notify);
+
+    uint64_t usec = clock_monotonic_us() - started;
+    metrics_observe(srv->app->metrics, res->route_index, res->status, usec);
+    log_access(areq, res->status, usec);
+    api_response_free(res);
+}
+
+/* ---------------- answers computed on a worker thread (api_defer) ---------------- */
+
+/*
+ * h2o 2.2's HTTP/1 stops reading the socket and disarms the request
+ * timeout while a request is processed, so the request stays valid until
+ * we answer it, however long the work takes.
+ */
+struct deferred {
+    uv_work_t work;
+    struct http_server *srv;
+    h2o_req_t *req;
+    struct api_job *job;  /* owned until api_job_finish */
+    const char *route;
+    int route_index;
+    uint64_t started;
+};
+
+static void on_deferred_work(uv_work_t *work)
+{
+    struct deferred *d = work->data;
+    d->job->work(d->job);
+}
+
+static void on_deferred_done(uv_work_t *work, int status)
+{
+    struct deferred *d = work->data;
+    struct api_request areq;
+    struct api_response res;
+
+    (void)status; /* nothing cancels these: the work always ran */
+    request_from_h2o(d->req, &areq);
+    memset(&res, 0, sizeof(res));
+    api_job_finish(d->srv->app, &areq, d->job, &res);
+    res.route = d->route;
+    res.route_index = d->route_index;
+    send_answer(d->srv, d->req, &areq, &res, d->started);
+    free(d);
+}
+
+static void deferred_start(struct http_server *srv, h2o_req_t *req, struct api_response *res,
+                           uint64_t started)
+{
+    struct deferred *d = xcalloc(1, sizeof(*d));
+
+    d->srv = srv;
+    d->req = req;
+    d->job = res->job;
+    d->route = res->route;
+    d->route_index = res->route_index;
+    d->started = started;
+    d->work.data = d;
+    res->job = NULL;
+    api_response_free(res);
+    uv_queue_work(srv->loop, &d->work, on_deferred_work, on_deferred_done);
+}
+
+/* ---------------- streaming responses (text/event-stream) ---------------- */
+
+#define HTTP_SINK_MAX (256 * 1024) /* bytes waiting for a slow reader before it is dropped */
+
+/*
+ * One streaming response. h2o takes one buffer at a time and asks for the
+ * next (proceed) once it is written: what the stream writes meanwhile
+ * waits in `waiting`. Owned by the server; freed when h2o disposes of the
+ * request (stop), or at once when the response is ended with nothing in
+ * flight.
+ */
+struct http_sink {
+    h2o_generator_t gen;        /* first: h2o hands it back */
+    h2o_req_t *req;
+    struct http_server *srv;
+    struct api_stream *stream;  /* the writer; NULL once it is done with the sink */
+    struct strbuf sending;      /* in h2o's hands until proceed */
+    struct strbuf waiting;
+    int writing, closing;
+    struct http_sink *prev, *next;
+};
+
+static void sink_unlink_free(struct http_sink *sink)
+{
+    struct http_server *srv = sink->srv;
+
+    if (sink->prev != NULL)
+        sink->prev->next = sink->next;
+    else
+        srv->sinks = sink->next;
+    if (sink->next != NULL)
+        sink->next->prev = sink->prev;
+    strbuf_free(&sink->sending);
+    strbuf_free(&sink->waiting);
+    free(sink);
+}
+
+static void sink_flush(struct http_sink *sink)
+{
+    h2o_iovec_t buf;
+    struct strbuf swap;
+
+    if (sink->writing)
+        return;
+    if (sink->closing) {
+        /* The last bytes go from the request's pool: the sink is freed now. */
+        buf.len = sink->waiting.len;
+        buf.base = buf.len ? h2o_mem_alloc_pool(&sink->req->pool, buf.len) : NULL;
+        if (buf.len)
+            memcpy(buf.base, sink->waiting.data, buf.len);
+        h2o_req_t *req = sink->req;
+        sink_unlink_free(sink);
+        h2o_send(req, &buf, buf.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    if (sink->waiting.len == 0)
+        return;
+    swap = sink->sending;
+    sink->sending = sink->waiting;
+    sink->waiting = swap;
+    sink->waiting.len = 0;
+    sink->waiting.overflow = 0;
+    buf = h2o_iovec_init(sink->sending.data, sink->sending.len);
+    sink->writing = 1;
+    h2o_send(sink->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void on_sink_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    struct http_sink *sink = (struct http_sink *)gen;
+
+    (void)req;
+    sink->writing = 0;
+    sink->sending.len = 0;
+    sink_flush(sink);
+}
+
+/* The connection went away (a failed write, or the server closing it). */
+static void on_sink_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    struct http_sink *sink = (struct http_sink *)gen;
+    struct api_stream *stream = sink->stream;
+
+    (void)req;
+    sink->stream = NULL;
+    if (stream != NULL)
+        stream->detach(stream);
+    sink_unlink_free(sink);
+}
+
+int http_sink_write(struct http_sink *sink, const char *data, size_t len)
+{
+    if (sink->closing || strbuf_append(&sink->waiting, data, len) != 0 || sink->waiting.overflow)
+        return -1;
+    sink_flush(sink);
+    return 0;
+}
+
+void http_sink_close(struct http_sink *sink)
+{
+    sink->stream = NULL;
+    sink->closing = 1;
+    sink_flush(sink);
+}
+
+static void stream_start(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
+                         struct api_response *res, uint64_t started)
+{
+    struct api_stream *stream = res->stream;
+    struct http_sink *sink;
+
+    res->stream = NULL;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-cache");
+    /* nginx in front would otherwise hold events back in its buffers. */
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0,
+                          NULL, H2O_STRLIT("no"));
+    req->http1_is_persistent = 0; /* a stream ends its connection */
+    sink = xcalloc(1, sizeof(*sink));
+    sink->gen.proceed = on_sink_proceed;
+    sink->gen.stop = on_sink_stop;
+    sink->req = req;
+    sink->srv = srv;
+    sink->stream = stream;
+    strbuf_init(&sink->sending, HTTP_SINK_MAX);
+    strbuf_init(&sink->waiting, HTTP_SINK_MAX);
+    sink->next = srv->sinks;
+    if (srv->sinks != NULL)
+        srv->sinks->prev = sink;
+    srv->sinks = sink;
+    h2o_start_response(req, &sink->gen);
+    /* The headers go out now, with a comment, before the stream writes anything. */
+    http_sink_write(sink, ":\n\n", 2);
+    uint64_t usec = clock_monotonic_us() - started;
+    metrics_observe(srv->app->metrics, res->route_index, 200, usec);
+    log_access(areq, 200, usec);
+    api_response_free(res);
+    stream->attach(stream, sink);
+}
+
+/* Ends every stream (shutdown): their connections close once the last bytes are out. */
+static void sinks_end(struct http_server *srv)
+{
+    struct http_sink *sink = srv->sinks, *next;
+
+    for (; sink != NULL; sink = next) {
+        struct api_stream *stream = sink->stream;
+        next = sink->next;
+        if (sink->closing)
+            continue;
+        sink->stream = NULL;
+        if (stream != NULL)
+            stream->detach(stream);
+        http_sink_close(sink);
+    }
+}
+
 static int on_request(h2o_handler_t *self, h2o_req_t *req)
 {
     struct http_server *srv = ((struct request_handler *)self)->srv;
@@ -148,41 +416,22 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     request_from_h2o(req, &areq);
     memset(&res, 0, sizeof(res));
     api_dispatch(srv->app, &areq, NULL, &res);
-
-    req->res.status = res.status;
-    req->res.reason = reason_phrase(res.status);
-    if (res.content_type != NULL)
-        add_header(req, H2O_TOKEN_CONTENT_TYPE, res.content_type);
-    if (res.etag[0] != '\0')
-        add_header(req, H2O_TOKEN_ETAG, res.etag);
-    if (res.allow != NULL)
-        add_header(req, H2O_TOKEN_ALLOW, res.allow);
-    for (size_t i = 0; i < res.nheaders; i++)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, res.headers[i].name,
-                              strlen(res.headers[i].name), 1, NULL, res.headers[i].value,
-                              strlen(res.headers[i].value));
-    if (res.status == 401)
-        add_header(req, H2O_TOKEN_WWW_AUTHENTICATE, "Bearer");
-    if (srv->ctx.shutdown_requested)
-        req->http1_is_persistent = 0;
-    /*
-     * The whole body is known: say its length. Without it h2o 2.2 chunks
-     * only 200s and ends every other response (201, 4xx) by closing the
-     * connection. 204 and 304 carry no body and no Content-Length.
-     */
-    if (res.status != 204 && res.status != 304)
-        req->res.content_length = res.body_len;
-    /* h2o_send_inline copies the body into the request pool. */
-    h2o_send_inline(req, res.body ? res.body : "", res.body_len);
-
-    /* A successful write may have queued messages or moved a reminder. */
-    if (res.status < 400 && !(areq.method_len == 3 && memcmp(areq.method, "GET", 3) == 0))
-        notify_kick(srv->app->notify);
-
-    uint64_t usec = clock_monotonic_us() - started;
-    metrics_observe(srv->app->metrics, res.route_index, res.status, usec);
-    log_access(&areq, res.status, usec);
-    api_response_free(&res);
+    if (res.job != NULL) {
+        deferred_start(srv, req, &res, started);
+    } else if (res.stream != NULL && !srv->ctx.shutdown_requested) {
+        stream_start(srv, req, &areq, &res, started);
+    } else {
+        if (res.stream != NULL) {
+            res.stream->detach(res.stream);
+            res.stream = NULL;
+            free(res.body);
+            res.body = xstrdup("{\"error\":{\"code\":\"unavailable\","
+                               "\"message\":\"the service is stopping\"}}");
+            res.body_len = strlen(res.body);
+            res.status = 503;
+        }
+        send_answer(srv, req, &areq, &res, started);
+    }
     return 0;
 }
 
@@ -314,6 +563,7 @@ void http_server_shutdown(struct http_server *srv, void (*on_drained)(void *arg)
         uv_close((uv_handle_t *)&srv->listener, NULL);
     /* Idle keep-alive connections close now; busy ones after their response. */
     h2o_context_request_shutdown(&srv->ctx);
+    sinks_end(srv);
     srv->drain_timer.data = srv;
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }

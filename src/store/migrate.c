@@ -211,6 +211,30 @@ static const char *const migrations[] = {
     "CREATE TABLE calendar_changes("
     "  resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, changed_at INTEGER NOT NULL,"
     "  PRIMARY KEY(resource_type, resource_id)) WITHOUT ROWID;",
+
+    /*
+     * 9 (numbered at merge; the 8th entry on branch accounts): sign-in.
+     * A person's login (unique among live people, so a deleted person's
+     * login can be given again) and access (NULL: the default of their
+     * role). Passwords are Argon2id strings in a table of their own, so
+     * no record query ever reads them. A session is found by the SHA-256
+     * of its id (the cookie); last_seen moves at most every few seconds,
+     * so reading with a cookie rarely writes. login_failures counts wrong
+     * passwords per login for the lockout window (pruned as it goes).
+     */
+    "ALTER TABLE people ADD COLUMN login TEXT;"
+    "ALTER TABLE people ADD COLUMN access TEXT;"
+    "CREATE UNIQUE INDEX people_by_login ON people(login)"
+    "  WHERE login IS NOT NULL AND deleted_at IS NULL;"
+    "CREATE TABLE passwords("
+    "  person TEXT PRIMARY KEY, hash TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE sessions("
+    "  hash BLOB PRIMARY KEY, person TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    "  last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sessions_by_person ON sessions(person);"
+    "CREATE TABLE login_failures(login TEXT NOT NULL, at_ms INTEGER NOT NULL);"
+    "CREATE INDEX login_failures_by_login ON login_failures(login, at_ms);"
+    "CREATE INDEX login_failures_by_time ON login_failures(at_ms);",
 };
 
 int store_schema_latest(void)

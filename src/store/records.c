@@ -193,6 +193,8 @@ int store_record_update(struct store *st, const struct record_type *type, const 
     bind_values(stmt, 4, type, rec);
     rc = sqlite3_step(stmt);
     store_stmt_done(stmt);
+    if (rc == SQLITE_CONSTRAINT)
+        return STORE_DUPLICATE; /* a unique column (a person's login) is taken */
     if (rc != SQLITE_DONE)
         return store_fail(st, __func__);
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;

@@ -80,7 +80,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/trips", OFFICE | ROLE_DRIVER, 0, api_trips_list, NULL},
     {"POST", "/api/v1/trips", OFFICE, 0, api_trips_create, NULL},
     {"POST", "/api/v1/trips/:id/ack", ROLE_ADMIN | ROLE_DRIVER, 0, api_trips_ack, NULL},
-    {"GET", "/api/v1/catering", OFFICE, 0, api_catering_get, NULL},
+    {"GET", "/api/v1/catering", OFFICE | ROLE_CANTEEN, 0, api_catering_get, NULL},
     {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
     {"POST", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_create, NULL},
     {"GET", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_list, NULL},

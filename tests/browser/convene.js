@@ -55,6 +55,16 @@ class Convene {
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
+  // The status of a GET as admin, without reading the body (a stream never ends).
+  async status(p) {
+    const ctl = new AbortController();
+    const res = await fetch(this.base + '/api/v1' + p, {
+      headers: { Authorization: 'Bearer ' + ADMIN_TOKEN }, signal: ctl.signal,
+    });
+    ctl.abort();
+    return res.status;
+  }
+
   // Like api() but throws unless the status is one of ok.
   async must(method, p, body, ok = [200, 201, 204]) {
     const r = await this.api(method, p, body);

@@ -101,14 +101,18 @@ async function seedMeetings(srv, o, monday, today) {
     end: at(addDays(monday, 3), '11:30'), attendees: [{ person: o.L1.id }] });
   await book(srv, { title: '专题学习', start: at(addDays(monday, 4), '19:00'),
     end: at(addDays(monday, 4), '21:00'), attendees: [{ person: o.L3.id }] });
-  // Meals today and tomorrow; a trip tomorrow morning for the driver.
+  // Meals today and tomorrow; a trip tomorrow for the driver. The times
+  // clash with none of the week's above, whatever day today is.
+  // Today's breakfast is always ordered late: its cutoff was 18:00 yesterday.
   const tomorrow = addDays(today, 1);
-  await book(srv, { title: '办公会', start: at(today, '09:00'), end: at(today, '11:30'), room: o.room.id,
+  await book(srv, { title: '早餐会', start: at(today, '07:00'), end: at(today, '08:00'),
+    attendees: [{ person: o.V.id }], guests: 1, meals: [{ meal: 'breakfast' }] });
+  await book(srv, { title: '办公会', start: at(today, '12:00'), end: at(today, '13:30'), room: o.room.id,
     attendees: [{ person: o.L2.id }, { person: o.L3.id }, { person: o.V.id }], guests: 2, meals: [{ meal: 'lunch' }] });
-  await book(srv, { title: '现场调研', start: at(tomorrow, '09:00'), end: at(tomorrow, '11:30'),
-    attendees: [{ person: o.L2.id }], guests: 5, meals: [{ meal: 'lunch' }, { meal: 'dinner', count: 12 }],
-    trips: [{ vehicle: o.car.id, driver: o.D.id, depart: at(tomorrow, '08:20'), return: at(tomorrow, '12:00'),
-      from: '机关大院', to: '市经开区管委会', passengers: [o.L2.id], approved_by: o.L1.id }] });
+  await book(srv, { title: '现场调研', start: at(tomorrow, '12:30'), end: at(tomorrow, '14:00'),
+    attendees: [{ person: o.L3.id }], guests: 5, meals: [{ meal: 'lunch' }, { meal: 'dinner', count: 12 }],
+    trips: [{ vehicle: o.car.id, driver: o.D.id, depart: at(tomorrow, '12:05'), return: at(tomorrow, '14:20'),
+      from: '机关大院', to: '市经开区管委会', passengers: [o.L3.id], approved_by: o.L1.id }] });
 }
 
 // ---------- the browser ----------
@@ -118,7 +122,7 @@ class Tab {
     this.page = page;
     this.name = name;
     this.errors = [];
-    this.allowed = []; // regexps of console lines a step expects (a refused sign-in's 401)
+    this.allowed = [...expectedFailures]; // console lines a step expects (a refused sign-in's 401)
     page.on('console', (msg) => {
       if (msg.type() !== 'error' && msg.type() !== 'warning') return;
       const text = msg.text();
@@ -186,6 +190,7 @@ class Tab {
 }
 
 let srvBase = '';
+let expectedFailures = [];
 
 async function pdfInfo(file) {
   // pdfinfo (poppler-utils) reports the page size; the bytes say how many tables' text there is.
@@ -202,6 +207,25 @@ async function main() {
   const monday = mondayOf(today);
   const o = await seed(srv);
   await seedMeetings(srv, o, monday, today);
+  // Parts of CONTRACT sections 9 and 10 built on other branches at the same
+  // time: until they are merged, their steps are skipped (and say so) and
+  // the console's requests for them are expected to fail.
+  // XXX drop these probes once the change stream and the gaps branch are in main.
+  const missing = {
+    changes: (await srv.status('/changes')) === 404,
+    tripsFrom: (await srv.api('GET', `/trips?from=${today}`)).status === 422,
+    rsvpOccurrence: false,
+  };
+  {
+    const occ = await srv.must('GET', `/occurrences?from=${monday}&to=${monday}&person=${o.L1.id}`);
+    const r = await srv.api('POST', `/events/${occ[0].event}/rsvp`,
+      { person: o.L1.id, response: 'accepted', recurrence_id: occ[0].recurrence_id });
+    missing.rsvpOccurrence = r.status === 400 && r.body.error.code === 'unknown_field';
+  }
+  for (const [what, gone] of Object.entries(missing)) if (gone) console.log(`# not in this build yet: ${what}`);
+  expectedFailures = [];
+  if (missing.changes) expectedFailures.push(/\/api\/v1\/changes/);
+  if (missing.tripsFrom) expectedFailures.push(/\/api\/v1\/trips\?from=/);
 
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'convene-chromium-'));
   const browser = await puppeteer.launch({
@@ -241,9 +265,11 @@ async function main() {
       const heads = await sec.page.$$eval('table.week thead th', (ths) => ths.map((t) => t.innerText.trim()));
       assert.deepEqual(heads, ['日期', '时段', '王建国', '李文华', '张志强']);
       // Monday morning, 王建国's column: 党组会 at 09:00 in the organisation's zone.
+      // A cell's meetings, each as "time title place".
       const cell = (day, period, col) => sec.page.$eval(
         `table.week tbody:nth-of-type(${day + 1}) tr:nth-child(${period + 1}) td:nth-of-type(${col})`,
-        (td) => td.innerText.replace(/\s+/g, ' ').trim());
+        (td) => [...td.querySelectorAll('.mtg')].map((m) => [...m.children].map((c) => c.innerText.trim())
+          .join(' ')).join(' '));
       assert.equal(await cell(0, 0, 1), '09:00–10:30 党组会 第一会议室');
       assert.equal(await cell(0, 0, 3), '09:00–10:30 党组会 第一会议室');
       assert.equal(await cell(1, 1, 2), '14:30–16:00 全市安全生产专题会 市政府二楼会议室');
@@ -251,7 +277,7 @@ async function main() {
       assert.equal(await cell(4, 2, 3), '19:00–21:00 专题学习');
       assert.equal(await cell(1, 1, 1), '');
       // Secretaries may see what a confidential meeting is.
-      assert.match(await cell(2, 0, 1), /干部任免酝酿/);
+      assert.match(await cell(2, 0, 1), /干部任免酝酿 密/);
       await sec.shot('week.png');
       await sec.axe('week');
       sec.assertClean('week');
@@ -268,7 +294,7 @@ async function main() {
       const file = path.join(SHOTS, 'week-print.pdf');
       await sec.page.pdf({ path: file, preferCSSPageSize: true, printBackground: false });
       const { info, text } = await pdfInfo(file);
-      assert.match(info, /Page size:\s+841\.\d+ x 595\.\d+ pts \(A4\)/, info);
+      assert.match(info, /Page size:\s+84[12](\.\d+)? x 59[45](\.\d+)? pts \(A4\)/, info);
       assert.match(info, /Pages:\s+1\b/, info);
       assert.match(text, new RegExp(`领导一周活动安排（${monthDay(monday)}—${monthDay(addDays(monday, 6))}）`));
       assert.doesNotMatch(text, /上一周|打印|退出/);
@@ -277,6 +303,10 @@ async function main() {
     });
 
     await step('a booking made through the API appears in the open week within 3 s, highlighted', async () => {
+      if (missing.changes) {
+        console.log('  SKIP: GET /api/v1/changes is not in this build');
+        return;
+      }
       const day = addDays(monday, 5);
       const t0 = Date.now();
       await book(srv, { title: '周末值班检查', start: `${day}T15:00:00`, end: `${day}T16:00:00`,
@@ -309,9 +339,9 @@ async function main() {
       await drv.page.waitForSelector('li.trip');
       assert.match(await drv.page.evaluate(() => location.hash), /^#\/trips/);
       const card = await drv.text('li.trip');
-      assert.match(card, /08:20/);
+      assert.match(card, /12:05/);
       assert.match(card, /机关大院\s*→\s*市经开区管委会/);
-      assert.match(card, /李文华/);
+      assert.match(card, /张志强/);
       const width = await drv.page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
       assert.ok(width[0] <= width[1], `scrollWidth ${width[0]} > ${width[1]}`);
       await drv.shot('driver.png');
@@ -337,13 +367,16 @@ async function main() {
       assert.equal(days.length, 2);
       // Today: lunch for 3 attendees + 2 guests = 5; 张志强 halal, 吴静 vegetarian.
       assert.match(days[0], /^今天/);
-      assert.match(days[0], /午餐\s*5\s*人/);
+      assert.match(days[0], /午餐\s*5\s*人\s*清真\s*1\s*素食\s*1\s*普通\s*3/);
       assert.match(days[0], /清真\s*1/);
       assert.match(days[0], /素食\s*1/);
       assert.match(days[0], /普通\s*3/);
       assert.match(days[0], /办公会/);
+      const breakfast = await cat.page.$eval('section.meal', (m) => m.innerText);
+      assert.match(breakfast, /^早餐\s*2\s*人\s*迟报/);
+      assert.equal(await cat.page.$$eval('section.meal.late tr.late .tag.late', (t) => t.length), 1);
       // Tomorrow: lunch 1 + 5 guests, dinner a fixed 12.
-      assert.match(days[1], /午餐\s*6\s*人/);
+      assert.match(days[1], /午餐\s*6\s*人\s*清真\s*1\s*素食\s*0\s*普通\s*5/);
       assert.match(days[1], /晚餐\s*12\s*人/);
       const csv = await cat.page.$eval('a.button[download]', (a) => a.getAttribute('href'));
       assert.match(csv, /format=csv/);
@@ -381,6 +414,12 @@ async function main() {
       assert.ok(qr > 500, 'QR code drawn');
       await ldr.shot('leader.png');
       await ldr.axe('leader');
+      if (missing.rsvpOccurrence) {
+        console.log('  SKIP RSVP: this build refuses recurrence_id in POST /events/{id}/rsvp');
+        ldr.assertClean('leader');
+        await ldr.close();
+        return;
+      }
       // Decline one occurrence: the button shows it, the API has it.
       const first = await ldr.page.$('li.occ');
       const [, decline] = await first.$$('.rsvp button');

@@ -112,4 +112,7 @@ function App() {
     </main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// The static "正在加载…" of index.html goes first: Preact would keep it.
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -29,7 +29,7 @@ function Meal({ meal }) {
         <th scope="col">其中</th><th scope="col"><span class="sr-only">迟报</span></th></tr></thead>
       <tbody>
         ${(meal.events || []).map((e) => html`<tr class=${e.late ? 'late' : ''}>
-          <td class="num">${e.start ? String(e.start).slice(11, 16) : ''}</td>
+          <td>${e.start ? String(e.start).slice(11, 16) : ''}</td>
           <td>${e.title == null ? '（内部会议）' : e.title}</td>
           <td class="num">${e.count}</td>
           <td class="muted">${dietsOf(e.diets).filter(([, n]) => n > 0).map(([k, n]) => `${dietName(k)}${n}`).join('　')}</td>

@@ -83,7 +83,7 @@ export default function Trips() {
     <${LoadState} state=${state} />
     ${state.data && trips.length === 0 && html`<${Empty} text="近两周暂无出车任务" />`}
     ${days.map((d) => html`<section class="day" aria-label=${dateLabel(d)}>
-      <h2>${dateLabel(d)}</h2>
+      <h2>${d === today() ? '今天 ' : d === addDays(today(), 1) ? '明天 ' : ''}${dateLabel(d)}</h2>
       <ul class="trips">
         ${trips.filter((t) => zoned(t.depart_utc).date === d)
           .map((t) => html`<${TripCard} key=${t.id + t.recurrence_id} trip=${t} onAck=${state.reload} />`)}

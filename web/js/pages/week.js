@@ -7,7 +7,7 @@ import { html, useEffect, useRef, useState } from '../html.js';
 import { api } from '../api.js';
 import { onChange } from '../live.js';
 import { PageHead, LoadState, ErrorBox, Empty } from '../components.js';
-import { ORG_TZ, today, addDays, mondayOf, monthDay, dateLabel, isWeekend, zoned, PERIODS, periodOf } from '../time.js';
+import { ORG_TZ, today, addDays, mondayOf, monthDay, weekday, isWeekend, zoned, PERIODS, periodOf } from '../time.js';
 
 const FLASH_MS = 2500;
 const RELOAD_DELAY_MS = 150; // a burst of changes (one booking, many rows) reloads once
@@ -42,6 +42,7 @@ function entryOf(o, roomNames) {
     title: busy ? '忙碌' : o.title,
     place: busy ? '' : (o.location || roomNames.get(o.room) || ''),
     busy,
+    secret: !busy && !!o.confidential, // the viewer may see it: say it is not for every eye
     pending: o.status === 'pending',
   };
 }
@@ -77,7 +78,7 @@ function Cell({ list, flash }) {
   return html`<td class=${flash ? 'flash' : ''}>
     ${(list || []).map((e) => html`<div class=${'mtg' + (e.busy ? ' busy' : '')}>
       <span class="time">${e.time}</span>
-      <span class="title">${e.title}${e.pending ? html` <em class="tag">待批</em>` : ''}</span>
+      <span class="title">${e.title}${e.secret ? html` <em class="tag">密</em>` : ''}${e.pending ? html` <em class="tag">待批</em>` : ''}</span>
       ${e.place && html`<span class="place">${e.place}</span>`}
     </div>`)}
   </td>`;
@@ -92,9 +93,11 @@ function WeekTable({ monday, leaders, cells, flash }) {
       <th scope="col">日期</th><th scope="col">时段</th>
       ${leaders.map((l) => html`<th scope="col">${l.name}</th>`)}
     </tr></thead>
-    ${days.map((d) => html`<tbody class=${isWeekend(d) ? 'weekend' : ''}>
+    ${days.map((d) => html`<tbody class=${[isWeekend(d) && 'weekend', d === today() && 'today'].filter(Boolean).join(' ')}>
       ${PERIODS.map((p, i) => html`<tr>
-        ${i === 0 && html`<th scope="rowgroup" rowspan="3" class="day">${dateLabel(d)}</th>`}
+        ${i === 0 && html`<th scope="rowgroup" rowspan="3" class="day">
+          <span>${monthDay(d)}</span><span class="wd">（${weekday(d)}）</span>
+          ${d === today() && html`<span class="today-mark">今天</span>`}</th>`}
         <th scope="row" class="period">${p}</th>
         ${leaders.map((l) => {
           const key = `${d}|${i}|${l.id}`;

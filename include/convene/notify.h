@@ -27,6 +27,19 @@ void notify_kick(struct notify *n);
 void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg);
 void notify_free(struct notify *n);
 
+/*
+ * Opens a change stream (GET /api/v1/changes) for a viewer: role is a mask
+ * of enum role, person the viewer's person id ("" for none). last_id is the
+ * client's Last-Event-ID (-1: start from now). The stream sends, in commit
+ * order, one event per outbox message the viewer may see, with the
+ * message's id and {"type","event"?,"resource"?} (ids only, never titles).
+ * Returns 0 with *out (ownership passes to the HTTP layer), or -1 when the
+ * --max-streams cap is reached or the service is stopping.
+ */
+struct api_stream;
+int notify_changes_open(struct notify *n, unsigned role, const char *person, int64_t last_id,
+                        struct api_stream **out);
+
 /* Appends the notify families to /metrics. */
 void notify_metrics_render(struct notify *n, struct strbuf *out);
 

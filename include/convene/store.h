@@ -345,6 +345,8 @@ struct outbox_row {
     int64_t created_at;
     const char *payload; /* valid during the callback */
 };
+/* The newest message's seq (0 when the outbox is empty). */
+int store_outbox_last(struct store *st, int64_t *seq);
 /* Messages after seq, oldest first, at most limit. */
 int store_outbox_after(struct store *st, int64_t seq, size_t limit,
                        int (*cb)(const struct outbox_row *m, void *arg), void *arg);

@@ -21,6 +21,9 @@ void api_session_get(struct api_call *call);
 void api_session_delete(struct api_call *call);
 void api_password_set(struct api_call *call);
 
+/* changes.c: the change stream (its contents: notify/changes.c) */
+void api_changes(struct api_call *call);
+
 /* tokens.c */
 void api_tokens_create(struct api_call *call);
 void api_tokens_revoke(struct api_call *call);

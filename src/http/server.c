@@ -266,6 +266,7 @@ struct http_sink {
     struct strbuf sending;      /* in h2o's hands until proceed */
     struct strbuf waiting;
     int writing, closing;
+    h2o_socket_t *sock;         /* read for its end only */
     struct http_sink *prev, *next;
 };
 
@@ -352,6 +353,34 @@ void http_sink_close(struct http_sink *sink)
     sink_flush(sink);
 }
 
+/*
+ * A stream's client sends nothing more; reading its socket anyway tells us
+ * at once when it goes away (h2o does not read during a response), so its
+ * slot under --max-streams is freed then, not at the next failed write.
+ */
+static void on_sink_readable(h2o_socket_t *sock, const char *err)
+{
+    /* h2o's HTTP/1 connection is the socket's data and begins with its h2o_conn_t. */
+    h2o_context_t *ctx = ((h2o_conn_t *)sock->data)->ctx;
+    struct http_server *srv = H2O_STRUCT_FROM_MEMBER(struct http_server, ctx, ctx);
+    struct http_sink *sink = srv->sinks;
+
+    if (err == NULL) {
+        h2o_buffer_consume(&sock->input, sock->input->size);
+        return;
+    }
+    h2o_socket_read_stop(sock);
+    while (sink != NULL && sink->sock != sock)
+        sink = sink->next;
+    if (sink == NULL || sink->closing)
+        return;
+    struct api_stream *stream = sink->stream;
+    sink->stream = NULL;
+    if (stream != NULL)
+        stream->detach(stream);
+    http_sink_close(sink);
+}
+
 static void stream_start(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
                          struct api_response *res, uint64_t started)
 {
@@ -380,8 +409,10 @@ static void stream_start(struct http_server *srv, h2o_req_t *req, const struct a
         srv->sinks->prev = sink;
     srv->sinks = sink;
     h2o_start_response(req, &sink->gen);
+    if ((sink->sock = req->conn->callbacks->get_socket(req->conn)) != NULL)
+        h2o_socket_read_start(sink->sock, on_sink_readable);
     /* The headers go out now, with a comment, before the stream writes anything. */
-    http_sink_write(sink, ":\n\n", 2);
+    http_sink_write(sink, ":\n\n", 3);
     uint64_t usec = clock_monotonic_us() - started;
     metrics_observe(srv->app->metrics, res->route_index, 200, usec);
     log_access(areq, 200, usec);

@@ -87,7 +87,7 @@ static int attends(json_t *event, const char *person)
  * (dispatch.*: the drivers, old and new; dispatch.unacknowledged: the
  * secretaries, not the driver who has not answered).
  */
-static int about(json_t *data, const char *person)
+int fanout_about(json_t *data, const char *person)
 {
     json_t *event = json_object_get(data, "event"), *trip = json_object_get(data, "trip");
     json_t *audience = json_object_get(data, "audience");
@@ -218,7 +218,7 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
         /* Only a person's endpoint may get a redacted copy: it needs the parsed message. */
         if (data == NULL && (data = parsed = json_loads(payload, 0, NULL)) == NULL)
             break;
-        if (!about(data, t->person))
+        if (!fanout_about(data, t->person))
             continue;
         json_t *copy = json_deep_copy(data);
         redact(copy, t->person);

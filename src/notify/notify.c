@@ -27,6 +27,7 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
     uv_timer_init(loop, &n->drain_timer);
     n->pump_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
     n->escalate_timer.data = n;
+    notify_changes_init(n);
     *out = n;
     /* Whatever was pending when we stopped (or crashed) goes out now. */
     notify_reminders_run(n);
@@ -38,6 +39,7 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
 static void on_kick(uv_timer_t *timer)
 {
     struct notify *n = timer->data;
+    notify_changes_pump(n);
     notify_pump(n);
 }
 
@@ -73,6 +75,7 @@ void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg)
     uv_timer_stop(&n->pump_timer);
     uv_timer_stop(&n->reminder_timer);
     uv_timer_stop(&n->escalate_timer);
+    uv_timer_stop(&n->keepalive_timer);
     n->on_drained = on_done;
     n->drained_arg = arg;
     n->drain_started_us = clock_monotonic_us();
@@ -85,7 +88,7 @@ void notify_free(struct notify *n)
         return;
     uv_handle_t *timers[] = {(uv_handle_t *)&n->pump_timer, (uv_handle_t *)&n->reminder_timer,
                              (uv_handle_t *)&n->escalate_timer, (uv_handle_t *)&n->drain_timer,
-                             (uv_handle_t *)&n->curl_timer};
+                             (uv_handle_t *)&n->curl_timer, (uv_handle_t *)&n->keepalive_timer};
 
     notify_sender_close(n);
     /* The timers live inside n: close them and let the loop finish before freeing. */

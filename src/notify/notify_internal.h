@@ -23,8 +23,13 @@
 #define NOTIFY_MAX_SLEEP_MS 30000   /* timers never sleep longer: clock changes cannot strand them */
 #define NOTIFY_DRAIN_MS 5000
 
+#define CHANGES_KEEPALIVE_MS 15000  /* a comment on every change stream this often */
+#define CHANGES_BATCH 500            /* outbox rows read at a time for the streams */
+#define CHANGES_REPLAY_MAX 5000      /* a resume further behind than this starts over */
+
 struct attempt;
 struct curl_socket;
+struct change_sub;
 
 /*
  * A due delivery read from the database but not started yet. The sender
@@ -89,6 +94,11 @@ struct notify {
     /* One endpoint's row, kept until the queue goes stale (a write may change it). */
     struct webhook_row webhook_cache;
     int webhook_cache_valid;
+    /* The change stream (changes.c): its viewers, and the newest outbox row sent on. */
+    struct change_sub *subs;
+    size_t nsubs;
+    int64_t changes_head;      /* -1 until read from the store */
+    uv_timer_t keepalive_timer;
     int stopping;
     uint64_t drain_started_us;
     void (*on_drained)(void *arg);
@@ -125,6 +135,18 @@ void webhook_cache_drop(struct notify *n);
 void notify_wake(struct notify *n);
 /* Re-queues every in-flight attempt as pending now and aborts it. */
 void notify_requeue_in_flight(struct notify *n);
+
+/*
+ * Whether an outbox message concerns person (attendee, driver, passenger,
+ * its audience, or named): what a person's endpoint and a leader's or
+ * driver's change stream receive (fanout.c).
+ */
+int fanout_about(json_t *data, const char *person);
+
+/* changes.c: the change streams; their timer starts with notify_start. */
+void notify_changes_init(struct notify *n);
+/* Sends every outbox row newer than what was sent to the streams that may see it. */
+void notify_changes_pump(struct notify *n);
 
 /* reminders.c: turn due reminders into messages; re-arm the reminder timer. */
 void notify_reminders_run(struct notify *n);

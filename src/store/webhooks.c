@@ -231,6 +231,20 @@ static int outbox_rows(struct store *st, sqlite3_stmt *stmt,
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
+int store_outbox_last(struct store *st, int64_t *seq)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT coalesce(max(seq), 0) FROM outbox");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(stmt, 0);
+    store_stmt_done(stmt);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_outbox_after(struct store *st, int64_t seq, size_t limit,
                        int (*cb)(const struct outbox_row *m, void *arg), void *arg)
 {

@@ -74,14 +74,18 @@ class Convene {
     return r.body;
   }
 
+  // SIGTERM; resolves the exit code (null if it had to be killed). A
+  // sanitizer's report at exit makes the code non-zero.
   async stop() {
-    if (this.proc && this.proc.exitCode === null) {
+    let code = this.proc ? this.proc.exitCode : null;
+    if (this.proc && code === null) {
       const done = new Promise((resolve) => this.proc.on('exit', resolve));
       this.proc.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-      if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+      code = await Promise.race([done, new Promise((r) => setTimeout(() => r(null), 10000))]);
+      if (code === null) this.proc.kill('SIGKILL');
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
+    return code;
   }
 }
 

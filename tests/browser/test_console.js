@@ -435,7 +435,10 @@ async function main() {
     });
   } finally {
     await browser.close();
-    await srv.stop();
+    const log = srv.stderr;
+    const code = await srv.stop();
+    results.push(['the service exits 0 after SIGTERM', code === 0 ? null : new Error(`exit ${code}`)]);
+    if (code !== 0) console.log(`not ok - the service exits 0 after SIGTERM (exit ${code})\n${log.slice(-3000)}`);
     fs.rmSync(userDir, { recursive: true, force: true });
   }
 

@@ -267,8 +267,42 @@ struct http_sink {
     struct strbuf waiting;
     int writing, closing;
     h2o_socket_t *sock;         /* read for its end only */
+    uv_stream_t *handle;        /* the socket's libuv handle (write_refused) */
     struct http_sink *prev, *next;
 };
+
+/*
+ * Once a read has seen the peer reset the connection, libuv refuses every
+ * write at once (UV_EPIPE) without calling back, and h2o 2.2 ignores the
+ * refusal: the response would wait for that write forever and the
+ * connection would never close. Finish the write as failed, exactly as
+ * h2o's own completion does (clear the callback, call it with an error):
+ * h2o then closes the connection.
+ */
+static void write_refused(h2o_socket_t *sock, uv_stream_t *handle)
+{
+    h2o_socket_cb cb;
+
+    if (sock == NULL || handle == NULL || sock->_cb.write == NULL || uv_is_writable(handle))
+        return;
+    cb = sock->_cb.write;
+    sock->_cb.write = NULL;
+    cb(sock, h2o_socket_error_io);
+}
+
+struct handle_search {
+    h2o_socket_t *sock;
+    uv_stream_t *found;
+};
+
+/* h2o's libuv socket keeps itself in its handle's data. */
+static void on_walk_handle(uv_handle_t *handle, void *arg)
+{
+    struct handle_search *s = arg;
+
+    if (handle->type == UV_TCP && handle->data == s->sock)
+        s->found = (uv_stream_t *)handle;
+}
 
 static void sink_unlink_free(struct http_sink *sink)
 {
@@ -299,8 +333,11 @@ static void sink_flush(struct http_sink *sink)
         if (buf.len)
             memcpy(buf.base, sink->waiting.data, buf.len);
         h2o_req_t *req = sink->req;
+        h2o_socket_t *sock = sink->sock;
+        uv_stream_t *handle = sink->handle;
         sink_unlink_free(sink);
         h2o_send(req, &buf, buf.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+        write_refused(sock, handle); /* the client reset the connection: close it */
         return;
     }
     if (sink->waiting.len == 0)
@@ -409,8 +446,12 @@ static void stream_start(struct http_server *srv, h2o_req_t *req, const struct a
         srv->sinks->prev = sink;
     srv->sinks = sink;
     h2o_start_response(req, &sink->gen);
-    if ((sink->sock = req->conn->callbacks->get_socket(req->conn)) != NULL)
+    if ((sink->sock = req->conn->callbacks->get_socket(req->conn)) != NULL) {
+        struct handle_search search = {sink->sock, NULL};
+        uv_walk(srv->loop, on_walk_handle, &search);
+        sink->handle = search.found;
         h2o_socket_read_start(sink->sock, on_sink_readable);
+    }
     /* The headers go out now, with a comment, before the stream writes anything. */
     http_sink_write(sink, ":\n\n", 3);
     uint64_t usec = clock_monotonic_us() - started;

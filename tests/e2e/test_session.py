@@ -480,10 +480,12 @@ class SessionTest(unittest.TestCase):
         took = time.monotonic() - began
         self.assertEqual([s for s, _ in results], [200] * 5, results)
         self.assertGreaterEqual(len(latencies), 3, "healthz answered while hashes ran")
-        # Five hashes on the loop would hold a probe for several hash times.
-        slowest_sign_in = max(d for _, d in results)
-        self.assertLess(max(latencies), max(0.1, slowest_sign_in / 3),
-                        (latencies, results, took))
+        # Hashes on the loop would hold most probes for about a hash each (measured: a median
+        # of 130 ms with 110 ms hashes); off it, a probe waits only for CPU (a shared machine,
+        # sanitizers) now and then, so the median stays far below one hash.
+        fastest_sign_in = min(d for _, d in results)
+        median = sorted(latencies)[len(latencies) // 2]
+        self.assertLess(median, max(0.02, fastest_sign_in / 4), (latencies, results, took))
 
 
 class ExpiryTest(unittest.TestCase):

@@ -11,7 +11,8 @@ DB         ?= var/convene.db
 BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
              libuv1-dev libh2o-dev libical-dev libsqlite3-dev libcurl4-openssl-dev \
              libjansson-dev libssl-dev zlib1g-dev libsodium-dev
-TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl jq
+TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl jq \
+             chromium fonts-noto-cjk poppler-utils
 BENCH_PKGS = wrk nginx-light
 FUZZ_PKGS  = clang libclang-rt-14-dev llvm
 
@@ -49,6 +50,9 @@ deps-test: deps
 	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory deps-node
 	@[ -d tests/e2e/node_modules/ical.js ] && [ -d tests/e2e/node_modules/standardwebhooks ] || \
 	  npm install --prefix tests/e2e --no-audit --no-fund --no-package-lock --loglevel=error
+	@# The console's browser test: puppeteer-core drives Debian's chromium (no browser download).
+	@[ -d tests/browser/node_modules/puppeteer-core ] && [ -d tests/browser/node_modules/axe-core ] || \
+	  npm install --prefix tests/browser --no-audit --no-fund --no-package-lock --loglevel=error
 
 # Node.js runs the independent oracles (ical.js, standardwebhooks); Debian's if none is present.
 deps-node:

@@ -44,6 +44,8 @@ struct api_request {
     size_t method_len;
     const char *path;          /* normalised, without the query */
     size_t path_len;
+    const char *raw_path;      /* as sent, %-escapes and query included; NULL if unknown */
+    size_t raw_path_len;
     const char *query;         /* after '?', or NULL */
     size_t query_len;
     const char *authorization; /* header value or NULL */
@@ -80,8 +82,8 @@ struct api_response {
     const char *allow;        /* Allow header for 405, static */
     struct {
         const char *name;     /* static */
-        char value[160];      /* room for a Set-Cookie with its attributes */
-    } headers[6];             /* further response headers */
+        char value[256];      /* a Content-Security-Policy (console) is about 200 bytes */
+    } headers[10];            /* further response headers */
     size_t nheaders;
     const char *route;        /* matched pattern (static) for logs and metrics */
     int route_index;          /* index into the route table, or -1 */
@@ -211,8 +213,11 @@ int api_check_if_match(struct api_call *call, int64_t version);
  */
 int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap);
 
-/* Adds a response header (name static, value copied, at most 63 bytes). */
+/* Adds a response header (name static, value copied, at most 255 bytes). */
 void api_add_header(struct api_call *call, const char *name, const char *value);
+
+/* 1 if Accept-Encoding admits gzip (an element gzip, x-gzip or * with a non-zero q). */
+int api_accepts_gzip(const struct api_request *req);
 
 /* Answers later: see struct api_job. Ownership of job passes to the request. */
 void api_defer(struct api_call *call, struct api_job *job);

@@ -20,6 +20,7 @@ struct notify;
 struct event_docs;
 struct auth_cache;
 struct feed_token_slot;
+struct web_assets;
 
 struct app {
     struct config cfg;
@@ -34,6 +35,7 @@ struct app {
         int64_t data_version;            /* the database's when filled */
         uint64_t writes;                 /* store_record_writes when filled */
     } record_cache;
+    struct web_assets *web;   /* owned: the console's files; NULL until first asked for */
     struct notify *notify;    /* owned by `serve`; NULL in command-line tools */
     struct workcal workcal;   /* working days and hours: read it through app_workcal() */
     int64_t workcal_data_version; /* the database's when the loaded notices were read */

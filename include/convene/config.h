@@ -43,6 +43,7 @@ struct config {
     char working_hours[64];        /* "08:30-12:00,14:00-17:30" */
     int max_connections;           /* HTTP connections open at once; 0 = from the open-file limit */
     int max_connections_per_client; /* of them from one address (IPv6: one /64); 0 = automatic */
+    char web_dir[CONFIG_PATH_MAX]; /* console files from here; "" = compiled in */
     int64_t session_idle_s;        /* a console session ends after this long unused */
     int64_t session_max_s;         /* ... and this long after sign-in, whatever its use */
     int max_streams;               /* open change streams (GET /api/v1/changes) at most */

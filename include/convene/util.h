@@ -65,6 +65,12 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 void strbuf_free(struct strbuf *sb);
 
+/*
+ * gzip (RFC 1952) of data[0..len) at zlib level 1-9: a malloc'd buffer the
+ * caller frees, its size in *out_len; NULL when zlib fails.
+ */
+unsigned char *gzip_compress(const void *data, size_t len, int level, size_t *out_len);
+
 /* Monotonic clock in microseconds, and wall clock in seconds since the epoch. */
 uint64_t clock_monotonic_us(void);
 int64_t clock_wall_s(void);

@@ -11,6 +11,10 @@
 void api_healthz(struct api_call *call);
 void api_metrics(struct api_call *call);
 
+/* console.c: the web console's page and files (public: the page signs in itself) */
+void api_console_index(struct api_call *call);
+void api_console_asset(struct api_call *call);
+
 /* session.c: signing in to the console, passwords */
 void api_session_create(struct api_call *call);
 void api_session_get(struct api_call *call);

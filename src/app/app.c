@@ -12,6 +12,7 @@
 #include "convene/secretbox.h"
 #include "convene/store.h"
 #include "convene/util.h"
+#include "convene/web_assets.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -160,7 +161,10 @@ int app_open(struct app *app, const struct config *cfg)
     }
     workcal_init(&app->workcal);
     workcal_parse_hours(&app->workcal, cfg->working_hours);
-    if (app_load_workcal(app) != 0) {
+    /* A wrong --web fails the start; the compiled-in files are prepared when first asked for. */
+    if (app_load_workcal(app) != 0 ||
+        (cfg->web_dir[0] != '\0' && web_assets_open(cfg->web_dir, cfg->tz, &app->web) != 0)) {
+        workcal_free(&app->workcal);
         store_close(app->store);
         app->store = NULL;
         return -1;
@@ -188,6 +192,8 @@ void app_close(struct app *app)
     auth_cache_free(app);
     free(app->feed_tokens);
     app->feed_tokens = NULL;
+    web_assets_free(app->web);
+    app->web = NULL;
     json_decref(app->record_cache.texts);
     app->record_cache.texts = NULL;
     app->event_docs = NULL;

@@ -264,6 +264,10 @@ static int apply_calendars(void *t, const char *a)
 {
     return copy_bounded(((struct config *)t)->calendars_dir, CONFIG_PATH_MAX, a);
 }
+static int apply_web(void *t, const char *a)
+{
+    return copy_bounded(((struct config *)t)->web_dir, CONFIG_PATH_MAX, a);
+}
 static int apply_max_hours(void *t, const char *a)
 {
     return parse_int_range(a, 1, 24, &((struct config *)t)->driver_max_hours);
@@ -359,6 +363,9 @@ const struct cli_option config_serve_options[] = {
      "HTTP connections open at once (auto: the open-file limit less 256)", apply_max_connections},
     {"--max-connections-per-client", "N", "auto",
      "of them from one address or IPv6 /64 (auto: an eighth, at most 4096)", apply_max_per_client},
+    {"--web", "DIR", "compiled in",
+     "serve the console from DIR (the repository's web/) instead, re-read on every request",
+     apply_web},
     {"--session-idle", "DURATION", "8h", "a console sign-in ends after this long unused (s/m/h/d)",
      apply_session_idle},
     {"--session-max", "DURATION", "7d", "a console sign-in ends this long after it began",

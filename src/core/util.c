@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 static void oom(size_t n)
 {
@@ -407,4 +408,30 @@ void fput_padded(FILE *out, const char *s, size_t columns)
     fputs(s, out);
     for (; width < columns; width++)
         fputc(' ', out);
+}
+
+unsigned char *gzip_compress(const void *data, size_t len, int level, size_t *out_len)
+{
+    z_stream zs;
+    uLong bound;
+    unsigned char *out;
+
+    memset(&zs, 0, sizeof(zs));
+    /* windowBits 15 + 16 asks zlib for the gzip wrapper instead of zlib's own. */
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    bound = deflateBound(&zs, (uLong)len) + 32;
+    out = xmalloc(bound);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)bound;
+    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+        deflateEnd(&zs);
+        free(out);
+        return NULL;
+    }
+    *out_len = zs.total_out;
+    deflateEnd(&zs);
+    return out;
 }

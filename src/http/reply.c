@@ -266,3 +266,48 @@ void api_add_header(struct api_call *call, const char *name, const char *value)
     snprintf(res->headers[res->nheaders].value, sizeof(res->headers[0].value), "%s", value);
     res->nheaders++;
 }
+
+/*
+ * Whether Accept-Encoding admits gzip: some element "gzip" (or "x-gzip", or
+ * "*") whose q-value is not zero. RFC 9110 allows spaces around ";" and any
+ * q from 0 to 1, so "gzip;q=0.5" accepts and "gzip; q=0" refuses.
+ */
+int api_accepts_gzip(const struct api_request *req)
+{
+    const char *p = req->accept_encoding, *end;
+    int star = 0, gzip = -1;
+
+    /* Checked before computing end: NULL + len is undefined (UBSan, fuzz_router). */
+    if (p == NULL)
+        return 0;
+    end = p + req->accept_encoding_len;
+    while (p < end) {
+        const char *item = p, *stop = memchr(p, ',', (size_t)(end - p));
+        if (stop == NULL)
+            stop = end;
+        p = stop < end ? stop + 1 : end;
+        while (item < stop && (*item == ' ' || *item == '\t'))
+            item++;
+        size_t n = 0;
+        while (item + n < stop && item[n] != ';' && item[n] != ' ' && item[n] != '\t')
+            n++;
+        double q = 1.0;
+        for (const char *c = item + n; c < stop; c++) {
+            if ((*c == 'q' || *c == 'Q') && c + 1 < stop && c[1] == '=') {
+                char num[16];
+                size_t len = (size_t)(stop - c - 2) < sizeof(num) - 1 ? (size_t)(stop - c - 2)
+                                                                     : sizeof(num) - 1;
+                memcpy(num, c + 2, len);
+                num[len] = '\0';
+                q = strtod(num, NULL);
+                break;
+            }
+        }
+        if ((n == 4 && strncasecmp(item, "gzip", 4) == 0) ||
+            (n == 6 && strncasecmp(item, "x-gzip", 6) == 0))
+            gzip = q > 0;
+        else if (n == 1 && *item == '*')
+            star = q > 0;
+    }
+    return gzip >= 0 ? gzip : star;
+}

@@ -25,7 +25,7 @@ typedef void (*api_handler)(struct api_call *call);
 
 struct route {
     const char *method;
-    const char *pattern; /* segments; ":name" captures one */
+    const char *pattern; /* segments; ":name" captures one, a last "*" the rest */
     unsigned roles;      /* mask of enum role allowed */
     unsigned flags;
     api_handler handler;
@@ -43,6 +43,8 @@ struct route {
      api_resource_feed_token, &type}
 
 static const struct route routes[] = {
+    {"GET", "/", 0, ROUTE_PUBLIC, api_console_index, NULL},
+    {"GET", "/assets/:version/*", 0, ROUTE_PUBLIC, api_console_asset, NULL},
     {"GET", "/healthz", 0, ROUTE_PUBLIC, api_healthz, NULL},
     {"GET", "/metrics", 0, ROUTE_PUBLIC, api_metrics, NULL},
     /* The holiday feed is public data; it must precede the secret-token pattern. */
@@ -111,12 +113,25 @@ const char *api_route_method(size_t index)
     return routes[index].method;
 }
 
+/* Copies a captured piece into the next parameter; 0 when it cannot be one. */
+static int route_capture(struct api_call *call, size_t *nparams, const char *s, size_t len)
+{
+    if (len == 0 || len >= sizeof(call->params[0]) || *nparams == API_MAX_PARAMS ||
+        memchr(s, '\0', len) != NULL)
+        return 0;
+    memcpy(call->params[*nparams], s, len);
+    call->params[*nparams][len] = '\0';
+    (*nparams)++;
+    return 1;
+}
+
 /*
  * Matches path against pattern segment by segment, capturing ":name"
- * segments into call->params. A captured segment must be non-empty, short
- * enough for the buffer and free of NUL bytes; anything else does not
- * match. (h2o decodes %00 in the normalised path, and a NUL cut the id
- * short as a C string: /api/v1/rooms/<id>%00junk named <id>.)
+ * segments into call->params, and with a last segment "*" the rest of the
+ * path, slashes included. A capture must be non-empty, short enough for the
+ * buffer and free of NUL bytes; anything else does not match. (h2o decodes
+ * %00 in the normalised path, and a NUL cut the id short as a C string:
+ * /api/v1/rooms/<id>%00junk named <id>.)
  */
 static int route_match(const char *pattern, const char *path, size_t len, struct api_call *call)
 {
@@ -133,13 +148,15 @@ static int route_match(const char *pattern, const char *path, size_t len, struct
         const char *seg_end = memchr(path, '/', (size_t)(end - path));
         size_t slen = seg_end ? (size_t)(seg_end - path) : (size_t)(end - path);
 
-        if (pattern[0] == ':') {
-            if (slen == 0 || slen >= sizeof(call->params[0]) || nparams == API_MAX_PARAMS ||
-                memchr(path, '\0', slen) != NULL)
+        if (pattern[0] == '*' && plen == 1) {
+            if (!route_capture(call, &nparams, path, (size_t)(end - path)))
                 return 0;
-            memcpy(call->params[nparams], path, slen);
-            call->params[nparams][slen] = '\0';
-            nparams++;
+            path = end;
+            break;
+        }
+        if (pattern[0] == ':') {
+            if (!route_capture(call, &nparams, path, slen))
+                return 0;
         } else if (plen != slen || memcmp(pattern, path, slen) != 0) {
             return 0;
         }

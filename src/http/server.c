@@ -106,6 +106,8 @@ static void request_from_h2o(h2o_req_t *req, struct api_request *out)
     out->method_len = req->method.len;
     out->path = req->path_normalized.base;
     out->path_len = req->path_normalized.len;
+    out->raw_path = req->path.base;
+    out->raw_path_len = req->path.len;
     if (req->query_at != SIZE_MAX) {
         out->query = req->path.base + req->query_at + 1;
         out->query_len = req->path.len - req->query_at - 1;

@@ -94,7 +94,7 @@ static void test_not_found(void)
     json_decref(body);
     api_response_free(&res);
 
-    CHECK_EQ_INT(status_of("GET", "/", NULL, &admin), 404);
+    CHECK_EQ_INT(status_of("GET", "/nothing", NULL, &admin), 404);
     CHECK_EQ_INT(status_of("GET", "/api/v1", NULL, &admin), 404);
     CHECK_EQ_INT(status_of("GET", "/api/v1/rooms/", NULL, &admin), 404);
     CHECK_EQ_INT(status_of("GET", "/api/v1/rooms/x/y", NULL, &admin), 404);
@@ -109,6 +109,34 @@ static void test_not_found(void)
         memset(path + strlen(path), 'x', 150);
         CHECK_EQ_INT(status_of("GET", path, NULL, &admin), 404);
     }
+}
+
+/* GET / and /assets/<version>/<path...>: the console, public, the rest of the path captured. */
+static void test_console_routes(void)
+{
+    char path[256];
+    struct api_response res;
+
+    api_invoke(&app, "GET", "/", NULL, NULL, &res);
+    CHECK_EQ_INT(res.status, 200);
+    CHECK_EQ_STR(res.content_type, "text/html; charset=utf-8");
+    CHECK(res.nheaders > 0 && strcmp(res.headers[0].name, "content-security-policy") == 0);
+    CHECK(strstr(res.headers[0].value, "frame-ancestors 'none'") != NULL);
+    api_response_free(&res);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/js/main.js", NULL, NULL), 200);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/vendor/preact.js", NULL, NULL), 200);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/assets//js/main.js", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/js//main.js", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/js/../js/main.js", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/assets/v1/.hidden", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("DELETE", "/assets/v1/js/main.js", NULL, &admin), 405);
+    /* A rest longer than a parameter holds does not match, nor overflow. */
+    snprintf(path, sizeof(path), "/assets/v1/");
+    memset(path + strlen(path), 'x', 150);
+    path[200] = '\0';
+    CHECK_EQ_INT(status_of("GET", path, NULL, NULL), 404);
 }
 
 static void test_method_not_allowed(void)
@@ -508,6 +536,7 @@ int main(void)
     }
 
     test_not_found();
+    test_console_routes();
     test_method_not_allowed();
     test_authentication();
     test_roles();

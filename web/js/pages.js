@@ -1,0 +1,36 @@
+// pages.js - the console's pages, who may open them and where each
+// access lands (CONTRACT section 9). A page is a module loaded when first
+// shown; its default export is a component given the session. Next
+// round's pages (booking, boards, find-a-time, meeting, admin) are lines
+// here and modules in pages/.
+
+export const PAGES = [
+  { id: 'week', title: '领导一周活动安排', access: ['secretary', 'admin'],
+    load: () => import('./pages/week.js') },
+  { id: 'meals', title: '今明用餐', access: ['canteen', 'secretary', 'admin'],
+    load: () => import('./pages/meals.js') },
+  { id: 'trips', title: '我的出车', access: ['driver'],
+    load: () => import('./pages/trips.js') },
+  { id: 'my-week', title: '我的一周', access: ['leader'],
+    load: () => import('./pages/myweek.js') },
+];
+
+const LANDING = { secretary: 'week', admin: 'week', canteen: 'meals', driver: 'trips', leader: 'my-week' };
+
+export function pagesFor(access) {
+  return PAGES.filter((p) => p.access.includes(access));
+}
+
+export function landingFor(access) {
+  return LANDING[access] || null;
+}
+
+// '#/week?w=2026-12-07' -> {id: 'week', params: URLSearchParams}
+export function parseHash(hash) {
+  const text = (hash || '').replace(/^#\/?/, '');
+  const q = text.indexOf('?');
+  return {
+    id: q < 0 ? text : text.slice(0, q),
+    params: new URLSearchParams(q < 0 ? '' : text.slice(q + 1)),
+  };
+}

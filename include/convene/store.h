@@ -295,6 +295,14 @@ struct occurrence_row {
 int store_occurrences_list(struct store *st, int64_t from, int64_t to, const char *type,
                            const char *id, const char *role,
                            int (*cb)(const struct occurrence_row *r, void *arg), void *arg);
+/*
+ * A person's invitations overlapping [from, to): every live event that
+ * shows on their calendar (event_resources), whatever they answered. Unlike
+ * the occupancy-based list above, this keeps what they declined (a declined
+ * answer holds no time), so they can see it and change their mind.
+ */
+int store_occurrences_invited(struct store *st, int64_t from, int64_t to, const char *person,
+                              int (*cb)(const struct occurrence_row *r, void *arg), void *arg);
 
 /* Which calendars (person, room, vehicle) show an event: replaced on every write. */
 /* Also stamps each calendar that showed the event as changed at `now` (calendar_changes). */

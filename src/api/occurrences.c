@@ -1,7 +1,9 @@
 /*
  * occurrences.c - GET /api/v1/occurrences?from=&to=[&person=|&room=|
- * &vehicle=|&driver=]: the expanded meetings of a period, sorted, from the
- * occurrences table (and the occupancy index when filtered by resource).
+ * &vehicle=|&driver=][&declined=include]: the expanded meetings of a
+ * period, sorted, from the occurrences table (and the occupancy index when
+ * filtered by resource; a person's invitations when declined ones are asked
+ * for too, since a declined answer holds no time).
  */
 #include "handlers.h"
 
@@ -197,6 +199,30 @@ static int day_param(struct api_call *call, const char *name, const char *tz, in
     return 1;
 }
 
+/*
+ * ?declined=include (with ?person= only): the person's own week keeps what
+ * they declined, so "我的一周" can show it and let them answer again.
+ * 1 to include, 0 not, -1 after replying.
+ */
+static int declined_param(struct api_call *call, const char *filter)
+{
+    char buf[16];
+    int rc = api_query_param(call, "declined", buf, sizeof(buf));
+
+    if (rc <= 0)
+        return rc;
+    if (strcmp(buf, "include") != 0) {
+        api_reply_error(call, 422, "invalid", "declined", "'declined' may only be 'include'");
+        return -1;
+    }
+    if (filter == NULL || strcmp(filter, "person") != 0) {
+        api_reply_error(call, 422, "invalid", "declined",
+                        "'declined=include' goes with ?person= (a person's invitations)");
+        return -1;
+    }
+    return 1;
+}
+
 void api_occurrences_list(struct api_call *call)
 {
     static const struct {
@@ -245,11 +271,17 @@ void api_occurrences_list(struct api_call *call)
                         "filter by your own person (?person= or ?driver=)");
         return;
     }
+    int declined = declined_param(call, filter);
+    if (declined < 0)
+        return;
     struct list_ctx ctx = {call, {0}, 0};
     strbuf_init(&ctx.out, LIST_MAX_BYTES);
     strbuf_puts(&ctx.out, "[");
-    rc = store_occurrences_list(call->app->store, from, to, type, type ? id : NULL, role, add_item,
-                                &ctx);
+    if (declined)
+        rc = store_occurrences_invited(call->app->store, from, to, id, add_item, &ctx);
+    else
+        rc = store_occurrences_list(call->app->store, from, to, type, type ? id : NULL, role,
+                                    add_item, &ctx);
     strbuf_puts(&ctx.out, "]");
     if (rc != STORE_OK || ctx.failed) {
         strbuf_free(&ctx.out);

@@ -401,6 +401,43 @@ int store_occurrences_list(struct store *st, int64_t from, int64_t to, const cha
     return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
 }
 
+int store_occurrences_invited(struct store *st, int64_t from, int64_t to, const char *person,
+                              int (*cb)(const struct occurrence_row *r, void *arg), void *arg)
+{
+    static const char sql[] =
+        "SELECT oc.event_id, oc.recurrence_id, oc.start_local, oc.end_local, oc.start_utc, "
+        "  oc.end_utc FROM event_resources er "
+        "JOIN events e ON e.id = er.event_id "
+        "JOIN occurrences oc ON oc.event_id = er.event_id "
+        "WHERE er.resource_type = 'person' AND er.resource_id = ?3 AND e.status != 'cancelled' "
+        "  AND oc.start_utc < ?2 AND oc.end_utc > ?1 "
+        "ORDER BY oc.start_utc, oc.event_id";
+    sqlite3_stmt *stmt = store_stmt(st, sql);
+    struct occurrence_row r;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, from);
+    sqlite3_bind_int64(stmt, 2, to);
+    sqlite3_bind_text(stmt, 3, person, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof(r));
+        store_column_copy(stmt, 0, r.event_id, sizeof(r.event_id));
+        store_column_copy(stmt, 1, r.occ.recurrence_id, sizeof(r.occ.recurrence_id));
+        store_column_copy(stmt, 2, r.occ.start, sizeof(r.occ.start));
+        store_column_copy(stmt, 3, r.occ.end, sizeof(r.occ.end));
+        r.occ.start_utc = sqlite3_column_int64(stmt, 4);
+        r.occ.end_utc = sqlite3_column_int64(stmt, 5);
+        if (cb(&r, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_outbox_append(struct store *st, const char *type, const char *payload,
                         char msg_id_out[ID_STR_MAX])
 {

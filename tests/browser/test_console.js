@@ -426,7 +426,7 @@ async function main() {
       await decline.click();
       await ldr.page.waitForFunction(() => document.querySelector('li.occ .rsvp button:nth-child(2)')
         .getAttribute('aria-pressed') === 'true', { timeout: 5000 });
-      const occ = await srv.must('GET', `/occurrences?from=${monday}&to=${addDays(monday, 6)}&person=${o.L1.id}`);
+      const occ = await srv.must('GET', `/occurrences?from=${monday}&to=${addDays(monday, 6)}&person=${o.L1.id}&declined=include`);
       const mine = occ[0].attendees.find((a) => a.person === o.L1.id);
       assert.equal(mine.response, 'declined');
       await ldr.shot('leader-declined.png');

@@ -497,6 +497,21 @@ class OfficeGaps(DispatchBase):
                                    % (d, next_day(d, 14), leader["id"]), token=tok), 200, "")
         self.assertEqual([o["recurrence_id"] for o in own if o["event"] == ev["id"]],
                          [at(d, "11:00"), at(next_day(d, 14), "11:00")])
+        # Their week with declined=include keeps it, answered, so they can change their mind.
+        week = self.ok(self.srv.get("/api/v1/occurrences?from=%s&to=%s&person=%s&declined=include"
+                                    % (d, next_day(d, 14), leader["id"]), token=tok), 200, "")
+        mine = {o["recurrence_id"]: [a["response"] for a in o["attendees"]
+                                     if a["person"] == leader["id"]][0]
+                for o in week if o["event"] == ev["id"]}
+        self.assertEqual(mine, {at(d, "11:00"): "needs-action", rid: "declined",
+                                at(next_day(d, 14), "11:00"): "needs-action"})
+        for bad in ("&declined=yes", "&declined=include&room=x"):
+            r = self.srv.get("/api/v1/occurrences?from=%s&to=%s%s" % (d, d, bad))
+            self.assertEqual((r.status, r.field), (422, "declined"), (bad, r))
+        # Another person's invitations stay theirs, declined or not.
+        other = self.srv.get("/api/v1/occurrences?from=%s&to=%s&person=%s&declined=include"
+                             % (d, d, staff["id"]), token=tok)
+        self.assertEqual(other.status, 403, other)
         cal = icalendar.Calendar.from_ical(self.ics(leader["id"]))
         partstat = {}
         for v in cal.walk("VEVENT"):

@@ -13,7 +13,7 @@ import { ORG_TZ, today, addDays, mondayOf, monthDay, dateLabel, zoned } from '..
 async function loadMine(person, monday) {
   const sunday = addDays(monday, 6);
   const list = await api('GET',
-    `/occurrences?from=${monday}&to=${sunday}&person=${encodeURIComponent(person)}&tz=${encodeURIComponent(ORG_TZ)}`);
+    `/occurrences?from=${monday}&to=${sunday}&person=${encodeURIComponent(person)}&declined=include&tz=${encodeURIComponent(ORG_TZ)}`);
   return list.filter((o) => o.status !== 'cancelled');
 }
 

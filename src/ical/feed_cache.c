@@ -60,9 +60,17 @@ static size_t bucket_of(const char *key)
     return h % BUCKETS;
 }
 
+/* "kind:id", cut to fit as snprintf would; without it: snprintf was 5% of a cached GET. */
 static void make_key(char key[80], const char *kind, const char *id)
 {
-    snprintf(key, 80, "%s:%s", kind, id);
+    size_t k = strnlen(kind, 79), i = k < 79 ? strnlen(id, 78 - k) : 0;
+
+    memcpy(key, kind, k);
+    if (k < 79) {
+        key[k++] = ':';
+        memcpy(key + k, id, i);
+    }
+    key[k + i] = '\0';
 }
 
 static void node_free(struct node *n)
@@ -235,7 +243,9 @@ int feed_cache_token_get(struct feed_cache *cache, int64_t data_version, uint64_
     if (s->generation != cache->token_generation || s->len != len ||
         CRYPTO_memcmp(s->token, token, len) != 0)
         return 0;
-    snprintf(kind, kindlen, "%s", s->kind);
+    if (kindlen <= strlen(s->kind))
+        return 0;
+    memcpy(kind, s->kind, strlen(s->kind) + 1);
     memcpy(id, s->id, ID_STR_MAX);
     return 1;
 }

@@ -30,6 +30,7 @@ enum role {
 };
 
 struct api_call;
+struct shared_body;
 
 /* Who is calling: from the bearer token or session cookie, or synthesised for internal callers. */
 struct auth {
@@ -78,6 +79,7 @@ struct api_response {
     const char *content_type; /* static string */
     char *body;               /* owned (malloc) */
     size_t body_len;
+    struct shared_body *shared; /* instead of body: a cached body sent as is (one reference) */
     char etag[48];            /* "" = none */
     const char *allow;        /* Allow header for 405, static */
     struct {
@@ -195,6 +197,8 @@ void api_reply_json(struct api_call *call, int status, json_t *value, int64_t ve
 /* Replies with JSON text serialised by the caller (malloc'd, ownership passes to the reply). */
 void api_reply_json_text(struct api_call *call, int status, char *text, size_t len);
 void api_reply_empty(struct api_call *call, int status);
+/* Replies with a cached body, sent without a copy; takes a reference to it. */
+void api_reply_shared(struct api_call *call, int status, struct shared_body *body);
 void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void api_reply_api_error(struct api_call *call, const struct api_error *err);

@@ -1,7 +1,7 @@
 /*
  * feed.h - iCalendar feeds of people, rooms and vehicles (CONTRACT
  * section 8): rendering from the stored events, and a cache of rendered
- * bodies (gzip) that a change to a calendar invalidates, so
+ * bodies (plain and gzip) that a change to a calendar invalidates, so
  * repeated GETs and 304s cost no database or libical work.
  */
 #ifndef CONVENE_FEED_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "convene/token.h"
 #include "convene/util.h"
 
 struct app;
@@ -18,14 +19,17 @@ struct app;
 int feed_render(struct app *app, const char *kind, const char *id, struct strbuf *out,
                 int64_t *last_modified);
 
+/*
+ * One version of a calendar, in both representations, each sent as is
+ * (no copy, no inflating) for as long as the version is current.
+ */
 struct feed_entry {
-    char *body;            /* the plain body, kept only when gzip failed (else NULL) */
-    size_t body_len;       /* length of the plain body */
-    char *gzip;            /* gzip-compressed body */
-    size_t gzip_len;
-    char etag[48];         /* quoted, from a hash of the body */
-    char etag_gzip[48];    /* the gzip body's own: etag with "-gz" inside the quotes */
-    int64_t last_modified; /* newest change among the calendar's events */
+    struct shared_body *plain; /* the body as rendered */
+    struct shared_body *gzip;  /* gzip of it; NULL when compression failed */
+    char etag[48];             /* quoted, from a hash of the body */
+    char etag_gzip[48];        /* the gzip body's own: etag with "-gz" inside the quotes */
+    char last_modified_http[32]; /* last_modified as an HTTP date */
+    int64_t last_modified;     /* newest change among the calendar's events */
 };
 
 struct feed_cache;
@@ -38,8 +42,6 @@ const struct feed_entry *feed_cache_get(struct feed_cache *cache, const char *ki
 const struct feed_entry *feed_cache_put(struct feed_cache *cache, const char *kind, const char *id,
                                         char *body, size_t len, int64_t last_modified);
 void feed_cache_invalidate(struct feed_cache *cache, const char *kind, const char *id);
-/* The plain body (body_len bytes, malloc'd, caller frees), inflated when only gzip is kept; NULL on error. */
-char *feed_entry_plain(const struct feed_entry *e);
 /* Drops every feed and every cached display name (a person, room or vehicle changed). */
 void feed_cache_clear(struct feed_cache *cache);
 /*
@@ -52,5 +54,18 @@ struct json_t *feed_cache_names(struct feed_cache *cache);
 void feed_cache_stats(const struct feed_cache *cache, size_t *entries, size_t *bytes);
 /* Changes whenever the names are dropped: text rendered with older names is stale. */
 uint64_t feed_cache_names_generation(const struct feed_cache *cache);
+
+/*
+ * Path tokens resolved before, so a repeated GET skips hashing the token
+ * and asking the database: token -> calendar, valid while the caller's view
+ * of the database (data_version, writes) is what it was when put. Found:
+ * 1 with kind and id filled; else 0. Only tokens found live are put.
+ */
+#define FEED_PATH_TOKEN_MAX 32
+int feed_cache_token_get(struct feed_cache *cache, int64_t data_version, uint64_t writes,
+                         const char *token, size_t len, char *kind, size_t kindlen,
+                         char id[ID_STR_MAX]);
+void feed_cache_token_put(struct feed_cache *cache, int64_t data_version, uint64_t writes,
+                          const char *token, size_t len, const char *kind, const char *id);
 
 #endif

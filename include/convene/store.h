@@ -169,7 +169,7 @@ int store_record_exists(struct store *st, const struct record_type *type, const 
 int store_record_count(struct store *st, const struct record_type *type, int64_t *count);
 int store_record_set_feed_generation(struct store *st, const struct record_type *type,
                                      const char *id, int64_t generation);
-/* Counts changes of existing records through this connection: caches of them compare it. */
+/* Changes of existing records and feed tokens through this connection: caches compare it. */
 uint64_t store_record_writes(const struct store *st);
 
 /* --- feed tokens: hash -> calendar --- */

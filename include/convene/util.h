@@ -66,6 +66,29 @@ char *strbuf_detach(struct strbuf *sb, size_t *len);
 void strbuf_free(struct strbuf *sb);
 
 /*
+ * Bytes a cache keeps and the HTTP layer sends as they are, without a copy
+ * per response: reference counted (loop thread only), so a response still
+ * being written keeps them after the cache has let go. The HTTP layer may
+ * hang its own handle on the body (pin, created at the first send and
+ * holding one reference); the owner lets go with shared_body_drop, which
+ * also releases the pin, so the bytes go with the last response using them.
+ */
+struct shared_body {
+    size_t refs;
+    void *pin;                 /* the HTTP layer's handle, or NULL */
+    void (*unpin)(void *pin);  /* releases it */
+    size_t len;
+    char data[];               /* len bytes and a NUL */
+};
+
+/* A body holding a copy of data[0..len), one reference (the owner's). */
+struct shared_body *shared_body_new(const char *data, size_t len);
+void shared_body_retain(struct shared_body *b);
+void shared_body_release(struct shared_body *b);
+/* The owner's release: the pin goes too. NULL is ignored. */
+void shared_body_drop(struct shared_body *b);
+
+/*
  * gzip (RFC 1952) of data[0..len) at zlib level 1-9: a malloc'd buffer the
  * caller frees, its size in *out_len; NULL when zlib fails.
  */

@@ -54,6 +54,42 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+struct shared_body *shared_body_new(const char *data, size_t len)
+{
+    struct shared_body *b = xmalloc(sizeof(*b) + len + 1);
+
+    b->refs = 1;
+    b->pin = NULL;
+    b->unpin = NULL;
+    b->len = len;
+    memcpy(b->data, data, len);
+    b->data[len] = '\0';
+    return b;
+}
+
+void shared_body_retain(struct shared_body *b)
+{
+    b->refs++;
+}
+
+void shared_body_release(struct shared_body *b)
+{
+    if (--b->refs == 0)
+        free(b);
+}
+
+void shared_body_drop(struct shared_body *b)
+{
+    if (b == NULL)
+        return;
+    if (b->pin != NULL) {
+        void *pin = b->pin;
+        b->pin = NULL;
+        b->unpin(pin); /* may release the pin's own reference: b stays alive through ours */
+    }
+    shared_body_release(b);
+}
+
 size_t utf8_valid_prefix(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -61,7 +61,18 @@ void api_reply_empty(struct api_call *call, int status)
     free(call->res->body);
     call->res->body = NULL;
     call->res->body_len = 0;
+    if (call->res->shared != NULL)
+        shared_body_release(call->res->shared);
+    call->res->shared = NULL;
     call->res->status = status;
+}
+
+void api_reply_shared(struct api_call *call, int status, struct shared_body *body)
+{
+    api_reply_empty(call, status);
+    shared_body_retain(body);
+    call->res->shared = body;
+    call->res->body_len = body->len;
 }
 
 /*
@@ -262,8 +273,11 @@ void api_add_header(struct api_call *call, const char *name, const char *value)
 
     if (res->nheaders == ARRAY_SIZE(res->headers))
         return;
+    /* Cut to fit, as snprintf did: memcpy is a tenth of its cost (a feed adds four). */
+    size_t n = strnlen(value, sizeof(res->headers[0].value) - 1);
     res->headers[res->nheaders].name = name;
-    snprintf(res->headers[res->nheaders].value, sizeof(res->headers[0].value), "%s", value);
+    memcpy(res->headers[res->nheaders].value, value, n);
+    res->headers[res->nheaders].value[n] = '\0';
     res->nheaders++;
 }
 

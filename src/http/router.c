@@ -332,6 +332,9 @@ void api_response_free(struct api_response *res)
 {
     free(res->body);
     res->body = NULL;
+    if (res->shared != NULL)
+        shared_body_release(res->shared);
+    res->shared = NULL;
     if (res->job != NULL)
         res->job->free(res->job);
     res->job = NULL;

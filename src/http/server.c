@@ -407,6 +407,43 @@ static void on_h2o_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t
 
 /* ---------------- requests ---------------- */
 
+/*
+ * A cached body goes out without a copy. Its pin is an h2o shared chunk
+ * holding a reference to it, made at its first send; each response links
+ * the pin to its request pool (no allocation), so the bytes stay until the
+ * last response using them is disposed of, even after the cache let go.
+ */
+static void pin_dispose(void *pin)
+{
+    shared_body_release(*(struct shared_body **)pin);
+}
+
+static void pin_release(void *pin)
+{
+    h2o_mem_release_shared(pin);
+}
+
+static void send_shared(h2o_req_t *req, struct shared_body *body)
+{
+    static h2o_generator_t generator = {NULL, NULL}; /* one final buffer: nothing to proceed */
+    h2o_iovec_t buf = h2o_iovec_init(body->data, body->len);
+
+    if (body->pin == NULL) {
+        struct shared_body **pin = h2o_mem_alloc_shared(NULL, sizeof(*pin), pin_dispose);
+        *pin = body;
+        shared_body_retain(body);
+        body->pin = pin;
+        body->unpin = pin_release;
+    }
+    h2o_mem_link_shared(&req->pool, body->pin);
+    h2o_start_response(req, &generator);
+    /* As h2o_send_inline: HEAD gets the headers (and the length) only. */
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
 /* Writes a complete answer, then logs and counts it; frees res. */
 static void send_answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
                         struct api_response *res, uint64_t started)
@@ -434,8 +471,10 @@ static void send_answer(struct http_server *srv, h2o_req_t *req, const struct ap
      */
     if (res->status != 204 && res->status != 304)
         req->res.content_length = res->body_len;
-    /* h2o_send_inline copies the body into the request pool. */
-    h2o_send_inline(req, res->body ? res->body : "", res->body_len);
+    if (res->shared != NULL)
+        send_shared(req, res->shared);
+    else /* h2o_send_inline copies the body into the request pool. */
+        h2o_send_inline(req, res->body ? res->body : "", res->body_len);
     gate_wrap_sent(req);
 
     /* A successful write may have queued messages or moved a reminder. */

@@ -229,6 +229,7 @@ static int feed_token_drop(struct store *st, const char *kind, const char *id)
         store_stmt(st, "DELETE FROM feed_tokens WHERE kind = ?1 AND resource_id = ?2");
     int rc;
 
+    st->record_writes++; /* the feeds' token cache must not find this token any more */
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
@@ -303,6 +304,7 @@ int store_feed_token_set(struct store *st, const char *kind, const char *id,
         st, "INSERT OR REPLACE INTO feed_tokens(hash, kind, resource_id) VALUES(?1, ?2, ?3)");
     int rc;
 
+    st->record_writes++; /* the old token dies: the feeds' token cache must forget it */
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_blob(stmt, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC);

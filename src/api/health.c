@@ -84,7 +84,7 @@ static void cache_metrics_render(struct app *app, struct strbuf *sb)
                   "# HELP convene_feed_cache_entries Rendered feeds held.\n"
                   "# TYPE convene_feed_cache_entries gauge\n"
                   "convene_feed_cache_entries %zu\n"
-                  "# HELP convene_feed_cache_bytes Bytes of the rendered feeds held (gzip).\n"
+                  "# HELP convene_feed_cache_bytes Bytes of the rendered feeds held (plain and gzip bodies).\n"
                   "# TYPE convene_feed_cache_bytes gauge\n"
                   "convene_feed_cache_bytes %zu\n"
                   "# HELP process_resident_memory_bytes Resident memory of the service.\n"

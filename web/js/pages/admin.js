@@ -240,7 +240,7 @@ function Calendar() {
   return html`<div>
     <${LoadState} state=${state} />
     ${d && html`<p>工作日历至 <strong>${d.health.calendar_until || '（无数据）'}</strong></p>
-      ${(d.health.warnings || []).map((w) => html`<p class="form-error" role="alert">${w.split(' The ')[0]}</p>`)}
+      ${(d.health.warnings || []).map((w) => html`<p class="form-error" role="alert">${w.replace(/\s*The working calendar[\s\S]*$/, '')}</p>`)}
       <ul class="years">${d.years.map((y) => html`<li>${y.year} 年：${y.source ? `已载入（${y.source === 'database' ? '本单位载入' : '随系统提供'}，${y.holidays} 个假期）` : html`<span class="late-text">未载入</span>`}</li>`)}</ul>`}
     <h2>载入一年的放假安排</h2>
     <form class="calendar-form" onSubmit=${load}>

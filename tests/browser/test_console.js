@@ -622,6 +622,7 @@ async function main() {
       const mine = () => occ.find((x) => x.event === booked.id);
       assert.equal(mine().start, `${next}T16:00:00`);
       await bk.page.waitForFunction((s) => document.querySelector(s).title.includes('16:00'), {}, sel);
+      await new Promise((r) => setTimeout(r, 500)); // let the change stream's reload land before the next drag
       await drag(60); // 16:00 -> 17:00 meets 预算评审
       await bk.page.waitForSelector('.board-msg.error li');
       const msg = await bk.text('.board-msg.error');

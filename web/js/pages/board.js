@@ -104,7 +104,7 @@ function Row({ r, kind, days, data, drag, onDown }) {
   return html`<div class="board-row" role="row" data-resource=${r.id}>
     <div class="res" role="rowheader">${label}</div>
     <div class="track" role="gridcell">
-      ${days.map((d, i) => i > 0 && html`<span class="day-rule" style=${{ left: `${pct(i, FIRST, n)}%` }}></span>`)}
+      ${days.map((d, i) => (i === 0 ? null : html`<span class="day-rule" style=${{ left: `${pct(i, FIRST, n)}%` }}></span>`))}
       ${blocks.map((b) => days.map((d, i) => {
         const s = zoned(b.start_utc); const e = zoned(b.end_utc);
         if (e.date < d || s.date > d) return null;
@@ -120,7 +120,7 @@ function Row({ r, kind, days, data, drag, onDown }) {
         if (moving) style.transform = `translate(${drag.dx}px, ${drag.dy}px)`;
         const z = zoned(it.startUtc);
         return html`
-          ${(setup || teardown) && html`<span class="buffer" style=${box(p.day, p.from - setup, p.to + teardown, n)} title="会场布置或撤场缓冲"></span>`}
+          ${setup + teardown > 0 ? html`<span class="buffer" style=${box(p.day, p.from - setup, p.to + teardown, n)} title="会场布置或撤场缓冲"></span>` : null}
           <a class=${'booking' + (moving ? ' moving' : '') + (it.acknowledged === false ? ' unacked' : '')} style=${style}
             href=${`#/meeting?id=${encodeURIComponent(it.event)}`} data-key=${it.key}
             title=${`${it.title} ${z.time}–${zoned(it.endUtc).time}`} onPointerDown=${kind === 'rooms' ? (e) => onDown(e, it) : undefined}

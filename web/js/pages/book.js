@@ -153,7 +153,7 @@ function RepeatFields({ f, set }) {
         onInput=${(e) => setR({ count: Number(e.target.value) })} />次</label>`}
       ${r.end === 'until' && html`<input type="date" aria-label="重复至" value=${r.until} onInput=${(e) => setR({ until: e.target.value })} />`}
     </span>`}
-    <p class="said" id="repeat-words" aria-live="polite">${describe(r)}</p>
+    <p class="said" id="repeat-words" aria-live="polite">${r.freq === 'none' ? '' : describe(r)}</p>
   </fieldset>`;
 }
 

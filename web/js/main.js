@@ -3,7 +3,7 @@
 // may open, and the page the location's hash names (#/week, #/trips ...).
 import { html, render, useState, useEffect } from './html.js';
 import { api, setCsrf, whenSignedOut } from './api.js';
-import { pagesFor, landingFor, parseHash } from './pages.js';
+import { pagesFor, navFor, landingFor, parseHash } from './pages.js';
 import { liveStart, liveStop, onLiveStatus } from './live.js';
 import { Loading, ErrorBox } from './components.js';
 import SignIn from './pages/signin.js';
@@ -31,7 +31,7 @@ function Header({ session, current, onSignOut }) {
   return html`<header class="top no-print">
     <span class="brand">会议活动安排</span>
     <nav aria-label="页面">
-      ${pagesFor(session.access).map((p) => html`
+      ${navFor(session.access).map((p) => html`
         <a href=${'#/' + p.id} aria-current=${p.id === current ? 'page' : undefined}>${p.title}</a>`)}
     </nav>
     <span class="who">

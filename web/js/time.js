@@ -84,3 +84,21 @@ export function dietName(diet) {
   return DIETS[diet] || diet;
 }
 export const DIET_ORDER = ['halal', 'vegetarian', 'regular'];
+
+// A local wall time as the API writes it ('2026-12-21T10:30:00') as
+// 12月21日（周一）10:30: it is already in the meeting's zone.
+export function localLabel(local) {
+  const s = String(local || '');
+  return s.length >= 16 ? `${dateLabel(s.slice(0, 10))}${s.slice(11, 16)}` : dateLabel(s.slice(0, 10));
+}
+
+// Minutes between two 'HH:MM' times.
+export function minutesBetween(a, b) {
+  const m = (t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+  return m(b) - m(a);
+}
+
+export function hhmm(minutes) {
+  const m = ((minutes % 1440) + 1440) % 1440;
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}

@@ -36,6 +36,7 @@ function entryOf(o, roomNames) {
   const busy = o.title == null;
   return {
     key: `${o.event}/${o.recurrence_id || ''}`,
+    event: o.event,
     date: allDay ? String(o.start).slice(0, 10) : start.date,
     period: allDay ? 0 : periodOf(start.hour),
     time: allDay ? '全天' : `${start.time}–${end.date === start.date ? end.time : '次日' + end.time}`,
@@ -78,7 +79,7 @@ function Cell({ list, flash }) {
   return html`<td class=${flash ? 'flash' : ''}>
     ${(list || []).map((e) => html`<div class=${'mtg' + (e.busy ? ' busy' : '')}>
       <span class="time">${e.time}</span>
-      <span class="title">${e.title}${e.secret ? html` <em class="tag">密</em>` : ''}${e.pending ? html` <em class="tag">待批</em>` : ''}</span>
+      <span class="title"><a href=${`#/meeting?id=${encodeURIComponent(e.event)}`}>${e.title}</a>${e.secret ? html` <em class="tag">密</em>` : ''}${e.pending ? html` <em class="tag">待批</em>` : ''}</span>
       ${e.place && html`<span class="place">${e.place}</span>`}
     </div>`)}
   </td>`;

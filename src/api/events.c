@@ -7,10 +7,10 @@
  */
 #include "handlers.h"
 #include "catering.h"
-#include "conflicts.h"
+#include "../booking/conflicts.h"
 #include "dispatch.h"
-#include "event_plan.h"
-#include "event_window.h"
+#include "../booking/plan.h"
+#include "../booking/window.h"
 
 #include "convene/conflict.h"
 #include "convene/feed.h"
@@ -374,25 +374,6 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
 }
 
 /*
- * A refused booking: the error, with the clashes that explain it when the
- * driver rules gave some (a 409 driver_hours or driver_rest lists them
- * like any other conflict).
- */
-static void reply_refusal(struct api_call *call, const struct api_error *err, json_t *conflicts)
-{
-    json_t *e = json_array_size(conflicts) == 0
-                    ? NULL
-                    : json_pack("{s:{s:s, s:s, s:s?, s:O}}", "error", "code", err->code,
-                                "message", err->message, "field",
-                                err->field[0] ? err->field : NULL, "conflicts", conflicts);
-
-    if (e == NULL) /* no entries, or a message that is not UTF-8: the plain error */
-        api_reply_api_error(call, err);
-    else
-        api_reply_json(call, err->status, e, -1);
-}
-
-/*
  * Validates doc, books it for event row->id and writes it (insert when
  * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
  * On success row holds the stored state; the plan is freed.
@@ -402,7 +383,7 @@ static int event_write_at(struct api_call *call, json_t *doc, struct event_row *
 {
     struct app *app = call->app;
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err = {0};
     json_t *refusal = NULL;
     struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0, {0}};
     int rc = -1;
@@ -411,7 +392,7 @@ static int event_write_at(struct api_call *call, json_t *doc, struct event_row *
 
     if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
         event_plan_expand(&plan, now, &err) != 0) {
-        api_reply_api_error(call, &err);
+        api_reply_booking_error(call, &err);
         goto done;
     }
     /* Cancelled events hold nothing; only live ones are checked and claimed. */
@@ -436,7 +417,9 @@ static int event_write_at(struct api_call *call, json_t *doc, struct event_row *
     }
     /* Driver hours, rest and weekend approval (dispatch.c). */
     if (live && check && dispatch_check(app, row->id, &plan, &b.report, &err, &refusal) != 0) {
-        reply_refusal(call, &err, refusal);
+        err.details = json_array_size(refusal) > 0 ? json_incref(refusal) : NULL;
+        api_reply_booking_error(call, &err);
+        booking_error_clear(&err);
         goto done;
     }
     free(row->title);
@@ -1103,7 +1086,7 @@ static const char *const occurrence_members[] = {"start", "end", "title", "locat
 static int occurrence_exists(struct api_call *call, json_t *prev, const char *rid)
 {
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc = json_deep_copy(prev);
     int found = 0;
 
@@ -1290,7 +1273,7 @@ static json_t *window_entry_clashes(struct api_call *call, const char *id, json_
 {
     struct window_scan w = {call, id, NULL};
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *out = json_array();
 
     if (event_plan_parse(call->app, doc, &plan, &err) != 0 ||

@@ -14,7 +14,7 @@
  * series' window (any booking less than two years ahead) finds nothing to
  * expand.
  */
-#include "event_window.h"
+#include "window.h"
 
 #include "convene/util.h"
 
@@ -174,7 +174,7 @@ static void plan_reach(const struct event_plan *p, int64_t *before, int64_t *aft
 static int check_other(struct window_check *w, const struct event_row *row, int64_t until)
 {
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc = json_loads(row->doc, 0, NULL);
     int64_t from = until, to, before, after;
     int rc = 0;

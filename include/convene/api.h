@@ -248,6 +248,9 @@ int api_has_role(const struct api_call *call, unsigned roles);
  */
 struct viewer api_viewer(const struct api_call *call);
 
+/* The caller as the booking layer knows them (booking.h): token id, name, person. */
+void api_booking_actor(const struct api_call *call, struct booking_actor *actor);
+
 /* Fills err; returns -1 so validators can `return api_error_set(...)`. */
 int api_error_set(struct api_error *err, int status, const char *code, const char *field,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));

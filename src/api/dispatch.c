@@ -51,16 +51,6 @@ static json_t *utc_or_null(int64_t t)
     return json_string(buf);
 }
 
-int dispatch_outbox(struct store *st, const char *type, json_t *data)
-{
-    char *payload = json_dumps(data, JSON_COMPACT);
-    int rc = payload != NULL ? store_outbox_append(st, type, payload, NULL) : STORE_ERROR;
-
-    free(payload);
-    json_decref(data);
-    return rc == STORE_OK ? 0 : -1;
-}
-
 /* ---------------- the driver rules ---------------- */
 
 static int check_approval(struct app *app, const struct event_plan *p, struct booking_error *err)
@@ -666,7 +656,7 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
     }
     if (strcmp(type, "dispatch.cancelled") == 0)
         json_object_set(data, "reason", json_object_get(first, "reason"));
-    return dispatch_outbox(s->app->store, type, data);
+    return booking_outbox_append(s->app->store, type, data);
 }
 
 /* Whether the driver still needs to hear of it: not over yet. */

@@ -57,7 +57,4 @@ json_t *dispatch_trip_json(const struct trip_row *t);
  */
 json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
 
-/* Appends an outbox message of type with data (stolen). 0 or -1. */
-int dispatch_outbox(struct store *st, const char *type, json_t *data);
-
 #endif

@@ -865,7 +865,7 @@ int event_plan_claims_range(const struct event_plan *p, const char *event_id, si
     for (size_t i = first; i < last; i++) {
         const struct occurrence *o = &p->occ[i];
         struct claim c = {NULL, NULL, o->start_utc, o->end_utc, event_id, o->recurrence_id,
-                          NULL, NULL, NULL};
+                          NULL, NULL, NULL, o};
 
         for (size_t a = 0; a < p->nattendees; a++) {
             /* A declined invitation leaves the person's time free (one occurrence's too). */

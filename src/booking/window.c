@@ -97,13 +97,6 @@ static size_t lower_bound(const struct mine *m, const char *type, const char *id
     return lo;
 }
 
-/* The occurrence a claim's recurrence_id points into (event_plan_claims hands it out so). */
-static const struct occurrence *claim_occurrence(const struct claim *c)
-{
-    return (const struct occurrence *)(const void *)(c->recurrence_id -
-                                                     offsetof(struct occurrence, recurrence_id));
-}
-
 static void clash_fill(struct clash *out, const struct claim *theirs, const struct event_row *row)
 {
     memset(out, 0, sizeof(*out));
@@ -112,7 +105,7 @@ static void clash_fill(struct clash *out, const struct claim *theirs, const stru
     snprintf(out->role, sizeof(out->role), "%s", theirs->role);
     snprintf(out->event_id, sizeof(out->event_id), "%s", row->id);
     snprintf(out->recurrence_id, sizeof(out->recurrence_id), "%s", theirs->recurrence_id);
-    snprintf(out->other_start, sizeof(out->other_start), "%s", claim_occurrence(theirs)->start);
+    snprintf(out->other_start, sizeof(out->other_start), "%s", theirs->occ->start);
     snprintf(out->trip_id, sizeof(out->trip_id), "%s", theirs->trip_id ? theirs->trip_id : "");
     snprintf(out->title, sizeof(out->title), "%s", row->title);
     out->confidential = row->confidential;

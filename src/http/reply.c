@@ -199,6 +199,13 @@ int api_has_role(const struct api_call *call, unsigned roles)
     return (call->auth.role & roles) != 0;
 }
 
+void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
+{
+    snprintf(actor->token_id, sizeof(actor->token_id), "%s", call->auth.token_id);
+    snprintf(actor->name, sizeof(actor->name), "%s", call->auth.name);
+    snprintf(actor->person, sizeof(actor->person), "%s", call->auth.person);
+}
+
 struct viewer api_viewer(const struct api_call *call)
 {
     struct viewer v = {VIEWER_PERSON, call->auth.person};

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "convene/app.h"
+#include "convene/booking.h"
 #include "convene/token.h"
 #include "convene/visibility.h"
 
@@ -202,6 +203,13 @@ void api_reply_shared(struct api_call *call, int status, struct shared_body *bod
 void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void api_reply_api_error(struct api_call *call, const struct api_error *err);
+/* The HTTP status of a domain error's kind (400, 403, 404, 409, 412, 422, 500). */
+int api_booking_status(enum booking_kind kind);
+/*
+ * Answers a domain error: its kind's status, code, message and field, and
+ * its details (the clashes of a 409) as "conflicts" when it has some.
+ */
+void api_reply_booking_error(struct api_call *call, const struct booking_error *err);
 /* 500 for a storage failure (already logged by the store). */
 void api_reply_store_error(struct api_call *call);
 
@@ -243,6 +251,9 @@ int api_has_role(const struct api_call *call, unsigned roles);
  * bound to (none: sees no meeting's details). person points into call.
  */
 struct viewer api_viewer(const struct api_call *call);
+
+/* The caller as the booking layer knows them (booking.h): token id, name, person. */
+void api_booking_actor(const struct api_call *call, struct booking_actor *actor);
 
 /* Fills err; returns -1 so validators can `return api_error_set(...)`. */
 int api_error_set(struct api_error *err, int status, const char *code, const char *field,

@@ -254,6 +254,8 @@ struct claim {
     const char *trip_id;       /* for vehicle and driver rows */
     const char *block_id;
     const char *role;          /* "attendee", "room", "vehicle", "driver", "block" */
+    const struct occurrence *occ; /* the plan's occurrence it is of (borrowed); NULL for blocks.
+                                   * Not stored: it lets a clash be reported with its times. */
 };
 
 /* An existing booking that overlaps a claim. */

@@ -138,7 +138,7 @@ void api_blocks_create(struct api_call *call)
     b.created_at = clock_wall_s();
     snprintf(b.created_by, sizeof(b.created_by), "%s", call->auth.token_id);
     struct claim hold = {b.resource_type, b.resource_id, b.start_utc, b.end_utc, NULL, NULL,
-                         NULL, b.id, "block"};
+                         NULL, b.id, "block", NULL};
     if (store_block_insert(st, &b) != STORE_OK || store_occupancy_insert(st, &hold) != STORE_OK ||
         store_commit(st) != STORE_OK) {
         store_rollback(st);

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "event_plan.h"
+#include "../booking/plan.h"
 
 #include "convene/api.h"
 

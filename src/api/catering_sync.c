@@ -623,7 +623,7 @@ static int recount_event(const struct event_row *ev, void *arg)
     struct recount *r = arg;
     struct app *app = r->call->app;
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc, *audit, *before, *after, *c;
     size_t k;
     int rc = 0;

@@ -20,7 +20,7 @@ static int derive_one(const char *id, void *arg)
     struct app *app = arg;
     struct event_row row;
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc = NULL;
     int rc = -1;
 

@@ -51,19 +51,9 @@ static json_t *utc_or_null(int64_t t)
     return json_string(buf);
 }
 
-int dispatch_outbox(struct store *st, const char *type, json_t *data)
-{
-    char *payload = json_dumps(data, JSON_COMPACT);
-    int rc = payload != NULL ? store_outbox_append(st, type, payload, NULL) : STORE_ERROR;
-
-    free(payload);
-    json_decref(data);
-    return rc == STORE_OK ? 0 : -1;
-}
-
 /* ---------------- the driver rules ---------------- */
 
-static int check_approval(struct app *app, const struct event_plan *p, struct api_error *err)
+static int check_approval(struct app *app, const struct event_plan *p, struct booking_error *err)
 {
     for (size_t t = 0; t < p->ntrips; t++) {
         if (p->trips[t].approved_by != NULL)
@@ -81,7 +71,7 @@ static int check_approval(struct app *app, const struct event_plan *p, struct ap
             workcal_is_working(app_workcal(app), &day, &name, &special);
             time_date_format(&day, date);
             snprintf(field, sizeof(field), "trips[%zu].approved_by", t);
-            return api_error_set(err, 422, "approval_required", field,
+            return booking_error_set(err, BOOKING_INVALID, "approval_required", field,
                                  "a trip on %s (%s) needs 'approved_by'", date,
                                  special && name ? name : "weekend");
         }
@@ -170,7 +160,7 @@ static void violation_entries(const struct trip_violation *v, const struct event
 }
 
 static int report_violation(const struct trip_violation *v, const char *driver,
-                            const struct trip_rules *rules, struct api_error *err)
+                            const struct trip_rules *rules, struct booking_error *err)
 {
     struct local_time day;
     char date[TIME_DATE_STR], field[48];
@@ -179,10 +169,10 @@ static int report_violation(const struct trip_violation *v, const char *driver,
     time_date_format(&day, date);
     snprintf(field, sizeof(field), "trips[%zu].driver", v->tag);
     if (v->verdict == TRIP_DRIVER_HOURS)
-        return api_error_set(err, 409, "driver_hours", field,
+        return booking_error_set(err, BOOKING_CONFLICT, "driver_hours", field,
                              "driver '%s' would drive %.1f hours on %s (at most %d)", driver,
                              (double)v->seconds / 3600.0, date, rules->max_hours);
-    return api_error_set(err, 409, "driver_rest", field,
+    return booking_error_set(err, BOOKING_CONFLICT, "driver_rest", field,
                          "driver '%s' would rest only %.1f hours before the first trip of %s "
                          "(at least %d)",
                          driver, (double)v->seconds / 3600.0, date, rules->min_rest_hours);
@@ -191,7 +181,7 @@ static int report_violation(const struct trip_violation *v, const char *driver,
 /* One driver's days: this booking's trips plus every other event's around them. */
 static int check_driver(struct app *app, const char *event_id, const struct event_plan *p,
                         const char *driver, struct conflict_report *report,
-                        struct api_error *err, json_t *conflicts)
+                        struct booking_error *err, json_t *conflicts)
 {
     struct trip_rules rules = {app->cfg.driver_max_hours, app->cfg.driver_min_rest_hours};
     struct span_list l = {NULL, 0, 0, event_id, NULL};
@@ -224,7 +214,7 @@ static int check_driver(struct app *app, const char *event_id, const struct even
     trips_day_date(last + 1, &lt);
     time_date_format(&lt, to);
     if (store_trips_of_days(app->store, from, to, driver, NULL, collect_span, &l) != STORE_OK)
-        rc = api_error_set(err, 500, "storage", NULL, "the database failed");
+        rc = booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     else if (trips_driver_check(l.v, l.n, &rules, &v) != TRIP_OK) {
         rc = report_violation(&v, driver, &rules, err);
         violation_entries(&v, p, &l, report, conflicts);
@@ -235,7 +225,7 @@ static int check_driver(struct app *app, const char *event_id, const struct even
 }
 
 int dispatch_check(struct app *app, const char *event_id, const struct event_plan *p,
-                   struct conflict_report *report, struct api_error *err, json_t **conflicts)
+                   struct conflict_report *report, struct booking_error *err, json_t **conflicts)
 {
     *conflicts = json_array();
     if (p->ntrips == 0 || p->nocc == 0)
@@ -666,7 +656,7 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
     }
     if (strcmp(type, "dispatch.cancelled") == 0)
         json_object_set(data, "reason", json_object_get(first, "reason"));
-    return dispatch_outbox(s->app->store, type, data);
+    return booking_outbox_append(s->app->store, type, data);
 }
 
 /* Whether the driver still needs to hear of it: not over yet. */
@@ -741,7 +731,7 @@ static int dispatch_write(struct app *app, const struct event_row *row, json_t *
                           const struct event_plan *plan, int quiet)
 {
     struct event_plan own;
-    struct api_error err;
+    struct booking_error err;
     json_t *after;
     int rc;
 

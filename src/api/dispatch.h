@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "conflicts.h"
-#include "event_plan.h"
+#include "../booking/conflicts.h"
+#include "../booking/plan.h"
 
 /*
  * Checks a live booking's trips: weekend and holiday trips need
@@ -22,7 +22,7 @@
  * the caller) holds the 409's entries (conflicts.h) naming the trips.
  */
 int dispatch_check(struct app *app, const char *event_id, const struct event_plan *plan,
-                   struct conflict_report *report, struct api_error *err, json_t **conflicts);
+                   struct conflict_report *report, struct booking_error *err, json_t **conflicts);
 
 /*
  * Rewrites the trip rows of row->id from doc (expanded as plan, or parsed
@@ -56,8 +56,5 @@ json_t *dispatch_trip_json(const struct trip_row *t);
  * names caches the names across calls (caller owns it).
  */
 json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
-
-/* Appends an outbox message of type with data (stolen). 0 or -1. */
-int dispatch_outbox(struct store *st, const char *type, json_t *data);
 
 #endif

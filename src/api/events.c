@@ -1,19 +1,14 @@
 /*
- * events.c - meetings (CONTRACT section 4). Every write is one
- * transaction: validate the document, expand it, check each occurrence x
- * resource against the occupancy index (preempting rooms and vehicles of
- * lower-ranked meetings when asked and allowed), then write the event, its
- * occurrences and claims, its outbox messages and its audit record.
+ * events.c - meetings over HTTP (CONTRACT section 4). Every write is one
+ * transaction: load, If-Match, the change the request asks for, then the
+ * booking layer books and writes it (booking_event_write) and records it
+ * (booking_record_change), then commit and reply.
  */
 #include "handlers.h"
-#include "catering.h"
-#include "conflicts.h"
 #include "dispatch.h"
-#include "event_plan.h"
-#include "event_window.h"
+#include "../booking/plan.h"
 
 #include "convene/conflict.h"
-#include "convene/feed.h"
 #include "convene/json.h"
 #include "convene/recur.h"
 #include "convene/store.h"
@@ -25,38 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REPORTED_CONFLICTS 1000
-
-/* ---------------- rendering ---------------- */
 
 /* A string member, or "" when absent or not a string. */
 static const char *member_text(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "";
-}
-
-/* The first occurrence's instants, from the document's start and zone. */
-static void first_instants(json_t *doc, int64_t *start, int64_t *end)
-{
-    struct local_time s, e;
-    const char *tz = json_string_value(json_object_get(doc, "tz"));
-    const char *date = json_string_value(json_object_get(doc, "date"));
-
-    *start = *end = 0;
-    if (tz == NULL)
-        return;
-    if (date != NULL) {
-        const char *last = json_string_value(json_object_get(doc, "end_date"));
-        if (time_date_parse(date, &s) != 0 || time_date_parse(last ? last : date, &e) != 0)
-            return;
-        recur_local_add(&e, 86400);
-    } else if (time_local_parse(member_text(doc, "start"), &s) != 0 ||
-               time_local_parse(member_text(doc, "end"), &e) != 0) {
-        return;
-    }
-    time_local_to_utc(&s, tz, start);
-    time_local_to_utc(&e, tz, end);
 }
 
 static json_t *render_utc(int64_t t)
@@ -66,418 +35,36 @@ static json_t *render_utc(int64_t t)
     return json_string(buf);
 }
 
-/* The event as clients see it: the document plus what the server keeps. */
-static json_t *event_render(const struct event_row *row, json_t *doc)
+/* The layer's context for a call: its caller, the clock at now. */
+static void call_ctx(const struct api_call *call, struct booking_actor *actor,
+                     struct booking_ctx *ctx, int64_t now)
 {
-    json_t *out = json_deep_copy(doc);
-    int64_t start, end;
-    char etag[48];
-
-    first_instants(doc, &start, &end);
-    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)row->version);
-    json_object_set_new(out, "id", json_string(row->id));
-    json_object_set_new(out, "uid", json_string(row->uid));
-    json_object_set_new(out, "sequence", json_integer(row->sequence));
-    json_object_set_new(out, "status", json_string(row->status));
-    json_object_set_new(out, "version", json_integer(row->version));
-    json_object_set_new(out, "etag", json_string(etag));
-    json_object_set_new(out, "start_utc", render_utc(start));
-    json_object_set_new(out, "end_utc", render_utc(end));
-    json_object_set_new(out, "created_at", render_utc(row->created_at));
-    json_object_set_new(out, "updated_at", render_utc(row->updated_at));
-    if (json_object_get(out, "needs") == NULL)
-        json_object_set_new(out, "needs", json_array());
-    return out;
+    api_booking_actor(call, actor);
+    ctx->app = call->app;
+    ctx->actor = actor;
+    ctx->now = now;
 }
 
-/* ---------------- conflicts and preemption ---------------- */
-
-struct booking {
-    struct api_call *call;
-    struct event_plan *plan;
-    const char *event_id;
-    json_t *conflicts;         /* reported to the client */
-    struct clash *clashes;     /* kept for the preemption decision */
-    size_t nclashes, cap;
-    const struct claim *claim; /* the claim being checked */
-    int failed;
-    struct conflict_report report; /* names and trip times of the entries */
-};
-
-static int on_clash(const struct clash *c, void *arg)
+void events_call_ctx(const struct api_call *call, struct booking_actor *actor,
+                     struct booking_ctx *ctx)
 {
-    struct booking *b = arg;
-    /* The claim's recurrence_id points into its occurrence in plan->occ. */
-    const struct occurrence *o = (const struct occurrence *)(const void *)(
-        b->claim->recurrence_id - offsetof(struct occurrence, recurrence_id));
-    json_t *entry;
-
-    if (b->nclashes == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 8;
-        b->clashes = xrealloc(b->clashes, b->cap * sizeof(*b->clashes));
-    }
-    b->clashes[b->nclashes++] = *c;
-    if (json_array_size(b->conflicts) >= MAX_REPORTED_CONFLICTS)
-        return 0;
-    entry = conflict_report_clash(&b->report, b->claim, o, c);
-    json_array_append_new(b->conflicts, entry);
-    return 0;
+    call_ctx(call, actor, ctx, clock_wall_s());
 }
 
-static int check_claim(const struct claim *c, void *arg)
-{
-    struct booking *b = arg;
-
-    b->claim = c;
-    if (store_occupancy_overlaps(b->call->app->store, c->resource_type, c->resource_id,
-                                 c->start_utc, c->end_utc, b->event_id, on_clash, b) != STORE_OK) {
-        b->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* A clash with another series' occurrence not stored yet (event_window.c). */
-static int on_window_clash(const struct clash *theirs, const struct claim *mine, void *arg)
-{
-    struct booking *b = arg;
-
-    b->claim = mine;
-    return on_clash(theirs, b);
-}
-
-/*
- * Every occurrence of the new booking over its whole span, stored or not,
- * against the occupancy, and then against the occurrences other series
- * have beyond their stored windows.
- */
-static int check_booking(struct booking *b)
-{
-    const struct event_plan *p = b->plan;
-
-    if (event_plan_claims_range(p, b->event_id, 0, p->nocc + p->nbeyond, check_claim, b) != 0)
-        return -1;
-    if (event_window_check(b->call->app, p, b->event_id, on_window_clash, b) != 0) {
-        b->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-static int insert_claim(const struct claim *c, void *arg)
-{
-    return store_occupancy_insert(arg, c) == STORE_OK ? 0 : -1;
-}
-
-static void add_need(json_t *doc, const char *what)
-{
-    json_t *needs = json_object_get(doc, "needs");
-    size_t i;
-    json_t *n;
-
-    if (!json_is_array(needs)) {
-        needs = json_array();
-        json_object_set_new(doc, "needs", needs);
-    }
-    json_array_foreach(needs, i, n) {
-        if (strcmp(json_string_value(n), what) == 0)
-            return;
-    }
-    json_array_append_new(needs, json_string(what));
-}
-
-/*
- * What a preempted event lost stops being needed once it has it again (a
- * room, or a vehicle on every trip): `needs` used to keep ["room"] after a
- * PATCH gave the meeting a new room.
- */
-static void settle_needs(json_t *doc)
-{
-    json_t *needs = json_object_get(doc, "needs"), *t;
-    int vehicles = 1;
-    size_t i;
-
-    if (!json_is_array(needs))
-        return;
-    json_array_foreach(json_object_get(doc, "trips"), i, t) {
-        vehicles &= json_is_string(json_object_get(t, "vehicle"));
-    }
-    for (i = json_array_size(needs); i-- > 0;) {
-        const char *n = json_string_value(json_array_get(needs, i));
-        if (n != NULL && ((strcmp(n, "room") == 0 && json_is_string(json_object_get(doc, "room"))) ||
-                          (strcmp(n, "vehicle") == 0 && vehicles)))
-            json_array_remove(needs, i);
-    }
-}
-
-static int publish_calendars(struct app *app, const char *event_id, json_t *doc);
-static int outbox(struct store *st, const char *type, json_t *data);
-
-/* Takes a room or vehicle from a lower-ranked event, which keeps its slot. */
-static int preempt_one(struct api_call *call, const struct clash *c, const char *by)
-{
-    struct store *st = call->app->store;
-    struct event_row row;
-    json_t *doc, *before, *after, *trips, *trip;
-    size_t i;
-    int rc = -1;
-
-    memset(&row, 0, sizeof(row));
-    if (store_event_get(st, c->event_id, &row) != STORE_OK)
-        return -1;
-    doc = json_loads(row.doc, 0, NULL);
-    before = event_render(&row, doc);
-    if (strcmp(c->role, "room") == 0) {
-        json_object_set_new(doc, "room", json_null());
-        add_need(doc, "room");
-    } else {
-        trips = json_object_get(doc, "trips");
-        json_array_foreach(trips, i, trip) {
-            const char *v = json_string_value(json_object_get(trip, "vehicle"));
-            if (v != NULL && strcmp(v, c->resource_id) == 0)
-                json_object_set_new(trip, "vehicle", json_null());
-        }
-        add_need(doc, "vehicle");
-    }
-    free(row.doc);
-    row.doc = json_dumps(doc, JSON_COMPACT);
-    row.sequence++;
-    row.version++;
-    row.updated_at = clock_wall_s();
-    after = event_render(&row, doc);
-    if (store_occupancy_release(st, row.id, c->resource_type, c->resource_id) == STORE_OK &&
-        store_event_update(st, &row) == STORE_OK && publish_calendars(call->app, row.id, doc) == 0 &&
-        dispatch_sync(call->app, &row, doc, NULL) == 0 &&
-        outbox(st, "event.preempted",
-               json_pack("{s:O, s:{s:s, s:s}, s:s}", "event", after, "lost", "type",
-                         c->resource_type, "id", c->resource_id, "by", by)) == 0 &&
-        events_audit(call, row.id, "preempted", before, after) == 0)
-        rc = 0;
-    json_decref(before);
-    json_decref(after);
-    json_decref(doc);
-    store_event_row_clear(&row);
-    return rc;
-}
-
-/* Preempts every distinct (event, resource) clash; the rule has been checked. */
-static int preempt_all(struct booking *b)
-{
-    for (size_t i = 0; i < b->nclashes; i++) {
-        const struct clash *c = &b->clashes[i];
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(b->clashes[j].event_id, c->event_id) == 0 &&
-                   strcmp(b->clashes[j].resource_id, c->resource_id) == 0 &&
-                   strcmp(b->clashes[j].resource_type, c->resource_type) == 0;
-        if (!seen && preempt_one(b->call, c, b->event_id) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int may_preempt(const struct booking *b)
-{
-    struct preempt_case *cases = xcalloc(b->nclashes, sizeof(*cases));
-    int ok;
-
-    for (size_t i = 0; i < b->nclashes; i++) {
-        cases[i].role = b->clashes[i].role;
-        cases[i].is_event = b->clashes[i].event_id[0] != '\0';
-        cases[i].other_rank = b->clashes[i].best_rank;
-    }
-    ok = conflict_may_preempt(cases, b->nclashes, b->plan->best_rank);
-    free(cases);
-    return ok;
-}
-
-/* ---------------- the write pipeline ---------------- */
-
-static int invalidate_feed(const char *type, const char *id, void *arg)
-{
-    feed_cache_invalidate(((struct app *)arg)->feeds, type, id);
-    return 0;
-}
-
-/*
- * Records which calendars show the event (attendees, room, vehicles,
- * drivers, passengers) and drops their cached feeds, before and after.
- */
-static int publish_calendars(struct app *app, const char *event_id, json_t *doc)
-{
-    struct store *st = app->store;
-    size_t i, k;
-    json_t *a, *t, *p;
-    int rc = 0;
-
-    if (store_event_resources_list(st, event_id, invalidate_feed, app) != STORE_OK ||
-        store_event_resources_clear(st, event_id, clock_wall_s()) != STORE_OK)
-        return -1;
-    json_array_foreach(json_object_get(doc, "attendees"), i, a) {
-        rc |= store_event_resource_add(st, event_id, "person", member_text(a, "person"));
-    }
-    if (json_is_string(json_object_get(doc, "room")))
-        rc |= store_event_resource_add(st, event_id, "room", member_text(doc, "room"));
-    json_array_foreach(json_object_get(doc, "trips"), i, t) {
-        if (json_is_string(json_object_get(t, "vehicle")))
-            rc |= store_event_resource_add(st, event_id, "vehicle", member_text(t, "vehicle"));
-        rc |= store_event_resource_add(st, event_id, "person", member_text(t, "driver"));
-        json_array_foreach(json_object_get(t, "passengers"), k, p) {
-            rc |= store_event_resource_add(st, event_id, "person",
-                                           json_string_value(p) ? json_string_value(p) : "");
-        }
-    }
-    if (rc != 0 || store_event_resources_list(st, event_id, invalidate_feed, app) != STORE_OK)
-        return -1;
-    return 0;
-}
-
-/*
- * Materialises the reminders of the occurrences: one per attendee who has
- * not declined and per offset, only those still ahead (past meetings are
- * records; nobody is reminded of them). Unsent ones are rewritten on every
- * change, so moves, cancels, declines and overrides are followed.
- */
-static int write_reminders(struct store *st, const char *event_id, json_t *doc,
-                           const struct event_plan *plan, int live)
-{
-    json_t *offsets = json_object_get(doc, "reminders"), *m;
-    int64_t now = clock_wall_s();
-    size_t i;
-
-    if (store_reminders_clear_unsent(st, event_id) != STORE_OK)
-        return -1;
-    if (!live)
-        return 0;
-    for (size_t o = 0; o < plan->nocc; o++) {
-        for (size_t a = 0; a < plan->nattendees; a++) {
-            if (!event_plan_attends(plan, &plan->occ[o], a))
-                continue;
-            json_array_foreach(offsets, i, m) {
-                struct reminder_row r;
-                memset(&r, 0, sizeof(r));
-                r.offset_minutes = (int)json_integer_value(m);
-                r.start_utc = plan->occ[o].start_utc;
-                r.due_utc = r.start_utc - (int64_t)r.offset_minutes * 60;
-                if (r.due_utc < now)
-                    continue;
-                snprintf(r.event_id, sizeof(r.event_id), "%s", event_id);
-                snprintf(r.recurrence_id, sizeof(r.recurrence_id), "%s",
-                         plan->occ[o].recurrence_id);
-                snprintf(r.person, sizeof(r.person), "%s", plan->attendees[a].person);
-                if (store_reminder_insert(st, &r) != STORE_OK)
-                    return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-/*
- * A refused booking: the error, with the clashes that explain it when the
- * driver rules gave some (a 409 driver_hours or driver_rest lists them
- * like any other conflict).
- */
-static void reply_refusal(struct api_call *call, const struct api_error *err, json_t *conflicts)
-{
-    json_t *e = json_array_size(conflicts) == 0
-                    ? NULL
-                    : json_pack("{s:{s:s, s:s, s:s?, s:O}}", "error", "code", err->code,
-                                "message", err->message, "field",
-                                err->field[0] ? err->field : NULL, "conflicts", conflicts);
-
-    if (e == NULL) /* no entries, or a message that is not UTF-8: the plain error */
-        api_reply_api_error(call, err);
-    else
-        api_reply_json(call, err->status, e, -1);
-}
-
-/*
- * Validates doc, books it for event row->id and writes it (insert when
- * is_new). Runs inside the caller's transaction. 0, or -1 after replying.
- * On success row holds the stored state; the plan is freed.
- */
+/* Writes doc as row (booking.h); 0, or -1 after replying with the refusal. */
 static int event_write_at(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
                           int preempt, int check, int64_t now)
 {
-    struct app *app = call->app;
-    struct event_plan plan;
-    struct api_error err;
-    json_t *refusal = NULL;
-    struct booking b = {call, &plan, row->id, json_array(), NULL, 0, 0, NULL, 0, {0}};
-    int rc = -1;
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+    struct booking_error err = {0};
 
-    conflict_report_init(&b.report, app, &plan);
-
-    if (event_plan_parse(app, doc, &plan, &err) != 0 || event_plan_resolve(app, &plan, &err) != 0 ||
-        event_plan_expand(&plan, now, &err) != 0) {
-        api_reply_api_error(call, &err);
-        goto done;
-    }
-    /* Cancelled events hold nothing; only live ones are checked and claimed. */
-    int live = strcmp(row->status, "cancelled") != 0;
-    if (live && check && check_booking(&b) != 0) {
-        api_reply_store_error(call);
-        goto done;
-    }
-    if (b.nclashes > 0) {
-        if (!preempt || !may_preempt(&b)) {
-            json_t *e = json_pack("{s:{s:s, s:s, s:O}}", "error", "code", "conflict", "message",
-                                  preempt ? "clashes that this meeting may not preempt"
-                                          : "the meeting clashes with existing bookings",
-                                  "conflicts", b.conflicts);
-            api_reply_json(call, 409, e, -1);
-            goto done;
-        }
-        if (preempt_all(&b) != 0) {
-            api_reply_store_error(call);
-            goto done;
-        }
-    }
-    /* Driver hours, rest and weekend approval (dispatch.c). */
-    if (live && check && dispatch_check(app, row->id, &plan, &b.report, &err, &refusal) != 0) {
-        reply_refusal(call, &err, refusal);
-        goto done;
-    }
-    free(row->title);
-    row->title = xstrdup(plan.title);
-    settle_needs(doc);
-    free(row->doc);
-    row->doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    row->confidential = plan.confidential;
-    row->best_rank = plan.best_rank;
-    row->expanded_until = plan.expanded_until;
-    row->open_ended = plan.rrule != NULL;
-    if ((is_new ? store_event_insert(app->store, row) : store_event_update(app->store, row)) !=
-            STORE_OK ||
-        store_event_bookings_clear(app->store, row->id) != STORE_OK ||
-        publish_calendars(app, row->id, doc) != 0) {
-        api_reply_store_error(call);
-        goto done;
-    }
-    for (size_t i = 0; i < plan.nocc; i++) {
-        if (store_occurrence_insert(app->store, row->id, &plan.occ[i]) != STORE_OK) {
-            api_reply_store_error(call);
-            goto done;
-        }
-    }
-    if (live && event_plan_claims(&plan, row->id, insert_claim, app->store) != 0) {
-        api_reply_store_error(call);
-        goto done;
-    }
-    if (write_reminders(app->store, row->id, doc, &plan, live) != 0 ||
-        dispatch_sync(app, row, doc, &plan) != 0 || catering_sync(app, row, doc, &plan) != 0) {
-        api_reply_store_error(call);
-        goto done;
-    }
-    rc = 0;
-done:
-    event_plan_free(&plan);
-    json_decref(b.conflicts);
-    json_decref(refusal);
-    conflict_report_free(&b.report);
-    free(b.clashes);
-    return rc;
+    call_ctx(call, &actor, &ctx, now);
+    if (booking_event_write(&ctx, doc, row, is_new, preempt, check, &err) == 0)
+        return 0;
+    api_reply_booking_error(call, &err);
+    booking_error_clear(&err);
+    return -1;
 }
 
 static int event_write(struct api_call *call, json_t *doc, struct event_row *row, int is_new,
@@ -486,123 +73,24 @@ static int event_write(struct api_call *call, json_t *doc, struct event_row *row
     return event_write_at(call, doc, row, is_new, preempt, check, clock_wall_s());
 }
 
-/* Appends an outbox message (steals data). 0 or -1. */
-static int outbox(struct store *st, const char *type, json_t *data)
+/* The outbox message and audit record of a caller's change (booking_record_change). */
+static json_t *record_change(struct api_call *call, struct event_row *row, json_t *doc,
+                             const char *type, const char *action, json_t *before, char **text)
 {
-    char *payload = json_dumps(data, JSON_COMPACT);
-    int rc = store_outbox_append(st, type, payload, NULL);
+    struct booking_actor actor;
+    struct booking_ctx ctx;
 
-    free(payload);
-    json_decref(data);
-    return rc == STORE_OK ? 0 : -1;
-}
-
-int events_audit_text(struct app *app, const struct auth *who, const char *event_id,
-                      const char *action, const char *b, const char *a)
-{
-    struct history_row h;
-
-    memset(&h, 0, sizeof(h));
-    h.at = clock_wall_s();
-    if (who != NULL) {
-        snprintf(h.token_id, sizeof(h.token_id), "%s", who->token_id);
-        snprintf(h.actor, sizeof(h.actor), "%s", who->name);
-        snprintf(h.actor_person, sizeof(h.actor_person), "%s", who->person);
-    } else {
-        snprintf(h.actor, sizeof(h.actor), "convene");
-    }
-    snprintf(h.action, sizeof(h.action), "%s", action);
-    h.before = b;
-    h.after = a;
-    return store_history_append(app->store, event_id, &h) == STORE_OK ? 0 : -1;
-}
-
-/* The audit record of a caller's change, from the renderings already serialised. */
-static int audit_text(struct api_call *call, const char *event_id, const char *action,
-                      const char *b, const char *a)
-{
-    return events_audit_text(call->app, &call->auth, event_id, action, b, a);
+    call_ctx(call, &actor, &ctx, clock_wall_s());
+    return booking_record_change(&ctx, row, doc, type, action, before, text);
 }
 
 int events_audit(struct api_call *call, const char *event_id, const char *action, json_t *before,
                  json_t *after)
 {
-    char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
-    char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
-    int rc = audit_text(call, event_id, action, b, a);
+    struct booking_actor actor;
 
-    free(b);
-    free(a);
-    return rc;
-}
-
-/* What changed between two renderings, for event.updated: old and new per member. */
-static json_t *event_changes(json_t *before, json_t *after)
-{
-    static const char *const skip[] = {"version", "etag", "updated_at", "sequence", "needs", NULL};
-    json_t *changes = json_object();
-    const char *key;
-    json_t *v;
-
-    json_object_foreach(after, key, v) {
-        json_t *old = json_object_get(before, key);
-        int skipped = 0;
-        for (size_t i = 0; skip[i]; i++)
-            skipped |= strcmp(skip[i], key) == 0;
-        if (!skipped && (old == NULL || !json_equal(old, v)))
-            json_object_set_new(changes, key,
-                                json_pack("{s:O?, s:O}", "old", old, "new", v));
-    }
-    json_object_foreach(before, key, v) {
-        if (json_object_get(after, key) == NULL)
-            json_object_set_new(changes, key, json_pack("{s:O, s:n}", "old", v, "new"));
-    }
-    return changes;
-}
-
-/* Writes the change's outbox message and audit record; returns the rendering (owned) or NULL. */
-/*
- * Writes the change's outbox message and audit record; returns the event as
- * rendered, serialised once for both and for the reply (*text, malloc'd),
- * or NULL. Serialising the same rendering three times was a sixth of a
- * booking's CPU.
- */
-static json_t *record_change(struct api_call *call, struct event_row *row, json_t *doc,
-                             const char *type, const char *action, json_t *before, char **text)
-{
-    json_t *after = event_render(row, doc);
-    char *a = json_dumps(after, JSON_COMPACT), *b = NULL, *payload = NULL;
-    int rc = -1;
-
-    *text = NULL;
-    if (a == NULL)
-        goto done;
-    if (before != NULL && strcmp(type, "event.updated") == 0) {
-        json_t *data = json_pack("{s:O, s:o}", "event", after, "changes",
-                                 event_changes(before, after));
-        payload = json_dumps(data, JSON_COMPACT);
-        json_decref(data);
-    } else {
-        size_t len = strlen(a);
-        payload = xmalloc(len + sizeof("{\"event\":}"));
-        memcpy(payload, "{\"event\":", 9);
-        memcpy(payload + 9, a, len);
-        memcpy(payload + 9 + len, "}", 2);
-    }
-    b = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
-    if (payload != NULL && store_outbox_append(call->app->store, type, payload, NULL) == STORE_OK &&
-        audit_text(call, row->id, action, b, a) == 0)
-        rc = 0;
-done:
-    free(payload);
-    free(b);
-    if (rc != 0) {
-        free(a);
-        json_decref(after);
-        return NULL;
-    }
-    *text = a;
-    return after;
+    api_booking_actor(call, &actor);
+    return booking_audit(call->app, &actor, event_id, action, before, after);
 }
 
 /* Commits the change with its outbox message and audit record, then replies. */
@@ -642,45 +130,6 @@ static int take_preempt(struct api_call *call, json_t *body, int *preempt)
     return 0;
 }
 
-/* A new event row (not yet stored) with a fresh id, and uid unless given. */
-static void new_row(struct event_row *row, const char *uid)
-{
-    memset(row, 0, sizeof(*row));
-    token_id_generate("evt", row->id);
-    snprintf(row->uid, sizeof(row->uid), "%s", uid ? uid : "");
-    if (uid == NULL)
-        snprintf(row->uid, sizeof(row->uid), "%s@convene", row->id);
-    snprintf(row->status, sizeof(row->status), "confirmed");
-    row->version = 1;
-    row->created_at = row->updated_at = clock_wall_s();
-}
-
-int events_create_in_transaction(struct api_call *call, json_t *doc, const char *uid,
-                                 char id_out[ID_STR_MAX])
-{
-    struct event_row row;
-    json_t *after;
-    char *text = NULL;
-    int rc = -1;
-
-    new_row(&row, uid);
-    if (store_event_uid_exists(call->app->store, row.uid) == STORE_OK) {
-        api_reply_error(call, 409, "duplicate_uid", "uid", "an event with UID '%s' exists",
-                        row.uid);
-    } else if (event_write(call, doc, &row, 1, 0, 1) == 0 &&
-               (after = record_change(call, &row, doc, "event.created", "imported", NULL,
-                                      &text)) != NULL) {
-        json_decref(after);
-        free(text);
-        memcpy(id_out, row.id, ID_STR_MAX);
-        rc = 0;
-    } else if (call->res->status == 0) {
-        api_reply_store_error(call);
-    }
-    store_event_row_clear(&row);
-    return rc;
-}
-
 void api_events_create(struct api_call *call)
 {
     json_t *body = api_body_object(call);
@@ -698,7 +147,7 @@ void api_events_create(struct api_call *call)
     }
     if (take_preempt(call, body, &preempt) != 0)
         return;
-    new_row(&row, NULL);
+    booking_event_row_new(&row, NULL);
     if (store_begin(st) != STORE_OK) {
         api_reply_store_error(call);
         return;
@@ -744,7 +193,7 @@ void api_events_get(struct api_call *call)
         if (vis == VISIBLE_NONE) {
             api_reply_error(call, 403, "forbidden", NULL, "not an event of yours");
         } else {
-            json_t *full = event_render(&row, doc);
+            json_t *full = booking_event_render(&row, doc);
             json_t *shown = visibility_doc_view(full, vis, viewer.person);
             json_decref(full);
             api_reply_json(call, 200, shown, row.version);
@@ -889,7 +338,7 @@ static void event_modify(struct api_call *call, int check_etag, const char *type
         goto done;
     }
     /* Rendered before `change`, which may alter the row: cancelling sets its status. */
-    before = event_render(&row, prev);
+    before = booking_event_render(&row, prev);
     if ((doc = change(call, &row, prev, &bump, &preempt)) == NULL) {
         store_rollback(st);
         goto done;
@@ -1103,7 +552,7 @@ static const char *const occurrence_members[] = {"start", "end", "title", "locat
 static int occurrence_exists(struct api_call *call, json_t *prev, const char *rid)
 {
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc = json_deep_copy(prev);
     int found = 0;
 
@@ -1290,7 +739,7 @@ static json_t *window_entry_clashes(struct api_call *call, const char *id, json_
 {
     struct window_scan w = {call, id, NULL};
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *out = json_array();
 
     if (event_plan_parse(call->app, doc, &plan, &err) != 0 ||
@@ -1351,15 +800,15 @@ static void exclude_skipped(const struct event_row *row, json_t *doc, json_t *sk
 static int record_skipped(struct api_call *call, const struct event_row *row, json_t *doc,
                           json_t *before, json_t *skipped)
 {
-    json_t *after = event_render(row, doc), *audit_after = json_deep_copy(after);
+    json_t *after = booking_event_render(row, doc), *audit_after = json_deep_copy(after);
     int rc;
 
     json_object_set(audit_after, "skipped", skipped);
     rc = events_audit(call, row->id, "occurrences_skipped", before, audit_after);
     if (rc == 0)
-        rc = outbox(call->app->store, "event.updated",
+        rc = booking_outbox_append(call->app->store, "event.updated",
                     json_pack("{s:O, s:o, s:O}", "event", after, "changes",
-                              event_changes(before, after), "skipped", skipped));
+                              booking_event_changes(before, after), "skipped", skipped));
     json_decref(audit_after);
     json_decref(after);
     return rc;
@@ -1381,7 +830,7 @@ static int extend_series(struct api_call *call, struct event_row *row, json_t *d
     if (skipped == NULL)
         return -1;
     if (json_array_size(skipped) > 0) {
-        before = event_render(row, doc);
+        before = booking_event_render(row, doc);
         exclude_skipped(row, doc, skipped);
         row->sequence++; /* calendar clients must take the new EXDATEs */
         row->version++;

@@ -53,18 +53,12 @@ void api_events_occurrence_delete(struct api_call *call);
 void api_events_history(struct api_call *call);
 
 /*
- * Creates one event from doc (with uid, or a fresh one) inside the caller's
- * transaction: checks, writes, outbox, audit. 0, or -1 after replying.
+ * The booking layer's context for a call (booking.h): its caller as actor
+ * (filled into *actor, which ctx points to) and the wall clock now.
  */
-int events_create_in_transaction(struct api_call *call, json_t *doc, const char *uid,
-                                 char id_out[ID_STR_MAX]);
+void events_call_ctx(const struct api_call *call, struct booking_actor *actor,
+                     struct booking_ctx *ctx);
 
-/*
- * An audit record from renderings already serialised (either may be NULL);
- * who NULL is convene itself (escalations). 0 or -1.
- */
-int events_audit_text(struct app *app, const struct auth *who, const char *event_id,
-                      const char *action, const char *before, const char *after);
 /*
  * Appends an entry to the event's audit trail (GET /events/{id}/history),
  * by the caller's token, inside the caller's transaction. before and after

@@ -17,6 +17,9 @@ void api_import(struct api_call *call)
     struct store *st = call->app->store;
     char person[ID_STR_MAX], why[256], id[ID_STR_MAX];
     json_t *items, *item, *ids;
+    struct booking_error err = {0};
+    struct booking_actor actor;
+    struct booking_ctx ctx;
     size_t i;
     int rc;
 
@@ -40,14 +43,17 @@ void api_import(struct api_call *call)
         return;
     }
     ids = json_array();
+    events_call_ctx(call, &actor, &ctx);
     json_array_foreach(items, i, item) {
         json_t *doc = json_object_get(item, "doc");
         if (person[0] != '\0')
             json_object_set_new(doc, "attendees", json_pack("[{s:s}]", "person", person));
-        if (events_create_in_transaction(call, doc, json_string_value(json_object_get(item, "uid")),
-                                         id) != 0) {
+        if (booking_event_create(&ctx, doc, json_string_value(json_object_get(item, "uid")),
+                                 "imported", id, &err) != 0) {
             /* The reply names the problem; the whole import is undone. */
             store_rollback(st);
+            api_reply_booking_error(call, &err);
+            booking_error_clear(&err);
             json_decref(items);
             json_decref(ids);
             return;

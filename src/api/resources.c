@@ -7,7 +7,7 @@
  */
 #include "handlers.h"
 #include "catering.h"
-#include "event_plan.h"
+#include "../booking/plan.h"
 
 #include "convene/account.h"
 #include "convene/feed.h"
@@ -330,7 +330,7 @@ static int check_trip(const struct trip_row *t, void *arg)
 static int has_future(struct app *app, json_t *doc, int64_t now)
 {
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *copy = json_deep_copy(doc); /* parsing writes defaults into the document */
     int ahead = 0;
 

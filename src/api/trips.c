@@ -350,6 +350,9 @@ void api_trips_create(struct api_call *call)
     struct store *st = call->app->store;
     json_t *body = api_body_object(call), *doc, *rows, *r;
     struct api_error err;
+    struct booking_error berr = {0};
+    struct booking_actor actor;
+    struct booking_ctx ctx;
     char id[ID_STR_MAX];
 
     if (body == NULL)
@@ -361,11 +364,14 @@ void api_trips_create(struct api_call *call)
     }
     doc = standalone_event(body);
     rows = json_array();
+    events_call_ctx(call, &actor, &ctx);
     if (store_begin(st) != STORE_OK) {
         api_reply_store_error(call);
-    } else if (events_create_in_transaction(call, doc, NULL, id) != 0) {
+    } else if (booking_event_create(&ctx, doc, NULL, "created", id, &berr) != 0) {
         /* Errors name the event's fields (start, trips[0].driver): the trip's own. */
         store_rollback(st);
+        api_reply_booking_error(call, &berr);
+        booking_error_clear(&berr);
     } else if (store_trips_of_event(st, id, collect, rows) != STORE_OK ||
                store_commit(st) != STORE_OK) {
         store_rollback(st);
@@ -411,14 +417,14 @@ static int escalate_one(struct app *app, json_t *inst, json_t *secretaries, json
                              json_object_get(data, "minutes_left"));
     char *after = json_dumps(what, JSON_COMPACT);
     json_decref(what);
-    int logged = after != NULL && events_audit_text(app, NULL, str(inst, "event"),
+    int logged = after != NULL && booking_audit_text(app, NULL, str(inst, "event"),
                                                     "trip_unacknowledged", NULL, after) == 0;
     free(after);
     if (!logged) {
         json_decref(data);
         return -1;
     }
-    if (dispatch_outbox(app->store, "dispatch.unacknowledged", data) != 0)
+    if (booking_outbox_append(app->store, "dispatch.unacknowledged", data) != 0)
         return -1;
     return store_trip_mark_escalated(app->store, str(inst, "event"), str(inst, "id"),
                                      str(inst, "recurrence_id"), now) == STORE_OK

@@ -111,6 +111,43 @@ void api_reply_api_error(struct api_call *call, const struct api_error *err)
     call->res->etag[0] = '\0';
 }
 
+/* The HTTP status of each kind of domain error (booking.h). */
+static const int booking_status[] = {
+    [BOOKING_OK] = 500,        /* never an answer: a caller forgot to set the error */
+    [BOOKING_MALFORMED] = 400, [BOOKING_INVALID] = 422,  [BOOKING_FORBIDDEN] = 403,
+    [BOOKING_NOT_FOUND] = 404, [BOOKING_CONFLICT] = 409, [BOOKING_STALE] = 412,
+    [BOOKING_STORAGE] = 500,
+};
+
+int api_booking_status(enum booking_kind kind)
+{
+    if ((size_t)kind >= sizeof(booking_status) / sizeof(booking_status[0]))
+        return 500;
+    return booking_status[kind];
+}
+
+void api_reply_booking_error(struct api_call *call, const struct booking_error *err)
+{
+    struct api_error e;
+    json_t *body;
+
+    e.status = api_booking_status(err->kind);
+    e.code = err->code ? err->code : "storage";
+    snprintf(e.field, sizeof(e.field), "%s", err->field);
+    snprintf(e.message, sizeof(e.message), "%s", err->message);
+    /* Details (the conflicts of a 409) go beside the message; a message
+     * that is not UTF-8 makes json_pack fail, and the plain error goes. */
+    body = err->details == NULL
+               ? NULL
+               : json_pack("{s:{s:s, s:s, s:s?, s:O}}", "error", "code", e.code, "message",
+                           e.message, "field", e.field[0] ? e.field : NULL, "conflicts",
+                           err->details);
+    if (body == NULL)
+        api_reply_api_error(call, &e);
+    else
+        api_reply_json(call, e.status, body, -1);
+}
+
 void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
                      const char *fmt, ...)
 {
@@ -171,6 +208,13 @@ json_t *api_body_object(struct api_call *call)
 int api_has_role(const struct api_call *call, unsigned roles)
 {
     return (call->auth.role & roles) != 0;
+}
+
+void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
+{
+    snprintf(actor->token_id, sizeof(actor->token_id), "%s", call->auth.token_id);
+    snprintf(actor->name, sizeof(actor->name), "%s", call->auth.name);
+    snprintf(actor->person, sizeof(actor->person), "%s", call->auth.person);
 }
 
 struct viewer api_viewer(const struct api_call *call)

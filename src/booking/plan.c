@@ -1,10 +1,10 @@
 /*
- * event_plan.c - from an event document to what it books. Parsing checks
+ * plan.c - from an event document to what it books. Parsing checks
  * every member's type and value and names the field in errors; resolving
  * checks ids against the store; expanding turns the recurrence into
  * occurrences; claims are what the occupancy index holds for them.
  */
-#include "event_plan.h"
+#include "plan.h"
 
 #include "convene/conflict.h"
 #include "convene/json.h"
@@ -13,6 +13,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The shape checks of http/json.c report with HTTP statuses (they serve
+ * every handler); a plan's errors are domain errors, so their verdicts
+ * are translated here, the one place the two meet.
+ * XXX the generic validators deserve an error type of their own.
+ */
+static int from_check(const struct api_error *v, struct booking_error *err)
+{
+    booking_error_set(err, v->status == 400 ? BOOKING_MALFORMED : BOOKING_INVALID, v->code,
+                      v->field, "%s", v->message);
+    return -1;
+}
+
+static int member_string(json_t *obj, const char *name, int required, size_t max_chars,
+                         const char **out, struct booking_error *err)
+{
+    struct api_error v;
+    int rc = json_member_string(obj, name, required, max_chars, out, &v);
+
+    if (rc < 0)
+        from_check(&v, err);
+    return rc;
+}
+
+static int only_members(json_t *obj, const char *const *allowed, struct booking_error *err)
+{
+    struct api_error v;
+
+    return json_only_members(obj, allowed, &v) == 0 ? 0 : from_check(&v, err);
+}
 
 const char *const event_members[] = {
     "title",     "description", "location", "start",  "end",       "date",      "end_date",
@@ -35,7 +66,7 @@ static const char *const responses[] = {"needs-action", "accepted", "declined", 
                                         NULL};
 
 /* Prefixes err->field with "name[i]." so the client sees the full path. */
-static int in_item(struct api_error *err, const char *name, size_t i)
+static int in_item(struct booking_error *err, const char *name, size_t i)
 {
     char inner[sizeof(err->field)];
     snprintf(inner, sizeof(inner), "%s[%zu]%s%.90s", name, i, err->field[0] ? "." : "",
@@ -53,7 +84,7 @@ static int is_one_of(const char *s, const char *const *list)
 }
 
 /* An optional boolean member; 0 when absent or null. */
-static int member_bool(json_t *obj, const char *name, int *out, struct api_error *err)
+static int member_bool(json_t *obj, const char *name, int *out, struct booking_error *err)
 {
     json_t *v = json_object_get(obj, name);
 
@@ -61,14 +92,14 @@ static int member_bool(json_t *obj, const char *name, int *out, struct api_error
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_boolean(v))
-        return api_error_set(err, 400, "wrong_type", name, "'%s' must be true or false", name);
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", name, "'%s' must be true or false", name);
     *out = json_is_true(v);
     return 0;
 }
 
 /* An optional integer member in [min, max]; def when absent. */
 static int member_int(json_t *obj, const char *name, int64_t min, int64_t max, int64_t def,
-                      int64_t *out, struct api_error *err)
+                      int64_t *out, struct booking_error *err)
 {
     json_t *v = json_object_get(obj, name);
 
@@ -76,9 +107,9 @@ static int member_int(json_t *obj, const char *name, int64_t min, int64_t max, i
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_integer(v))
-        return api_error_set(err, 400, "wrong_type", name, "'%s' must be an integer", name);
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", name, "'%s' must be an integer", name);
     if (json_integer_value(v) < min || json_integer_value(v) > max)
-        return api_error_set(err, 422, "out_of_range", name, "'%s' must be between %lld and %lld",
+        return booking_error_set(err, BOOKING_INVALID, "out_of_range", name, "'%s' must be between %lld and %lld",
                              name, (long long)min, (long long)max);
     *out = json_integer_value(v);
     return 0;
@@ -86,7 +117,7 @@ static int member_int(json_t *obj, const char *name, int64_t min, int64_t max, i
 
 /* An optional array member of at most max items; *out NULL when absent. */
 static int member_array(json_t *obj, const char *name, size_t max, json_t **out,
-                        struct api_error *err)
+                        struct booking_error *err)
 {
     json_t *v = json_object_get(obj, name);
 
@@ -94,24 +125,24 @@ static int member_array(json_t *obj, const char *name, size_t max, json_t **out,
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_array(v))
-        return api_error_set(err, 400, "wrong_type", name, "'%s' must be an array", name);
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", name, "'%s' must be an array", name);
     if (json_array_size(v) > max)
-        return api_error_set(err, 422, "too_many", name, "'%s' holds at most %zu items", name,
+        return booking_error_set(err, BOOKING_INVALID, "too_many", name, "'%s' holds at most %zu items", name,
                              max);
     *out = v;
     return 0;
 }
 
 static int member_local_time(json_t *obj, const char *name, int required, struct local_time *out,
-                             const char **text, struct api_error *err)
+                             const char **text, struct booking_error *err)
 {
     const char *s;
-    int rc = json_member_string(obj, name, required, 32, &s, err);
+    int rc = member_string(obj, name, required, 32, &s, err);
 
     if (rc <= 0)
         return rc;
     if (time_local_parse(s, out) != 0)
-        return api_error_set(err, 422, "invalid", name,
+        return booking_error_set(err, BOOKING_INVALID, "invalid", name,
                              "'%s' must be a local time like 2026-12-07T09:00:00", name);
     if (text != NULL)
         *text = s;
@@ -129,60 +160,60 @@ static void ensure_id(json_t *item, const char *prefix)
     json_object_set_new(item, "id", json_string(id));
 }
 
-static int parse_times(struct app *app, json_t *doc, struct event_plan *p, struct api_error *err)
+static int parse_times(struct app *app, json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     const char *tz = app->cfg.tz, *date, *end_date;
     int has_tz, has_date, has_start;
 
-    if ((has_tz = json_member_string(doc, "tz", 0, 63, &tz, err)) < 0)
+    if ((has_tz = member_string(doc, "tz", 0, 63, &tz, err)) < 0)
         return -1;
     if (has_tz && !time_zone_valid(tz))
-        return api_error_set(err, 422, "invalid", "tz", "unknown time zone '%s'", tz);
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "tz", "unknown time zone '%s'", tz);
     snprintf(p->tz, sizeof(p->tz), "%s", has_tz ? tz : app->cfg.tz);
     json_object_set_new(doc, "tz", json_string(p->tz));
 
-    if ((has_date = json_member_string(doc, "date", 0, 16, &date, err)) < 0 ||
+    if ((has_date = member_string(doc, "date", 0, 16, &date, err)) < 0 ||
         (has_start = member_local_time(doc, "start", 0, &p->start, NULL, err)) < 0)
         return -1;
     if (has_date && has_start)
-        return api_error_set(err, 422, "invalid", "date",
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "date",
                              "give either 'date' (all-day) or 'start'/'end', not both");
     if (!has_date && !has_start)
-        return api_error_set(err, 422, "required", "start", "'start' (or 'date') is required");
+        return booking_error_set(err, BOOKING_INVALID, "required", "start", "'start' (or 'date') is required");
     if (has_date) {
         p->all_day = 1;
         if (time_date_parse(date, &p->start) != 0)
-            return api_error_set(err, 422, "invalid", "date", "'date' must look like 2026-12-07");
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "date", "'date' must look like 2026-12-07");
         p->end = p->start;
-        int has_end = json_member_string(doc, "end_date", 0, 16, &end_date, err);
+        int has_end = member_string(doc, "end_date", 0, 16, &end_date, err);
         if (has_end < 0)
             return -1;
         if (has_end && time_date_parse(end_date, &p->end) != 0)
-            return api_error_set(err, 422, "invalid", "end_date",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "end_date",
                                  "'end_date' must look like 2026-12-07");
         recur_local_add(&p->end, 86400); /* end_date is the last day, inclusive */
         if (json_object_get(doc, "end") != NULL)
-            return api_error_set(err, 422, "invalid", "end", "an all-day event has no 'end'");
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "end", "an all-day event has no 'end'");
     } else {
         if (member_local_time(doc, "end", 1, &p->end, NULL, err) < 0)
             return -1;
         if (json_object_get(doc, "end_date") != NULL)
-            return api_error_set(err, 422, "invalid", "end_date",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "end_date",
                                  "'end_date' is for all-day events");
     }
     int64_t length = recur_local_diff(&p->start, &p->end);
     if (length <= 0)
-        return api_error_set(err, 422, "end_before_start", p->all_day ? "end_date" : "end",
+        return booking_error_set(err, BOOKING_INVALID, "end_before_start", p->all_day ? "end_date" : "end",
                              "the end must be after the start");
     if (length > EVENT_MAX_SECONDS)
-        return api_error_set(err, 422, "too_long", p->all_day ? "end_date" : "end",
+        return booking_error_set(err, BOOKING_INVALID, "too_long", p->all_day ? "end_date" : "end",
                              "an event may last at most 31 days");
     return 0;
 }
 
 /* exdates/rdates: local times, or dates for all-day events (normalised to midnight). */
 static int parse_date_list(json_t *doc, const char *name, int all_day, const char **out,
-                           size_t *n, struct api_error *err)
+                           size_t *n, struct booking_error *err)
 {
     json_t *arr, *item;
     size_t i;
@@ -195,14 +226,14 @@ static int parse_date_list(json_t *doc, const char *name, int all_day, const cha
         char norm[TIME_LOCAL_STR];
         const char *s = json_string_value(item);
         if (s == NULL) {
-            api_error_set(err, 400, "wrong_type", "", "must be a string");
+            booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "must be a string");
             return in_item(err, name, i);
         }
         if (all_day && time_date_parse(s, &lt) == 0) {
             time_local_format(&lt, norm);
             json_array_set_new(arr, i, json_string(norm));
         } else if (time_local_parse(s, &lt) != 0) {
-            api_error_set(err, 422, "invalid", "", "must be a local time like 2026-12-07T09:00:00");
+            booking_error_set(err, BOOKING_INVALID, "invalid", "", "must be a local time like 2026-12-07T09:00:00");
             return in_item(err, name, i);
         }
         out[(*n)++] = json_string_value(json_array_get(arr, i));
@@ -210,10 +241,10 @@ static int parse_date_list(json_t *doc, const char *name, int all_day, const cha
     return 0;
 }
 
-static int parse_recurrence(json_t *doc, struct event_plan *p, struct api_error *err)
+static int parse_recurrence(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     char why[160];
-    int has = json_member_string(doc, "rrule", 0, RECUR_RULE_MAX, &p->rrule, err);
+    int has = member_string(doc, "rrule", 0, RECUR_RULE_MAX, &p->rrule, err);
 
     if (has < 0)
         return -1;
@@ -227,7 +258,7 @@ static int parse_recurrence(json_t *doc, struct event_plan *p, struct api_error 
     if (p->rrule != NULL) {
         int rc = recur_rule_check(p->rrule, why, sizeof(why));
         if (rc != RECUR_OK)
-            return api_error_set(err, 422, rc == RECUR_TOO_FINE ? "rrule_refused" : "invalid",
+            return booking_error_set(err, BOOKING_INVALID, rc == RECUR_TOO_FINE ? "rrule_refused" : "invalid",
                                  "rrule", "%s", why);
     }
     if (parse_date_list(doc, "exdates", p->all_day, p->exdates, &p->nexdates, err) != 0 ||
@@ -236,7 +267,7 @@ static int parse_recurrence(json_t *doc, struct event_plan *p, struct api_error 
     return 0;
 }
 
-static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *err)
+static int parse_attendees(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     json_t *arr, *item;
     size_t i;
@@ -248,16 +279,16 @@ static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *
         const char *response = "needs-action";
         int has;
         if (!json_is_object(item)) {
-            api_error_set(err, 400, "wrong_type", "", "an attendee is an object {\"person\"}");
+            booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "an attendee is an object {\"person\"}");
             return in_item(err, "attendees", i);
         }
-        if (json_only_members(item, attendee_members, err) != 0 ||
-            json_member_string(item, "person", 1, ID_STR_MAX - 1, &a->person, err) < 0 ||
+        if (only_members(item, attendee_members, err) != 0 ||
+            member_string(item, "person", 1, ID_STR_MAX - 1, &a->person, err) < 0 ||
             member_bool(item, "optional", &a->optional, err) != 0 ||
-            (has = json_member_string(item, "response", 0, 16, &response, err)) < 0)
+            (has = member_string(item, "response", 0, 16, &response, err)) < 0)
             return in_item(err, "attendees", i);
         if (!is_one_of(response, responses)) {
-            api_error_set(err, 422, "invalid", "response",
+            booking_error_set(err, BOOKING_INVALID, "invalid", "response",
                           "'response' must be needs-action, accepted, declined or tentative");
             return in_item(err, "attendees", i);
         }
@@ -266,7 +297,7 @@ static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *
         a->declined = strcmp(response, "declined") == 0;
         for (size_t j = 0; j < p->nattendees; j++) {
             if (strcmp(p->attendees[j].person, a->person) == 0) {
-                api_error_set(err, 422, "duplicate", "person", "person '%s' is listed twice",
+                booking_error_set(err, BOOKING_INVALID, "duplicate", "person", "person '%s' is listed twice",
                               a->person);
                 return in_item(err, "attendees", i);
             }
@@ -280,7 +311,7 @@ static int parse_attendees(json_t *doc, struct event_plan *p, struct api_error *
  * A meal's "diets": the guests' special diets, {"halal": 2}, added to the
  * attendees' own. Diet names as a person's diet field takes them.
  */
-static int parse_diets(json_t *meal, struct api_error *err)
+static int parse_diets(json_t *meal, struct booking_error *err)
 {
     json_t *diets = json_object_get(meal, "diets"), *n;
     const char *name;
@@ -288,21 +319,21 @@ static int parse_diets(json_t *meal, struct api_error *err)
     if (diets == NULL || json_is_null(diets))
         return 0;
     if (!json_is_object(diets))
-        return api_error_set(err, 400, "wrong_type", "diets",
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "diets",
                              "'diets' is an object of heads per diet, like {\"halal\": 2}");
     if (json_object_size(diets) > EVENT_MAX_DIETS)
-        return api_error_set(err, 422, "too_many", "diets", "at most %d diets", EVENT_MAX_DIETS);
+        return booking_error_set(err, BOOKING_INVALID, "too_many", "diets", "at most %d diets", EVENT_MAX_DIETS);
     json_object_foreach(diets, name, n) {
         if (json_text_ok(name, 40, 0) != 0 || strspn(name, " ") == strlen(name))
-            return api_error_set(err, 422, "invalid", "diets",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "diets",
                                  "a diet is named by 1 to 40 characters");
         char field[64];
         snprintf(field, sizeof(field), "diets.%s", name);
         if (!json_is_integer(n))
-            return api_error_set(err, 400, "wrong_type", field,
+            return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", field,
                                  "heads of diet '%s' must be an integer", name);
         if (json_integer_value(n) < 0 || json_integer_value(n) > 100000)
-            return api_error_set(err, 422, "out_of_range", field,
+            return booking_error_set(err, BOOKING_INVALID, "out_of_range", field,
                                  "heads of diet '%s' must be between 0 and 100000", name);
     }
     return 0;
@@ -312,7 +343,7 @@ static int parse_diets(json_t *meal, struct api_error *err)
  * The guests' diets cannot feed more than the meal's guests (or its fixed
  * count): they describe some of those heads, they do not add any.
  */
-static int check_diet_heads(json_t *doc, const struct event_plan *p, struct api_error *err)
+static int check_diet_heads(json_t *doc, const struct event_plan *p, struct booking_error *err)
 {
     json_t *meal, *n;
     const char *name;
@@ -325,7 +356,7 @@ static int check_diet_heads(json_t *doc, const struct event_plan *p, struct api_
             heads += json_integer_value(n);
         }
         if (heads > room) {
-            api_error_set(err, 422, "too_many", "diets",
+            booking_error_set(err, BOOKING_INVALID, "too_many", "diets",
                           "%lld guests' diets but only %lld %s", (long long)heads,
                           (long long)room, json_is_integer(fixed) ? "in the fixed count" : "guests");
             return in_item(err, "meals", i);
@@ -334,7 +365,7 @@ static int check_diet_heads(json_t *doc, const struct event_plan *p, struct api_
     return 0;
 }
 
-static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
+static int parse_meals(struct app *app, json_t *doc, struct booking_error *err)
 {
     json_t *arr, *item;
     size_t i;
@@ -346,24 +377,24 @@ static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
         int64_t count;
         int known = 0;
         if (!json_is_object(item)) {
-            api_error_set(err, 400, "wrong_type", "", "a meal is an object {\"meal\"}");
+            booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "a meal is an object {\"meal\"}");
             return in_item(err, "meals", i);
         }
-        if (json_only_members(item, meal_members, err) != 0 ||
-            json_member_string(item, "meal", 1, 23, &meal, err) < 0 ||
+        if (only_members(item, meal_members, err) != 0 ||
+            member_string(item, "meal", 1, 23, &meal, err) < 0 ||
             member_int(item, "count", 0, 100000, -1, &count, err) != 0 ||
             parse_diets(item, err) != 0)
             return in_item(err, "meals", i);
         for (size_t c = 0; c < app->cfg.cutoff_count; c++)
             known |= strcmp(app->cfg.cutoffs[c].meal, meal) == 0;
         if (!known) {
-            api_error_set(err, 422, "invalid", "meal", "unknown meal '%s' (see --cutoff)", meal);
+            booking_error_set(err, BOOKING_INVALID, "invalid", "meal", "unknown meal '%s' (see --cutoff)", meal);
             return in_item(err, "meals", i);
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(json_string_value(json_object_get(json_array_get(arr, j), "meal")),
                        meal) == 0) {
-                api_error_set(err, 422, "duplicate", "meal", "meal '%s' is listed twice", meal);
+                booking_error_set(err, BOOKING_INVALID, "duplicate", "meal", "meal '%s' is listed twice", meal);
                 return in_item(err, "meals", i);
             }
         }
@@ -373,7 +404,7 @@ static int parse_meals(struct app *app, json_t *doc, struct api_error *err)
 }
 
 static int parse_trip(json_t *item, struct event_plan *p, struct plan_trip *t,
-                      struct api_error *err)
+                      struct booking_error *err)
 {
     const char *s;
     json_t *passengers, *pass;
@@ -381,27 +412,27 @@ static int parse_trip(json_t *item, struct event_plan *p, struct plan_trip *t,
     int acknowledged;
 
     if (!json_is_object(item))
-        return api_error_set(err, 400, "wrong_type", "", "a trip is an object");
-    if (json_only_members(item, trip_members, err) != 0 ||
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "a trip is an object");
+    if (only_members(item, trip_members, err) != 0 ||
         /* A trip may lack its vehicle: a higher-ranked meeting can take it (preemption). */
-        json_member_string(item, "vehicle", 0, ID_STR_MAX - 1, &t->vehicle, err) < 0 ||
-        json_member_string(item, "driver", 1, ID_STR_MAX - 1, &t->driver, err) < 0 ||
+        member_string(item, "vehicle", 0, ID_STR_MAX - 1, &t->vehicle, err) < 0 ||
+        member_string(item, "driver", 1, ID_STR_MAX - 1, &t->driver, err) < 0 ||
         member_local_time(item, "depart", 1, &t->depart, NULL, err) < 0 ||
         member_local_time(item, "return", 1, &t->ret, NULL, err) < 0 ||
-        json_member_string(item, "from", 0, 500, &s, err) < 0 ||
-        json_member_string(item, "to", 0, 500, &s, err) < 0 ||
-        json_member_string(item, "approved_by", 0, ID_STR_MAX - 1, &t->approved_by, err) < 0 ||
+        member_string(item, "from", 0, 500, &s, err) < 0 ||
+        member_string(item, "to", 0, 500, &s, err) < 0 ||
+        member_string(item, "approved_by", 0, ID_STR_MAX - 1, &t->approved_by, err) < 0 ||
         member_bool(item, "acknowledged", &acknowledged, err) != 0 ||
         member_array(item, "passengers", EVENT_MAX_PASSENGERS, &passengers, err) != 0)
         return -1;
     if (recur_local_diff(&t->depart, &t->ret) <= 0)
-        return api_error_set(err, 422, "end_before_start", "return",
+        return booking_error_set(err, BOOKING_INVALID, "end_before_start", "return",
                              "'return' must be after 'depart'");
     if (recur_local_diff(&t->depart, &t->ret) > 86400)
-        return api_error_set(err, 422, "too_long", "return", "a trip may last at most 24 hours");
+        return booking_error_set(err, BOOKING_INVALID, "too_long", "return", "a trip may last at most 24 hours");
     json_array_foreach(passengers, k, pass) {
         if (!json_is_string(pass))
-            return api_error_set(err, 400, "wrong_type", "passengers",
+            return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "passengers",
                                  "'passengers' must be an array of person ids");
     }
     t->npassengers = passengers ? json_array_size(passengers) : 0;
@@ -412,7 +443,7 @@ static int parse_trip(json_t *item, struct event_plan *p, struct plan_trip *t,
     return 0;
 }
 
-static int parse_trips(json_t *doc, struct event_plan *p, struct api_error *err)
+static int parse_trips(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     json_t *arr, *item;
     size_t i;
@@ -427,7 +458,7 @@ static int parse_trips(json_t *doc, struct event_plan *p, struct api_error *err)
     return 0;
 }
 
-static int parse_reminders(json_t *doc, struct api_error *err)
+static int parse_reminders(json_t *doc, struct booking_error *err)
 {
     json_t *arr, *item;
     size_t i;
@@ -436,11 +467,11 @@ static int parse_reminders(json_t *doc, struct api_error *err)
         return -1;
     json_array_foreach(arr, i, item) {
         if (!json_is_integer(item)) {
-            api_error_set(err, 400, "wrong_type", "", "a reminder is minutes before the start");
+            booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "a reminder is minutes before the start");
             return in_item(err, "reminders", i);
         }
         if (json_integer_value(item) < 0 || json_integer_value(item) > 40320) {
-            api_error_set(err, 422, "out_of_range", "", "between 0 and 40320 minutes (4 weeks)");
+            booking_error_set(err, BOOKING_INVALID, "out_of_range", "", "between 0 and 40320 minutes (4 weeks)");
             return in_item(err, "reminders", i);
         }
     }
@@ -453,7 +484,7 @@ static int parse_reminders(json_t *doc, struct api_error *err)
  * own, so they have the same limits. They used to be stored unchecked: a
  * PATCH of one occurrence took a 501-character title (test_hostile.py).
  */
-static int parse_answers(json_t *ov, struct api_error *err)
+static int parse_answers(json_t *ov, struct booking_error *err)
 {
     json_t *answers = json_object_get(ov, "responses"), *v;
     const char *person;
@@ -461,19 +492,19 @@ static int parse_answers(json_t *ov, struct api_error *err)
     if (answers == NULL)
         return 0;
     if (!json_is_object(answers) || json_object_size(answers) > EVENT_MAX_ATTENDEES)
-        return api_error_set(err, 400, "wrong_type", "overrides",
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "overrides",
                              "an occurrence's responses are an object person -> response");
     json_object_foreach(answers, person, v) {
         if (strlen(person) >= ID_STR_MAX || !json_is_string(v) ||
             !is_one_of(json_string_value(v), responses))
-            return api_error_set(err, 422, "invalid", "overrides",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "overrides",
                                  "an occurrence's response must be needs-action, accepted, "
                                  "declined or tentative");
     }
     return 0;
 }
 
-static int parse_overrides(json_t *doc, struct event_plan *p, struct api_error *err)
+static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     json_t *o = json_object_get(doc, "overrides"), *ov, *d;
     const char *key, *s;
@@ -481,13 +512,13 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct api_error *
     if (o == NULL)
         return 0;
     if (!json_is_object(o))
-        return api_error_set(err, 400, "wrong_type", "overrides", "'overrides' is an object");
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "overrides", "'overrides' is an object");
     json_object_foreach(o, key, ov) {
         if (!json_is_object(ov))
-            return api_error_set(err, 400, "wrong_type", "overrides",
+            return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "overrides",
                                  "an override is an object");
-        if (json_member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
-            json_member_string(ov, "location", 0, 500, &s, err) < 0 ||
+        if (member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
+            member_string(ov, "location", 0, 500, &s, err) < 0 ||
             parse_answers(ov, err) != 0)
             return -1;
         p->answered_alone |= json_object_size(json_object_get(ov, "responses")) > 0;
@@ -495,13 +526,13 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct api_error *
         if (d != NULL && !json_is_null(d) &&
             (!json_is_string(d) ||
              json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0))
-            return api_error_set(err, 422, "invalid", "description",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "description",
                                  "'description' must be a string of at most 65536 characters");
     }
     return 0;
 }
 
-int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct api_error *err)
+int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     const char *s;
     int has_room;
@@ -509,17 +540,17 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
     memset(p, 0, sizeof(*p));
     memset(err, 0, sizeof(*err));
     p->doc = doc;
-    if (json_only_members(doc, doc_members, err) != 0 ||
-        json_member_string(doc, "title", 1, EVENT_TITLE_MAX, &p->title, err) < 0 ||
-        json_member_string(doc, "location", 0, 500, &s, err) < 0)
+    if (only_members(doc, doc_members, err) != 0 ||
+        member_string(doc, "title", 1, EVENT_TITLE_MAX, &p->title, err) < 0 ||
+        member_string(doc, "location", 0, 500, &s, err) < 0)
         return -1;
     json_t *d = json_object_get(doc, "description");
     if (d != NULL && !json_is_null(d)) {
         if (!json_is_string(d))
-            return api_error_set(err, 400, "wrong_type", "description",
+            return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "description",
                                  "'description' must be a string");
         if (json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0)
-            return api_error_set(err, 422, "invalid", "description",
+            return booking_error_set(err, BOOKING_INVALID, "invalid", "description",
                                  "'description' must be at most 65536 characters");
     }
     if (parse_times(app, doc, p, err) != 0 || parse_recurrence(doc, p, err) != 0 ||
@@ -527,7 +558,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         parse_trips(doc, p, err) != 0 || parse_reminders(doc, err) != 0 ||
         member_bool(doc, "confidential", &p->confidential, err) != 0 ||
         member_int(doc, "guests", 0, 100000, 0, &p->guests, err) != 0 ||
-        (has_room = json_member_string(doc, "room", 0, ID_STR_MAX - 1, &p->room, err)) < 0)
+        (has_room = member_string(doc, "room", 0, ID_STR_MAX - 1, &p->room, err)) < 0)
         return -1;
     if (!has_room)
         p->room = NULL;
@@ -538,7 +569,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
 
 /* Looks up a person and its rank; 422 naming field when unknown. */
 static int resolve_person(struct app *app, const char *id, const char *field, int64_t *rank,
-                          char *role, size_t rolelen, struct api_error *err)
+                          char *role, size_t rolelen, struct booking_error *err)
 {
     struct record rec;
     int rc;
@@ -553,13 +584,13 @@ static int resolve_person(struct app *app, const char *id, const char *field, in
     }
     record_clear(&rec, &record_person);
     if (rc == STORE_NOTFOUND)
-        return api_error_set(err, 422, "unknown_id", field, "no person with id '%s'", id);
+        return booking_error_set(err, BOOKING_INVALID, "unknown_id", field, "no person with id '%s'", id);
     if (rc != STORE_OK)
-        return api_error_set(err, 500, "storage", NULL, "the database failed");
+        return booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     return 0;
 }
 
-static int resolve_room(struct app *app, struct event_plan *p, struct api_error *err)
+static int resolve_room(struct app *app, struct event_plan *p, struct booking_error *err)
 {
     const struct record_type *t = &record_room;
     struct record rec;
@@ -574,20 +605,20 @@ static int resolve_room(struct app *app, struct event_plan *p, struct api_error 
         p->room_setup = rec.values[record_field_index(t, "setup_minutes")].i;
         p->room_teardown = rec.values[record_field_index(t, "teardown_minutes")].i;
         if ((int64_t)p->nattendees + p->guests > capacity)
-            rc = api_error_set(err, 422, "capacity", "room",
+            rc = booking_error_set(err, BOOKING_INVALID, "capacity", "room",
                                "%zu attendees and %lld guests do not fit room capacity %lld",
                                p->nattendees, (long long)p->guests, (long long)capacity);
     } else if (rc == STORE_NOTFOUND) {
-        rc = api_error_set(err, 422, "unknown_id", "room", "no room with id '%s'", p->room);
+        rc = booking_error_set(err, BOOKING_INVALID, "unknown_id", "room", "no room with id '%s'", p->room);
     } else {
-        rc = api_error_set(err, 500, "storage", NULL, "the database failed");
+        rc = booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     }
     record_clear(&rec, t);
     return rc;
 }
 
 static int resolve_trip(struct app *app, json_t *item, struct plan_trip *t,
-                        struct api_error *err)
+                        struct booking_error *err)
 {
     const struct record_type *vt = &record_vehicle;
     struct record rec;
@@ -600,20 +631,20 @@ static int resolve_trip(struct app *app, json_t *item, struct plan_trip *t,
     rc = t->vehicle ? store_record_get(app->store, vt, t->vehicle, &rec) : STORE_OK;
     if (rc == STORE_OK && t->vehicle &&
         (int64_t)t->npassengers > rec.values[record_field_index(vt, "seats")].i)
-        rc = api_error_set(err, 422, "seats", "passengers", "%zu passengers do not fit %lld seats",
+        rc = booking_error_set(err, BOOKING_INVALID, "seats", "passengers", "%zu passengers do not fit %lld seats",
                            t->npassengers, (long long)rec.values[record_field_index(vt, "seats")].i);
     else if (rc == STORE_NOTFOUND)
-        rc = api_error_set(err, 422, "unknown_id", "vehicle", "no vehicle with id '%s'",
+        rc = booking_error_set(err, BOOKING_INVALID, "unknown_id", "vehicle", "no vehicle with id '%s'",
                            t->vehicle);
     else if (rc != STORE_OK)
-        rc = api_error_set(err, 500, "storage", NULL, "the database failed");
+        rc = booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     record_clear(&rec, vt);
     if (rc != 0)
         return -1;
     if (resolve_person(app, t->driver, "driver", NULL, role, sizeof(role), err) != 0)
         return -1;
     if (strcmp(role, "driver") != 0)
-        return api_error_set(err, 422, "not_a_driver", "driver", "person '%s' is not a driver",
+        return booking_error_set(err, BOOKING_INVALID, "not_a_driver", "driver", "person '%s' is not a driver",
                              t->driver);
     if (t->approved_by != NULL &&
         resolve_person(app, t->approved_by, "approved_by", NULL, NULL, 0, err) != 0)
@@ -625,7 +656,7 @@ static int resolve_trip(struct app *app, json_t *item, struct plan_trip *t,
     return 0;
 }
 
-int event_plan_resolve(struct app *app, struct event_plan *p, struct api_error *err)
+int event_plan_resolve(struct app *app, struct event_plan *p, struct booking_error *err)
 {
     p->best_rank = EVENT_NO_RANK;
     for (size_t i = 0; i < p->nattendees; i++) {
@@ -693,16 +724,16 @@ static void plan_spec(const struct event_plan *p, struct recur_spec *spec)
     spec->nrdates = p->nrdates;
 }
 
-static int expand_error(const struct event_plan *p, int rc, const char *why, struct api_error *err)
+static int expand_error(const struct event_plan *p, int rc, const char *why, struct booking_error *err)
 {
     /* An all-day event whose midnight is skipped (Chile) keeps its day, from 01:00. */
     if (rc == RECUR_NONEXISTENT && !p->all_day)
-        return api_error_set(err, 422, "nonexistent_time", "start", "%s", why);
+        return booking_error_set(err, BOOKING_INVALID, "nonexistent_time", "start", "%s", why);
     if (rc == RECUR_TOO_MANY || rc == RECUR_NEVER || rc == RECUR_TOO_LONG ||
         rc == RECUR_TOO_COSTLY)
-        return api_error_set(err, 422, "rrule_refused", "rrule", "%s", why);
+        return booking_error_set(err, BOOKING_INVALID, "rrule_refused", "rrule", "%s", why);
     if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
-        return api_error_set(err, 422, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
     return 0;
 }
 
@@ -744,7 +775,7 @@ static size_t split_stored(struct event_plan *p)
     return stored;
 }
 
-int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
+int event_plan_expand(struct event_plan *p, int64_t now, struct booking_error *err)
 {
     struct recur_spec spec;
     char why[160] = "";
@@ -776,7 +807,7 @@ int event_plan_expand(struct event_plan *p, int64_t now, struct api_error *err)
 }
 
 int event_plan_expand_window(struct event_plan *p, int64_t from, int64_t to,
-                             struct api_error *err)
+                             struct booking_error *err)
 {
     struct recur_spec spec;
     char why[160] = "";
@@ -834,7 +865,7 @@ int event_plan_claims_range(const struct event_plan *p, const char *event_id, si
     for (size_t i = first; i < last; i++) {
         const struct occurrence *o = &p->occ[i];
         struct claim c = {NULL, NULL, o->start_utc, o->end_utc, event_id, o->recurrence_id,
-                          NULL, NULL, NULL};
+                          NULL, NULL, NULL, o};
 
         for (size_t a = 0; a < p->nattendees; a++) {
             /* A declined invitation leaves the person's time free (one occurrence's too). */

@@ -3,15 +3,15 @@
  * on (CONTRACT sections 4 and 10): who or what clashes by name, why
  * (overlap, buffer, block, driver hours, driver rest), with what kind of
  * booking (event, trip, block), and a trip's own departure and return.
- * Deciding a clash is events.c's and dispatch.c's; this file only reports
- * it. Private to src/api/.
+ * Deciding a clash is write.c's and dispatch.c's; this file only reports
+ * it. Private to src/booking/.
  */
-#ifndef CONVENE_API_CONFLICTS_H
-#define CONVENE_API_CONFLICTS_H
+#ifndef CONVENE_BOOKING_CONFLICTS_H
+#define CONVENE_BOOKING_CONFLICTS_H
 
 #include <jansson.h>
 
-#include "event_plan.h"
+#include "plan.h"
 
 #include "convene/conflict.h"
 

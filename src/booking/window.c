@@ -14,7 +14,7 @@
  * series' window (any booking less than two years ahead) finds nothing to
  * expand.
  */
-#include "event_window.h"
+#include "window.h"
 
 #include "convene/util.h"
 
@@ -97,13 +97,6 @@ static size_t lower_bound(const struct mine *m, const char *type, const char *id
     return lo;
 }
 
-/* The occurrence a claim's recurrence_id points into (event_plan_claims hands it out so). */
-static const struct occurrence *claim_occurrence(const struct claim *c)
-{
-    return (const struct occurrence *)(const void *)(c->recurrence_id -
-                                                     offsetof(struct occurrence, recurrence_id));
-}
-
 static void clash_fill(struct clash *out, const struct claim *theirs, const struct event_row *row)
 {
     memset(out, 0, sizeof(*out));
@@ -112,7 +105,7 @@ static void clash_fill(struct clash *out, const struct claim *theirs, const stru
     snprintf(out->role, sizeof(out->role), "%s", theirs->role);
     snprintf(out->event_id, sizeof(out->event_id), "%s", row->id);
     snprintf(out->recurrence_id, sizeof(out->recurrence_id), "%s", theirs->recurrence_id);
-    snprintf(out->other_start, sizeof(out->other_start), "%s", claim_occurrence(theirs)->start);
+    snprintf(out->other_start, sizeof(out->other_start), "%s", theirs->occ->start);
     snprintf(out->trip_id, sizeof(out->trip_id), "%s", theirs->trip_id ? theirs->trip_id : "");
     snprintf(out->title, sizeof(out->title), "%s", row->title);
     out->confidential = row->confidential;
@@ -174,7 +167,7 @@ static void plan_reach(const struct event_plan *p, int64_t *before, int64_t *aft
 static int check_other(struct window_check *w, const struct event_row *row, int64_t until)
 {
     struct event_plan plan;
-    struct api_error err;
+    struct booking_error err;
     json_t *doc = json_loads(row->doc, 0, NULL);
     int64_t from = until, to, before, after;
     int rc = 0;

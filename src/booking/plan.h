@@ -1,17 +1,17 @@
 /*
- * event_plan.h - an event document taken apart for booking: its times,
+ * plan.h - an event document taken apart for booking: its times,
  * recurrence and the resources it holds. Built from the JSON document by
  * event_plan_parse (shape and values), completed by event_plan_resolve
  * (ids, ranks, capacity: needs the store), then expanded into occurrences
- * and claims. Shared by events.c and, later, import.
+ * and claims. Private to src/booking/.
  */
-#ifndef CONVENE_EVENT_PLAN_H
-#define CONVENE_EVENT_PLAN_H
+#ifndef CONVENE_BOOKING_PLAN_H
+#define CONVENE_BOOKING_PLAN_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "convene/api.h"
+#include "convene/booking.h"
 #include "convene/recur.h"
 #include "convene/store.h"
 
@@ -83,10 +83,10 @@ extern const char *const event_members[];
  * are written into doc. 0, or -1 with err.
  */
 int event_plan_parse(struct app *app, json_t *doc, struct event_plan *plan,
-                     struct api_error *err);
+                     struct booking_error *err);
 
 /* Checks ids against the store, reads ranks, capacity and room buffers. */
-int event_plan_resolve(struct app *app, struct event_plan *plan, struct api_error *err);
+int event_plan_resolve(struct app *app, struct event_plan *plan, struct booking_error *err);
 
 /*
  * Expands occurrences and applies doc.overrides. The event's span is what
@@ -96,7 +96,7 @@ int event_plan_resolve(struct app *app, struct event_plan *plan, struct api_erro
  * plan->expanded_until) come first in plan->occ (nocc), those after it
  * follow (nbeyond): booked later, when the window moves (events.c).
  */
-int event_plan_expand(struct event_plan *plan, int64_t now, struct api_error *err);
+int event_plan_expand(struct event_plan *plan, int64_t now, struct booking_error *err);
 
 /*
  * Expands the occurrences of an already stored event that start in
@@ -105,7 +105,7 @@ int event_plan_expand(struct event_plan *plan, int64_t now, struct api_error *er
  * yet. 0, or -1 with err.
  */
 int event_plan_expand_window(struct event_plan *plan, int64_t from, int64_t to,
-                             struct api_error *err);
+                             struct booking_error *err);
 
 void event_plan_free(struct event_plan *plan);
 

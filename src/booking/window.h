@@ -1,11 +1,11 @@
 /*
- * event_window.h - checking a booking against other series' occurrences
- * beyond their stored window (event_window.c).
+ * window.h - checking a booking against other series' occurrences
+ * beyond their stored window (window.c).
  */
-#ifndef CONVENE_EVENT_WINDOW_H
-#define CONVENE_EVENT_WINDOW_H
+#ifndef CONVENE_BOOKING_WINDOW_H
+#define CONVENE_BOOKING_WINDOW_H
 
-#include "event_plan.h"
+#include "plan.h"
 
 /* A clash found: `theirs` as the occupancy check reports it, `mine` the claim it hits. */
 typedef int (*window_clash_cb)(const struct clash *theirs, const struct claim *mine, void *arg);

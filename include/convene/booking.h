@@ -1,0 +1,128 @@
+/*
+ * booking.h - the booking layer's public face (src/booking/): the domain
+ * of a meeting's booking graph (planning a change, occupancy and
+ * conflicts, preemption, trips and their driver rules, meal counts, audit
+ * and outbox messages, the moving window). It takes parsed input and a
+ * context and returns a result or a domain error; it never sees a request
+ * or a reply. The HTTP handlers (src/api/) parse, call and render, and map
+ * a booking_error's kind to a status (api_reply_booking_error).
+ */
+#ifndef CONVENE_BOOKING_H
+#define CONVENE_BOOKING_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "convene/app.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
+/* What kind of refusal an error is; the API maps each to one HTTP status. */
+enum booking_kind {
+    BOOKING_OK = 0,
+    BOOKING_MALFORMED,  /* a value of the wrong JSON type (400) */
+    BOOKING_INVALID,    /* a value that breaks a rule (422) */
+    BOOKING_FORBIDDEN,  /* the actor may not do this (403) */
+    BOOKING_NOT_FOUND,  /* the thing changed does not exist (404) */
+    BOOKING_CONFLICT,   /* clashes, duplicates, driver rules (409) */
+    BOOKING_STALE,      /* the caller's version is not the stored one (412) */
+    BOOKING_STORAGE,    /* the database failed (500) */
+};
+
+/*
+ * A domain error: a stable code, the field it is about ("" when none), an
+ * English message, and details (owned, may be NULL: e.g. the conflicts
+ * array of a 409). Free details with booking_error_clear.
+ */
+struct booking_error {
+    enum booking_kind kind;
+    const char *code;
+    char field[128];
+    char message[256];
+    json_t *details;
+};
+
+/* Who makes a change: a token's id and name, and the person it is bound to ("" if none). */
+struct booking_actor {
+    char token_id[ID_STR_MAX];
+    char name[128];
+    char person[ID_STR_MAX];
+};
+
+/* The context of one call into the layer. */
+struct booking_ctx {
+    struct app *app;
+    const struct booking_actor *actor; /* NULL: convene itself (escalations, the window) */
+    int64_t now;                       /* wall clock, seconds */
+};
+
+/* Fills err (details NULL); returns -1 so rules can `return booking_error_set(...)`. */
+int booking_error_set(struct booking_error *err, enum booking_kind kind, const char *code,
+                      const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Frees err->details; the rest needs no freeing. Accepts a zeroed error. */
+void booking_error_clear(struct booking_error *err);
+
+/* ---------------- writing an event (write.c) ---------------- */
+
+/*
+ * Validates doc, books it for event row->id and writes it (insert when
+ * is_new) with everything derived from it: occurrences, occupancy claims,
+ * calendars, reminders, trips and meals. With check, every claim is
+ * checked for clashes and the driver rules; with preempt, clashes the
+ * ranking allows are settled by taking the room or vehicle (each victim
+ * audited and announced as event.preempted). Runs inside the caller's
+ * transaction, expanding as of ctx->now. 0 with row holding the stored
+ * state, or -1 with err (a 409's clashes in err->details).
+ */
+int booking_event_write(const struct booking_ctx *ctx, json_t *doc, struct event_row *row,
+                        int is_new, int preempt, int check, struct booking_error *err);
+
+/* A new event row (not yet stored): a fresh id, uid (or id@convene), confirmed, version 1. */
+void booking_event_row_new(struct event_row *row, const char *uid);
+
+/*
+ * Creates one event from doc (with uid, or a fresh one) inside the
+ * caller's transaction: checks, writes, outbox (event.created) and audit
+ * (action: "created" for a stand-alone trip, "imported" for an .ics
+ * import). 0 with the id in id_out, or -1 with err (409 duplicate_uid
+ * when the uid exists).
+ */
+int booking_event_create(const struct booking_ctx *ctx, json_t *doc, const char *uid,
+                         const char *action, char id_out[ID_STR_MAX], struct booking_error *err);
+
+/* The event as clients see it: the document plus what the server keeps. New reference. */
+json_t *booking_event_render(const struct event_row *row, json_t *doc);
+
+/* ---------------- audit and outbox (audit.c, outbox.c) ---------------- */
+
+/*
+ * Writes the change's outbox message (type; event.updated carries what
+ * changed since before) and audit record (action, by ctx->actor); returns
+ * the event as rendered, serialised once for both and for the reply
+ * (*text, malloc'd, the caller's), or NULL when the store failed.
+ */
+json_t *booking_record_change(const struct booking_ctx *ctx, const struct event_row *row,
+                              json_t *doc, const char *type, const char *action, json_t *before,
+                              char **text);
+
+/*
+ * Appends an entry to the event's audit trail inside the caller's
+ * transaction: by who (NULL: convene itself), before and after borrowed
+ * (either may be NULL). 0 or -1.
+ */
+int booking_audit(struct app *app, const struct booking_actor *who, const char *event_id,
+                  const char *action, json_t *before, json_t *after);
+
+/* The same from renderings already serialised (either may be NULL). */
+int booking_audit_text(struct app *app, const struct booking_actor *who, const char *event_id,
+                       const char *action, const char *before, const char *after);
+
+/* What changed between two renderings, for event.updated: {member: {old, new}}. New reference. */
+json_t *booking_event_changes(json_t *before, json_t *after);
+
+/* Appends an outbox message of type with data (stolen) in the caller's transaction. 0 or -1. */
+int booking_outbox_append(struct store *st, const char *type, json_t *data);
+
+#endif

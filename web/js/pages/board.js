@@ -213,7 +213,7 @@ function Board({ kind, params }) {
       <p class="legend muted small"><span class="key booking-key"></span>${kind === 'rooms' ? '会议' : '出车'}
         ${kind === 'rooms' && html`<span class="key buffer-key"></span>布置/撤场缓冲`}<span class="key block-key"></span>停用
         ${kind === 'rooms' && ' · 拖动会议可改时间或换会议室；点击查看详情'}</p>
-      <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} ref=${gridRef}>
+      <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} aria-busy=${state.loading ? 'true' : 'false'} ref=${gridRef}>
         <div class="board-row head" role="row"><div class="res" role="columnheader">${title}</div><div class="track" role="columnheader"><${Axis} days=${days} /></div></div>
         ${data.resources.map((r) => html`<${Row} key=${r.id} r=${r} kind=${kind} days=${days} data=${data} drag=${drag} onDown=${onDown} />`)}
       </div>`}

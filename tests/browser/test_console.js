@@ -270,8 +270,18 @@ async function main() {
     userDataDir: userDir,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage', '--font-render-hinting=none'],
+      '--disable-dev-shm-usage', '--font-render-hinting=none', '--lang=zh-CN'],
+    // A secretary's browser is Chinese: date and time inputs read 2026/12/07 and
+    // 15:30, not 12/07/2026 and 03:30 PM. Chromium on Linux takes its locale from
+    // LANGUAGE (--lang is for Windows) and needs Debian's chromium-l10n for it.
+    env: { ...process.env, LANGUAGE: 'zh_CN', LANG: 'zh_CN.UTF-8' },
   });
+  {
+    const probe = await browser.newPage();
+    const lang = await probe.evaluate(() => navigator.language);
+    await probe.close();
+    if (lang !== 'zh-CN') console.log(`# chromium runs in ${lang}: install chromium-l10n, or the screenshots show English date and time inputs`);
+  }
 
   try {
     let sec;
@@ -584,6 +594,9 @@ async function main() {
       const hist = await bk.text('ol.history');
       assert.match(hist, /修改[\s\S]*会议名称：\s*市政府常务会议筹备会\s*→\s*常务会议筹备会/);
       assert.match(hist, /创建/);
+      // The admin token's change is said in Chinese, not as the server's 'bootstrap admin'.
+      assert.match(hist, /修改[^\n]*接口令牌「初始管理员」/);
+      assert.doesNotMatch(hist, /bootstrap/);
       assert.match(await bk.text('.trip-list'), /未确认/);
       assert.match(await bk.text('.page-meeting'), /每周一，共4次/);
       await bk.shot('meeting.png');
@@ -665,7 +678,7 @@ async function main() {
       await adm.page.waitForSelector('form.add-form [role=alert]');
       await adm.page.$eval('#add-rooms-capacity', (e) => { e.value = ''; });
       await adm.page.type('#add-rooms-capacity', '12');
-      await adm.page.type('#add-rooms-features', 'video, projector');
+      await adm.page.type('#add-rooms-features', '视频会议、projector'); // a name as the admin says it, or the API's code
       await adm.page.type('#add-rooms-setup_minutes', '15');
       await adm.page.click('form.add-form button[type=submit]');
       await adm.page.waitForFunction(() => document.querySelector('table.records')?.innerText.includes('第二会议室'));
@@ -679,6 +692,7 @@ async function main() {
       await adm.page.evaluate(() => { location.hash = '#/admin?t=calendar'; });
       await adm.page.waitForSelector('ul.years');
       assert.match(await adm.text('.page-admin'), /工作日历至 \d{4}-12-31/);
+      assert.doesNotMatch(await adm.text('.page-admin'), /PUT \/api|calendar load|The working calendar/);
       await adm.shot('admin-calendar.png');
       await adm.axe('admin calendar');
       adm.assertClean('admin');

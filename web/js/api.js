@@ -25,11 +25,15 @@ export function whenSignedOut(fn) {
   onSignedOut = fn;
 }
 
+// The body is always read, even a 204's empty one: Chromium cancels a
+// response whose body is never consumed, so the request would end as
+// net::ERR_ABORTED (in DevTools and to a test) though the server answered.
 async function parse(res) {
   const type = res.headers.get('Content-Type') || '';
-  if (res.status === 204) return null;
-  if (type.includes('json')) return res.json().catch(() => null);
-  return res.text();
+  const text = await res.text().catch(() => '');
+  if (res.status === 204 || text === '') return null;
+  if (!type.includes('json')) return text;
+  try { return JSON.parse(text); } catch (_) { return null; }
 }
 
 // api('GET', '/people') -> parsed JSON; throws ApiError (a 409's clashes in

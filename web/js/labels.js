@@ -4,6 +4,9 @@
 const FEATURES = { video: '视频会议', projector: '投影仪', screen: '大屏', whiteboard: '白板',
   microphone: '话筒', audio: '音响', recording: '录音录像', wheelchair: '无障碍', phone: '电话会议' };
 export function featureName(f) { return FEATURES[f] || f; }
+// The other way, for an admin typing 视频会议 where the API wants video; a code passes as it is.
+const FEATURE_CODES = Object.fromEntries(Object.entries(FEATURES).map(([code, name]) => [name, code]));
+export function featureCode(text) { return FEATURE_CODES[text] || text; }
 
 export const ROLE_NAMES = { leader: '领导', secretary: '秘书', staff: '工作人员', driver: '驾驶员' };
 export const ACCESS_NAMES = { admin: '管理员', secretary: '秘书', leader: '领导', driver: '驾驶员',
@@ -25,3 +28,15 @@ const FIELDS = { title: '会议名称', location: '地点', description: '说明
   confidential: '保密', status: '状态', tz: '时区', responses: '答复', overrides: '单次调整',
   skipped: '未能预订的日期', needs: '待补资源' };
 export function fieldName(f) { return FIELDS[f] || f; }
+
+// Who made a change, for the history. A person (signed in, or a token of
+// theirs) by name; the service's own changes (escalations) as 系统; any other
+// API token as 接口 with its name. The token the service makes on its first
+// start is named in English by the server, so it is said here in Chinese.
+const TOKEN_NAMES = { 'bootstrap admin': '初始管理员' };
+export function actorName(actor, names) {
+  if (!actor || (!actor.token && !actor.person && (!actor.name || actor.name === 'convene'))) return '系统';
+  if (actor.person) return names.get(actor.person) || actor.name || '（已删除人员）';
+  const name = actor.name ? (TOKEN_NAMES[actor.name] || actor.name) : '';
+  return name ? `接口令牌「${name}」` : '接口令牌';
+}

@@ -7,7 +7,7 @@ import { api } from '../api.js';
 import { errorText } from '../errors.js';
 import { PageHead, LoadState, Empty, useLoad } from '../components.js';
 import { today, dateTimeLabel, dietName } from '../time.js';
-import { featureName, ROLE_NAMES, ACCESS_NAMES } from '../labels.js';
+import { featureName, featureCode, ROLE_NAMES, ACCESS_NAMES } from '../labels.js';
 
 const TABS = [['people', '人员'], ['rooms', '会议室'], ['vehicles', '车辆'], ['tokens', '令牌'], ['webhooks', 'Webhook 推送'], ['calendar', '工作日历']];
 
@@ -16,13 +16,20 @@ const FIELDS = {
   people: [['name', '姓名', 'text', true], ['role', '身份', opts(ROLE_NAMES), true], ['rank', '排序（1 为主要领导）', 'number'],
     ['department', '部门', 'text'], ['phone', '电话', 'text'], ['diet', '饮食', [['', '普通'], ['halal', '清真'], ['vegetarian', '素食']]]],
   rooms: [['name', '名称', 'text', true], ['capacity', '容纳人数', 'number', true], ['location', '位置', 'text'],
-    ['features', '设备（逗号分隔，如 video,projector）', 'list'], ['setup_minutes', '布置（分钟）', 'number'], ['teardown_minutes', '撤场（分钟）', 'number']],
+    ['features', '设备（顿号或逗号分隔，如 视频会议、投影仪）', 'list'], ['setup_minutes', '布置（分钟）', 'number'], ['teardown_minutes', '撤场（分钟）', 'number']],
   vehicles: [['name', '车型', 'text', true], ['plate', '车牌', 'text'], ['seats', '座位数', 'number', true]],
 };
 
+// /healthz's warning is written for operators (the API call, the command line);
+// here the form to load the year is right below, so it says that instead.
+function calendarWarning(w) {
+  return w.replace(/\s*The working calendar[\s\S]*$/, '')
+    .replace(/用 PUT \S+ 或 convene calendar load 载入/, '在下方“载入一年的放假安排”中载入');
+}
+
 function valueOf(type, raw) {
   if (type === 'number') return raw === '' ? undefined : Number(raw);
-  if (type === 'list') return raw.split(/[,，、\s]+/).filter(Boolean);
+  if (type === 'list') return raw.split(/[,，、\s]+/).filter(Boolean).map(featureCode);
   return raw === '' ? undefined : raw;
 }
 
@@ -240,7 +247,7 @@ function Calendar() {
   return html`<div>
     <${LoadState} state=${state} />
     ${d && html`<p>工作日历至 <strong>${d.health.calendar_until || '（无数据）'}</strong></p>
-      ${(d.health.warnings || []).map((w) => html`<p class="form-error" role="alert">${w.replace(/\s*The working calendar[\s\S]*$/, '')}</p>`)}
+      ${(d.health.warnings || []).map((w) => html`<p class="form-error" role="alert">${calendarWarning(w)}</p>`)}
       <ul class="years">${d.years.map((y) => html`<li>${y.year} 年：${y.source ? `已载入（${y.source === 'database' ? '本单位载入' : '随系统提供'}，${y.holidays} 个假期）` : html`<span class="late-text">未载入</span>`}</li>`)}</ul>`}
     <h2>载入一年的放假安排</h2>
     <form class="calendar-form" onSubmit=${load}>

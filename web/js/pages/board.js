@@ -123,7 +123,7 @@ function Row({ r, kind, days, data, drag, onDown }) {
           ${setup + teardown > 0 ? html`<span class="buffer" style=${box(p.day, p.from - setup, p.to + teardown, n)} title="会场布置或撤场缓冲"></span>` : null}
           <a class=${'booking' + (moving ? ' moving' : '') + (it.acknowledged === false ? ' unacked' : '')} style=${style}
             href=${`#/meeting?id=${encodeURIComponent(it.event)}`} data-key=${it.key}
-            title=${`${it.title} ${z.time}–${zoned(it.endUtc).time}`} onPointerDown=${kind === 'rooms' ? (e) => onDown(e, it) : undefined}
+            title=${[`${it.title} ${z.time}–${zoned(it.endUtc).time}`, it.sub].filter(Boolean).join('\n')} onPointerDown=${kind === 'rooms' ? (e) => onDown(e, it) : undefined}
             onClick=${(e) => { if (e.currentTarget.dataset.dragged) { e.preventDefault(); delete e.currentTarget.dataset.dragged; } }}>
             <span class="t">${z.time} ${it.title}</span>${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}
             ${it.sub && html`<span class="sub">${it.sub}</span>`}
@@ -210,10 +210,11 @@ function Board({ kind, params }) {
     ${data && data.resources.length === 0 && html`<${Empty} text=${kind === 'rooms' ? '尚未登记会议室：请管理员在系统设置中添加。' : '尚未登记车辆：请管理员在系统设置中添加。'} />`}
     ${data && data.resources.length > 0 && html`
       ${data.items.length === 0 && html`<${Empty} text=${`${range}${kind === 'rooms' ? '各会议室均无预订' : '各车辆均无出车任务'}（显示 07:00—22:00）`} />`}
-      <p class="legend muted small"><span class="key booking-key"></span>${kind === 'rooms' ? '会议' : '出车'}
+      <p class="legend muted small"><span class="key booking-key"></span>${kind === 'rooms' ? '会议' : '出车（司机已确认）'}
+        ${kind !== 'rooms' && html`<span class="key unacked-key"></span>司机未确认`}
         ${kind === 'rooms' && html`<span class="key buffer-key"></span>布置/撤场缓冲`}<span class="key block-key"></span>停用
         ${kind === 'rooms' && ' · 拖动会议可改时间或换会议室；点击查看详情'}</p>
-      <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} ref=${gridRef}>
+      <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} aria-busy=${state.loading ? 'true' : 'false'} ref=${gridRef}>
         <div class="board-row head" role="row"><div class="res" role="columnheader">${title}</div><div class="track" role="columnheader"><${Axis} days=${days} /></div></div>
         ${data.resources.map((r) => html`<${Row} key=${r.id} r=${r} kind=${kind} days=${days} data=${data} drag=${drag} onDown=${onDown} />`)}
       </div>`}

@@ -148,7 +148,7 @@ function RepeatFields({ f, set }) {
       onInput=${(e) => setR({ monthDay: Number(e.target.value) })} />日</label>`}
     ${r.freq !== 'none' && r.freq !== 'raw' && html`<span class="ends">
       <select aria-label="结束方式" value=${r.end} onChange=${(e) => setR({ end: e.target.value })}>
-        <option value="count">共N次</option><option value="until">至某日</option><option value="never">不设结束</option></select>
+        <option value="count">按次数</option><option value="until">到某一天</option><option value="never">不设结束</option></select>
       ${r.end === 'count' && html`<label class="inline">共<input type="number" class="num" min="1" max="1000" value=${r.count}
         onInput=${(e) => setR({ count: Number(e.target.value) })} />次</label>`}
       ${r.end === 'until' && html`<input type="date" aria-label="重复至" value=${r.until} onInput=${(e) => setR({ until: e.target.value })} />`}

@@ -11,7 +11,7 @@ import { onChange } from '../live.js';
 import { PageHead, LoadState, Empty, useLoad } from '../components.js';
 import { ORG_TZ, today, addDays, dateLabel, dateTimeLabel, localLabel, mealName, dietName, DIET_ORDER } from '../time.js';
 import { describeRule } from '../rrule.js';
-import { responseName, actionName, fieldName } from '../labels.js';
+import { responseName, actionName, fieldName, actorName } from '../labels.js';
 
 const SHOWN = 12; // occurrences listed before "还有 N 次"
 
@@ -130,7 +130,7 @@ export function changes(before, after, names) {
 function History({ list, names }) {
   if (!list.length) return html`<${Empty} text="暂无修改记录" />`;
   return html`<ol class="history">${[...list].reverse().map((h) => html`<li>
-    <div><strong>${actionName(h.action)}</strong> <span class="muted">${dateTimeLabel(h.at)} · ${h.actor && (h.actor.name || h.actor.token) || '系统'}</span></div>
+    <div><strong>${actionName(h.action)}</strong> <span class="muted">${dateTimeLabel(h.at)} · ${actorName(h.actor, names)}</span></div>
     <ul class="diffs">${changes(h.before, h.after, names).map((c) => html`<li>
       <span class="muted">${c.label}：</span><del>${c.before}</del> → <ins>${c.after}</ins></li>`)}</ul>
   </li>`)}</ol>`;

@@ -5,7 +5,7 @@
  * (booking_record_change), then commit and reply.
  */
 #include "handlers.h"
-#include "dispatch.h"
+#include "../booking/dispatch.h"
 #include "../booking/plan.h"
 
 #include "convene/conflict.h"

@@ -6,7 +6,7 @@
  * and deleting them takes them out of the meetings still ahead.
  */
 #include "handlers.h"
-#include "catering.h"
+#include "../booking/catering_sync.h"
 #include "../booking/plan.h"
 
 #include "convene/account.h"
@@ -217,6 +217,16 @@ void api_resource_get(struct api_call *call)
     record_clear(&rec, type);
 }
 
+/* Re-counts the person's meals by the caller (catering_sync.h). 0 or -1. */
+static int diet_changed(struct api_call *call, const char *person)
+{
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+
+    events_call_ctx(call, &actor, &ctx);
+    return catering_person_changed(&ctx, person);
+}
+
 /*
  * Runs `change` on the record inside one write transaction: load, If-Match,
  * change, commit. change returns 0 to commit (having replied), -1 to roll
@@ -268,7 +278,7 @@ static int patch_change(struct api_call *call, struct record *rec)
     if (rc != STORE_OK ||
         /* Meal counts break down by diet: the canteen must hear of a new one. */
         (type == &record_person && json_object_get(call->body, "diet") != NULL &&
-         catering_person_changed(call, rec->id) != 0)) {
+         diet_changed(call, rec->id) != 0)) {
         api_reply_store_error(call);
         return -1;
     }

@@ -5,10 +5,10 @@
  * /api/v1/trips: an airport pickup becomes an event that holds only the
  * trip, so it is checked, booked, fed and dispatched like any other), and
  * the escalation of trips still unacknowledged near their departure.
- * The rows come from api/dispatch.c, which keeps them in step with events.
+ * The rows come from booking/dispatch.c, which keeps them in step with events.
  */
 #include "handlers.h"
-#include "dispatch.h"
+#include "../booking/dispatch.h"
 
 #include "convene/event_docs.h"
 #include "convene/json.h"

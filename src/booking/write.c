@@ -12,8 +12,8 @@
 #include "plan.h"
 #include "window.h"
 
-#include "../api/catering.h"
-#include "../api/dispatch.h"
+#include "catering_sync.h"
+#include "dispatch.h"
 
 #include "convene/booking.h"
 #include "convene/conflict.h"

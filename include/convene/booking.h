@@ -168,6 +168,27 @@ int booking_event_has_future(struct app *app, json_t *doc, int64_t now);
  */
 int booking_extend_windows(struct app *app, int64_t now);
 
+/* ---------------- finding a time (slots.c) ---------------- */
+
+struct interval_set;
+
+/*
+ * Searches slots for a meeting (the members of POST /api/v1/availability,
+ * CONTRACT section 5): required people free, a room that fits with its
+ * buffers, optionally a car and driver, on the office's working days and
+ * hours. 0 with *out {"slots": [...]} (and "explanation" when none), a
+ * new reference; or -1 with err.
+ */
+int booking_find_slots(const struct booking_ctx *ctx, json_t *body, json_t **out,
+                       struct booking_error *err);
+
+/* The merged busy time of a resource in [from, to) into out. 0 or -1. */
+int booking_busy_of(struct app *app, const char *type, const char *id, int64_t from, int64_t to,
+                    struct interval_set *out);
+
+/* An interval as local times in tz and as UTC: {"start","end","start_utc","end_utc"}. */
+json_t *booking_render_interval(int64_t s, int64_t e, const char *tz);
+
 /* ---------------- audit and outbox (audit.c, outbox.c) ---------------- */
 
 /*

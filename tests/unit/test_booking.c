@@ -476,6 +476,56 @@ static void test_escalation(void)
     CHECK_EQ_INT(booking_trips_escalate(&app, depart - 20 * 60), 0);
 }
 
+/* Whether the search offers a slot starting at day1's local time hhmm ("03:00"). */
+static int offers(json_t *found, const char *hhmm)
+{
+    char want[32];
+    size_t i;
+    json_t *slot;
+
+    snprintf(want, sizeof(want), "%sT%s:00", day1, hhmm);
+    json_array_foreach(json_object_get(found, "slots"), i, slot) {
+        if (strcmp(json_string_value(json_object_get(slot, "start")), want) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_find_slots(void)
+{
+    struct booking_ctx ctx = ctx_now();
+    struct booking_error err = {0};
+    char id[ID_STR_MAX], json[512];
+    json_t *body, *found = NULL;
+
+    snprintf(json, sizeof(json),
+             "{\"title\":\"early\",\"start\":\"%%DT03:00:00\",\"end\":\"%%DT04:00:00\","
+             "\"attendees\":[{\"person\":\"%s\"}]}",
+             boss);
+    CHECK_EQ_INT(book(json, 0, id, &err), 0);
+    body = json_pack("{s:[s], s:i, s:s, s:s, s:b, s:i, s:i}", "people", boss, "duration_minutes",
+                     60, "from", day1, "to", day1, "working_hours", 0, "step_minutes", 60,
+                     "limit", 30);
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), 0);
+    /* Half-open: the hour before and the hour after are free, the hour itself is not. */
+    CHECK(offers(found, "02:00"));
+    CHECK(!offers(found, "03:00"));
+    CHECK(offers(found, "04:00"));
+    json_decref(found);
+    /* Bad input: a rule broken (422 kind), a wrong type (400 kind), each naming the field. */
+    json_object_set_new(body, "duration_minutes", json_integer(3));
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_INVALID);
+    CHECK_EQ_STR(err.field, "duration_minutes");
+    CHECK(found == NULL);
+    json_object_set_new(body, "duration_minutes", json_integer(60));
+    json_object_set_new(body, "working_hours", json_string("yes"));
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_MALFORMED);
+    CHECK_EQ_STR(err.field, "working_hours");
+    json_decref(body);
+}
+
 /* day1: a Wednesday about two months ahead (Shanghai's date, UTC+8); day2 the Thursday. */
 static void pick_days(void)
 {
@@ -531,6 +581,7 @@ int main(void)
     test_changes();
     test_person_leave();
     test_escalation();
+    test_find_slots();
 
     app_close(&app);
     check_rmdir(dir);

@@ -349,7 +349,7 @@ static int check_booked(const struct event_row *ev, void *arg)
     json_t *doc;
     int ahead;
 
-    if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
     ahead = uses_resource(doc, b->kind, b->id) &&
             booking_event_has_future(b->call->app, doc, b->now);

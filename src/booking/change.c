@@ -206,11 +206,11 @@ static json_t *change_doc(const struct booking_ctx *ctx, const struct booking_ch
         return patch_doc(prev, ch->body, preempt, err);
     case BOOKING_CANCEL:
         /* Cancelling twice is a no-op: no second sequence, message or audit record. */
-        if (strcmp(row->status, "cancelled") == 0) {
+        if (row->status == EVENT_CANCELLED) {
             *unchanged = 1;
             return NULL;
         }
-        snprintf(row->status, sizeof(row->status), "cancelled");
+        row->status = EVENT_CANCELLED;
         return json_deep_copy(prev);
     case BOOKING_RSVP:
         *bump = 0;

@@ -6,6 +6,7 @@
 #include "convene/account.h"
 #include "convene/api.h"
 #include "convene/app.h"
+#include "convene/booking.h"
 #include "convene/config.h"
 #include "convene/feed.h"
 #include "convene/http.h"
@@ -193,7 +194,7 @@ static int64_t horizon_skew(void)
 static void on_horizon_tick(uv_timer_t *timer)
 {
     struct serve_state *s = timer->data;
-    if (events_extend_horizons(s->app, clock_wall_s() + horizon_skew()) != 0)
+    if (booking_extend_windows(s->app, clock_wall_s() + horizon_skew()) != 0)
         log_error("horizon: extending open-ended series failed; will retry");
 }
 

@@ -161,27 +161,11 @@ void api_invoke(struct app *app, const char *method, const char *path, const cha
                 const struct auth *auth, struct api_response *res);
 
 /*
- * Extends series whose stored window is falling below two years ahead of
- * `now` (run hourly from the loop). An occurrence entering the window that
- * would clash with a booking made since is left out (an EXDATE), recorded
- * in the series' history (occurrences_skipped), announced as
- * event.updated and logged. 0 or -1.
- */
-int events_extend_horizons(struct app *app, int64_t now);
-
-/*
  * Derives the trip and catering rows of events stored before schema
  * version 5 (flagged by that migration), once, without messages: an
  * upgrade does not re-announce every trip. Run by `serve` at start. 0 or -1.
  */
 int events_derive_pending(struct app *app);
-
-/*
- * Sends dispatch.unacknowledged (to the secretaries) for every trip
- * occurrence not acknowledged --ack-deadline minutes before it departs,
- * once each (run from the loop). The number sent, or -1.
- */
-int trips_escalate_due(struct app *app, int64_t now);
 
 /* The number of routes and their patterns, for metrics. */
 size_t api_route_count(void);
@@ -218,6 +202,13 @@ void api_reply_store_error(struct api_call *call);
  * Without If-Match the write goes ahead (last writer wins).
  */
 int api_check_if_match(struct api_call *call, int64_t version);
+
+/*
+ * The version If-Match names, for the booking layer to compare:
+ * BOOKING_ANY_VERSION without the header or with "*", -2 (matching no
+ * version) when it names none. "3" and W/"3" name version 3.
+ */
+int64_t api_if_match_version(const struct api_call *call);
 
 /*
  * Copies the URL-decoded value of query parameter name into buf.

@@ -47,6 +47,7 @@ struct booking_actor {
     char token_id[ID_STR_MAX];
     char name[128];
     char person[ID_STR_MAX];
+    int office; /* an admin's or secretary's token: may answer for others */
 };
 
 /* The context of one call into the layer. */
@@ -95,6 +96,99 @@ int booking_event_create(const struct booking_ctx *ctx, json_t *doc, const char 
 /* The event as clients see it: the document plus what the server keeps. New reference. */
 json_t *booking_event_render(const struct event_row *row, json_t *doc);
 
+/* ---------------- changing an event (change.c, answers.c) ---------------- */
+
+/* The kinds of change to a stored event; each is audited under its own action. */
+enum booking_change_kind {
+    BOOKING_PATCH,             /* members replace, null removes ("updated") */
+    BOOKING_CANCEL,            /* the whole meeting ("cancelled") */
+    BOOKING_RSVP,              /* an attendee's answer, for the series or one occurrence ("rsvp") */
+    BOOKING_OCCURRENCE_EDIT,   /* one occurrence moved or retitled ("occurrence_updated") */
+    BOOKING_OCCURRENCE_CANCEL, /* one occurrence dropped ("occurrence_cancelled") */
+};
+
+#define BOOKING_ANY_VERSION (-1) /* no precondition on the stored version */
+
+/* One change as the caller asked for it. */
+struct booking_change {
+    enum booking_change_kind kind;
+    json_t *body;              /* PATCH, RSVP, occurrence edit: the members sent (borrowed;
+                                  PATCH takes "preempt" out of it) */
+    const char *recurrence_id; /* occurrence edit and cancel */
+    int64_t if_match;          /* the version the caller read, or BOOKING_ANY_VERSION; any
+                                  other negative value matches none. An RSVP ignores it. */
+};
+
+/*
+ * The frame of every change to an existing event, in one transaction of
+ * its own (a savepoint inside the caller's): load, the version check, the
+ * change builds the new document, the layer books and writes it
+ * (booking_event_write, with the clash check), records it (outbox and
+ * audit by ctx->actor) and commits. 0 with row holding the stored state
+ * and *text the event as rendered (malloc'd, the caller's); 1 when there
+ * was nothing to do (cancelling a cancelled meeting: nothing written);
+ * -1 with err. Free row with store_event_row_clear in every case.
+ */
+int booking_event_change(const struct booking_ctx *ctx, const char *event_id,
+                         const struct booking_change *change, struct event_row *row, char **text,
+                         struct booking_error *err);
+
+/*
+ * The new document of an answer (RSVP) or an occurrence edit, built from
+ * the stored one prev (answers.c); the frame above calls them. NULL with err.
+ */
+json_t *booking_rsvp_doc(const struct booking_ctx *ctx, json_t *prev, json_t *body,
+                         struct booking_error *err);
+json_t *booking_occurrence_doc(const struct booking_ctx *ctx, json_t *prev, const char *rid,
+                               json_t *body, struct booking_error *err);
+
+/*
+ * A person leaves (deleting a person record): refused (409 in_use) while
+ * they drive or approved a trip that has not returned; otherwise every
+ * meeting with an occurrence still ahead loses them from its attendees
+ * and trips' passengers, as if a secretary had sent that PATCH (by
+ * ctx->actor). Meetings that are over, or cancelled, are records and stay.
+ * Inside the caller's transaction. 0, or -1 with err (a meeting that
+ * cannot drop them is a 409 in_use naming it).
+ */
+int booking_person_leave(const struct booking_ctx *ctx, const char *person,
+                         struct booking_error *err);
+
+/* Whether an occurrence of the event document ends after now. */
+int booking_event_has_future(struct app *app, json_t *doc, int64_t now);
+
+/* ---------------- the moving window (extend.c) ---------------- */
+
+/*
+ * Moves every series' stored window to now's (run hourly from the loop):
+ * the occurrences entering it are booked, except those that would clash
+ * with what was booked meanwhile, which are left out as EXDATEs with an
+ * audit entry "occurrences_skipped" and event.updated. One event that
+ * fails is logged and the others go on. 0, or -1 when the store failed.
+ */
+int booking_extend_windows(struct app *app, int64_t now);
+
+/* ---------------- finding a time (slots.c) ---------------- */
+
+struct interval_set;
+
+/*
+ * Searches slots for a meeting (the members of POST /api/v1/availability,
+ * CONTRACT section 5): required people free, a room that fits with its
+ * buffers, optionally a car and driver, on the office's working days and
+ * hours. 0 with *out {"slots": [...]} (and "explanation" when none), a
+ * new reference; or -1 with err.
+ */
+int booking_find_slots(const struct booking_ctx *ctx, json_t *body, json_t **out,
+                       struct booking_error *err);
+
+/* The merged busy time of a resource in [from, to) into out. 0 or -1. */
+int booking_busy_of(struct app *app, const char *type, const char *id, int64_t from, int64_t to,
+                    struct interval_set *out);
+
+/* An interval as local times in tz and as UTC: {"start","end","start_utc","end_utc"}. */
+json_t *booking_render_interval(int64_t s, int64_t e, const char *tz);
+
 /* ---------------- audit and outbox (audit.c, outbox.c) ---------------- */
 
 /*
@@ -124,5 +218,16 @@ json_t *booking_event_changes(json_t *before, json_t *after);
 
 /* Appends an outbox message of type with data (stolen) in the caller's transaction. 0 or -1. */
 int booking_outbox_append(struct store *st, const char *type, json_t *data);
+
+/* ---------------- trips (escalate.c) ---------------- */
+
+/*
+ * Sends dispatch.unacknowledged (to the secretaries) for every trip
+ * occurrence not acknowledged --ack-deadline minutes before it departs,
+ * once each, in a transaction of its own, each with an audit entry
+ * "trip_unacknowledged" by convene itself (run from the loop). The number
+ * sent, or -1.
+ */
+int booking_trips_escalate(struct app *app, int64_t now);
 
 #endif

@@ -49,12 +49,20 @@ int notify_pattern_valid(const char *pattern);
 int notify_pattern_matches(const char *pattern, const char *type);
 
 /*
- * Checks a webhook URL: http/https, a host, no userinfo, a port other than
- * 0, and (unless allow_private) every address it resolves to is public
- * (netaddr_is_public, the rule the sender applies again at connect). 0, or
- * -1 with a reason in why that never repeats the URL.
+ * Checks a webhook URL's form: http/https, a host, no userinfo, a port
+ * other than 0. 0 when it is acceptable as it is (allow_private); 1 when
+ * its host (in host, brackets stripped) must still be resolved with
+ * notify_host_public; -1 with a reason in why that never repeats the URL.
  */
-int notify_url_check(const char *url, int allow_private, char *why, size_t whylen);
+int notify_url_form(const char *url, int allow_private, char *host, size_t hostlen, char *why,
+                    size_t whylen);
+
+/*
+ * Whether every address host resolves to is public (netaddr_is_public, the
+ * rule the sender applies again at connect). Resolves, so it blocks: call
+ * it off the loop (an api_job's work). 0, or -1 with a reason in why.
+ */
+int notify_host_public(const char *host, char *why, size_t whylen);
 
 /*
  * url as it may be shown (GET /webhooks): without the user name and

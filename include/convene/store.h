@@ -203,12 +203,19 @@ int store_block_delete(struct store *st, const char *id, int64_t now);
 void store_block_clear(struct block_record *b);
 
 /* --- events: the document plus the columns queries need --- */
+
+/* A meeting's status (iCalendar STATUS); stored as its name. */
+enum event_status { EVENT_CONFIRMED, EVENT_CANCELLED };
+
+/* "confirmed" or "cancelled". */
+const char *event_status_name(enum event_status status);
+
 struct event_row {
     char id[ID_STR_MAX];
     char uid[256];
     int64_t version;
     int64_t sequence;
-    char status[16];        /* "confirmed" or "cancelled" */
+    enum event_status status;
     char *title;            /* owned */
     int confidential;
     int64_t best_rank;      /* smallest rank among attendees: who outranks whom */

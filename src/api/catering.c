@@ -4,10 +4,10 @@
  * {"from","to","days":[{"date","meals"}]} for every day of the range; with
  * Accept: text/csv (or ?format=csv) a spreadsheet: one line per meeting
  * and meal, then the meal's total, with one column per diet. Counts come
- * from the rows api/catering_sync.c keeps in step with the meetings.
+ * from the rows booking/catering_sync.c keeps in step with the meetings.
  */
 #include "handlers.h"
-#include "catering.h"
+#include "../booking/catering_sync.h"
 
 #include "convene/recur.h"
 #include "convene/util.h"

@@ -6,8 +6,8 @@
  * transaction, without messages (an upgrade announces nothing new).
  */
 #include "handlers.h"
-#include "catering.h"
-#include "dispatch.h"
+#include "../booking/catering_sync.h"
+#include "../booking/dispatch.h"
 
 #include "convene/util.h"
 

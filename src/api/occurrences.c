@@ -78,7 +78,7 @@ static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
 {
     json_t *doc = ev->doc;
     json_t *item = json_pack("{s:O?, s:s, s:b}", "tz", json_object_get(doc, "tz"), "status",
-                             ev->row.status, "confidential",
+                             event_status_name(ev->row.status), "confidential",
                              json_is_true(json_object_get(doc, "confidential")));
     char *text;
     size_t len;

@@ -6,8 +6,7 @@
  * and deleting them takes them out of the meetings still ahead.
  */
 #include "handlers.h"
-#include "catering.h"
-#include "../booking/plan.h"
+#include "../booking/catering_sync.h"
 
 #include "convene/account.h"
 #include "convene/feed.h"
@@ -217,6 +216,16 @@ void api_resource_get(struct api_call *call)
     record_clear(&rec, type);
 }
 
+/* Re-counts the person's meals by the caller (catering_sync.h). 0 or -1. */
+static int diet_changed(struct api_call *call, const char *person)
+{
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+
+    events_call_ctx(call, &actor, &ctx);
+    return catering_person_changed(&ctx, person);
+}
+
 /*
  * Runs `change` on the record inside one write transaction: load, If-Match,
  * change, commit. change returns 0 to commit (having replied), -1 to roll
@@ -268,7 +277,7 @@ static int patch_change(struct api_call *call, struct record *rec)
     if (rc != STORE_OK ||
         /* Meal counts break down by diet: the canteen must hear of a new one. */
         (type == &record_person && json_object_get(call->body, "diet") != NULL &&
-         catering_person_changed(call, rec->id) != 0)) {
+         diet_changed(call, rec->id) != 0)) {
         api_reply_store_error(call);
         return -1;
     }
@@ -284,164 +293,18 @@ void api_resource_patch(struct api_call *call)
 
 /* ---------------- deleting a person ---------------- */
 
-/*
- * What deleting a person does to the meetings they are in, decided before
- * anything is written. Meetings that are over, or cancelled, are records
- * and stay as they are. A meeting with an occurrence still ahead loses the
- * person from its attendees and from its trips' passengers, as if the
- * secretary had sent that PATCH (event.updated, sequence, audit trail,
- * reminders, meal counts with catering.updated, dispatch.updated to the
- * driver). A person who drives or approved a trip that has not returned
- * yet is not deleted: the trip needs someone else first (409 in_use).
- */
-struct leave {
-    struct api_call *call;
-    const char *person;
-    int64_t now;
-    json_t *patches; /* [{"event", "patch"}] to apply once the scan is over */
-    int refused;     /* replied 409 */
-};
-
-static const char *member(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static int check_trip(const struct trip_row *t, void *arg)
-{
-    struct leave *l = arg;
-    const char *as = strcmp(t->driver, l->person) == 0        ? "drives"
-                     : strcmp(t->approved_by, l->person) == 0 ? "approved"
-                                                              : NULL;
-
-    if (as == NULL)
-        return 0;
-    api_reply_error(l->call, 409, "in_use", NULL,
-                    "person '%s' %s trip '%s' of event '%s' departing %s: give the trip another "
-                    "%s first",
-                    l->person, as, t->trip_id, t->event_id, t->depart,
-                    as[0] == 'd' ? "driver" : "approver");
-    l->refused = 1;
-    return 1; /* the first is enough */
-}
-
-/* Whether an occurrence of the event ends after now. */
-static int has_future(struct app *app, json_t *doc, int64_t now)
-{
-    struct event_plan plan;
-    struct booking_error err;
-    json_t *copy = json_deep_copy(doc); /* parsing writes defaults into the document */
-    int ahead = 0;
-
-    if (event_plan_parse(app, copy, &plan, &err) == 0 && event_plan_expand(&plan, now, &err) == 0)
-        /* A series starting past its stored window has only beyond occurrences. */
-        for (size_t i = 0; i < plan.nocc + plan.nbeyond && !ahead; i++)
-            ahead = plan.occ[i].end_utc > now;
-    event_plan_free(&plan);
-    json_decref(copy);
-    return ahead;
-}
-
-/* Removes person from a JSON array of ids (passengers) or of {"person"} (attendees). */
-static int drop_person(json_t *list, const char *person)
-{
-    int dropped = 0;
-
-    for (size_t i = json_array_size(list); i-- > 0;) {
-        json_t *v = json_array_get(list, i);
-        const char *id = json_is_object(v) ? member(v, "person") : json_string_value(v);
-        if (id != NULL && strcmp(id, person) == 0) {
-            json_array_remove(list, i);
-            dropped = 1;
-        }
-    }
-    return dropped;
-}
-
-static int leave_event(const struct event_row *ev, void *arg)
-{
-    struct leave *l = arg;
-    json_t *doc, *patch, *t;
-    size_t i;
-    int changed = 0;
-
-    if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
-        return 0;
-    if (has_future(l->call->app, doc, l->now)) {
-        patch = json_object();
-        if (drop_person(json_object_get(doc, "attendees"), l->person)) {
-            json_object_set(patch, "attendees", json_object_get(doc, "attendees"));
-            changed = 1;
-        }
-        json_array_foreach(json_object_get(doc, "trips"), i, t) {
-            changed |= drop_person(json_object_get(t, "passengers"), l->person) << 1;
-        }
-        if (changed & 2)
-            json_object_set(patch, "trips", json_object_get(doc, "trips"));
-        if (changed)
-            json_array_append_new(l->patches, json_pack("{s:s, s:o}", "event", ev->id, "patch",
-                                                        patch));
-        else
-            json_decref(patch);
-    }
-    json_decref(doc);
-    return 0;
-}
-
-/*
- * Applies each patch through PATCH /events/{id} itself, as the caller, in
- * the caller's transaction (a savepoint each): the same checks, messages
- * and audit trail as a secretary's edit. 0, or -1 after replying.
- */
-static int leave_apply(struct leave *l)
-{
-    struct api_call *call = l->call;
-    json_t *p;
-    size_t k;
-
-    json_array_foreach(l->patches, k, p) {
-        struct api_response res;
-        char path[128], *body = json_dumps(json_object_get(p, "patch"), JSON_COMPACT);
-        json_t *answer;
-
-        snprintf(path, sizeof(path), "/api/v1/events/%s", member(p, "event"));
-        api_invoke(call->app, "PATCH", path, body, &call->auth, &res);
-        free(body);
-        if (res.status == 200) {
-            api_response_free(&res);
-            continue;
-        }
-        /* A refusal (a clash, another deleted id in the meeting) names the meeting. */
-        answer = res.body ? json_loadb(res.body, res.body_len, 0, NULL) : NULL;
-        if (res.status >= 500)
-            api_reply_store_error(call);
-        else
-            api_reply_error(call, 409, "in_use", NULL, "event '%s' cannot drop person '%s': %s",
-                            member(p, "event"), l->person,
-                            member(json_object_get(answer, "error"), "message"));
-        json_decref(answer);
-        api_response_free(&res);
-        return -1;
-    }
-    return 0;
-}
-
+/* The meetings ahead let the person go (booking_person_leave). 0, or -1 after replying. */
 static int person_leave(struct api_call *call, const char *person)
 {
-    struct leave l = {call, person, clock_wall_s(), json_array(), 0};
-    int rc = 0;
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+    struct booking_error err = {0};
+    int rc;
 
-    /* Trip rows ahead are rewritten with their events, so they are current. */
-    if (store_trips_held_by(call->app->store, person, l.now, check_trip, &l) != STORE_OK ||
-        (!l.refused &&
-         store_calendar_events(call->app->store, "person", person, leave_event, &l) != STORE_OK)) {
-        api_reply_store_error(call);
-        rc = -1;
-    } else if (l.refused || leave_apply(&l) != 0) {
-        rc = -1;
-    }
-    json_decref(l.patches);
+    events_call_ctx(call, &actor, &ctx);
+    if ((rc = booking_person_leave(&ctx, person, &err)) != 0)
+        api_reply_booking_error(call, &err);
+    booking_error_clear(&err);
     return rc;
 }
 
@@ -459,6 +322,12 @@ struct booked {
     int64_t now;
     int refused;
 };
+
+static const char *member(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
 
 static int uses_resource(json_t *doc, const char *kind, const char *id)
 {
@@ -480,9 +349,10 @@ static int check_booked(const struct event_row *ev, void *arg)
     json_t *doc;
     int ahead;
 
-    if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
-    ahead = uses_resource(doc, b->kind, b->id) && has_future(b->call->app, doc, b->now);
+    ahead = uses_resource(doc, b->kind, b->id) &&
+            booking_event_has_future(b->call->app, doc, b->now);
     json_decref(doc);
     if (!ahead)
         return 0;

@@ -3,12 +3,12 @@
  * list of a day or of days ahead (GET /api/v1/trips), a driver's
  * acknowledgement (POST /api/v1/trips/{id}/ack), standalone trips with no meeting (POST
  * /api/v1/trips: an airport pickup becomes an event that holds only the
- * trip, so it is checked, booked, fed and dispatched like any other), and
- * the escalation of trips still unacknowledged near their departure.
- * The rows come from api/dispatch.c, which keeps them in step with events.
+ * trip, so it is checked, booked, fed and dispatched like any other).
+ * The escalation of unacknowledged trips is the booking layer's
+ * (booking/escalate.c). The rows come from booking/dispatch.c, which keeps them in step with events.
  */
 #include "handlers.h"
-#include "dispatch.h"
+#include "../booking/dispatch.h"
 
 #include "convene/event_docs.h"
 #include "convene/json.h"
@@ -17,8 +17,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#define ESCALATE_BATCH 200
 
 static const char *str(json_t *obj, const char *key)
 {
@@ -385,84 +383,4 @@ void api_trips_create(struct api_call *call)
     }
     json_decref(rows);
     json_decref(doc);
-}
-
-/* ---------------- escalation of unacknowledged trips ---------------- */
-
-static int collect_secretary(const struct record *rec, void *arg)
-{
-    const char *role = rec->values[record_field_index(&record_person, "role")].s;
-
-    if (role != NULL && strcmp(role, "secretary") == 0)
-        json_array_append_new(arg, json_string(rec->id));
-    return 0;
-}
-
-static int escalate_one(struct app *app, json_t *inst, json_t *secretaries, json_t *names,
-                        int64_t now)
-{
-    int confidential = json_is_true(json_object_get(inst, "confidential"));
-    json_t *data = json_pack("{s:s, s:b, s:o, s:i, s:I, s:O}", "event", str(inst, "event"),
-                             "confidential", confidential, "trip",
-                             dispatch_trip_render(app, inst, names), "deadline_minutes",
-                             app->cfg.ack_deadline_minutes, "minutes_left",
-                             (json_int_t)((json_integer_value(json_object_get(inst, "depart_utc")) -
-                                           now) / 60),
-                             "audience", secretaries);
-
-    if (!confidential)
-        json_object_set(data, "title", json_object_get(inst, "title"));
-    /* The meeting's audit trail says the office was alerted, and about what. */
-    json_t *what = json_pack("{s:O, s:O}", "trip", json_object_get(data, "trip"), "minutes_left",
-                             json_object_get(data, "minutes_left"));
-    char *after = json_dumps(what, JSON_COMPACT);
-    json_decref(what);
-    int logged = after != NULL && booking_audit_text(app, NULL, str(inst, "event"),
-                                                    "trip_unacknowledged", NULL, after) == 0;
-    free(after);
-    if (!logged) {
-        json_decref(data);
-        return -1;
-    }
-    if (booking_outbox_append(app->store, "dispatch.unacknowledged", data) != 0)
-        return -1;
-    return store_trip_mark_escalated(app->store, str(inst, "event"), str(inst, "id"),
-                                     str(inst, "recurrence_id"), now) == STORE_OK
-               ? 0
-               : -1;
-}
-
-int trips_escalate_due(struct app *app, int64_t now)
-{
-    struct store *st = app->store;
-    int64_t deadline = (int64_t)app->cfg.ack_deadline_minutes * 60;
-    json_t *due = json_array(), *secretaries = json_array(), *names = json_object(), *inst;
-    size_t k;
-    int rc = -1;
-
-    if (store_begin(st) != STORE_OK)
-        goto done;
-    /* Collected first: the messages are written after the scan. */
-    if (store_trips_unacked_due(st, now, deadline, ESCALATE_BATCH, collect, due) != STORE_OK ||
-        (json_array_size(due) > 0 &&
-         store_record_list(st, &record_person, collect_secretary, secretaries) != STORE_OK)) {
-        store_rollback(st);
-        goto done;
-    }
-    rc = 0;
-    json_array_foreach(due, k, inst) {
-        if ((rc = escalate_one(app, inst, secretaries, names, now)) != 0)
-            break;
-    }
-    if (rc != 0 || store_commit(st) != STORE_OK) {
-        store_rollback(st);
-        rc = -1;
-        goto done;
-    }
-    rc = (int)json_array_size(due);
-done:
-    json_decref(due);
-    json_decref(secretaries);
-    json_decref(names);
-    return rc;
 }

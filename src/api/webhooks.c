@@ -101,22 +101,36 @@ static int webhook_apply_channel(json_t *body, int create, struct webhook_row *w
     return 0;
 }
 
+/*
+ * Whether the URL's host resolves to public addresses only: found on a
+ * worker thread (url_job) before the handler runs, so the loop never
+ * waits for DNS. Consulted only when the URL's form asks for it.
+ */
+struct url_verdict {
+    int refused;
+    char why[200];
+};
+
 /* Validates members present in body into w (create requires url and events). */
 static int webhook_apply(struct app *app, json_t *body, int create, struct webhook_row *w,
-                         struct api_error *err)
+                         const struct url_verdict *verdict, struct api_error *err)
 {
     const char *url, *person;
     json_t *events = json_object_get(body, "events"), *e, *enabled;
-    char why[200];
+    char why[200], host[256];
     size_t i;
-    int has;
+    int has, form;
 
     if (json_only_members(body, webhook_members, err) != 0 ||
         (has = json_member_string(body, "url", create, 2048, &url, err)) < 0)
         return -1;
     if (has) {
-        if (notify_url_check(url, app->cfg.allow_private_webhooks, why, sizeof(why)) != 0)
+        form = notify_url_form(url, app->cfg.allow_private_webhooks, host, sizeof(host), why,
+                               sizeof(why));
+        if (form < 0)
             return api_error_set(err, 422, "invalid_url", "url", "%s", why);
+        if (form > 0 && verdict->refused)
+            return api_error_set(err, 422, "invalid_url", "url", "%s", verdict->why);
         free(w->url);
         w->url = xstrdup(url);
     }
@@ -170,18 +184,16 @@ static int webhook_apply(struct app *app, json_t *body, int create, struct webho
     return webhook_apply_channel(body, create, w, err);
 }
 
-void api_webhooks_create(struct api_call *call)
+static void webhook_create(struct api_call *call, json_t *body, const struct url_verdict *verdict)
 {
-    json_t *body = api_body_object(call), *out;
     struct webhook_row w;
     struct api_error err;
+    json_t *out;
 
-    if (body == NULL)
-        return;
     memset(&w, 0, sizeof(w));
     memset(&err, 0, sizeof(err));
     w.enabled = 1;
-    if (webhook_apply(call->app, body, 1, &w, &err) != 0) {
+    if (webhook_apply(call->app, body, 1, &w, verdict, &err) != 0) {
         api_reply_api_error(call, &err);
         goto done;
     }
@@ -243,19 +255,16 @@ void api_webhooks_get(struct api_call *call)
     store_webhook_row_clear(&w);
 }
 
-void api_webhooks_patch(struct api_call *call)
+static void webhook_patch(struct api_call *call, json_t *body, const struct url_verdict *verdict)
 {
-    json_t *body = api_body_object(call);
     struct webhook_row w;
     struct api_error err;
 
-    if (body == NULL)
-        return;
     memset(&w, 0, sizeof(w));
     memset(&err, 0, sizeof(err));
     if (load_webhook(call, &w) != 0 || api_check_if_match(call, w.version) != 0)
         goto done;
-    if (webhook_apply(call->app, body, 0, &w, &err) != 0) {
+    if (webhook_apply(call->app, body, 0, &w, verdict, &err) != 0) {
         api_reply_api_error(call, &err);
         goto done;
     }
@@ -267,6 +276,89 @@ void api_webhooks_patch(struct api_call *call)
         api_reply_json(call, 200, webhook_render(&w), w.version);
 done:
     store_webhook_row_clear(&w);
+}
+
+/* ---------------- the URL's host, resolved off the loop ---------------- */
+
+struct url_job {
+    struct api_job job; /* first: the job is the resolution */
+    int create;
+    char id[ID_STR_MAX * 2]; /* PATCH: the webhook of the path */
+    char host[256];
+    struct url_verdict verdict;
+};
+
+static void url_work(struct api_job *job)
+{
+    struct url_job *j = (struct url_job *)job;
+
+    j->verdict.refused = notify_host_public(j->host, j->verdict.why, sizeof(j->verdict.why)) != 0;
+}
+
+/* Back on the loop: the handler runs as it would have, with the verdict in hand. */
+static void url_finish(struct api_job *job, struct api_call *call)
+{
+    struct url_job *j = (struct url_job *)job;
+    json_t *body;
+
+    snprintf(call->params[0], sizeof(call->params[0]), "%s", j->id);
+    call->nparams = j->create ? 0 : 1;
+    if ((body = api_body_object(call)) != NULL) {
+        if (j->create)
+            webhook_create(call, body, &j->verdict);
+        else
+            webhook_patch(call, body, &j->verdict);
+    }
+    json_decref(call->body);
+    call->body = NULL;
+}
+
+static void url_free(struct api_job *job)
+{
+    free(job);
+}
+
+/*
+ * When the body's URL needs its host resolved (the SSRF guard), defers the
+ * handler until a worker thread has resolved it (api_defer: uv_queue_work,
+ * where uv_getaddrinfo would also run it) and returns 1; else 0: go on now.
+ */
+static int resolve_first(struct api_call *call, json_t *body, int create)
+{
+    const char *url = json_string_value(json_object_get(body, "url"));
+    char host[256], why[200];
+    struct url_job *j;
+
+    if (url == NULL || notify_url_form(url, call->app->cfg.allow_private_webhooks, host,
+                                       sizeof(host), why, sizeof(why)) != 1)
+        return 0;
+    j = xcalloc(1, sizeof(*j));
+    j->job.work = url_work;
+    j->job.finish = url_finish;
+    j->job.free = url_free;
+    j->create = create;
+    snprintf(j->id, sizeof(j->id), "%s", create ? "" : call->params[0]);
+    snprintf(j->host, sizeof(j->host), "%s", host);
+    api_defer(call, &j->job);
+    return 1;
+}
+
+void api_webhooks_create(struct api_call *call)
+{
+    static const struct url_verdict unasked;
+    json_t *body = api_body_object(call);
+
+    if (body != NULL && !resolve_first(call, body, 1))
+        webhook_create(call, body, &unasked);
+}
+
+void api_webhooks_patch(struct api_call *call)
+{
+    static const struct url_verdict unasked;
+    json_t *body = api_body_object(call);
+
+    if (body != NULL && !resolve_first(call, body, 0))
+        webhook_patch(call, body, &unasked);
 }
 
 void api_webhooks_delete(struct api_call *call)

@@ -27,8 +27,8 @@ static int from_check(const struct api_error *v, struct booking_error *err)
     return -1;
 }
 
-static int member_string(json_t *obj, const char *name, int required, size_t max_chars,
-                         const char **out, struct booking_error *err)
+int plan_member_string(json_t *obj, const char *name, int required, size_t max_chars,
+                       const char **out, struct booking_error *err)
 {
     struct api_error v;
     int rc = json_member_string(obj, name, required, max_chars, out, &v);
@@ -38,7 +38,7 @@ static int member_string(json_t *obj, const char *name, int required, size_t max
     return rc;
 }
 
-static int only_members(json_t *obj, const char *const *allowed, struct booking_error *err)
+int plan_only_members(json_t *obj, const char *const *allowed, struct booking_error *err)
 {
     struct api_error v;
 
@@ -137,7 +137,7 @@ static int member_local_time(json_t *obj, const char *name, int required, struct
                              const char **text, struct booking_error *err)
 {
     const char *s;
-    int rc = member_string(obj, name, required, 32, &s, err);
+    int rc = plan_member_string(obj, name, required, 32, &s, err);
 
     if (rc <= 0)
         return rc;
@@ -165,14 +165,14 @@ static int parse_times(struct app *app, json_t *doc, struct event_plan *p, struc
     const char *tz = app->cfg.tz, *date, *end_date;
     int has_tz, has_date, has_start;
 
-    if ((has_tz = member_string(doc, "tz", 0, 63, &tz, err)) < 0)
+    if ((has_tz = plan_member_string(doc, "tz", 0, 63, &tz, err)) < 0)
         return -1;
     if (has_tz && !time_zone_valid(tz))
         return booking_error_set(err, BOOKING_INVALID, "invalid", "tz", "unknown time zone '%s'", tz);
     snprintf(p->tz, sizeof(p->tz), "%s", has_tz ? tz : app->cfg.tz);
     json_object_set_new(doc, "tz", json_string(p->tz));
 
-    if ((has_date = member_string(doc, "date", 0, 16, &date, err)) < 0 ||
+    if ((has_date = plan_member_string(doc, "date", 0, 16, &date, err)) < 0 ||
         (has_start = member_local_time(doc, "start", 0, &p->start, NULL, err)) < 0)
         return -1;
     if (has_date && has_start)
@@ -185,7 +185,7 @@ static int parse_times(struct app *app, json_t *doc, struct event_plan *p, struc
         if (time_date_parse(date, &p->start) != 0)
             return booking_error_set(err, BOOKING_INVALID, "invalid", "date", "'date' must look like 2026-12-07");
         p->end = p->start;
-        int has_end = member_string(doc, "end_date", 0, 16, &end_date, err);
+        int has_end = plan_member_string(doc, "end_date", 0, 16, &end_date, err);
         if (has_end < 0)
             return -1;
         if (has_end && time_date_parse(end_date, &p->end) != 0)
@@ -244,7 +244,7 @@ static int parse_date_list(json_t *doc, const char *name, int all_day, const cha
 static int parse_recurrence(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     char why[160];
-    int has = member_string(doc, "rrule", 0, RECUR_RULE_MAX, &p->rrule, err);
+    int has = plan_member_string(doc, "rrule", 0, RECUR_RULE_MAX, &p->rrule, err);
 
     if (has < 0)
         return -1;
@@ -282,10 +282,10 @@ static int parse_attendees(json_t *doc, struct event_plan *p, struct booking_err
             booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "an attendee is an object {\"person\"}");
             return in_item(err, "attendees", i);
         }
-        if (only_members(item, attendee_members, err) != 0 ||
-            member_string(item, "person", 1, ID_STR_MAX - 1, &a->person, err) < 0 ||
+        if (plan_only_members(item, attendee_members, err) != 0 ||
+            plan_member_string(item, "person", 1, ID_STR_MAX - 1, &a->person, err) < 0 ||
             member_bool(item, "optional", &a->optional, err) != 0 ||
-            (has = member_string(item, "response", 0, 16, &response, err)) < 0)
+            (has = plan_member_string(item, "response", 0, 16, &response, err)) < 0)
             return in_item(err, "attendees", i);
         if (!is_one_of(response, responses)) {
             booking_error_set(err, BOOKING_INVALID, "invalid", "response",
@@ -380,8 +380,8 @@ static int parse_meals(struct app *app, json_t *doc, struct booking_error *err)
             booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "a meal is an object {\"meal\"}");
             return in_item(err, "meals", i);
         }
-        if (only_members(item, meal_members, err) != 0 ||
-            member_string(item, "meal", 1, 23, &meal, err) < 0 ||
+        if (plan_only_members(item, meal_members, err) != 0 ||
+            plan_member_string(item, "meal", 1, 23, &meal, err) < 0 ||
             member_int(item, "count", 0, 100000, -1, &count, err) != 0 ||
             parse_diets(item, err) != 0)
             return in_item(err, "meals", i);
@@ -413,15 +413,15 @@ static int parse_trip(json_t *item, struct event_plan *p, struct plan_trip *t,
 
     if (!json_is_object(item))
         return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "", "a trip is an object");
-    if (only_members(item, trip_members, err) != 0 ||
+    if (plan_only_members(item, trip_members, err) != 0 ||
         /* A trip may lack its vehicle: a higher-ranked meeting can take it (preemption). */
-        member_string(item, "vehicle", 0, ID_STR_MAX - 1, &t->vehicle, err) < 0 ||
-        member_string(item, "driver", 1, ID_STR_MAX - 1, &t->driver, err) < 0 ||
+        plan_member_string(item, "vehicle", 0, ID_STR_MAX - 1, &t->vehicle, err) < 0 ||
+        plan_member_string(item, "driver", 1, ID_STR_MAX - 1, &t->driver, err) < 0 ||
         member_local_time(item, "depart", 1, &t->depart, NULL, err) < 0 ||
         member_local_time(item, "return", 1, &t->ret, NULL, err) < 0 ||
-        member_string(item, "from", 0, 500, &s, err) < 0 ||
-        member_string(item, "to", 0, 500, &s, err) < 0 ||
-        member_string(item, "approved_by", 0, ID_STR_MAX - 1, &t->approved_by, err) < 0 ||
+        plan_member_string(item, "from", 0, 500, &s, err) < 0 ||
+        plan_member_string(item, "to", 0, 500, &s, err) < 0 ||
+        plan_member_string(item, "approved_by", 0, ID_STR_MAX - 1, &t->approved_by, err) < 0 ||
         member_bool(item, "acknowledged", &acknowledged, err) != 0 ||
         member_array(item, "passengers", EVENT_MAX_PASSENGERS, &passengers, err) != 0)
         return -1;
@@ -517,8 +517,8 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_err
         if (!json_is_object(ov))
             return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "overrides",
                                  "an override is an object");
-        if (member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
-            member_string(ov, "location", 0, 500, &s, err) < 0 ||
+        if (plan_member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
+            plan_member_string(ov, "location", 0, 500, &s, err) < 0 ||
             parse_answers(ov, err) != 0)
             return -1;
         p->answered_alone |= json_object_size(json_object_get(ov, "responses")) > 0;
@@ -540,9 +540,9 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
     memset(p, 0, sizeof(*p));
     memset(err, 0, sizeof(*err));
     p->doc = doc;
-    if (only_members(doc, doc_members, err) != 0 ||
-        member_string(doc, "title", 1, EVENT_TITLE_MAX, &p->title, err) < 0 ||
-        member_string(doc, "location", 0, 500, &s, err) < 0)
+    if (plan_only_members(doc, doc_members, err) != 0 ||
+        plan_member_string(doc, "title", 1, EVENT_TITLE_MAX, &p->title, err) < 0 ||
+        plan_member_string(doc, "location", 0, 500, &s, err) < 0)
         return -1;
     json_t *d = json_object_get(doc, "description");
     if (d != NULL && !json_is_null(d)) {
@@ -558,7 +558,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         parse_trips(doc, p, err) != 0 || parse_reminders(doc, err) != 0 ||
         member_bool(doc, "confidential", &p->confidential, err) != 0 ||
         member_int(doc, "guests", 0, 100000, 0, &p->guests, err) != 0 ||
-        (has_room = member_string(doc, "room", 0, ID_STR_MAX - 1, &p->room, err)) < 0)
+        (has_room = plan_member_string(doc, "room", 0, ID_STR_MAX - 1, &p->room, err)) < 0)
         return -1;
     if (!has_room)
         p->room = NULL;

@@ -77,6 +77,11 @@ struct event_plan {
 /* Members a client may send to POST/PATCH /events. */
 extern const char *const event_members[];
 
+/* http/json.c's shape checks with their verdicts as domain errors (400 or 422 kinds). */
+int plan_only_members(json_t *obj, const char *const *allowed, struct booking_error *err);
+int plan_member_string(json_t *obj, const char *name, int required, size_t max_chars,
+                       const char **out, struct booking_error *err);
+
 /*
  * Checks the whole document's shape and values (no store access) and
  * fills plan. Defaults (tz, ids of trips and meals, attendee responses)

@@ -1,9 +1,9 @@
 /*
- * event_window.c - conflicts with occurrences that are not stored yet.
+ * window.c - conflicts with occurrences that are not stored yet.
  *
  * A series is stored (occurrences and occupancy) up to its window's end,
  * expanded_until, about two years ahead; the window rolls forward
- * (events_extend_horizons). A booking reaching past another series' window
+ * (booking_extend_windows, extend.c). A booking reaching past another series' window
  * must still not land on that series' later occurrences (CONTRACT section
  * 4, issue 12): a one-off three years out on a weekly meeting's slot was
  * accepted, and the weekly meeting was booked on top of it when its window

@@ -12,8 +12,8 @@
 #include "plan.h"
 #include "window.h"
 
-#include "../api/catering.h"
-#include "../api/dispatch.h"
+#include "catering_sync.h"
+#include "dispatch.h"
 
 #include "convene/booking.h"
 #include "convene/conflict.h"
@@ -78,7 +78,7 @@ json_t *booking_event_render(const struct event_row *row, json_t *doc)
     json_object_set_new(out, "id", json_string(row->id));
     json_object_set_new(out, "uid", json_string(row->uid));
     json_object_set_new(out, "sequence", json_integer(row->sequence));
-    json_object_set_new(out, "status", json_string(row->status));
+    json_object_set_new(out, "status", json_string(event_status_name(row->status)));
     json_object_set_new(out, "version", json_integer(row->version));
     json_object_set_new(out, "etag", json_string(etag));
     json_object_set_new(out, "start_utc", render_utc(start));
@@ -437,7 +437,7 @@ int booking_event_write(const struct booking_ctx *ctx, json_t *doc, struct event
         event_plan_expand(&plan, ctx->now, err) != 0)
         goto done;
     /* Cancelled events hold nothing; only live ones are checked and claimed. */
-    int live = strcmp(row->status, "cancelled") != 0;
+    int live = row->status != EVENT_CANCELLED;
     if (live && check && check_booking(&b) != 0) {
         storage_failed(err);
         goto done;
@@ -479,7 +479,7 @@ void booking_event_row_new(struct event_row *row, const char *uid)
     snprintf(row->uid, sizeof(row->uid), "%s", uid ? uid : "");
     if (uid == NULL)
         snprintf(row->uid, sizeof(row->uid), "%s@convene", row->id);
-    snprintf(row->status, sizeof(row->status), "confirmed");
+    row->status = EVENT_CONFIRMED;
     row->version = 1;
     row->created_at = row->updated_at = clock_wall_s();
 }

@@ -215,6 +215,7 @@ void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
     snprintf(actor->token_id, sizeof(actor->token_id), "%s", call->auth.token_id);
     snprintf(actor->name, sizeof(actor->name), "%s", call->auth.name);
     snprintf(actor->person, sizeof(actor->person), "%s", call->auth.person);
+    actor->office = api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY);
 }
 
 struct viewer api_viewer(const struct api_call *call)
@@ -248,6 +249,29 @@ int api_check_if_match(struct api_call *call, int64_t version)
                     "the resource changed (now version %lld): reload and retry",
                     (long long)version);
     return -1;
+}
+
+int64_t api_if_match_version(const struct api_call *call)
+{
+    const char *h = call->req->if_match;
+    size_t len = call->req->if_match_len;
+    int64_t v = 0;
+
+    if (h == NULL || (len == 1 && h[0] == '*'))
+        return BOOKING_ANY_VERSION;
+    if (len > 2 && h[0] == 'W' && h[1] == '/') {
+        h += 2;
+        len -= 2;
+    }
+    /* Exactly the tag this service sends: "N", N without a sign or a leading zero. */
+    if (len < 3 || len > 20 || h[0] != '"' || h[len - 1] != '"' || (h[1] == '0' && len > 3))
+        return -2;
+    for (size_t i = 1; i < len - 1; i++) {
+        if (h[i] < '0' || h[i] > '9')
+            return -2;
+        v = v * 10 + (h[i] - '0');
+    }
+    return v;
 }
 
 static int hexval(char c)

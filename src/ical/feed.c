@@ -329,7 +329,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         rrule_line(r, str(doc, "rrule"), tz, all_day);
     dates_line(r, "EXDATE", json_object_get(doc, "exdates"), overrides, tz, all_day, 0);
     dates_line(r, "RDATE", json_object_get(doc, "rdates"), NULL, tz, all_day, 0);
-    ics_line(&r->events, "STATUS", strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+    ics_line(&r->events, "STATUS", ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
     ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
     ics_line(&r->events, "TRANSP", "OPAQUE");
     if (full) {
@@ -365,7 +365,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         time_line(r, "DTSTART", os, tz, all_day);
         time_line(r, "DTEND", oe, tz, all_day);
         ics_line(&r->events, "STATUS",
-                 strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+                 ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
         ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
         if (full) {
             details_lines(r, doc, ov, json_object_get(ov, "title") ? str(ov, "title") : summary);
@@ -420,7 +420,7 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     size_t i;
     json_t *p;
 
-    ics_line(&r->events, "STATUS", strcmp(ev->status, "cancelled") == 0 ? "CANCELLED" : "CONFIRMED");
+    ics_line(&r->events, "STATUS", ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
     ics_text(&r->events, "SUMMARY", summary);
     if (*str(trip, "from"))
         ics_text(&r->events, "LOCATION", str(trip, "from"));

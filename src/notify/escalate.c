@@ -2,13 +2,13 @@
  * escalate.c - dispatch.unacknowledged on time. One uv_timer sleeps until
  * the earliest acknowledgement deadline of a trip occurrence (departure
  * minus --ack-deadline; never longer than NOTIFY_MAX_SLEEP_MS, so a clock
- * change cannot strand it) and then lets api/trips.c write the messages
- * for every trip past its deadline, once each. Acknowledging, or any
- * change, kicks the notify service, which re-arms this timer.
+ * change cannot strand it) and then lets the booking layer
+ * (booking_trips_escalate) write the messages for every trip past its
+ * deadline, once each. Acknowledging, or any change, kicks the notify service, which re-arms this timer.
  */
 #include "notify_internal.h"
 
-#include "convene/api.h"
+#include "convene/booking.h"
 #include "convene/store.h"
 
 #define ESCALATE_RETRY_MS 1000 /* after a failed run: the database may be busy */
@@ -20,7 +20,7 @@ static void on_escalate_timer(uv_timer_t *timer)
 
 void notify_escalate_run(struct notify *n)
 {
-    int sent = trips_escalate_due(n->app, clock_wall_s());
+    int sent = booking_trips_escalate(n->app, clock_wall_s());
 
     if (sent < 0) {
         log_error("escalate: could not raise dispatch.unacknowledged; will retry");

@@ -259,18 +259,18 @@ int notify_url_shown(const char *url, char *out, size_t cap)
     return had;
 }
 
-int notify_url_check(const char *url, int allow_private, char *why, size_t whylen)
+int notify_url_form(const char *url, int allow_private, char *host, size_t hostlen, char *why,
+                    size_t whylen)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
-    struct addrinfo hints, *res = NULL;
+    char *scheme = NULL, *name = NULL;
     int rc = -1;
 
     if (u == NULL)
         return -1;
     if (strlen(url) > 2048 || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK) {
         snprintf(why, whylen, "'url' is not a valid absolute URL");
         goto done;
     }
@@ -280,38 +280,42 @@ int notify_url_check(const char *url, int allow_private, char *why, size_t whyle
     }
     if (url_authority_refused(u, why, whylen))
         goto done;
-    if (allow_private) {
-        rc = 0;
+    rc = 0;
+    if (allow_private)
         goto done;
-    }
     /* Strip the brackets of an IPv6 literal for the resolver. */
-    char name[256];
-    size_t len = strlen(host);
-    if (host[0] == '[' && len > 2)
-        snprintf(name, sizeof(name), "%.*s", (int)(len - 2), host + 1);
+    size_t len = strlen(name);
+    if (name[0] == '[' && len > 2)
+        snprintf(host, hostlen, "%.*s", (int)(len - 2), name + 1);
     else
-        snprintf(name, sizeof(name), "%s", host);
+        snprintf(host, hostlen, "%s", name);
+    rc = 1;
+done:
+    curl_free(scheme);
+    curl_free(name);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int notify_host_public(const char *host, char *why, size_t whylen)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc = 0;
+
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(name, NULL, &hints, &res) != 0 || res == NULL) {
-        snprintf(why, whylen, "'url' host '%s' does not resolve", name);
-        goto done;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
+        snprintf(why, whylen, "'url' host '%s' does not resolve", host);
+        return -1;
     }
-    rc = 0;
-    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+    for (struct addrinfo *ai = res; ai != NULL && rc == 0; ai = ai->ai_next) {
         if (!netaddr_is_public(ai->ai_addr)) {
             snprintf(why, whylen,
                      "'url' resolves to a private or loopback address (refused: SSRF guard; "
                      "see --allow-private-webhooks)");
             rc = -1;
-            break;
         }
     }
-done:
-    if (res != NULL)
-        freeaddrinfo(res);
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    freeaddrinfo(res);
     return rc;
 }

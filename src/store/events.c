@@ -1,7 +1,7 @@
 /*
- * events.c - event rows, their occurrences, the occupancy index, the
- * outbox and the audit trail. All of a change is written by one caller
- * inside one store_begin()/store_commit().
+ * events.c - event rows, their occurrences and the occupancy index (the
+ * outbox and the audit trail are outbox.c and audit.c). All of a change
+ * is written by one caller inside one store_begin()/store_commit().
  */
 #include "store_internal.h"
 
@@ -14,13 +14,18 @@
     "id, uid, version, sequence, status, title, confidential, best_rank, doc, expanded_until, " \
     "open_ended, created_at, updated_at"
 
+const char *event_status_name(enum event_status status)
+{
+    return status == EVENT_CANCELLED ? "cancelled" : "confirmed";
+}
+
 static void bind_event(sqlite3_stmt *stmt, const struct event_row *ev)
 {
     sqlite3_bind_text(stmt, 1, ev->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, ev->uid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, ev->version);
     sqlite3_bind_int64(stmt, 4, ev->sequence);
-    sqlite3_bind_text(stmt, 5, ev->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, event_status_name(ev->status), -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 6, ev->title, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 7, ev->confidential);
     sqlite3_bind_int64(stmt, 8, ev->best_rank);
@@ -83,7 +88,10 @@ int store_event_get(struct store *st, const char *id, struct event_row *out)
         store_column_copy(stmt, 1, out->uid, sizeof(out->uid));
         out->version = sqlite3_column_int64(stmt, 2);
         out->sequence = sqlite3_column_int64(stmt, 3);
-        store_column_copy(stmt, 4, out->status, sizeof(out->status));
+        /* Anything but "cancelled" is live, as the queries' status != 'cancelled' read it. */
+        out->status = strcmp((const char *)sqlite3_column_text(stmt, 4), "cancelled") == 0
+                          ? EVENT_CANCELLED
+                          : EVENT_CONFIRMED;
         out->title = xstrdup((const char *)sqlite3_column_text(stmt, 5));
         out->confidential = sqlite3_column_int(stmt, 6);
         out->best_rank = sqlite3_column_int64(stmt, 7);
@@ -430,73 +438,6 @@ int store_occurrences_invited(struct store *st, int64_t from, int64_t to, const 
         r.occ.start_utc = sqlite3_column_int64(stmt, 4);
         r.occ.end_utc = sqlite3_column_int64(stmt, 5);
         if (cb(&r, arg) != 0) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    store_stmt_done(stmt);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
-}
-
-int store_outbox_append(struct store *st, const char *type, const char *payload,
-                        char msg_id_out[ID_STR_MAX])
-{
-    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO outbox(msg_id, type, created_at, payload) "
-                                        "VALUES(?1, ?2, ?3, ?4)");
-    char msg_id[ID_STR_MAX];
-
-    if (stmt == NULL || token_id_generate("msg", msg_id) != 0)
-        return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, msg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, clock_wall_s());
-    sqlite3_bind_text(stmt, 4, payload, -1, SQLITE_STATIC);
-    if (msg_id_out != NULL)
-        memcpy(msg_id_out, msg_id, ID_STR_MAX);
-    return store_step_done(st, stmt, __func__);
-}
-
-int store_history_append(struct store *st, const char *event_id, const struct history_row *h)
-{
-    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO event_history(event_id, at, token_id, actor, "
-                                        "actor_person, action, before, after) "
-                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (stmt == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, h->at);
-    store_bind_text(stmt, 3, h->token_id);
-    store_bind_text(stmt, 4, h->actor);
-    store_bind_text(stmt, 5, h->actor_person);
-    sqlite3_bind_text(stmt, 6, h->action, -1, SQLITE_STATIC);
-    store_bind_text(stmt, 7, h->before);
-    store_bind_text(stmt, 8, h->after);
-    return store_step_done(st, stmt, __func__);
-}
-
-int store_history_list(struct store *st, const char *event_id,
-                       int (*cb)(const struct history_row *h, void *arg), void *arg)
-{
-    sqlite3_stmt *stmt = store_stmt(st, "SELECT seq, at, token_id, actor, actor_person, action, "
-                                        "before, after FROM event_history WHERE event_id = ?1 "
-                                        "ORDER BY seq");
-    struct history_row h;
-    int rc;
-
-    if (stmt == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, event_id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        memset(&h, 0, sizeof(h));
-        h.seq = sqlite3_column_int64(stmt, 0);
-        h.at = sqlite3_column_int64(stmt, 1);
-        store_column_copy(stmt, 2, h.token_id, sizeof(h.token_id));
-        store_column_copy(stmt, 3, h.actor, sizeof(h.actor));
-        store_column_copy(stmt, 4, h.actor_person, sizeof(h.actor_person));
-        store_column_copy(stmt, 5, h.action, sizeof(h.action));
-        h.before = (const char *)sqlite3_column_text(stmt, 6);
-        h.after = (const char *)sqlite3_column_text(stmt, 7);
-        if (cb(&h, arg) != 0) {
             rc = SQLITE_DONE;
             break;
         }

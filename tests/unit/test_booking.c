@@ -21,7 +21,7 @@
 
 static struct app app;
 static char dir[512];
-static struct booking_actor actor = {"tok_test", "booking test", ""};
+static struct booking_actor actor = {"tok_test", "booking test", "", 1};
 static char day1[16], day2[16]; /* a weekday about two months ahead, and the day after */
 
 /* A record of type from JSON text, stored; its id in id. */
@@ -344,6 +344,188 @@ static void test_series_edit(void)
     CHECK_EQ_INT(book(json, 0, one, &err), 0);
 }
 
+/* A change through the layer's frame, in a transaction of its own; the text is dropped. */
+static int change_event(const struct booking_actor *who, const char *id,
+                        const struct booking_change *ch, struct event_row *row,
+                        struct booking_error *err)
+{
+    struct booking_ctx ctx = {&app, who, clock_wall_s()};
+    char *text = NULL;
+    int rc;
+
+    memset(err, 0, sizeof(*err));
+    rc = booking_event_change(&ctx, id, ch, row, &text, err);
+    CHECK(rc == 0 ? text != NULL : text == NULL);
+    free(text);
+    return rc;
+}
+
+static void test_changes(void)
+{
+    struct booking_actor staff = {"tok_staff", "staff", "", 0};
+    struct booking_error err;
+    struct event_row row;
+    char id[ID_STR_MAX], json[512];
+    json_t *body, *doc;
+
+    snprintf(json, sizeof(json),
+             "{\"title\":\"v1\",\"start\":\"%%DT14:00:00\",\"end\":\"%%DT15:00:00\","
+             "\"attendees\":[{\"person\":\"%s\"}]}",
+             guest);
+    CHECK_EQ_INT(book(json, 0, id, &err), 0);
+    body = json_pack("{s:s}", "title", "v2");
+    struct booking_change patch = {BOOKING_PATCH, body, NULL, 7};
+    /* A version the caller did not read: 412, nothing written. */
+    CHECK_EQ_INT(change_event(&actor, id, &patch, &row, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_STALE);
+    CHECK_EQ_STR(err.code, "precondition_failed");
+    store_event_row_clear(&row);
+    CHECK_EQ_INT(change_event(&actor, "evt_nothing", &patch, &row, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_NOT_FOUND);
+    store_event_row_clear(&row);
+    patch.if_match = 1;
+    CHECK_EQ_INT(change_event(&actor, id, &patch, &row, &err), 0);
+    CHECK_EQ_INT(row.version, 2);
+    CHECK_EQ_INT(row.sequence, 1);
+    store_event_row_clear(&row);
+    doc = stored_doc(id);
+    CHECK_EQ_STR(json_string_value(json_object_get(doc, "title")), "v2");
+    json_decref(doc);
+    json_decref(body);
+    /* Trip ids are the server's: a PATCH may not mint one. */
+    body = json_pack("{s:[{s:s, s:s, s:s, s:s}]}", "trips", "id", "trp_made_up", "driver", driver,
+                     "depart", "x", "return", "y");
+    patch.body = body;
+    patch.if_match = BOOKING_ANY_VERSION;
+    CHECK_EQ_INT(change_event(&actor, id, &patch, &row, &err), -1);
+    CHECK_EQ_STR(err.code, "unknown_id");
+    CHECK_EQ_STR(err.field, "trips[0].id");
+    store_event_row_clear(&row);
+    json_decref(body);
+    /* An answer for someone else needs an office token; it keeps the SEQUENCE. */
+    body = json_pack("{s:s, s:s}", "person", guest, "response", "declined");
+    struct booking_change rsvp = {BOOKING_RSVP, body, NULL, 99};
+    CHECK_EQ_INT(change_event(&staff, id, &rsvp, &row, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_FORBIDDEN);
+    store_event_row_clear(&row);
+    CHECK_EQ_INT(change_event(&actor, id, &rsvp, &row, &err), 0); /* If-Match is not asked */
+    CHECK_EQ_INT(row.sequence, 1);
+    store_event_row_clear(&row);
+    json_decref(body);
+    /* Cancelling twice writes once. */
+    struct booking_change cancel = {BOOKING_CANCEL, NULL, NULL, BOOKING_ANY_VERSION};
+    CHECK_EQ_INT(change_event(&actor, id, &cancel, &row, &err), 0);
+    CHECK_EQ_INT(row.status, EVENT_CANCELLED);
+    CHECK_EQ_INT(row.version, 4);
+    store_event_row_clear(&row);
+    CHECK_EQ_INT(change_event(&actor, id, &cancel, &row, &err), 1);
+    store_event_row_clear(&row);
+    CHECK_EQ_INT(change_event(&actor, id, &cancel, &row, &err), 1);
+    CHECK_EQ_INT(row.version, 4);
+    store_event_row_clear(&row);
+}
+
+static void test_person_leave(void)
+{
+    struct booking_ctx ctx = ctx_now();
+    struct booking_error err = {0};
+    char id[ID_STR_MAX], json[512];
+    int64_t count = 0;
+    json_t *doc;
+
+    /* Whoever drives or approved a trip ahead stays until the trip has someone else. */
+    CHECK_EQ_INT(booking_person_leave(&ctx, driver, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_CONFLICT);
+    CHECK_EQ_STR(err.code, "in_use");
+    CHECK(strstr(err.message, "another driver first") != NULL);
+    /* An attendee leaves the meetings ahead, and their lunch goes with them. */
+    snprintf(json, sizeof(json),
+             "{\"title\":\"lunch 2\",\"start\":\"%%ET11:00:00\",\"end\":\"%%ET12:00:00\","
+             "\"meals\":[{\"meal\":\"lunch\"}],\"attendees\":[{\"person\":\"%s\"},"
+             "{\"person\":\"%s\"}]}",
+             guest, boss);
+    CHECK_EQ_INT(book(json, 0, id, &err), 0);
+    CHECK_EQ_INT(store_begin(app.store), STORE_OK);
+    CHECK_EQ_INT(booking_person_leave(&ctx, guest, &err), 0);
+    CHECK_EQ_INT(store_commit(app.store), STORE_OK);
+    doc = stored_doc(id);
+    CHECK_EQ_INT(json_array_size(json_object_get(doc, "attendees")), 1);
+    json_decref(doc);
+    CHECK_EQ_INT(store_catering_of_event(app.store, id, meal_count, &count), STORE_OK);
+    CHECK_EQ_INT(count, 1);
+}
+
+static int first_depart(const struct trip_row *t, void *arg)
+{
+    int64_t *d = arg;
+
+    if (*d == 0 || t->depart_utc < *d)
+        *d = t->depart_utc;
+    return 0;
+}
+
+static void test_escalation(void)
+{
+    int64_t depart = 0;
+
+    CHECK_EQ_INT(store_trips_held_by(app.store, driver, 0, first_depart, &depart), STORE_OK);
+    CHECK(depart > 0);
+    /* Before the deadline nothing is due; past it once, then never again. */
+    CHECK_EQ_INT(booking_trips_escalate(&app, depart - 2 * 3600), 0);
+    CHECK_EQ_INT(booking_trips_escalate(&app, depart - 30 * 60), 1);
+    CHECK_EQ_INT(booking_trips_escalate(&app, depart - 20 * 60), 0);
+}
+
+/* Whether the search offers a slot starting at day1's local time hhmm ("03:00"). */
+static int offers(json_t *found, const char *hhmm)
+{
+    char want[32];
+    size_t i;
+    json_t *slot;
+
+    snprintf(want, sizeof(want), "%sT%s:00", day1, hhmm);
+    json_array_foreach(json_object_get(found, "slots"), i, slot) {
+        if (strcmp(json_string_value(json_object_get(slot, "start")), want) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_find_slots(void)
+{
+    struct booking_ctx ctx = ctx_now();
+    struct booking_error err = {0};
+    char id[ID_STR_MAX], json[512];
+    json_t *body, *found = NULL;
+
+    snprintf(json, sizeof(json),
+             "{\"title\":\"early\",\"start\":\"%%DT03:00:00\",\"end\":\"%%DT04:00:00\","
+             "\"attendees\":[{\"person\":\"%s\"}]}",
+             boss);
+    CHECK_EQ_INT(book(json, 0, id, &err), 0);
+    body = json_pack("{s:[s], s:i, s:s, s:s, s:b, s:i, s:i}", "people", boss, "duration_minutes",
+                     60, "from", day1, "to", day1, "working_hours", 0, "step_minutes", 60,
+                     "limit", 30);
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), 0);
+    /* Half-open: the hour before and the hour after are free, the hour itself is not. */
+    CHECK(offers(found, "02:00"));
+    CHECK(!offers(found, "03:00"));
+    CHECK(offers(found, "04:00"));
+    json_decref(found);
+    /* Bad input: a rule broken (422 kind), a wrong type (400 kind), each naming the field. */
+    json_object_set_new(body, "duration_minutes", json_integer(3));
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_INVALID);
+    CHECK_EQ_STR(err.field, "duration_minutes");
+    CHECK(found == NULL);
+    json_object_set_new(body, "duration_minutes", json_integer(60));
+    json_object_set_new(body, "working_hours", json_string("yes"));
+    CHECK_EQ_INT(booking_find_slots(&ctx, body, &found, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_MALFORMED);
+    CHECK_EQ_STR(err.field, "working_hours");
+    json_decref(body);
+}
+
 /* day1: a Wednesday about two months ahead (Shanghai's date, UTC+8); day2 the Thursday. */
 static void pick_days(void)
 {
@@ -396,6 +578,10 @@ int main(void)
     test_driver_rules();
     test_meal_counts();
     test_series_edit();
+    test_changes();
+    test_person_leave();
+    test_escalation();
+    test_find_slots();
 
     app_close(&app);
     check_rmdir(dir);

@@ -2,16 +2,17 @@
  * dispatch.h - trips kept in step with their meetings (CONTRACT section
  * 6): the driver rules every booking must keep, the trip rows rewritten in
  * the booking's own transaction together with their dispatch.* messages,
- * and trips that follow a moved meeting. Private to src/api/ (events.c
- * calls the hooks; trips.c renders the rows).
+ * and trips that follow a moved meeting. Part of the booking layer:
+ * write.c calls the hooks; the handlers (src/api/trips.c, events.c) render
+ * the rows and move trips with a PATCH.
  */
-#ifndef CONVENE_API_DISPATCH_H
-#define CONVENE_API_DISPATCH_H
+#ifndef CONVENE_BOOKING_DISPATCH_H
+#define CONVENE_BOOKING_DISPATCH_H
 
 #include <jansson.h>
 
-#include "../booking/conflicts.h"
-#include "../booking/plan.h"
+#include "conflicts.h"
+#include "plan.h"
 
 /*
  * Checks a live booking's trips: weekend and holiday trips need

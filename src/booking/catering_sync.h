@@ -1,18 +1,19 @@
 /*
- * catering.h - meal counts kept in step with the meetings (统一订餐,
- * CONTRACT section 6): the hook that rewrites an event's catering rows in
- * its booking's transaction and sends catering.updated, and the day
- * summary both that message and GET /catering are built from. Private to
- * src/api/.
+ * catering_sync.h - meal counts kept in step with the meetings (统一订餐,
+ * CONTRACT section 6), part of the booking layer: the hook that rewrites
+ * an event's catering rows in its booking's transaction and sends
+ * catering.updated, and the day summary both that message and GET
+ * /catering are built from. Private to src/booking/ and the handlers that
+ * render its results (src/api/).
  */
-#ifndef CONVENE_API_CATERING_H
-#define CONVENE_API_CATERING_H
+#ifndef CONVENE_BOOKING_CATERING_SYNC_H
+#define CONVENE_BOOKING_CATERING_SYNC_H
 
 #include <jansson.h>
 
-#include "../booking/plan.h"
+#include "plan.h"
 
-#include "convene/api.h"
+#include "convene/booking.h"
 
 /*
  * Rewrites the catering rows of row->id from doc expanded as plan (a
@@ -33,9 +34,9 @@ int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
  * live event the person attends (past days are records and keep their
  * breakdown), inside the caller's transaction, with catering.updated as
  * for any change and an audit entry "meals_recounted" by the caller on
- * each event whose counts moved. 0 or -1.
+ * each event whose counts moved, by ctx->actor. 0 or -1.
  */
-int catering_person_changed(struct api_call *call, const char *person);
+int catering_person_changed(const struct booking_ctx *ctx, const char *person);
 
 /*
  * The meals of local days [from, to]: {"YYYY-MM-DD": [{"meal","total",

@@ -705,7 +705,7 @@ static int emit_all(struct sync *s, const char *type, json_t *items, json_t *nam
 
 static int sync_instances(struct app *app, const struct event_row *row, json_t *after, int quiet)
 {
-    struct sync s = {app, strcmp(row->status, "cancelled") != 0, clock_wall_s(), json_array(),
+    struct sync s = {app, row->status != EVENT_CANCELLED, clock_wall_s(), json_array(),
                      json_array(), json_array(), json_object(), quiet};
     json_t *before = json_array(), *names = json_object();
     int rc = -1;
@@ -735,7 +735,7 @@ static int dispatch_write(struct app *app, const struct event_row *row, json_t *
     json_t *after;
     int rc;
 
-    if (strcmp(row->status, "cancelled") == 0) {
+    if (row->status == EVENT_CANCELLED) {
         after = json_array();
     } else if (plan != NULL) {
         after = plan_instances(plan, row->id, doc);

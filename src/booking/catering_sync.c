@@ -8,8 +8,7 @@
  * change inside the booking's transaction, so a message always describes
  * a state the database really had.
  */
-#include "catering.h"
-#include "handlers.h"
+#include "catering_sync.h"
 
 #include "convene/meals.h"
 #include "convene/util.h"
@@ -240,7 +239,7 @@ static json_t *wanted_rows(struct app *app, const struct event_row *row, json_t 
     int64_t series_attending = 0;
     size_t m;
 
-    if (strcmp(row->status, "cancelled") == 0 || json_array_size(json_object_get(doc, "meals")) == 0)
+    if (row->status == EVENT_CANCELLED || json_array_size(json_object_get(doc, "meals")) == 0)
         return rows;
     diet_list = attendee_diet_list(app, p);
     for (size_t o = 0; o < p->nocc; o++) {
@@ -597,7 +596,7 @@ int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
 /* ---------------- a person's diet ---------------- */
 
 struct recount {
-    struct api_call *call;
+    const struct booking_ctx *ctx;
     const char *person;
     char today[TIME_DATE_STR];
 };
@@ -621,14 +620,14 @@ static json_t *recount_side(json_t *change, const char *side)
 static int recount_event(const struct event_row *ev, void *arg)
 {
     struct recount *r = arg;
-    struct app *app = r->call->app;
+    struct app *app = r->ctx->app;
     struct event_plan plan;
     struct booking_error err;
     json_t *doc, *audit, *before, *after, *c;
     size_t k;
     int rc = 0;
 
-    if (strcmp(ev->status, "cancelled") == 0 || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
     if (json_array_size(json_object_get(doc, "meals")) == 0) {
         json_decref(doc);
@@ -636,7 +635,7 @@ static int recount_event(const struct event_row *ev, void *arg)
     }
     audit = json_array();
     if (event_plan_parse(app, doc, &plan, &err) == 0 &&
-        event_plan_expand(&plan, clock_wall_s(), &err) == 0)
+        event_plan_expand(&plan, r->ctx->now, &err) == 0)
         rc = catering_write(app, ev, doc, &plan, 0, r->today, audit);
     event_plan_free(&plan);
     if (rc == 0 && json_array_size(audit) > 0) {
@@ -647,7 +646,7 @@ static int recount_event(const struct event_row *ev, void *arg)
             json_array_append_new(json_object_get(before, "meals"), recount_side(c, "old"));
             json_array_append_new(json_object_get(after, "meals"), recount_side(c, "new"));
         }
-        rc = events_audit(r->call, ev->id, "meals_recounted", before, after);
+        rc = booking_audit(app, r->ctx->actor, ev->id, "meals_recounted", before, after);
         json_decref(before);
         json_decref(after);
     }
@@ -656,13 +655,13 @@ static int recount_event(const struct event_row *ev, void *arg)
     return rc;
 }
 
-int catering_person_changed(struct api_call *call, const char *person)
+int catering_person_changed(const struct booking_ctx *ctx, const char *person)
 {
-    struct recount r = {call, person, ""};
+    struct recount r = {ctx, person, ""};
 
-    today_of(call->app, clock_wall_s(), r.today);
+    today_of(ctx->app, ctx->now, r.today);
     /* The person's calendar: the events they attend, drive or ride in (only attendees eat). */
-    return store_calendar_events(call->app->store, "person", person, recount_event, &r) ==
+    return store_calendar_events(ctx->app->store, "person", person, recount_event, &r) ==
                    STORE_OK
                ? 0
                : -1;

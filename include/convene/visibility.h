@@ -54,6 +54,10 @@ struct json_t;
  */
 enum visibility visibility_of_doc(const struct viewer *v, struct json_t *doc);
 
+/* The facts the rule reads: person is an attendee; person drives or rides one of its trips. */
+int visibility_doc_attends(struct json_t *doc, const char *person);
+int visibility_doc_on_trip(struct json_t *doc, const char *person);
+
 /*
  * The event as a viewer who sees it as vis may read it (a new object, the
  * caller's): the whole document when VISIBLE_FULL; otherwise only its

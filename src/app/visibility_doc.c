@@ -12,7 +12,7 @@ static int is_person(json_t *v, const char *person)
     return json_is_string(v) && strcmp(json_string_value(v), person) == 0;
 }
 
-static int doc_attends(json_t *doc, const char *person)
+int visibility_doc_attends(json_t *doc, const char *person)
 {
     size_t i;
     json_t *a;
@@ -24,7 +24,7 @@ static int doc_attends(json_t *doc, const char *person)
     return 0;
 }
 
-static int doc_on_trip(json_t *doc, const char *person)
+int visibility_doc_on_trip(json_t *doc, const char *person)
 {
     size_t i, k;
     json_t *t, *p;
@@ -48,8 +48,8 @@ enum visibility visibility_of_doc(const struct viewer *v, json_t *doc)
     /* A viewer with no person (a leader token bound to none) concerns no meeting. */
     if (v->kind == VIEWER_PERSON && person[0] == '\0')
         return VISIBLE_NONE;
-    return visibility_decide(v, confidential, person[0] && doc_attends(doc, person),
-                             person[0] && doc_on_trip(doc, person));
+    return visibility_decide(v, confidential, person[0] && visibility_doc_attends(doc, person),
+                             person[0] && visibility_doc_on_trip(doc, person));
 }
 
 /* What a viewer who does not see a meeting in full still sees of its trip. */

@@ -72,18 +72,6 @@ static int same(json_t *v, const char *person)
     return json_is_string(v) && strcmp(json_string_value(v), person) == 0;
 }
 
-static int attends(json_t *event, const char *person)
-{
-    size_t i;
-    json_t *a;
-
-    json_array_foreach(json_object_get(event, "attendees"), i, a) {
-        if (same(json_object_get(a, "person"), person))
-            return 1;
-    }
-    return 0;
-}
-
 /*
  * Whether a message concerns person: attendee, driver, passenger, or named
  * directly. A message with an "audience" is for exactly those people
@@ -94,8 +82,8 @@ int fanout_about(json_t *data, const char *person)
 {
     json_t *event = json_object_get(data, "event"), *trip = json_object_get(data, "trip");
     json_t *audience = json_object_get(data, "audience");
-    size_t i, k;
-    json_t *t, *p;
+    size_t i;
+    json_t *p;
 
     if (json_is_array(audience)) {
         json_array_foreach(audience, i, p) {
@@ -104,19 +92,12 @@ int fanout_about(json_t *data, const char *person)
         }
         return 0;
     }
-    if (same(json_object_get(data, "person"), person) || attends(event, person))
+    if (same(json_object_get(data, "person"), person) ||
+        visibility_doc_attends(event, person))
         return 1;
     if (trip != NULL && (same(json_object_get(trip, "driver"), person)))
         return 1;
-    json_array_foreach(json_object_get(event, "trips"), i, t) {
-        if (same(json_object_get(t, "driver"), person))
-            return 1;
-        json_array_foreach(json_object_get(t, "passengers"), k, p) {
-            if (same(p, person))
-                return 1;
-        }
-    }
-    return 0;
+    return visibility_doc_on_trip(event, person);
 }
 
 /*

@@ -24,6 +24,16 @@ int store_reminders_clear_unsent(struct store *st, const char *event_id)
     return store_step_done(st, stmt, __func__);
 }
 
+/* Parameters 1-5: a reminder's key (event, occurrence, person, offset) and its due time. */
+static void bind_reminder_key(sqlite3_stmt *stmt, const struct reminder_row *r)
+{
+    sqlite3_bind_text(stmt, 1, r->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, r->recurrence_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, r->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, r->offset_minutes);
+    sqlite3_bind_int64(stmt, 5, r->due_utc);
+}
+
 int store_reminder_insert(struct store *st, const struct reminder_row *r)
 {
     /* OR IGNORE: a reminder already sent for the same time stays sent. */
@@ -32,11 +42,7 @@ int store_reminder_insert(struct store *st, const struct reminder_row *r)
                                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (stmt == NULL)
         return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, r->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, r->recurrence_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, r->person, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 4, r->offset_minutes);
-    sqlite3_bind_int64(stmt, 5, r->due_utc);
+    bind_reminder_key(stmt, r);
     sqlite3_bind_int64(stmt, 6, r->start_utc);
     return store_step_done(st, stmt, __func__);
 }
@@ -94,11 +100,7 @@ int store_reminder_mark_sent(struct store *st, const struct reminder_row *r, int
                                         "offset_minutes = ?4 AND due_utc = ?5");
     if (stmt == NULL)
         return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, r->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, r->recurrence_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, r->person, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 4, r->offset_minutes);
-    sqlite3_bind_int64(stmt, 5, r->due_utc);
+    bind_reminder_key(stmt, r);
     sqlite3_bind_int(stmt, 6, sent);
     return store_step_done(st, stmt, __func__);
 }
@@ -115,11 +117,7 @@ int store_reminders_mark_sent_through(struct store *st, const struct reminder_ro
                                         "<= (?5, ?1, ?2, ?3, ?4)");
     if (stmt == NULL)
         return STORE_ERROR;
-    sqlite3_bind_text(stmt, 1, last->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, last->recurrence_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, last->person, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 4, last->offset_minutes);
-    sqlite3_bind_int64(stmt, 5, last->due_utc);
+    bind_reminder_key(stmt, last);
     return store_step_done(st, stmt, __func__);
 }
 

@@ -13,6 +13,7 @@
 
 #include "convene/app.h"
 #include "convene/booking.h"
+#include "convene/role.h"
 #include "convene/token.h"
 #include "convene/visibility.h"
 
@@ -21,14 +22,6 @@
 #define API_MAX_JSON_DEPTH 32
 #define API_MAX_PARAMS 4
 
-enum role {
-    ROLE_NONE = 0,
-    ROLE_ADMIN = 1 << 0,
-    ROLE_SECRETARY = 1 << 1,
-    ROLE_LEADER = 1 << 2,
-    ROLE_DRIVER = 1 << 3,
-    ROLE_CANTEEN = 1 << 4, /* meal counts and their CSV, nothing else */
-};
 
 struct api_call;
 struct shared_body;

@@ -28,17 +28,32 @@ void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg);
 void notify_free(struct notify *n);
 
 /*
- * Opens a change stream (GET /api/v1/changes) for a viewer: role is a mask
- * of enum role, person the viewer's person id ("" for none). last_id is the
- * client's Last-Event-ID (-1: start from now). The stream sends, in commit
- * order, one event per outbox message the viewer may see, with the
- * message's id and {"type","event"?,"resource"?} (ids only, never titles).
- * Returns 0 with *out (ownership passes to the HTTP layer), or -1 when the
- * --max-streams cap is reached or the service is stopping.
+ * The writing end of a change stream, supplied by whoever carries it (the
+ * HTTP layer's text/event-stream). write queues bytes and answers -1 when
+ * the reader is too slow; close ends the stream from our side, after which
+ * neither the sink nor the subscription is touched again by anyone.
  */
-struct api_stream;
-int notify_changes_open(struct notify *n, unsigned role, const char *person, int64_t last_id,
-                        struct api_stream **out);
+struct change_writer {
+    int (*write)(void *sink, const char *data, size_t len);
+    void (*close)(void *sink);
+};
+
+/*
+ * Opens a change stream (GET /api/v1/changes) for a viewer: role is a mask
+ * of enum role (role.h), person the viewer's person id ("" for none).
+ * last_id is the client's Last-Event-ID (-1: start from now). Once
+ * attached, the stream is sent, in commit order, one event per outbox
+ * message the viewer may see, with the message's id and
+ * {"type","event"?,"resource"?} (ids only, never titles). Returns NULL
+ * when the --max-streams cap is reached or the service is stopping.
+ * notify_changes_detach (the reader is gone) frees it, unless the writer's
+ * close was called first.
+ */
+struct change_sub;
+struct change_sub *notify_changes_open(struct notify *n, unsigned role, const char *person,
+                                       int64_t last_id);
+void notify_changes_attach(struct change_sub *s, const struct change_writer *writer, void *sink);
+void notify_changes_detach(struct change_sub *s);
 
 /* Appends the notify families to /metrics. */
 void notify_metrics_render(struct notify *n, struct strbuf *out);

@@ -19,19 +19,18 @@
  */
 #include "notify_internal.h"
 
-#include "convene/api.h"
-#include "convene/http.h"
+#include "convene/role.h"
 #include "convene/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One open stream. Owned by the notify service from open until detach. */
+/* One open stream. Owned by the notify service from open until detach or close. */
 struct change_sub {
-    struct api_stream stream; /* first: the HTTP layer holds it by this */
     struct notify *n;
-    struct http_sink *sink;   /* NULL until attached */
+    const struct change_writer *writer;
+    void *sink;               /* NULL until attached */
     unsigned role;            /* mask of enum role */
     char person[ID_STR_MAX];
     int64_t cursor;           /* the newest outbox row considered for this viewer */
@@ -110,7 +109,7 @@ static void sub_drop(struct change_sub *s)
     log_info("changes: closing a stream whose reader does not keep up");
     sub_unlink(s);
     if (s->sink != NULL)
-        http_sink_close(s->sink);
+        s->writer->close(s->sink);
     s->n->nsubs--;
     free(s);
 }
@@ -118,7 +117,7 @@ static void sub_drop(struct change_sub *s)
 /* Writes text to the stream; 0, or -1 after dropping it. */
 static int sub_write(struct change_sub *s, const char *text, size_t len)
 {
-    if (http_sink_write(s->sink, text, len) == 0)
+    if (s->writer->write(s->sink, text, len) == 0)
         return 0;
     sub_drop(s);
     return -1;
@@ -227,11 +226,11 @@ static void sub_replay(struct change_sub *s)
     }
 }
 
-static void on_attach(struct api_stream *stream, struct http_sink *sink)
+void notify_changes_attach(struct change_sub *s, const struct change_writer *writer, void *sink)
 {
-    struct change_sub *s = (struct change_sub *)stream;
     struct notify *n = s->n;
 
+    s->writer = writer;
     s->sink = sink;
     s->next = n->subs;
     if (n->subs != NULL)
@@ -245,35 +244,30 @@ static void on_attach(struct api_stream *stream, struct http_sink *sink)
     notify_changes_pump(n);
 }
 
-static void on_detach(struct api_stream *stream)
+void notify_changes_detach(struct change_sub *s)
 {
-    struct change_sub *s = (struct change_sub *)stream;
-
     sub_unlink(s);
     s->n->nsubs--;
     free(s);
 }
 
-int notify_changes_open(struct notify *n, unsigned role, const char *person, int64_t last_id,
-                        struct api_stream **out)
+struct change_sub *notify_changes_open(struct notify *n, unsigned role, const char *person,
+                                       int64_t last_id)
 {
     struct change_sub *s;
 
     if (n == NULL || n->stopping || n->nsubs >= (size_t)n->app->cfg.max_streams)
-        return -1;
+        return NULL;
     if (n->changes_head < 0)
         notify_changes_pump(n);
     s = xcalloc(1, sizeof(*s));
-    s->stream.attach = on_attach;
-    s->stream.detach = on_detach;
     s->n = n;
     s->role = role;
     snprintf(s->person, sizeof(s->person), "%s", person ? person : "");
     /* An id from the future (another database, a restored backup) resumes from now. */
     s->cursor = last_id >= 0 && last_id <= n->changes_head ? last_id : n->changes_head;
     n->nsubs++;
-    *out = &s->stream;
-    return 0;
+    return s;
 }
 
 /* Keeps idle streams open through proxies, notices gone readers, and picks up other writers. */

@@ -19,21 +19,11 @@
  */
 int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err);
 
-/* Nesting depth of a JSON value: objects and arrays count, scalars are 0. */
-int json_depth(const json_t *value);
-
 /*
  * Refuses members not named in allowed (NULL-terminated): 400
  * unknown_field naming it, so a typo never passes silently.
  */
 int json_only_members(json_t *obj, const char *const *allowed, struct api_error *err);
-
-/*
- * Checks a text value: characters counted as code points must be at most
- * max_chars; control characters are refused except newline and tab when
- * multiline. Returns 0 or -1.
- */
-int json_text_ok(const char *s, size_t max_chars, int multiline);
 
 /*
  * Fetches an optional string member. Returns 1 if present (into *out), 0

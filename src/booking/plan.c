@@ -7,31 +7,26 @@
 #include "plan.h"
 
 #include "convene/conflict.h"
-#include "convene/json.h"
+#include "convene/doc_check.h"
 #include "convene/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The shape checks of http/json.c report with HTTP statuses (they serve
- * every handler); a plan's errors are domain errors, so their verdicts
- * are translated here, the one place the two meet.
- * XXX the generic validators deserve an error type of their own.
- */
-static int from_check(const struct api_error *v, struct booking_error *err)
+/* A document check's verdict as a domain error: the wrong shape is malformed, a bad value invalid. */
+static int from_check(const struct doc_error *v, struct booking_error *err)
 {
-    booking_error_set(err, v->status == 400 ? BOOKING_MALFORMED : BOOKING_INVALID, v->code,
-                      v->field, "%s", v->message);
+    booking_error_set(err, v->kind == DOC_MALFORMED ? BOOKING_MALFORMED : BOOKING_INVALID, v->code,
+                      v->field[0] ? v->field : NULL, "%s", v->message);
     return -1;
 }
 
 int plan_member_string(json_t *obj, const char *name, int required, size_t max_chars,
                        const char **out, struct booking_error *err)
 {
-    struct api_error v;
-    int rc = json_member_string(obj, name, required, max_chars, out, &v);
+    struct doc_error v;
+    int rc = doc_member_string(obj, name, required, max_chars, out, &v);
 
     if (rc < 0)
         from_check(&v, err);
@@ -40,9 +35,9 @@ int plan_member_string(json_t *obj, const char *name, int required, size_t max_c
 
 int plan_only_members(json_t *obj, const char *const *allowed, struct booking_error *err)
 {
-    struct api_error v;
+    struct doc_error v;
 
-    return json_only_members(obj, allowed, &v) == 0 ? 0 : from_check(&v, err);
+    return doc_only_members(obj, allowed, &v) == 0 ? 0 : from_check(&v, err);
 }
 
 const char *const event_members[] = {
@@ -324,7 +319,7 @@ static int parse_diets(json_t *meal, struct booking_error *err)
     if (json_object_size(diets) > EVENT_MAX_DIETS)
         return booking_error_set(err, BOOKING_INVALID, "too_many", "diets", "at most %d diets", EVENT_MAX_DIETS);
     json_object_foreach(diets, name, n) {
-        if (json_text_ok(name, 40, 0) != 0 || strspn(name, " ") == strlen(name))
+        if (doc_text_ok(name, 40, 0) != 0 || strspn(name, " ") == strlen(name))
             return booking_error_set(err, BOOKING_INVALID, "invalid", "diets",
                                  "a diet is named by 1 to 40 characters");
         char field[64];
@@ -525,7 +520,7 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_err
         d = json_object_get(ov, "description");
         if (d != NULL && !json_is_null(d) &&
             (!json_is_string(d) ||
-             json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0))
+             doc_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0))
             return booking_error_set(err, BOOKING_INVALID, "invalid", "description",
                                  "'description' must be a string of at most 65536 characters");
     }
@@ -549,7 +544,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         if (!json_is_string(d))
             return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "description",
                                  "'description' must be a string");
-        if (json_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0)
+        if (doc_text_ok(json_string_value(d), EVENT_DESCRIPTION_MAX, 1) != 0)
             return booking_error_set(err, BOOKING_INVALID, "invalid", "description",
                                  "'description' must be at most 65536 characters");
     }

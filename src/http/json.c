@@ -3,6 +3,7 @@
  * record field tables, and rendering.
  */
 #include "convene/json.h"
+#include "convene/doc_check.h"
 #include "convene/account.h"
 #include "convene/timeutil.h"
 #include "convene/util.h"
@@ -11,34 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int json_depth(const json_t *value)
-{
-    int deepest = 0;
-
-    if (json_is_object(value)) {
-        const char *key;
-        json_t *member;
-        json_object_foreach((json_t *)value, key, member) {
-            int d = json_depth(member);
-            if (d > deepest)
-                deepest = d;
-        }
-        return deepest + 1;
-    }
-    if (json_is_array(value)) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(value, i, item) {
-            int d = json_depth(item);
-            if (d > deepest)
-                deepest = d;
-        }
-        return deepest + 1;
-    }
-    /* A scalar adds no nesting: {"a": 1} is one level deep, as {} is. */
-    return 0;
-}
 
 int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err)
 {
@@ -56,7 +29,7 @@ int json_parse_object(const char *body, size_t len, json_t **out, struct api_err
         json_decref(root);
         return api_error_set(err, 400, "malformed", NULL, "request body must be a JSON object");
     }
-    if (json_depth(root) > API_MAX_JSON_DEPTH) {
+    if (doc_depth(root) > API_MAX_JSON_DEPTH) {
         json_decref(root);
         return api_error_set(err, 400, "too_deep", NULL, "JSON nested deeper than %d levels",
                              API_MAX_JSON_DEPTH);
@@ -65,73 +38,29 @@ int json_parse_object(const char *body, size_t len, json_t **out, struct api_err
     return 0;
 }
 
+/* The HTTP statuses of a document check's verdicts. */
+static int from_doc(const struct doc_error *d, struct api_error *err)
+{
+    return api_error_set(err, d->kind == DOC_MALFORMED ? 400 : 422, d->code,
+                         d->field[0] ? d->field : NULL, "%s", d->message);
+}
+
 int json_only_members(json_t *obj, const char *const *allowed, struct api_error *err)
 {
-    const char *key;
-    json_t *member;
+    struct doc_error d;
 
-    json_object_foreach(obj, key, member) {
-        size_t i;
-        for (i = 0; allowed[i] != NULL; i++)
-            if (strcmp(allowed[i], key) == 0)
-                break;
-        if (allowed[i] == NULL) {
-            char shown[64];
-            /* Echo a bounded, printable prefix of the offending name. */
-            snprintf(shown, sizeof(shown), "%s", key);
-            for (char *p = shown; *p; p++)
-                if ((unsigned char)*p < 0x20)
-                    *p = '?';
-            return api_error_set(err, 400, "unknown_field", shown, "unknown field '%s'", shown);
-        }
-    }
-    (void)member;
-    return 0;
-}
-
-int json_text_ok(const char *s, size_t max_chars, int multiline)
-{
-    size_t chars = 0;
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p & 0xC0) != 0x80)
-            chars++; /* count code points: every byte that does not continue one */
-        if (*p < 0x20 || *p == 0x7F) {
-            if (!(multiline && (*p == '\n' || *p == '\t' || *p == '\r')))
-                return -1;
-        }
-    }
-    return chars <= max_chars ? 0 : -1;
-}
-
-static int is_blank(const char *s)
-{
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return 0;
-    return 1;
+    return doc_only_members(obj, allowed, &d) == 0 ? 0 : from_doc(&d, err);
 }
 
 int json_member_string(json_t *obj, const char *name, int required, size_t max_chars,
                        const char **out, struct api_error *err)
 {
-    json_t *v = json_object_get(obj, name);
+    struct doc_error d;
+    int rc = doc_member_string(obj, name, required, max_chars, out, &d);
 
-    if (v == NULL || json_is_null(v)) {
-        if (required)
-            return api_error_set(err, 422, "required", name, "'%s' is required", name);
-        return 0;
-    }
-    if (!json_is_string(v))
-        return api_error_set(err, 400, "wrong_type", name, "'%s' must be a string", name);
-    if (json_text_ok(json_string_value(v), max_chars, 0) != 0)
-        return api_error_set(err, 422, "invalid", name,
-                             "'%s' must be at most %zu characters without control characters",
-                             name, max_chars);
-    if (required && is_blank(json_string_value(v)))
-        return api_error_set(err, 422, "empty", name, "'%s' must not be empty", name);
-    *out = json_string_value(v);
-    return 1;
+    if (rc < 0)
+        from_doc(&d, err);
+    return rc;
 }
 
 static int check_choice(const struct field_spec *f, const char *s, struct api_error *err)
@@ -153,11 +82,11 @@ static int check_choice(const struct field_spec *f, const char *s, struct api_er
 static int check_text(const struct field_spec *f, const char *s, const char *field,
                       struct api_error *err)
 {
-    if (json_text_ok(s, (size_t)f->max, 0) != 0)
+    if (doc_text_ok(s, (size_t)f->max, 0) != 0)
         return api_error_set(err, 422, "invalid", field,
                              "'%s' must be at most %lld characters without control characters",
                              field, (long long)f->max);
-    if ((f->flags & FIELD_NONEMPTY) && is_blank(s))
+    if ((f->flags & FIELD_NONEMPTY) && doc_text_blank(s))
         return api_error_set(err, 422, "empty", field, "'%s' must not be empty", field);
     if ((f->flags & FIELD_LOGIN) && !account_login_valid(s))
         return api_error_set(err, 422, "invalid", field,

@@ -5,6 +5,7 @@
  */
 #include "check.h"
 
+#include "convene/doc_check.h"
 #include "convene/json.h"
 #include "convene/util.h"
 
@@ -132,13 +133,13 @@ static void test_depth(void)
     json_t *obj = json_loads(body, 0, NULL);
 
     CHECK(obj != NULL);
-    CHECK_EQ_INT(json_depth(obj), 3);
+    CHECK_EQ_INT(doc_depth(obj), 3);
     json_decref(obj);
     free(body);
     obj = json_object();
-    CHECK_EQ_INT(json_depth(obj), 1);
+    CHECK_EQ_INT(doc_depth(obj), 1);
     json_decref(obj);
-    CHECK_EQ_INT(json_depth(v) < 1, 1);
+    CHECK_EQ_INT(doc_depth(v) < 1, 1);
     json_decref(v);
 }
 
@@ -200,30 +201,30 @@ static void test_text_ok(void)
     char *s;
 
     s = repeat("\xe4\xb8\xad", 200); /* 中: three bytes, one character */
-    CHECK_EQ_INT(json_text_ok(s, 200, 0), 0);
+    CHECK_EQ_INT(doc_text_ok(s, 200, 0), 0);
     free(s);
     s = repeat("\xe4\xb8\xad", 201);
-    CHECK_EQ_INT(json_text_ok(s, 200, 0), -1);
+    CHECK_EQ_INT(doc_text_ok(s, 200, 0), -1);
     free(s);
     s = repeat("\xf0\x9f\x98\x80", 10); /* four-byte emoji */
-    CHECK_EQ_INT(json_text_ok(s, 10, 0), 0);
-    CHECK_EQ_INT(json_text_ok(s, 9, 0), -1);
+    CHECK_EQ_INT(doc_text_ok(s, 10, 0), 0);
+    CHECK_EQ_INT(doc_text_ok(s, 9, 0), -1);
     free(s);
     s = repeat("a", 200);
-    CHECK_EQ_INT(json_text_ok(s, 200, 0), 0);
-    CHECK_EQ_INT(json_text_ok(s, 199, 0), -1);
+    CHECK_EQ_INT(doc_text_ok(s, 200, 0), 0);
+    CHECK_EQ_INT(doc_text_ok(s, 199, 0), -1);
     free(s);
-    CHECK_EQ_INT(json_text_ok("", 0, 0), 0);
-    CHECK_EQ_INT(json_text_ok("\xe5\x85\x9a\xe7\xbb\x84\xe4\xbc\x9a", 3, 0), 0);
+    CHECK_EQ_INT(doc_text_ok("", 0, 0), 0);
+    CHECK_EQ_INT(doc_text_ok("\xe5\x85\x9a\xe7\xbb\x84\xe4\xbc\x9a", 3, 0), 0);
 
-    CHECK_EQ_INT(json_text_ok("a\x01" "b", 10, 0), -1);
-    CHECK_EQ_INT(json_text_ok("a\x1f" "b", 10, 1), -1);
-    CHECK_EQ_INT(json_text_ok("a\x7f" "b", 10, 1), -1);
-    CHECK_EQ_INT(json_text_ok("a\x1b[31m", 10, 1), -1);
-    CHECK_EQ_INT(json_text_ok("line1\nline2", 20, 0), -1);
-    CHECK_EQ_INT(json_text_ok("line1\nline2", 20, 1), 0);
-    CHECK_EQ_INT(json_text_ok("a\tb", 20, 0), -1);
-    CHECK_EQ_INT(json_text_ok("a\tb", 20, 1), 0);
+    CHECK_EQ_INT(doc_text_ok("a\x01" "b", 10, 0), -1);
+    CHECK_EQ_INT(doc_text_ok("a\x1f" "b", 10, 1), -1);
+    CHECK_EQ_INT(doc_text_ok("a\x7f" "b", 10, 1), -1);
+    CHECK_EQ_INT(doc_text_ok("a\x1b[31m", 10, 1), -1);
+    CHECK_EQ_INT(doc_text_ok("line1\nline2", 20, 0), -1);
+    CHECK_EQ_INT(doc_text_ok("line1\nline2", 20, 1), 0);
+    CHECK_EQ_INT(doc_text_ok("a\tb", 20, 0), -1);
+    CHECK_EQ_INT(doc_text_ok("a\tb", 20, 1), 0);
 }
 
 /* Applies a JSON text to rec; returns 0 or the error status. */

@@ -243,7 +243,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     /* After an upgrade: trips and meals of the stored events (retried at the next start). */
-    if (events_derive_pending(&app) != 0)
+    if (booking_derive_pending(&app) != 0)
         log_error("could not derive trips and meal counts of stored events; will retry at start");
 
     memset(&s, 0, sizeof(s));

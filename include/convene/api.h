@@ -153,12 +153,6 @@ void api_response_free(struct api_response *res);
 void api_invoke(struct app *app, const char *method, const char *path, const char *body,
                 const struct auth *auth, struct api_response *res);
 
-/*
- * Derives the trip and catering rows of events stored before schema
- * version 5 (flagged by that migration), once, without messages: an
- * upgrade does not re-announce every trip. Run by `serve` at start. 0 or -1.
- */
-int events_derive_pending(struct app *app);
 
 /* The number of routes and their patterns, for metrics. */
 size_t api_route_count(void);

@@ -230,4 +230,43 @@ int booking_outbox_append(struct store *st, const char *type, json_t *data);
  */
 int booking_trips_escalate(struct app *app, int64_t now);
 
+/* ---------------- what handlers read and render ---------------- */
+
+/* The members a client may send in an event (POST /events), NULL-terminated. */
+extern const char *const booking_event_members[];
+
+/* A stored trip row as an instance object (owned by the caller). */
+json_t *booking_trip_json(const struct trip_row *t);
+
+/*
+ * The public shape of a trip occurrence (GET /trips, dispatch.* "trip"):
+ * no title; the vehicle's name and plate and the driver's name beside their ids.
+ * names caches the names across calls (caller owns it).
+ */
+json_t *booking_trip_render(struct app *app, json_t *instance, json_t *names);
+
+/*
+ * The meals of local days [from, to]: {"YYYY-MM-DD": [{"meal","total",
+ * "late","diets"{, "events"}}]} with meals in serving order and days
+ * without meals left out. with_events adds each meeting's count. 0 or -1.
+ */
+int booking_catering_summary(struct store *st, const char *from, const char *to,
+                             int with_events, json_t **out);
+
+/*
+ * A person's diet changed: re-counts the meals from today on of every
+ * live event the person attends (past days are records and keep their
+ * breakdown), inside the caller's transaction, with catering.updated as
+ * for any change and an audit entry "meals_recounted" by the caller on
+ * each event whose counts moved, by ctx->actor. 0 or -1.
+ */
+int booking_person_diet_changed(const struct booking_ctx *ctx, const char *person);
+
+/*
+ * Derives the trip and catering rows of events stored before schema
+ * version 5 (flagged by that migration), once, without messages: an
+ * upgrade does not re-announce every trip. Run by `serve` at start. 0 or -1.
+ */
+int booking_derive_pending(struct app *app);
+
 #endif

@@ -7,7 +7,6 @@
  * from the rows booking/catering_sync.c keeps in step with the meetings.
  */
 #include "handlers.h"
-#include "../booking/catering_sync.h"
 
 #include "convene/recur.h"
 #include "convene/util.h"
@@ -198,7 +197,7 @@ void api_catering_get(struct api_call *call)
 
     if (catering_range(call, from, to, &single) != 0)
         return;
-    if (catering_summary(call->app->store, from, to, 1, &days) != 0) {
+    if (booking_catering_summary(call->app->store, from, to, 1, &days) != 0) {
         api_reply_store_error(call);
         return;
     }

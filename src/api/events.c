@@ -8,7 +8,6 @@
  * read as a version, the reply with its ETag, the history's visibility.
  */
 #include "handlers.h"
-#include "../booking/plan.h"
 
 #include "convene/conflict.h"
 #include "convene/json.h"
@@ -129,7 +128,7 @@ void api_events_create(struct api_call *call)
     if (body == NULL)
         return;
     memset(&err, 0, sizeof(err));
-    if (json_only_members(body, event_members, &err) != 0) {
+    if (json_only_members(body, booking_event_members, &err) != 0) {
         api_reply_api_error(call, &err);
         return;
     }

@@ -6,7 +6,6 @@
  * and deleting them takes them out of the meetings still ahead.
  */
 #include "handlers.h"
-#include "../booking/catering_sync.h"
 
 #include "convene/account.h"
 #include "convene/feed.h"
@@ -223,7 +222,7 @@ static int diet_changed(struct api_call *call, const char *person)
     struct booking_ctx ctx;
 
     events_call_ctx(call, &actor, &ctx);
-    return catering_person_changed(&ctx, person);
+    return booking_person_diet_changed(&ctx, person);
 }
 
 /*

@@ -8,7 +8,6 @@
  * (booking/escalate.c). The rows come from booking/dispatch.c, which keeps them in step with events.
  */
 #include "handlers.h"
-#include "../booking/dispatch.h"
 
 #include "convene/event_docs.h"
 #include "convene/json.h"
@@ -54,7 +53,7 @@ static enum visibility trip_visibility(struct api_call *call, json_t *inst)
  */
 static json_t *list_item(struct api_call *call, json_t *inst, json_t *names)
 {
-    json_t *item = dispatch_trip_render(call->app, inst, names);
+    json_t *item = booking_trip_render(call->app, inst, names);
     int confidential = json_is_true(json_object_get(inst, "confidential"));
     int full = trip_visibility(call, inst) == VISIBLE_FULL;
 
@@ -70,7 +69,7 @@ static json_t *list_item(struct api_call *call, json_t *inst, json_t *names)
 
 static int collect(const struct trip_row *t, void *arg)
 {
-    json_array_append_new(arg, dispatch_trip_json(t));
+    json_array_append_new(arg, booking_trip_json(t));
     return 0;
 }
 

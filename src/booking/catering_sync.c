@@ -102,7 +102,7 @@ static json_t *meals_in_order(json_t *day)
     return out;
 }
 
-int catering_summary(struct store *st, const char *from, const char *to, int with_events,
+int booking_catering_summary(struct store *st, const char *from, const char *to, int with_events,
                      json_t **out)
 {
     struct summary s = {json_object(), with_events};
@@ -422,7 +422,7 @@ static int total_row(const char *meal, int64_t total, int late, const char *diet
 
 /*
  * The day's totals without the per-event lists: what catering.updated
- * compares and sends; the same entries as catering_summary's, summed by
+ * compares and sends; the same entries as booking_catering_summary's, summed by
  * the database.
  */
 static json_t *day_totals(struct change_set *cs, const char *day)
@@ -655,7 +655,7 @@ static int recount_event(const struct event_row *ev, void *arg)
     return rc;
 }
 
-int catering_person_changed(const struct booking_ctx *ctx, const char *person)
+int booking_person_diet_changed(const struct booking_ctx *ctx, const char *person)
 {
     struct recount r = {ctx, person, ""};
 

@@ -29,21 +29,6 @@ int catering_sync(struct app *app, const struct event_row *row, json_t *doc,
 int catering_derive(struct app *app, const struct event_row *row, json_t *doc,
                     const struct event_plan *plan);
 
-/*
- * A person's diet changed: re-counts the meals from today on of every
- * live event the person attends (past days are records and keep their
- * breakdown), inside the caller's transaction, with catering.updated as
- * for any change and an audit entry "meals_recounted" by the caller on
- * each event whose counts moved, by ctx->actor. 0 or -1.
- */
-int catering_person_changed(const struct booking_ctx *ctx, const char *person);
 
-/*
- * The meals of local days [from, to]: {"YYYY-MM-DD": [{"meal","total",
- * "late","diets"{, "events"}}]} with meals in serving order and days
- * without meals left out. with_events adds each meeting's count. 0 or -1.
- */
-int catering_summary(struct store *st, const char *from, const char *to, int with_events,
-                     json_t **out);
 
 #endif

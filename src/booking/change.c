@@ -168,7 +168,7 @@ static void series_follow(json_t *prev, json_t *doc, json_t *patch)
 
 static json_t *patch_doc(json_t *prev, json_t *patch, int *preempt, struct booking_error *err)
 {
-    if (plan_only_members(patch, event_members, err) != 0 ||
+    if (plan_only_members(patch, booking_event_members, err) != 0 ||
         take_preempt(patch, preempt, err) != 0 ||
         check_trip_ids(prev, json_object_get(patch, "trips"), err) != 0)
         return NULL;

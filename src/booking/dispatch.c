@@ -245,7 +245,7 @@ int dispatch_check(struct app *app, const char *event_id, const struct event_pla
 
 /* ---------------- trip instances ---------------- */
 
-json_t *dispatch_trip_json(const struct trip_row *t)
+json_t *booking_trip_json(const struct trip_row *t)
 {
     json_t *passengers = json_loads(t->passengers ? t->passengers : "[]", 0, NULL);
 
@@ -351,7 +351,7 @@ static json_t *plan_instances(const struct event_plan *p, const char *event_id, 
 
 static int collect_instance(const struct trip_row *t, void *arg)
 {
-    json_array_append_new(arg, dispatch_trip_json(t));
+    json_array_append_new(arg, booking_trip_json(t));
     return 0;
 }
 
@@ -568,7 +568,7 @@ static json_t *vehicle_label(struct app *app, const char *id, json_t *names)
     return label;
 }
 
-json_t *dispatch_trip_render(struct app *app, json_t *i, json_t *names)
+json_t *booking_trip_render(struct app *app, json_t *i, json_t *names)
 {
     json_t *out = json_object(), *names_out = json_array(), *p;
     static const char *const copied[] = {"id", "event", "recurrence_id", "depart", "return", "tz",
@@ -631,7 +631,7 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
     }
     int confidential = json_is_true(json_object_get(shown, "confidential"));
     int full = visibility_decide(&driver_viewer, confidential, 0, 1) == VISIBLE_FULL;
-    json_t *trip = dispatch_trip_render(s->app, shown, names);
+    json_t *trip = booking_trip_render(s->app, shown, names);
     json_t *data = json_pack("{s:s, s:b, s:o, s:o, s:I, s:o}", "event", str(shown, "event"),
                              "confidential", confidential, "trip", trip, "occurrences", rids,
                              "occurrence_count", (json_int_t)json_array_size(group), "audience",

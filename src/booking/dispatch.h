@@ -48,14 +48,5 @@ int dispatch_derive(struct app *app, const struct event_row *row, json_t *doc,
  */
 void dispatch_trips_follow(json_t *prev, json_t *doc, json_t *patch);
 
-/* A stored trip row as an instance object (owned by the caller). */
-json_t *dispatch_trip_json(const struct trip_row *t);
-
-/*
- * The public shape of a trip occurrence (GET /trips, dispatch.* "trip"):
- * no title; the vehicle's name and plate and the driver's name beside their ids.
- * names caches the names across calls (caller owns it).
- */
-json_t *dispatch_trip_render(struct app *app, json_t *instance, json_t *names);
 
 #endif

@@ -23,7 +23,7 @@ static const char *str(json_t *obj, const char *key)
 
 static int collect_trip(const struct trip_row *t, void *arg)
 {
-    json_array_append_new(arg, dispatch_trip_json(t));
+    json_array_append_new(arg, booking_trip_json(t));
     return 0;
 }
 
@@ -56,7 +56,7 @@ static int escalate_one(struct app *app, json_t *inst, json_t *secretaries, json
     int confidential = json_is_true(json_object_get(inst, "confidential"));
     json_t *data = json_pack("{s:s, s:b, s:o, s:i, s:I, s:O}", "event", str(inst, "event"),
                              "confidential", confidential, "trip",
-                             dispatch_trip_render(app, inst, names), "deadline_minutes",
+                             booking_trip_render(app, inst, names), "deadline_minutes",
                              app->cfg.ack_deadline_minutes, "minutes_left",
                              (json_int_t)((json_integer_value(json_object_get(inst, "depart_utc")) -
                                            now) / 60),

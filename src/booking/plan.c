@@ -40,7 +40,7 @@ int plan_only_members(json_t *obj, const char *const *allowed, struct booking_er
     return doc_only_members(obj, allowed, &v) == 0 ? 0 : from_check(&v, err);
 }
 
-const char *const event_members[] = {
+const char *const booking_event_members[] = {
     "title",     "description", "location", "start",  "end",       "date",      "end_date",
     "tz",        "rrule",       "exdates",  "rdates", "attendees", "room",      "guests",
     "meals",     "trips",       "reminders", "confidential", "preempt", NULL};

@@ -75,7 +75,6 @@ struct event_plan {
 };
 
 /* Members a client may send to POST/PATCH /events. */
-extern const char *const event_members[];
 
 /* http/json.c's shape checks with their verdicts as domain errors (400 or 422 kinds). */
 int plan_only_members(json_t *obj, const char *const *allowed, struct booking_error *err);

@@ -5,10 +5,11 @@
  * same code every write runs, so the service does it once at start, in one
  * transaction, without messages (an upgrade announces nothing new).
  */
-#include "handlers.h"
-#include "../booking/catering_sync.h"
-#include "../booking/dispatch.h"
+#include "plan.h"
+#include "catering_sync.h"
+#include "dispatch.h"
 
+#include "convene/store.h"
 #include "convene/util.h"
 
 #include <string.h>
@@ -46,7 +47,7 @@ done:
     return rc;
 }
 
-int events_derive_pending(struct app *app)
+int booking_derive_pending(struct app *app)
 {
     struct store *st = app->store;
     int64_t pending = 0;

@@ -48,6 +48,7 @@ struct booking_actor {
     char name[128];
     char person[ID_STR_MAX];
     int office; /* an admin's or secretary's token: may answer for others */
+    int admin;  /* an admin's token or session: may decide any approval */
 };
 
 /* The context of one call into the layer. */
@@ -218,6 +219,42 @@ json_t *booking_event_changes(json_t *before, json_t *after);
 
 /* Appends an outbox message of type with data (stolen) in the caller's transaction. 0 or -1. */
 int booking_outbox_append(struct store *st, const char *type, json_t *data);
+
+/* ---------------- approvals (approvals.c, CONTRACT section 12) ---------------- */
+
+/* The rules as stored ({"office_director", ...}): *out a new reference; 404 kind when unset. */
+int booking_approval_rules_get(struct app *app, json_t **out, struct booking_error *err);
+
+/* Validates and replaces the rules (ids must exist), or clears them when body is NULL. */
+int booking_approval_rules_put(const struct booking_ctx *ctx, json_t *body, json_t **out,
+                               struct booking_error *err);
+
+/*
+ * Approvals with status (NULL: any) for approver (NULL: anyone), each with
+ * a summary of its meeting. Someone outside the office lists only their
+ * own: a different approver is 403. *out a new array.
+ */
+int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
+                           const char *approver, json_t **out, struct booking_error *err);
+
+/*
+ * Decides approval id with body {"decision":"approve|reject","comment","meeting"?}
+ * as ctx->actor, in a transaction of its own: the approver, a delegate
+ * named in a block on the approver covering now, or an admin; never the
+ * person who requested it. The last approval confirms the meeting (its
+ * trips, meals and reminders follow); a rejection frees its time. 0 with
+ * *out the approval as now stored, or -1 with err.
+ */
+int booking_approval_decide(const struct booking_ctx *ctx, const char *id, json_t *body,
+                            json_t **out, struct booking_error *err);
+
+/*
+ * Expires every booking with an approval not decided by its expiry (run
+ * from the loop's timer, and at start): the meeting becomes "expired", its
+ * time is freed, its requester told (approval.decided). The number of
+ * meetings expired, or -1.
+ */
+int booking_approvals_expire(struct app *app, int64_t now);
 
 /* ---------------- trips (escalate.c) ---------------- */
 

@@ -192,6 +192,7 @@ struct block_record {
     int64_t version;
     int64_t created_at;
     char created_by[ID_STR_MAX]; /* token id */
+    char delegate[ID_STR_MAX];   /* a person deciding the blocked person's approvals, or "" */
 };
 
 int store_block_insert(struct store *st, const struct block_record *b);
@@ -204,11 +205,32 @@ void store_block_clear(struct block_record *b);
 
 /* --- events: the document plus the columns queries need --- */
 
-/* A meeting's status (iCalendar STATUS); stored as its name. */
-enum event_status { EVENT_CONFIRMED, EVENT_CANCELLED };
+/*
+ * A meeting's status; stored as its name. Pending (awaiting approval)
+ * holds its time like a confirmed one but sends nothing; cancelled,
+ * rejected and expired hold nothing.
+ */
+enum event_status {
+    EVENT_CONFIRMED,
+    EVENT_CANCELLED,
+    EVENT_PENDING,
+    EVENT_REJECTED,
+    EVENT_EXPIRED,
+};
 
-/* "confirmed" or "cancelled". */
+/* "confirmed", "cancelled", "pending", "rejected" or "expired". */
 const char *event_status_name(enum event_status status);
+/* The status named s; an unknown name reads as confirmed (what older rows hold). */
+enum event_status event_status_parse(const char *s);
+/* Whether the event holds its time (occupancy, conflicts): confirmed or pending. */
+int event_status_holds(enum event_status status);
+
+/*
+ * The SQL condition of an event (alias e) that holds its time. The first
+ * term is verbatim the partial index events_window's, so that index stays usable.
+ */
+#define STORE_EVENT_HOLDS(e) \
+    e "status != 'cancelled' AND " e "status NOT IN ('rejected', 'expired')"
 
 struct event_row {
     char id[ID_STR_MAX];
@@ -279,6 +301,7 @@ struct clash {
     int confidential;
     int64_t best_rank;
     int64_t start_utc, end_utc;    /* the hold, buffers included */
+    char other_status[16];         /* the other event's status ("" for a block) */
 };
 
 int store_occupancy_insert(struct store *st, const struct claim *c);
@@ -349,6 +372,60 @@ int store_history_list(struct store *st, const char *event_id,
 /* --- meta: small named counters (the outbox fan-out cursor) --- */
 int store_meta_get_int(struct store *st, const char *key, int64_t *value);
 int store_meta_set_int(struct store *st, const char *key, int64_t value);
+/* A text value (*value malloc'd, NULL when the key is not set); STORE_OK or STORE_ERROR. */
+int store_meta_get_text(struct store *st, const char *key, char **value);
+int store_meta_set_text(struct store *st, const char *key, const char *value);
+
+/* --- approvals (CONTRACT section 12) --- */
+struct approval_row {
+    char id[ID_STR_MAX];
+    char event_id[ID_STR_MAX];
+    char reason[24];          /* budget, off_day_vehicle, room */
+    char tier[24];            /* office_director, in_charge, principal, collective, keeper */
+    char approver[ID_STR_MAX];
+    char status[16];          /* pending, approved, rejected, expired, withdrawn */
+    char requested_by[ID_STR_MAX]; /* the person who booked ("" if a token of no one) */
+    int64_t requested_at, expires_at;
+    char decided_by[ID_STR_MAX];   /* the person who decided ("" for convene or a person-less token) */
+    int64_t decided_at;
+    char comment[2048];
+    char meeting[ID_STR_MAX];
+};
+
+int store_approval_insert(struct store *st, const struct approval_row *a);
+/* Writes status, decided_by, decided_at, comment and meeting of a stored approval. */
+int store_approval_update(struct store *st, const struct approval_row *a);
+int store_approval_get(struct store *st, const char *id, struct approval_row *out);
+/* An event's approvals, in the order they were requested. */
+int store_approvals_of_event(struct store *st, const char *event_id,
+                             int (*cb)(const struct approval_row *a, void *arg), void *arg);
+/* Approvals with status (NULL: any) and approver (NULL: anyone), by expiry. */
+int store_approvals_list(struct store *st, const char *status, const char *approver,
+                         int (*cb)(const struct approval_row *a, void *arg), void *arg);
+/* Ids of events with a pending approval expiring at or before now (collected first). */
+int store_approvals_due(struct store *st, int64_t now,
+                        int (*cb)(const char *event_id, void *arg), void *arg);
+/* The earliest expiry of a pending approval (0 if none). */
+int store_approvals_next_expiry(struct store *st, int64_t *at);
+/* STORE_OK when a live block on person covering now names delegate, else STORE_NOTFOUND. */
+int store_block_delegates(struct store *st, const char *person, const char *delegate,
+                          int64_t now);
+
+/* --- departments --- */
+struct department_row {
+    char id[ID_STR_MAX];
+    char name[256];
+    char in_charge[ID_STR_MAX]; /* "" when none */
+    int64_t version, created_at, updated_at;
+};
+/* STORE_DUPLICATE when a live department has the name. */
+int store_department_insert(struct store *st, const struct department_row *d);
+int store_department_update(struct store *st, const struct department_row *d);
+int store_department_get(struct store *st, const char *id, struct department_row *out);
+int store_department_by_name(struct store *st, const char *name, struct department_row *out);
+int store_department_delete(struct store *st, const char *id, int64_t now);
+int store_departments_list(struct store *st,
+                           int (*cb)(const struct department_row *d, void *arg), void *arg);
 
 /* --- webhooks --- */
 #define WEBHOOK_SECRET_MAX 80

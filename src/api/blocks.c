@@ -17,7 +17,8 @@
 #define BLOCK_MAX_SECONDS (5LL * 366 * 86400) /* a renovation, not forever */
 #define REASON_MAX_CHARS 500
 
-static const char *const block_members[] = {"resource", "start", "end", "tz", "reason", NULL};
+static const char *const block_members[] = {"resource", "start", "end", "tz", "reason",
+                                             "delegate", NULL};
 static const char *const resource_members[] = {"type", "id", NULL};
 
 static int validate_resource(struct app *app, json_t *body, struct block_record *b,
@@ -74,6 +75,33 @@ static int validate_time(json_t *body, const char *name, const char *tz, char ou
     return 0;
 }
 
+/*
+ * delegate: the person who decides a blocked person's approvals while the
+ * block lasts (CONTRACT section 12); only a person's block may name one.
+ */
+static int block_delegate(struct app *app, json_t *body, struct block_record *b,
+                          struct api_error *err)
+{
+    const char *delegate = NULL;
+    int rc;
+
+    if (json_member_string(body, "delegate", 0, ID_STR_MAX - 1, &delegate, err) < 0)
+        return -1;
+    if (delegate == NULL)
+        return 0;
+    if (strcmp(b->resource_type, "person") != 0)
+        return api_error_set(err, 422, "invalid", "delegate", "only a person's block names a delegate");
+    if (strcmp(delegate, b->resource_id) == 0)
+        return api_error_set(err, 422, "invalid", "delegate", "a person cannot be their own delegate");
+    rc = store_record_exists(app->store, &record_person, delegate);
+    if (rc == STORE_NOTFOUND)
+        return api_error_set(err, 422, "unknown_id", "delegate", "no person with id '%s'", delegate);
+    if (rc != STORE_OK)
+        return api_error_set(err, 500, "storage", NULL, "the database failed");
+    snprintf(b->delegate, sizeof(b->delegate), "%s", delegate);
+    return 0;
+}
+
 static int block_validate(struct app *app, json_t *body, struct block_record *b,
                           struct api_error *err)
 {
@@ -97,7 +125,7 @@ static int block_validate(struct app *app, json_t *body, struct block_record *b,
     if (json_member_string(body, "reason", 0, REASON_MAX_CHARS, &reason, err) < 0)
         return -1;
     b->reason = reason ? xstrdup(reason) : NULL;
-    return 0;
+    return block_delegate(app, body, b, err);
 }
 
 static json_t *block_render(const struct block_record *b)
@@ -112,6 +140,16 @@ static json_t *block_render(const struct block_record *b)
                      b->start, "end", b->end, "tz", b->tz, "start_utc", start_utc, "end_utc",
                      end_utc, "reason", b->reason, "version", (json_int_t)b->version,
                      "created_at", created);
+}
+
+/* The block as clients see it, with its delegate when it names one. */
+static json_t *block_render_full(const struct block_record *b)
+{
+    json_t *out = block_render(b);
+
+    if (b->delegate[0] != '\0')
+        json_object_set_new(out, "delegate", json_string(b->delegate));
+    return out;
 }
 
 void api_blocks_create(struct api_call *call)
@@ -145,14 +183,14 @@ void api_blocks_create(struct api_call *call)
         api_reply_store_error(call);
         goto done;
     }
-    api_reply_json(call, 201, block_render(&b), b.version);
+    api_reply_json(call, 201, block_render_full(&b), b.version);
 done:
     store_block_clear(&b);
 }
 
 static int list_one(const struct block_record *b, void *arg)
 {
-    json_array_append_new(arg, block_render(b));
+    json_array_append_new(arg, block_render_full(b));
     return 0;
 }
 
@@ -198,7 +236,7 @@ void api_blocks_get(struct api_call *call)
 
     memset(&b, 0, sizeof(b));
     if (load_block(call, &b) == 0)
-        api_reply_json(call, 200, block_render(&b), b.version);
+        api_reply_json(call, 200, block_render_full(&b), b.version);
     store_block_clear(&b);
 }
 

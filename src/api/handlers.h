@@ -36,6 +36,18 @@ void api_resource_patch(struct api_call *call);
 void api_resource_delete(struct api_call *call);
 void api_resource_feed_token(struct api_call *call);
 
+/* approvals.c: approval rules, approvals and their decisions, departments */
+void api_approval_rules_get(struct api_call *call);
+void api_approval_rules_put(struct api_call *call);
+void api_approval_rules_delete(struct api_call *call);
+void api_approvals_list(struct api_call *call);
+void api_approvals_decide(struct api_call *call);
+void api_departments_create(struct api_call *call);
+void api_departments_list(struct api_call *call);
+void api_departments_get(struct api_call *call);
+void api_departments_patch(struct api_call *call);
+void api_departments_delete(struct api_call *call);
+
 /* blocks.c */
 void api_blocks_create(struct api_call *call);
 void api_blocks_list(struct api_call *call);

@@ -84,7 +84,7 @@ static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
     size_t len;
 
     if (details) {
-        static const char *const copied[] = {"title", "location", "room"};
+        static const char *const copied[] = {"title", "location", "room", "kind"};
         for (size_t i = 0; i < ARRAY_SIZE(copied); i++) {
             json_t *v = ov ? json_object_get(ov, copied[i]) : NULL;
             if (v == NULL)

@@ -348,7 +348,7 @@ static int check_booked(const struct event_row *ev, void *arg)
     json_t *doc;
     int ahead;
 
-    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (!event_status_holds(ev->status) || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
     ahead = uses_resource(doc, b->kind, b->id) &&
             booking_event_has_future(b->call->app, doc, b->now);

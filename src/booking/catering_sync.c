@@ -239,7 +239,8 @@ static json_t *wanted_rows(struct app *app, const struct event_row *row, json_t 
     int64_t series_attending = 0;
     size_t m;
 
-    if (row->status == EVENT_CANCELLED || json_array_size(json_object_get(doc, "meals")) == 0)
+    /* Only a confirmed meeting eats: a pending one is not counted until approved. */
+    if (row->status != EVENT_CONFIRMED || json_array_size(json_object_get(doc, "meals")) == 0)
         return rows;
     diet_list = attendee_diet_list(app, p);
     for (size_t o = 0; o < p->nocc; o++) {
@@ -627,7 +628,7 @@ static int recount_event(const struct event_row *ev, void *arg)
     size_t k;
     int rc = 0;
 
-    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (ev->status != EVENT_CONFIRMED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
     if (json_array_size(json_object_get(doc, "meals")) == 0) {
         json_decref(doc);

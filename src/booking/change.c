@@ -7,6 +7,7 @@
  * (approvals, say) holds for every kind of change and every caller: the
  * HTTP handlers, and a person's deletion.
  */
+#include "approvals.h"
 #include "dispatch.h"
 #include "plan.h"
 
@@ -201,6 +202,8 @@ static json_t *change_doc(const struct booking_ctx *ctx, const struct booking_ch
                           struct event_row *row, json_t *prev, int *bump, int *preempt,
                           int *unchanged, struct booking_error *err)
 {
+    json_t *doc;
+
     switch (ch->kind) {
     case BOOKING_PATCH:
         return patch_doc(prev, ch->body, preempt, err);
@@ -211,7 +214,14 @@ static json_t *change_doc(const struct booking_ctx *ctx, const struct booking_ch
             return NULL;
         }
         row->status = EVENT_CANCELLED;
-        return json_deep_copy(prev);
+        doc = json_deep_copy(prev);
+        /* A cancelled booking awaiting approval needs no one's decision any more. */
+        if (approvals_withdraw(ctx, row->id, doc) != 0) {
+            json_decref(doc);
+            storage_failed(err);
+            return NULL;
+        }
+        return doc;
     case BOOKING_RSVP:
         *bump = 0;
         return booking_rsvp_doc(ctx, prev, ch->body, err);

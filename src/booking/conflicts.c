@@ -126,6 +126,9 @@ json_t *conflict_report_clash(struct conflict_report *r, const struct claim *cla
 
     json_object_set_new(entry, block ? "block" : "event",
                         json_string(block ? c->block_id : c->event_id));
+    /* A booking awaiting approval holds its time too; the client is told which it met. */
+    if (!block && c->other_status[0] != '\0')
+        json_object_set_new(entry, "other_status", json_string(c->other_status));
     /*
      * A clash is seen from the contested resource's calendar, whoever asks
      * (a 409 says "null if confidential"), so a confidential meeting shows

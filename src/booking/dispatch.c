@@ -55,6 +55,9 @@ static json_t *utc_or_null(int64_t t)
 
 static int check_approval(struct app *app, const struct event_plan *p, struct booking_error *err)
 {
+    /* Under approval rules a new booking's off-day trips go to the office director instead. */
+    if (p->off_days_approved)
+        return 0;
     for (size_t t = 0; t < p->ntrips; t++) {
         if (p->trips[t].approved_by != NULL)
             continue;
@@ -705,7 +708,8 @@ static int emit_all(struct sync *s, const char *type, json_t *items, json_t *nam
 
 static int sync_instances(struct app *app, const struct event_row *row, json_t *after, int quiet)
 {
-    struct sync s = {app, row->status != EVENT_CANCELLED, clock_wall_s(), json_array(),
+    /* A pending meeting has no trips yet: its driver hears of it once it is approved. */
+    struct sync s = {app, row->status == EVENT_CONFIRMED, clock_wall_s(), json_array(),
                      json_array(), json_array(), json_object(), quiet};
     json_t *before = json_array(), *names = json_object();
     int rc = -1;
@@ -735,7 +739,7 @@ static int dispatch_write(struct app *app, const struct event_row *row, json_t *
     json_t *after;
     int rc;
 
-    if (row->status == EVENT_CANCELLED) {
+    if (row->status != EVENT_CONFIRMED) {
         after = json_array();
     } else if (plan != NULL) {
         after = plan_instances(plan, row->id, doc);

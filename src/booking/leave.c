@@ -108,7 +108,7 @@ static int leave_event(const struct event_row *ev, void *arg)
     struct leave *l = arg;
     json_t *doc, *patch;
 
-    if (ev->status == EVENT_CANCELLED || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
+    if (!event_status_holds(ev->status) || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
         return 0;
     if (booking_event_has_future(l->ctx->app, doc, l->ctx->now) &&
         (patch = leave_patch(doc, l->person)) != NULL)

@@ -6,6 +6,7 @@
  */
 #include "plan.h"
 
+#include "convene/approval.h"
 #include "convene/conflict.h"
 #include "convene/doc_check.h"
 #include "convene/util.h"
@@ -43,14 +44,16 @@ int plan_only_members(json_t *obj, const char *const *allowed, struct booking_er
 const char *const booking_event_members[] = {
     "title",     "description", "location", "start",  "end",       "date",      "end_date",
     "tz",        "rrule",       "exdates",  "rdates", "attendees", "room",      "guests",
-    "meals",     "trips",       "reminders", "confidential", "preempt", NULL};
+    "meals",     "trips",       "reminders", "confidential", "preempt", "kind",
+    "department", "budget",     NULL};
 
 /* The document also carries what the server manages. */
 static const char *const doc_members[] = {
     "title",     "description", "location",     "start",     "end",      "date",
     "end_date",  "tz",          "rrule",        "exdates",   "rdates",   "attendees",
     "room",      "guests",      "meals",        "trips",     "reminders", "confidential",
-    "needs",     "overrides",   NULL};
+    "needs",     "overrides",   "kind",         "department", "budget",  "approvals",
+    NULL};
 
 static const char *const attendee_members[] = {"person", "optional", "response", NULL};
 static const char *const meal_members[] = {"id", "meal", "count", "diets", NULL};
@@ -527,6 +530,64 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_err
     return 0;
 }
 
+static const char *const budget_members[] = {"amount", "currency", NULL};
+
+/*
+ * budget {"amount": yuan with at most 2 decimals, "currency": "CNY"}: kept
+ * as exact cents in the plan, the tiers' unit (approval.h).
+ */
+static int parse_budget(json_t *doc, struct event_plan *p, struct booking_error *err)
+{
+    json_t *b = json_object_get(doc, "budget"), *amount;
+    const char *currency = NULL;
+
+    if (b == NULL || json_is_null(b))
+        return 0;
+    if (!json_is_object(b))
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "budget",
+                                 "'budget' must be an object {\"amount\", \"currency\"}");
+    if (plan_only_members(b, budget_members, err) != 0) {
+        char inner[sizeof(err->field)];
+        snprintf(inner, sizeof(inner), "budget.%.100s", err->field);
+        memcpy(err->field, inner, sizeof(inner));
+        return -1;
+    }
+    amount = json_object_get(b, "amount");
+    if (amount == NULL)
+        return booking_error_set(err, BOOKING_INVALID, "required", "budget.amount",
+                                 "'budget.amount' is required");
+    if (!json_is_number(amount))
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "budget.amount",
+                                 "'budget.amount' must be a number");
+    if (approval_amount_cents(json_number_value(amount), &p->budget_cents) != 0)
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "budget.amount",
+                                 "'budget.amount' must be at least 0, with at most 2 decimals");
+    if (plan_member_string(b, "currency", 0, 3, &currency, err) < 0) {
+        snprintf(err->field, sizeof(err->field), "budget.currency");
+        return -1;
+    }
+    if (currency != NULL && strcmp(currency, "CNY") != 0)
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "budget.currency",
+                                 "'budget.currency' must be CNY");
+    p->has_budget = 1;
+    return 0;
+}
+
+/* kind (会议类型) and department (承办部门): free text, bounded; reports group by them. */
+static int parse_kind(json_t *doc, struct event_plan *p, struct booking_error *err)
+{
+    if (plan_member_string(doc, "kind", 0, EVENT_KIND_MAX, &p->kind, err) < 0 ||
+        plan_member_string(doc, "department", 0, EVENT_DEPARTMENT_MAX, &p->department, err) < 0)
+        return -1;
+    if (p->kind != NULL && p->kind[0] == '\0')
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "kind",
+                                 "'kind' must not be empty (leave it out instead)");
+    if (p->department != NULL && p->department[0] == '\0')
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "department",
+                                 "'department' must not be empty (leave it out instead)");
+    return parse_budget(doc, p, err);
+}
+
 int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     const char *s;
@@ -557,7 +618,7 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
         return -1;
     if (!has_room)
         p->room = NULL;
-    if (check_diet_heads(doc, p, err) != 0)
+    if (check_diet_heads(doc, p, err) != 0 || parse_kind(doc, p, err) != 0)
         return -1;
     return parse_overrides(doc, p, err);
 }

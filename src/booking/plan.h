@@ -27,6 +27,8 @@
 #define EVENT_DESCRIPTION_MAX (64 * 1024)
 #define EVENT_NO_RANK 1000000000LL /* an event without attendees outranks nobody */
 #define EVENT_ALL_STORED INT64_MAX  /* expanded_until of a bounded series stored to its end */
+#define EVENT_KIND_MAX 32          /* 办公会, 党组会, 专题会 ...: a word, not a sentence */
+#define EVENT_DEPARTMENT_MAX 200   /* as a person's department */
 
 struct plan_attendee {
     const char *person;
@@ -64,6 +66,11 @@ struct event_plan {
     size_t ntrips;
     int confidential;
     int answered_alone;           /* some occurrence has its own answers (overrides[].responses) */
+    const char *kind;             /* meeting kind, or NULL */
+    const char *department;       /* organising department's name, or NULL */
+    int has_budget;
+    int64_t budget_cents;         /* exact, in fen */
+    int off_days_approved;        /* approvals.c covers off-day trips: dispatch skips section 6 */
     /* filled by event_plan_resolve */
     int64_t best_rank;
     int64_t room_setup, room_teardown;

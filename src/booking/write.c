@@ -8,6 +8,7 @@
  * its calendars, reminders, trips and meals. The caller holds the
  * transaction and records the change (audit.c).
  */
+#include "approvals.h"
 #include "conflicts.h"
 #include "plan.h"
 #include "window.h"
@@ -337,7 +338,7 @@ static int publish_calendars(struct app *app, const char *event_id, json_t *doc)
  * change, so moves, cancels, declines and overrides are followed.
  */
 static int write_reminders(struct store *st, const char *event_id, json_t *doc,
-                           const struct event_plan *plan, int live)
+                           const struct event_plan *plan, int confirmed)
 {
     json_t *offsets = json_object_get(doc, "reminders"), *m;
     int64_t now = clock_wall_s();
@@ -345,7 +346,7 @@ static int write_reminders(struct store *st, const char *event_id, json_t *doc,
 
     if (store_reminders_clear_unsent(st, event_id) != STORE_OK)
         return -1;
-    if (!live)
+    if (!confirmed)
         return 0;
     for (size_t o = 0; o < plan->nocc; o++) {
         for (size_t a = 0; a < plan->nattendees; a++) {
@@ -402,7 +403,11 @@ static void row_fill(struct event_row *row, json_t *doc, const struct event_plan
     row->open_ended = plan->rrule != NULL;
 }
 
-/* Writes the row and everything derived from it (booking_event_write's last part). */
+/*
+ * Writes the row and everything derived from it (booking_event_write's
+ * last part). A live row (confirmed or pending) holds its time; only a
+ * confirmed one has reminders, trips and meals.
+ */
 static int write_rows(struct app *app, json_t *doc, struct event_row *row, int is_new,
                       const struct event_plan *plan, int live)
 {
@@ -417,7 +422,7 @@ static int write_rows(struct app *app, json_t *doc, struct event_row *row, int i
             return -1;
     if (live && event_plan_claims(plan, row->id, insert_claim, st) != 0)
         return -1;
-    if (write_reminders(st, row->id, doc, plan, live) != 0 ||
+    if (write_reminders(st, row->id, doc, plan, row->status == EVENT_CONFIRMED) != 0 ||
         dispatch_sync(app, row, doc, plan) != 0 || catering_sync(app, row, doc, plan) != 0)
         return -1;
     return 0;
@@ -436,8 +441,12 @@ int booking_event_write(const struct booking_ctx *ctx, json_t *doc, struct event
     if (event_plan_parse(app, doc, &plan, err) != 0 || event_plan_resolve(app, &plan, err) != 0 ||
         event_plan_expand(&plan, ctx->now, err) != 0)
         goto done;
-    /* Cancelled events hold nothing; only live ones are checked and claimed. */
-    int live = row->status != EVENT_CANCELLED;
+    /* A new booking the rules want approved is pending (approvals.c). */
+    if ((is_new ? approvals_request(ctx, &plan, row, doc, err)
+                : approvals_check_trips(app, &plan, err)) != 0)
+        goto done;
+    /* Cancelled, rejected and expired events hold nothing; only live ones are checked and claimed. */
+    int live = event_status_holds(row->status);
     if (live && check && check_booking(&b) != 0) {
         storage_failed(err);
         goto done;

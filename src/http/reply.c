@@ -216,6 +216,7 @@ void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
     snprintf(actor->name, sizeof(actor->name), "%s", call->auth.name);
     snprintf(actor->person, sizeof(actor->person), "%s", call->auth.person);
     actor->office = api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY);
+    actor->admin = api_has_role(call, ROLE_ADMIN);
 }
 
 struct viewer api_viewer(const struct api_call *call)

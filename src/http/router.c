@@ -65,6 +65,21 @@ static const struct route routes[] = {
     RESOURCE_ROUTES("people", record_person),
     RESOURCE_ROUTES("rooms", record_room),
     RESOURCE_ROUTES("vehicles", record_vehicle),
+    {"GET", "/api/v1/approval-rules", ROLE_ADMIN, 0, api_approval_rules_get, NULL},
+    {"PUT", "/api/v1/approval-rules", ROLE_ADMIN, 0, api_approval_rules_put, NULL},
+    {"DELETE", "/api/v1/approval-rules", ROLE_ADMIN, 0, api_approval_rules_delete, NULL},
+    /*
+     * Open to every role that reaches meetings: an approver acts through whatever account is
+     * theirs, and who may decide is the booking layer's rule. Not canteen: its accounts read
+     * meal counts and nothing else (CONTRACT section 2).
+     */
+    {"GET", "/api/v1/approvals", ANY_ROLE, 0, api_approvals_list, NULL},
+    {"POST", "/api/v1/approvals/:id/decision", ANY_ROLE, 0, api_approvals_decide, NULL},
+    {"POST", "/api/v1/departments", ROLE_ADMIN, 0, api_departments_create, NULL},
+    {"GET", "/api/v1/departments", OFFICE, 0, api_departments_list, NULL},
+    {"GET", "/api/v1/departments/:id", OFFICE, 0, api_departments_get, NULL},
+    {"PATCH", "/api/v1/departments/:id", ROLE_ADMIN, 0, api_departments_patch, NULL},
+    {"DELETE", "/api/v1/departments/:id", ROLE_ADMIN, 0, api_departments_delete, NULL},
     {"POST", "/api/v1/blocks", OFFICE, 0, api_blocks_create, NULL},
     {"GET", "/api/v1/blocks", OFFICE, 0, api_blocks_list, NULL},
     {"GET", "/api/v1/blocks/:id", OFFICE, 0, api_blocks_get, NULL},

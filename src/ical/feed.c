@@ -32,6 +32,25 @@ struct render {
     enum visibility view;   /* how this calendar sees the event being rendered */
 };
 
+/*
+ * STATUS of an event: a booking awaiting approval is TENTATIVE (it holds
+ * its time); one rejected or expired holds nothing, as if cancelled.
+ */
+static const char *feed_status(enum event_status status)
+{
+    switch (status) {
+    case EVENT_CONFIRMED:
+        return "CONFIRMED";
+    case EVENT_PENDING:
+        return "TENTATIVE";
+    case EVENT_CANCELLED:
+    case EVENT_REJECTED:
+    case EVENT_EXPIRED:
+        break;
+    }
+    return "CANCELLED";
+}
+
 static const char *str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
@@ -329,7 +348,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         rrule_line(r, str(doc, "rrule"), tz, all_day);
     dates_line(r, "EXDATE", json_object_get(doc, "exdates"), overrides, tz, all_day, 0);
     dates_line(r, "RDATE", json_object_get(doc, "rdates"), NULL, tz, all_day, 0);
-    ics_line(&r->events, "STATUS", ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
+    ics_line(&r->events, "STATUS", feed_status(ev->status));
     ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
     ics_line(&r->events, "TRANSP", "OPAQUE");
     if (full) {
@@ -364,8 +383,7 @@ static void meeting_events(struct render *r, const struct event_row *ev, json_t 
         time_line(r, "RECURRENCE-ID", rid, tz, all_day);
         time_line(r, "DTSTART", os, tz, all_day);
         time_line(r, "DTEND", oe, tz, all_day);
-        ics_line(&r->events, "STATUS",
-                 ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
+        ics_line(&r->events, "STATUS", feed_status(ev->status));
         ics_line(&r->events, "CLASS", ev->confidential ? "CONFIDENTIAL" : "PUBLIC");
         if (full) {
             details_lines(r, doc, ov, json_object_get(ov, "title") ? str(ov, "title") : summary);
@@ -420,7 +438,7 @@ static void trip_details(struct render *r, const struct event_row *ev, json_t *d
     size_t i;
     json_t *p;
 
-    ics_line(&r->events, "STATUS", ev->status == EVENT_CANCELLED ? "CANCELLED" : "CONFIRMED");
+    ics_line(&r->events, "STATUS", feed_status(ev->status));
     ics_text(&r->events, "SUMMARY", summary);
     if (*str(trip, "from"))
         ics_text(&r->events, "LOCATION", str(trip, "from"));

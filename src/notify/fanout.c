@@ -25,7 +25,8 @@
 const char *const notify_types[] = {
     "event.created",     "event.updated",     "event.cancelled",   "event.preempted",
     "reminder.due",      "dispatch.assigned", "dispatch.updated",  "dispatch.cancelled",
-    "dispatch.unacknowledged", "catering.updated", "webhook.disabled", NULL};
+    "dispatch.unacknowledged", "catering.updated", "webhook.disabled", "approval.requested",
+    "approval.decided", NULL};
 
 int notify_pattern_matches(const char *pattern, const char *type)
 {

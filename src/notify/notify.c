@@ -24,14 +24,16 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
     uv_timer_init(loop, &n->pump_timer);
     uv_timer_init(loop, &n->reminder_timer);
     uv_timer_init(loop, &n->escalate_timer);
+    uv_timer_init(loop, &n->approval_timer);
     uv_timer_init(loop, &n->drain_timer);
     n->pump_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
-    n->escalate_timer.data = n;
+    n->escalate_timer.data = n->approval_timer.data = n;
     notify_changes_init(n);
     *out = n;
     /* Whatever was pending when we stopped (or crashed) goes out now. */
     notify_reminders_run(n);
     notify_escalate_run(n);
+    notify_approvals_run(n); /* an expiry due while we were down happens now */
     notify_kick(n);
     return 0;
 }
@@ -53,6 +55,7 @@ void notify_kick(struct notify *n)
     /* A change may have moved the earliest reminder or acknowledgement deadline. */
     notify_reminders_arm(n);
     notify_escalate_arm(n);
+    notify_approvals_arm(n);
 }
 
 static void on_drain_tick(uv_timer_t *timer)
@@ -75,6 +78,7 @@ void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg)
     uv_timer_stop(&n->pump_timer);
     uv_timer_stop(&n->reminder_timer);
     uv_timer_stop(&n->escalate_timer);
+    uv_timer_stop(&n->approval_timer);
     uv_timer_stop(&n->keepalive_timer);
     n->on_drained = on_done;
     n->drained_arg = arg;
@@ -87,7 +91,8 @@ void notify_free(struct notify *n)
     if (n == NULL)
         return;
     uv_handle_t *timers[] = {(uv_handle_t *)&n->pump_timer, (uv_handle_t *)&n->reminder_timer,
-                             (uv_handle_t *)&n->escalate_timer, (uv_handle_t *)&n->drain_timer,
+                             (uv_handle_t *)&n->escalate_timer, (uv_handle_t *)&n->approval_timer,
+                             (uv_handle_t *)&n->drain_timer,
                              (uv_handle_t *)&n->curl_timer, (uv_handle_t *)&n->keepalive_timer};
 
     notify_sender_close(n);

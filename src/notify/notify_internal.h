@@ -80,6 +80,7 @@ struct notify {
     uv_timer_t pump_timer;     /* next fan-out / due delivery */
     uv_timer_t reminder_timer; /* next due reminder */
     uv_timer_t escalate_timer; /* next unacknowledged trip to escalate */
+    uv_timer_t approval_timer; /* next approval to expire */
     uv_timer_t drain_timer;
     struct attempt *in_flight; /* list of running attempts */
     size_t in_flight_count;
@@ -171,5 +172,9 @@ void notify_reminders_arm(struct notify *n);
 /* escalate.c: dispatch.unacknowledged for trips past their ack deadline; re-arm. */
 void notify_escalate_run(struct notify *n);
 void notify_escalate_arm(struct notify *n);
+
+/* approvals.c: expire bookings whose approvals were not given in time; re-arm. */
+void notify_approvals_run(struct notify *n);
+void notify_approvals_arm(struct notify *n);
 
 #endif

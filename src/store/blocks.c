@@ -11,7 +11,7 @@
 
 #define BLOCK_COLUMNS                                                                         \
     "id, resource_type, resource_id, start_local, end_local, tz, start_utc, end_utc, reason, " \
-    "version, created_at, created_by"
+    "version, created_at, created_by, delegate"
 
 void store_block_clear(struct block_record *b)
 {
@@ -35,12 +35,13 @@ static void read_block(sqlite3_stmt *stmt, struct block_record *b)
     b->version = sqlite3_column_int64(stmt, 9);
     b->created_at = sqlite3_column_int64(stmt, 10);
     store_column_copy(stmt, 11, b->created_by, sizeof(b->created_by));
+    store_column_copy(stmt, 12, b->delegate, sizeof(b->delegate));
 }
 
 int store_block_insert(struct store *st, const struct block_record *b)
 {
     sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO blocks(" BLOCK_COLUMNS ") "
-                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+                                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     int rc;
 
     if (stmt == NULL)
@@ -57,6 +58,7 @@ int store_block_insert(struct store *st, const struct block_record *b)
     sqlite3_bind_int64(stmt, 10, b->version);
     sqlite3_bind_int64(stmt, 11, b->created_at);
     store_bind_text(stmt, 12, b->created_by);
+    store_bind_text(stmt, 13, b->delegate);
     rc = sqlite3_step(stmt);
     store_stmt_done(stmt);
     if (rc == SQLITE_CONSTRAINT)
@@ -125,4 +127,24 @@ int store_block_delete(struct store *st, const char *id, int64_t now)
     if (rc != SQLITE_DONE)
         return store_fail(st, __func__);
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_block_delegates(struct store *st, const char *person, const char *delegate,
+                          int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT 1 FROM blocks WHERE resource_type = 'person' AND resource_id = ?1 "
+            "AND delegate = ?2 AND deleted_at IS NULL AND start_utc <= ?3 AND end_utc > ?3");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, person, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, delegate, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, now);
+    rc = sqlite3_step(stmt);
+    store_stmt_done(stmt);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
 }

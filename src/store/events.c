@@ -14,9 +14,28 @@
     "id, uid, version, sequence, status, title, confidential, best_rank, doc, expanded_until, " \
     "open_ended, created_at, updated_at"
 
+static const char *const status_names[] = {
+    [EVENT_CONFIRMED] = "confirmed", [EVENT_CANCELLED] = "cancelled",
+    [EVENT_PENDING] = "pending",     [EVENT_REJECTED] = "rejected",
+    [EVENT_EXPIRED] = "expired",
+};
+
 const char *event_status_name(enum event_status status)
 {
-    return status == EVENT_CANCELLED ? "cancelled" : "confirmed";
+    return (size_t)status < ARRAY_SIZE(status_names) ? status_names[status] : "confirmed";
+}
+
+enum event_status event_status_parse(const char *s)
+{
+    for (size_t i = 0; s != NULL && i < ARRAY_SIZE(status_names); i++)
+        if (strcmp(s, status_names[i]) == 0)
+            return (enum event_status)i;
+    return EVENT_CONFIRMED;
+}
+
+int event_status_holds(enum event_status status)
+{
+    return status == EVENT_CONFIRMED || status == EVENT_PENDING;
 }
 
 static void bind_event(sqlite3_stmt *stmt, const struct event_row *ev)
@@ -46,8 +65,11 @@ static int event_written(struct store *st, const struct event_row *ev, int rc)
 
 int store_event_insert(struct store *st, const struct event_row *ev)
 {
-    sqlite3_stmt *stmt = store_stmt(st, "INSERT INTO events(" EVENT_COLUMNS ") VALUES(?1, ?2, ?3, "
-                                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    /* kind and department are the document's own members, read by SQLite as it stores them. */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "INSERT INTO events(" EVENT_COLUMNS ", kind, department) VALUES(?1, ?2, ?3, ?4, ?5, "
+            "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, json_extract(?9, '$.kind'), "
+            "json_extract(?9, '$.department'))");
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
@@ -59,7 +81,8 @@ int store_event_update(struct store *st, const struct event_row *ev)
     sqlite3_stmt *stmt = store_stmt(
         st, "UPDATE events SET uid = ?2, version = ?3, sequence = ?4, status = ?5, title = ?6, "
             "confidential = ?7, best_rank = ?8, doc = ?9, expanded_until = ?10, open_ended = ?11, "
-            "created_at = ?12, updated_at = ?13 WHERE id = ?1");
+            "created_at = ?12, updated_at = ?13, kind = json_extract(?9, '$.kind'), "
+            "department = json_extract(?9, '$.department') WHERE id = ?1");
     if (stmt == NULL)
         return STORE_ERROR;
     bind_event(stmt, ev);
@@ -88,10 +111,7 @@ int store_event_get(struct store *st, const char *id, struct event_row *out)
         store_column_copy(stmt, 1, out->uid, sizeof(out->uid));
         out->version = sqlite3_column_int64(stmt, 2);
         out->sequence = sqlite3_column_int64(stmt, 3);
-        /* Anything but "cancelled" is live, as the queries' status != 'cancelled' read it. */
-        out->status = strcmp((const char *)sqlite3_column_text(stmt, 4), "cancelled") == 0
-                          ? EVENT_CANCELLED
-                          : EVENT_CONFIRMED;
+        out->status = event_status_parse((const char *)sqlite3_column_text(stmt, 4));
         out->title = xstrdup((const char *)sqlite3_column_text(stmt, 5));
         out->confidential = sqlite3_column_int(stmt, 6);
         out->best_rank = sqlite3_column_int64(stmt, 7);
@@ -126,7 +146,7 @@ int store_event_ids_to_extend(struct store *st, int64_t before,
                               int (*cb)(const char *id, void *arg), void *arg)
 {
     sqlite3_stmt *stmt = store_stmt(st, "SELECT id FROM events WHERE open_ended = 1 AND "
-                                        "status != 'cancelled' AND expanded_until < ?1");
+                                        STORE_EVENT_HOLDS("") " AND expanded_until < ?1");
     char **ids = NULL;
     size_t n = 0;
     int rc;
@@ -153,7 +173,7 @@ int store_event_window_ends_before(struct store *st, int64_t before)
 {
     /* The terms of the partial index events_window, so SQLite uses it. */
     sqlite3_stmt *stmt = store_stmt(st, "SELECT 1 FROM events WHERE open_ended = 1 AND "
-                                        "status != 'cancelled' AND expanded_until < ?1 LIMIT 1");
+                                        STORE_EVENT_HOLDS("") " AND expanded_until < ?1 LIMIT 1");
     int rc;
 
     if (stmt == NULL)
@@ -175,7 +195,7 @@ int store_resource_events_unexpanded(struct store *st, const char *type, const c
     sqlite3_stmt *stmt = store_stmt(
         st, "SELECT e.id, e.expanded_until FROM event_resources r JOIN events e "
             "ON e.id = r.event_id WHERE r.resource_type = ?1 AND r.resource_id = ?2 "
-            "AND e.open_ended = 1 AND e.status != 'cancelled' AND e.expanded_until < ?3 "
+            "AND e.open_ended = 1 AND " STORE_EVENT_HOLDS("e.") " AND e.expanded_until < ?3 "
             "AND e.id != ?4");
     char **ids = NULL;
     int64_t *until = NULL;
@@ -284,7 +304,7 @@ int store_occupancy_overlaps(struct store *st, const char *type, const char *id,
         st, "SELECT o.resource_type, o.resource_id, o.role, o.event_id, o.recurrence_id, "
             "  coalesce(oc.start_local, b.start_local), o.trip_id, o.block_id, "
             "  coalesce(e.title, b.reason), coalesce(e.confidential, 0), "
-            "  coalesce(e.best_rank, 0), o.start_utc, o.end_utc "
+            "  coalesce(e.best_rank, 0), o.start_utc, o.end_utc, e.status "
             "FROM occupancy o "
             "LEFT JOIN occurrences oc ON oc.event_id = o.event_id "
             "  AND oc.recurrence_id = o.recurrence_id "
@@ -320,6 +340,7 @@ int store_occupancy_overlaps(struct store *st, const char *type, const char *id,
         c.best_rank = sqlite3_column_int64(stmt, 10);
         c.start_utc = sqlite3_column_int64(stmt, 11);
         c.end_utc = sqlite3_column_int64(stmt, 12);
+        store_column_copy(stmt, 13, c.other_status, sizeof(c.other_status));
         if (cb(&c, arg) != 0) {
             rc = SQLITE_DONE;
             break;
@@ -364,7 +385,7 @@ int store_occurrences_list(struct store *st, int64_t from, int64_t to, const cha
     static const char all_sql[] =
         "SELECT oc.event_id, oc.recurrence_id, oc.start_local, oc.end_local, oc.start_utc, "
         "  oc.end_utc FROM occurrences oc JOIN events e ON e.id = oc.event_id "
-        "WHERE e.status != 'cancelled' AND oc.start_utc < ?2 AND oc.end_utc > ?1 "
+        "WHERE " STORE_EVENT_HOLDS("e.") " AND oc.start_utc < ?2 AND oc.end_utc > ?1 "
         "  AND oc.start_utc >= ?1 - 32 * 86400 " /* no occurrence lasts longer: index-bounded */
         "ORDER BY oc.start_utc, oc.event_id";
     static const char resource_sql[] =
@@ -417,7 +438,7 @@ int store_occurrences_invited(struct store *st, int64_t from, int64_t to, const 
         "  oc.end_utc FROM event_resources er "
         "JOIN events e ON e.id = er.event_id "
         "JOIN occurrences oc ON oc.event_id = er.event_id "
-        "WHERE er.resource_type = 'person' AND er.resource_id = ?3 AND e.status != 'cancelled' "
+        "WHERE er.resource_type = 'person' AND er.resource_id = ?3 AND " STORE_EVENT_HOLDS("e.") " "
         "  AND oc.start_utc < ?2 AND oc.end_utc > ?1 "
         "ORDER BY oc.start_utc, oc.event_id";
     sqlite3_stmt *stmt = store_stmt(st, sql);

@@ -270,6 +270,36 @@ static const char *const migrations[] = {
      * WeCom robots have none (''). Existing endpoints stay standard.
      */
     "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';",
+
+    /*
+     * 12: approvals (CONTRACT section 12). An event's kind and department
+     * become columns (reports group by them; they are written from the
+     * document by the same statement that writes it, so they cannot
+     * drift). Departments name their in-charge leader (分管领导), unique by
+     * name among live ones. A block may name a delegate who decides the
+     * blocked approver's approvals while it lasts. One row per approval a
+     * booking needs; pending ones are found by their expiry (the timer) and
+     * by approver (their list). The rules themselves are one document in
+     * meta ('approval_rules'): read whole, replaced whole.
+     */
+    "ALTER TABLE events ADD COLUMN kind TEXT;"
+    "ALTER TABLE events ADD COLUMN department TEXT;"
+    "UPDATE events SET kind = json_extract(doc, '$.kind'),"
+    "  department = json_extract(doc, '$.department');"
+    "CREATE INDEX events_by_kind ON events(kind) WHERE kind IS NOT NULL;"
+    "ALTER TABLE blocks ADD COLUMN delegate TEXT;"
+    "CREATE TABLE departments("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, in_charge TEXT, version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX departments_by_name ON departments(name) WHERE deleted_at IS NULL;"
+    "CREATE TABLE approvals("
+    "  id TEXT PRIMARY KEY, event_id TEXT NOT NULL, reason TEXT NOT NULL, tier TEXT NOT NULL,"
+    "  approver TEXT NOT NULL, status TEXT NOT NULL, requested_by TEXT,"
+    "  requested_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, decided_by TEXT,"
+    "  decided_at INTEGER, comment TEXT, meeting TEXT) WITHOUT ROWID;"
+    "CREATE INDEX approvals_by_event ON approvals(event_id);"
+    "CREATE INDEX approvals_by_approver ON approvals(approver, status);"
+    "CREATE INDEX approvals_pending ON approvals(expires_at) WHERE status = 'pending';",
 };
 
 int store_schema_latest(void)

@@ -243,7 +243,7 @@ int store_events_with_trips_or_meals(struct store *st, int (*cb)(const char *id,
                                      void *arg)
 {
     sqlite3_stmt *stmt = store_stmt(
-        st, "SELECT id FROM events WHERE status != 'cancelled' AND "
+        st, "SELECT id FROM events WHERE status = 'confirmed' AND "
             "(json_array_length(doc, '$.trips') > 0 OR json_array_length(doc, '$.meals') > 0)");
     char **ids = NULL;
     size_t n = 0;

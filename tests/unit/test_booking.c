@@ -21,7 +21,7 @@
 
 static struct app app;
 static char dir[512];
-static struct booking_actor actor = {"tok_test", "booking test", "", 1};
+static struct booking_actor actor = {"tok_test", "booking test", "", 1, 0};
 static char day1[16], day2[16]; /* a weekday about two months ahead, and the day after */
 
 /* A record of type from JSON text, stored; its id in id. */
@@ -362,7 +362,7 @@ static int change_event(const struct booking_actor *who, const char *id,
 
 static void test_changes(void)
 {
-    struct booking_actor staff = {"tok_staff", "staff", "", 0};
+    struct booking_actor staff = {"tok_staff", "staff", "", 0, 0};
     struct booking_error err;
     struct event_row row;
     char id[ID_STR_MAX], json[512];

@@ -444,6 +444,57 @@ static void test_bodies(void)
     json_decref(data);
 }
 
+/* ---------------- approvals ---------------- */
+
+#define APPROVAL_EVENT(confidential)                                                         \
+    "{\"id\":\"evt_1\",\"title\":\"调研座谈\",\"start\":\"2026-12-07T09:00:00\","              \
+    "\"end\":\"2026-12-07T10:30:00\",\"tz\":\"Asia/Shanghai\",\"room\":\"r_1\","             \
+    "\"attendees\":[{\"person\":\"p_wang\"}],\"budget\":{\"amount\":30000,"                 \
+    "\"currency\":\"CNY\"},\"confidential\":" confidential "}"
+
+static void test_approvals(void)
+{
+    SNAPSHOT("approval.requested",
+             "{\"approval\":{\"id\":\"apr_1\",\"event\":\"evt_1\",\"reason\":\"budget\","
+             "\"tier\":\"principal\",\"approver\":\"p_wang\",\"status\":\"pending\","
+             "\"expires\":\"2026-12-05T01:00:00Z\"},\"event\":" APPROVAL_EVENT("false")
+             ",\"audience\":[\"p_wang\"]}",
+             WEBHOOK_WECOM,
+             "### 审批提醒\n"
+             "**事由**：经费¥30,000.00（主要领导审批）\n"
+             "**审批人**：王局长\n"
+             "**会议**：调研座谈\n"
+             "**时间**：12月7日（周一）09:00–10:30\n"
+             "**地点**：第一会议室（三楼）\n"
+             "**参加**：王局长\n"
+             "**截止**：12月5日（周六）09:00前未审批的，预订自动取消\n"
+             "> 请在会议前审批；同意后再通知派车、订餐。");
+    SNAPSHOT("approval.decided",
+             "{\"approval\":{\"id\":\"apr_2\",\"event\":\"evt_1\",\"reason\":"
+             "\"off_day_vehicle\",\"tier\":\"office_director\",\"approver\":\"p_li\","
+             "\"status\":\"rejected\",\"decided_by\":\"p_li\",\"comment\":\"请改乘公务车\"},"
+             "\"decision\":\"rejected\",\"event\":" APPROVAL_EVENT("true") "}",
+             WEBHOOK_DINGTALK,
+             "### 审批结果\n\n"
+             "**事由**：休息日、节假日用车\n\n"
+             "**结果**：未同意\n\n"
+             "**审批人**：李秘书\n\n"
+             "**意见**：请改乘公务车\n\n"
+             "**会议**：保密会议（详情请向办公室了解）\n\n"
+             "**时间**：12月7日（周一）09:00–10:30");
+    SNAPSHOT("approval.decided",
+             "{\"approval\":{\"reason\":\"room\",\"status\":\"expired\"},\"decision\":"
+             "\"expired\",\"event\":" APPROVAL_EVENT("false") "}",
+             WEBHOOK_WECOM,
+             "### 审批结果\n"
+             "**事由**：使用专管会议室\n"
+             "**结果**：逾期未审批，已自动取消\n"
+             "**会议**：调研座谈\n"
+             "**时间**：12月7日（周一）09:00–10:30\n"
+             "**地点**：第一会议室（三楼）\n"
+             "**参加**：王局长");
+}
+
 static void test_no_template(void)
 {
     json_t *data = json_object();
@@ -496,6 +547,7 @@ int main(void)
     test_bodies();
     test_no_template();
     test_weekdays();
+    test_approvals();
     json_decref(stored_events);
     return check_finish();
 }

@@ -7,6 +7,7 @@ import { pagesFor, navFor, landingFor, parseHash } from './pages.js';
 import { liveStart, liveStop, onLiveStatus } from './live.js';
 import { Loading, ErrorBox } from './components.js';
 import SignIn from './pages/signin.js';
+import { PendingBadge } from './badge.js';
 
 const ACCESS_NAMES = { admin: '管理员', secretary: '秘书', leader: '领导', driver: '驾驶员', canteen: '食堂' };
 
@@ -32,7 +33,7 @@ function Header({ session, current, onSignOut }) {
     <span class="brand">会议活动安排</span>
     <nav aria-label="页面">
       ${navFor(session.access).map((p) => html`
-        <a href=${'#/' + p.id} aria-current=${p.id === current ? 'page' : undefined}>${p.title}</a>`)}
+        <a href=${'#/' + p.id} aria-current=${p.id === current ? 'page' : undefined}>${p.title}${p.badge ? html`<${PendingBadge} />` : ''}</a>`)}
     </nav>
     <span class="who">
       <${LiveStatus} />

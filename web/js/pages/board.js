@@ -52,7 +52,8 @@ async function loadBoard(kind, days) {
     const occ = await api('GET', `/occurrences?from=${from}&to=${to}&tz=${encodeURIComponent(ORG_TZ)}`);
     items = occ.filter((o) => o.room && o.status !== 'cancelled' && !o.all_day).map((o) => ({
       key: `${o.event}/${o.recurrence_id}`, event: o.event, rid: o.recurrence_id, resource: o.room,
-      startUtc: o.start_utc, endUtc: o.end_utc, title: o.title == null ? '忙碌' : o.title, confidential: o.confidential }));
+      startUtc: o.start_utc, endUtc: o.end_utc, title: o.title == null ? '忙碌' : o.title, confidential: o.confidential,
+      pending: o.status === 'pending' }));
   } else {
     const trips = await api('GET', `/trips?from=${from}&to=${to}`);
     items = trips.filter((t) => t.vehicle).map((t) => ({
@@ -121,11 +122,11 @@ function Row({ r, kind, days, data, drag, onDown }) {
         const z = zoned(it.startUtc);
         return html`
           ${setup + teardown > 0 ? html`<span class="buffer" style=${box(p.day, p.from - setup, p.to + teardown, n)} title="会场布置或撤场缓冲"></span>` : null}
-          <a class=${'booking' + (moving ? ' moving' : '') + (it.acknowledged === false ? ' unacked' : '')} style=${style}
+          <a class=${'booking' + (moving ? ' moving' : '') + (it.acknowledged === false ? ' unacked' : '') + (it.pending ? ' pending' : '')} style=${style}
             href=${`#/meeting?id=${encodeURIComponent(it.event)}`} data-key=${it.key}
             title=${[`${it.title} ${z.time}–${zoned(it.endUtc).time}`, it.sub].filter(Boolean).join('\n')} onPointerDown=${kind === 'rooms' ? (e) => onDown(e, it) : undefined}
             onClick=${(e) => { if (e.currentTarget.dataset.dragged) { e.preventDefault(); delete e.currentTarget.dataset.dragged; } }}>
-            <span class="t">${z.time} ${it.title}</span>${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}
+            <span class="t">${z.time} ${it.title}</span>${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}${it.pending ? html`<em class="tag">待审批</em>` : ''}
             ${it.sub && html`<span class="sub">${it.sub}</span>`}
           </a>`;
       })}

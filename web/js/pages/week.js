@@ -77,9 +77,9 @@ function changedCells(before, after) {
 
 function Cell({ list, flash }) {
   return html`<td class=${flash ? 'flash' : ''}>
-    ${(list || []).map((e) => html`<div class=${'mtg' + (e.busy ? ' busy' : '')}>
+    ${(list || []).map((e) => html`<div class=${'mtg' + (e.busy ? ' busy' : '') + (e.pending ? ' pending' : '')}>
       <span class="time">${e.time}</span>
-      <span class="title"><a href=${`#/meeting?id=${encodeURIComponent(e.event)}`}>${e.title}</a>${e.secret ? html` <em class="tag">密</em>` : ''}${e.pending ? html` <em class="tag">待批</em>` : ''}</span>
+      <span class="title"><a href=${`#/meeting?id=${encodeURIComponent(e.event)}`}>${e.title}</a>${e.secret ? html` <em class="tag">密</em>` : ''}${e.pending ? html` <em class="tag pending">待审批</em>` : ''}</span>
       ${e.place && html`<span class="place">${e.place}</span>`}
     </div>`)}
   </td>`;

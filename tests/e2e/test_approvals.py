@@ -1,0 +1,428 @@
+"""Approvals (CONTRACT section 12) against the real binary: the rules, each budget tier's
+boundaries, off-day cars and kept rooms, what a pending booking holds and what it does not
+send, who may decide, collective decisions, expiry on time and after a crash.
+
+The 48-hour expiry cannot be waited for: its computation is tests/unit/test_approval.c.
+Here a meeting starting in 2 h + a few seconds expires within seconds.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from dispatch_support import (DispatchBase, TZ, at, day, local, next_day, wait_until,  # noqa: E402
+                              Server, _seq)
+
+
+class ApprovalBase(DispatchBase):
+    """People and rules of one office: a director, a principal, a deputy in charge of 综合处."""
+
+    def setUp(self):
+        self.director = self.person("leader", name="办公室主任 %d" % next(_seq))["id"]
+        self.principal = self.person("leader", name="局长 %d" % next(_seq), rank=1)["id"]
+        self.deputy = self.person("leader", name="副局长 %d" % next(_seq), rank=2)["id"]
+        self.keeper = self.person("staff", name="管理员 %d" % next(_seq))["id"]
+        self.clerk = self.person("secretary", name="秘书 %d" % next(_seq))["id"]
+        self.dept = "综合处 %d" % next(_seq)
+        self.ok(self.srv.post("/api/v1/departments",
+                              {"name": self.dept, "in_charge": self.deputy}), 201, "department")
+        self.room = self.ok(self.srv.post("/api/v1/rooms", {"name": "贵宾室 %d" % next(_seq),
+                                                            "capacity": 10}), 201, "room")["id"]
+        self.rules = {"office_director": self.director, "principal": self.principal,
+                      "budget_tiers": [1000, 20000, 50000], "off_day_vehicles": True,
+                      "rooms": {self.room: self.keeper}}
+        self.ok(self.srv.request("PUT", "/api/v1/approval-rules", self.rules), 200, "rules")
+        self.sec = self.token("secretary", self.clerk)
+        self.hour = 8
+
+    def slot(self, offset=5, minutes=30):
+        """A fresh half hour on a working day ahead (no two tests' bookings meet)."""
+        d = self.working_days(offset, 1)[0]
+        n = next(_seq)
+        start = "%sT%02d:%02d:00" % (d, 8 + (n // 2) % 12, (n % 2) * 30)
+        end = "%sT%02d:%02d:00" % (d, 8 + (n // 2) % 12, (n % 2) * 30 + 29)
+        return start, end
+
+    def book(self, status=201, token=None, **extra):
+        start, end = extra.pop("times", None) or self.slot()
+        body = {"title": extra.pop("title", "会议 %d" % next(_seq)), "start": start, "end": end,
+                "tz": TZ}
+        body.update(extra)
+        r = self.srv.post("/api/v1/events", body, token=token or self.sec)
+        return self.ok(r, status, "event %r" % body)
+
+    def decide(self, approval, token, decision="approve", status=200, **extra):
+        body = {"decision": decision, "comment": extra.pop("comment", "同意")}
+        body.update(extra)
+        kw = {} if token is None else {"token": token}  # None: the admin
+        r = self.srv.post("/api/v1/approvals/%s/decision" % approval, body, **kw)
+        return self.ok(r, status, "decision")
+
+    def weekend(self, offset=3):
+        r = self.ok(self.srv.get("/api/v1/workdays?from=%s&to=%s" % (day(offset), day(offset + 30))),
+                    200, "workdays")
+        return [d["date"] for d in r if not d["working"]][0]
+
+
+class RulesAndTiers(ApprovalBase):
+    def test_rules_round_trip_and_refusals(self):
+        got = self.ok(self.srv.get("/api/v1/approval-rules"), 200, "rules")
+        self.assertEqual(got["principal"], self.principal)
+        self.assertEqual(got["budget_tiers"], [1000, 20000, 50000])
+        bad = [({"principal": self.principal}, 422, "office_director"),
+               (dict(self.rules, principal="per_nobody"), 422, "principal"),
+               (dict(self.rules, budget_tiers=[1000, 1000, 5000]), 422, "budget_tiers[1]"),
+               (dict(self.rules, budget_tiers=[1000, 20000]), 422, "budget_tiers"),
+               (dict(self.rules, budget_tiers=[1000.001, 20000, 50000]), 422, "budget_tiers[0]"),
+               (dict(self.rules, rooms={"room_nope": self.keeper}), 422, "rooms.room_nope"),
+               (dict(self.rules, off_day_vehicles="yes"), 400, "off_day_vehicles"),
+               (dict(self.rules, approvers=[]), 400, "approvers")]
+        for body, status, field in bad:
+            r = self.srv.request("PUT", "/api/v1/approval-rules", body)
+            self.assertEqual((r.status, r.field), (status, field), r)
+        r = self.srv.request("PUT", "/api/v1/approval-rules", self.rules, token=self.sec)
+        self.assertEqual(r.status, 403, r)
+        # Nothing of the refused bodies was kept.
+        self.assertEqual(self.ok(self.srv.get("/api/v1/approval-rules"), 200, "rules"), got)
+
+    def test_each_tier_boundary(self):
+        cases = [(999.99, "office_director", self.director),
+                 (1000, "in_charge", self.deputy),
+                 (19999, "in_charge", self.deputy),
+                 (20000, "principal", self.principal),
+                 (50000, "principal", self.principal),
+                 (50001, "collective", self.principal)]
+        for amount, tier, approver in cases:
+            ev = self.book(kind="专题会", department=self.dept,
+                           budget={"amount": amount, "currency": "CNY"})
+            self.assertEqual(ev["status"], "pending", amount)
+            self.assertEqual([(a["reason"], a["tier"], a["approver"], a["status"])
+                              for a in ev["approvals"]],
+                             [("budget", tier, approver, "pending")], amount)
+            self.assertTrue(ev["approvals"][0]["expires"].endswith("Z"))
+            got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+            self.assertEqual(got["status"], "pending")
+            self.assertEqual(got["kind"], "专题会")
+            self.assertEqual(self.srv.sql("SELECT kind, department, status FROM events WHERE id=?",
+                                          (ev["id"],)), [("专题会", self.dept, "pending")])
+        # Nothing to approve: a budget of 0, or none.
+        for extra in ({"budget": {"amount": 0}}, {}):
+            ev = self.book(**extra)
+            self.assertEqual(ev["status"], "confirmed", extra)
+            self.assertNotIn("approvals", ev)
+
+    def test_budget_and_department_refusals(self):
+        bad = [({"budget": {"amount": 1.001}}, 422, "budget.amount"),
+               ({"budget": {"amount": -1}}, 422, "budget.amount"),
+               ({"budget": {"amount": "12"}}, 400, "budget.amount"),
+               ({"budget": {"amount": 5, "currency": "USD"}}, 422, "budget.currency"),
+               ({"budget": {"amount": 5, "cur": "CNY"}}, 400, "budget.cur"),
+               ({"budget": 5}, 400, "budget"),
+               ({"kind": "x" * 33}, 422, "kind"),
+               ({"budget": {"amount": 5000}}, 422, "department"),
+               ({"budget": {"amount": 5000}, "department": "没有这个处"}, 422, "department"),
+               ({"approvals": []}, 400, "approvals")]
+        for extra, status, field in bad:
+            r = self.srv.post("/api/v1/events", dict({"title": "x", "start": at(day(9), "09:00"),
+                                                      "end": at(day(9), "10:00"), "tz": TZ}, **extra))
+            self.assertEqual((r.status, r.field), (status, field), (extra, r))
+
+    def test_departments_crud(self):
+        r = self.srv.post("/api/v1/departments", {"name": self.dept})
+        self.assertEqual((r.status, r.code), (409, "name_taken"), r)
+        r = self.srv.post("/api/v1/departments", {"name": "外事处", "in_charge": "per_nobody"})
+        self.assertEqual((r.status, r.field), (422, "in_charge"), r)
+        d = self.ok(self.srv.post("/api/v1/departments", {"name": "督查室 %d" % next(_seq)}),
+                    201, "dept")
+        self.assertIsNone(d["in_charge"])
+        d = self.ok(self.srv.patch("/api/v1/departments/%s" % d["id"],
+                                   {"in_charge": self.principal}), 200, "patch")
+        self.assertEqual(d["in_charge"], self.principal)
+        r = self.srv.post("/api/v1/departments", {"name": "x"}, token=self.sec)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.srv.delete("/api/v1/departments/%s" % d["id"]).status, 204)
+        self.assertEqual(self.srv.get("/api/v1/departments/%s" % d["id"]).status, 404)
+        # The name is free again once the department is gone.
+        self.ok(self.srv.post("/api/v1/departments", {"name": d["name"]}), 201, "again")
+
+    def test_no_rules_section_6_holds(self):
+        self.assertEqual(self.srv.delete("/api/v1/approval-rules").status, 204)
+        try:
+            self.assertEqual(self.srv.get("/api/v1/approval-rules").status, 404)
+            ev = self.book(budget={"amount": 30000})
+            self.assertEqual(ev["status"], "confirmed")
+            sat = self.weekend()
+            v, drv = self.vehicle()["id"], self.person("driver")["id"]
+            trip = self.trip(v, drv, at(sat, "08:00"), at(sat, "12:00"))
+            r = self.srv.post("/api/v1/events", {"title": "周末调研", "start": at(sat, "09:00"),
+                                                 "end": at(sat, "11:00"), "tz": TZ, "trips": [trip]})
+            self.assertEqual((r.status, r.code), (422, "approval_required"), r)
+            trip["approved_by"] = self.clerk  # anyone, without rules
+            self.book(times=(at(sat, "09:00"), at(sat, "11:00")), trips=[trip])
+        finally:
+            self.ok(self.srv.request("PUT", "/api/v1/approval-rules", self.rules), 200, "rules")
+
+
+class HoldsAndReasons(ApprovalBase):
+    def test_pending_holds_its_time_rejection_frees_it(self):
+        who = self.person("leader")["id"]
+        times = self.slot()
+        ev = self.book(times=times, budget={"amount": 800}, attendees=[{"person": who}])
+        r = self.srv.post("/api/v1/events", {"title": "撞车", "start": times[0], "end": times[1],
+                                             "tz": TZ, "attendees": [{"person": who}]})
+        self.assertEqual(r.status, 409, r)
+        entry = r.json["error"]["conflicts"][0]
+        self.assertEqual((entry["event"], entry["other_status"]), (ev["id"], "pending"))
+        self.decide(ev["approvals"][0]["id"], self.token("leader", self.director), "reject",
+                    comment="经费不足")
+        self.assertEqual(self.srv.get("/api/v1/events/%s" % ev["id"]).json["status"], "rejected")
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM occupancy WHERE event_id=?",
+                                      (ev["id"],)), [(0,)])
+        self.book(times=times, attendees=[{"person": who}])  # the time is free again
+
+    def test_room_and_off_day_vehicle(self):
+        ev = self.book(room=self.room)
+        self.assertEqual([(a["reason"], a["approver"]) for a in ev["approvals"]],
+                         [("room", self.keeper)])
+        sat = self.weekend()
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        trip = self.trip(v, drv, at(sat, "07:00"), at(sat, "16:00"))
+        body = {"times": (at(sat, "09:00"), at(sat, "10:00")), "trips": [trip]}
+        ev = self.book(**body)
+        self.assertEqual([(a["reason"], a["approver"]) for a in ev["approvals"]],
+                         [("off_day_vehicle", self.director)])
+        # approved_by must name the approver the rules name.
+        trip2 = self.trip(self.vehicle()["id"], self.person("driver")["id"],
+                          at(sat, "07:00"), at(sat, "16:00"), approved_by=self.principal)
+        r = self.srv.post("/api/v1/events", {"title": "x", "start": at(sat, "13:00"),
+                                             "end": at(sat, "14:00"), "tz": TZ, "trips": [trip2]},
+                          token=self.sec)
+        self.assertEqual((r.status, r.code, r.field), (422, "wrong_approver",
+                                                       "trips[0].approved_by"), r)
+        trip2["approved_by"] = self.director
+        ev = self.book(times=(at(sat, "13:00"), at(sat, "14:00")), trips=[trip2])
+        self.assertEqual(ev["status"], "pending")
+        # A weekday trip needs nobody.
+        wd = self.working_days(5, 1)[0]
+        trip3 = self.trip(self.vehicle()["id"], self.person("driver")["id"],
+                          at(wd, "07:00"), at(wd, "16:00"))
+        ev = self.book(times=(at(wd, "09:00"), at(wd, "10:00")), trips=[trip3])
+        self.assertEqual(ev["status"], "confirmed")
+
+    def test_too_late_for_approval(self):
+        soon = time.time() + 3600
+        r = self.srv.post("/api/v1/events", {"title": "临时", "start": local(soon),
+                                             "end": local(soon + 1800), "tz": TZ,
+                                             "budget": {"amount": 100}}, token=self.sec)
+        self.assertEqual((r.status, r.code), (422, "too_late_for_approval"), r)
+        # The same meeting without a budget needs no approval and is booked.
+        r = self.srv.post("/api/v1/events", {"title": "临时", "start": local(soon),
+                                             "end": local(soon + 1800), "tz": TZ}, token=self.sec)
+        self.assertEqual(r.status, 201, r)
+
+
+class Decisions(ApprovalBase):
+    def pending(self, amount=800, token=None, **extra):
+        ev = self.book(token=token, budget={"amount": amount}, department=self.dept, **extra)
+        self.assertEqual(ev["status"], "pending")
+        return ev, ev["approvals"][0]["id"]
+
+    def test_who_may_decide(self):
+        other_leader = self.token("leader", self.person("leader")["id"])
+        driver = self.token("driver", self.person("driver")["id"])
+        director = self.token("leader", self.director)
+        other_secretary = self.token("secretary", self.person("secretary")["id"])
+        for tok in (other_leader, driver, other_secretary):
+            _, apr = self.pending()
+            r = self.srv.post("/api/v1/approvals/%s/decision" % apr, {"decision": "approve"},
+                              token=tok)
+            self.assertEqual((r.status, r.code), (403, "forbidden"), r)
+        # The approver, through a token of any role bound to them (a secretary token here).
+        ev, apr = self.pending()
+        out = self.decide(apr, self.token("secretary", self.director))
+        self.assertEqual((out["status"], out["event_status"], out["decided_by"]),
+                         ("approved", "confirmed", self.director))
+        r = self.srv.post("/api/v1/approvals/%s/decision" % apr, {"decision": "approve"},
+                          token=director)
+        self.assertEqual((r.status, r.code), (409, "already_decided"), r)
+        # An admin.
+        _, apr = self.pending()
+        self.decide(apr, None)
+        # The requester, though they are the approver (and though they are admin).
+        _, apr = self.pending(token=self.token("secretary", self.director))
+        r = self.srv.post("/api/v1/approvals/%s/decision" % apr, {"decision": "approve"},
+                          token=director)
+        self.assertEqual((r.status, r.code), (403, "own_request"), r)
+        self.decide(apr, None)  # someone else (an admin) may
+        # Bad input and unknown ids.
+        _, apr = self.pending()
+        for body, status, field in (({"decision": "maybe"}, 422, "decision"),
+                                    ({}, 422, "decision"),
+                                    ({"decision": "approve", "why": 1}, 400, "why"),
+                                    ({"decision": "approve", "comment": 5}, 400, "comment")):
+            r = self.srv.post("/api/v1/approvals/%s/decision" % apr, body, token=director)
+            self.assertEqual((r.status, r.field), (status, field), r)
+        r = self.srv.post("/api/v1/approvals/apr_nope/decision", {"decision": "approve"})
+        self.assertEqual(r.status, 404, r)
+
+    def test_delegate_inside_and_outside_the_block(self):
+        helper = self.person("leader")["id"]
+        later = self.person("leader")["id"]
+        now = time.time()
+        self.ok(self.srv.post("/api/v1/blocks", {"resource": {"type": "person", "id": self.director},
+                                                 "start": local(now - 600), "end": local(now + 3600),
+                                                 "tz": TZ, "reason": "出差", "delegate": helper}),
+                201, "block now")
+        self.ok(self.srv.post("/api/v1/blocks", {"resource": {"type": "person", "id": self.director},
+                                                 "start": local(now + 86400 * 20),
+                                                 "end": local(now + 86400 * 21), "tz": TZ,
+                                                 "delegate": later}), 201, "block later")
+        r = self.srv.post("/api/v1/blocks", {"resource": {"type": "room", "id": self.room},
+                                             "start": local(now + 86400 * 20),
+                                             "end": local(now + 86400 * 21), "tz": TZ,
+                                             "delegate": later})
+        self.assertEqual((r.status, r.field), (422, "delegate"), r)
+        _, apr = self.pending()
+        r = self.srv.post("/api/v1/approvals/%s/decision" % apr, {"decision": "approve"},
+                          token=self.token("leader", later))
+        self.assertEqual(r.status, 403, r)
+        out = self.decide(apr, self.token("leader", helper))
+        self.assertEqual(out["decided_by"], helper)
+
+    def test_collective_needs_an_office_meeting(self):
+        ev, apr = self.pending(amount=80000)
+        principal = self.token("leader", self.principal)
+        r = self.srv.post("/api/v1/approvals/%s/decision" % apr, {"decision": "approve"},
+                          token=principal)
+        self.assertEqual((r.status, r.code, r.field), (422, "meeting_required", "meeting"), r)
+        topic = self.book(kind="专题会")["id"]
+        r = self.srv.post("/api/v1/approvals/%s/decision" % apr,
+                          {"decision": "approve", "meeting": topic}, token=principal)
+        self.assertEqual((r.status, r.code), (422, "not_office_meeting"), r)
+        office = self.book(kind="办公会", title="局长办公会")["id"]
+        out = self.decide(apr, principal, meeting=office, comment="办公会研究同意")
+        self.assertEqual((out["meeting"], out["event_status"]), (office, "confirmed"))
+        hist = self.ok(self.srv.get("/api/v1/events/%s/history" % ev["id"]), 200, "history")
+        actions = [h["action"] for h in hist]
+        self.assertEqual(actions[:4], ["created", "approval_requested", "approval_decided",
+                                       "confirmed"], actions)
+        decided = [h for h in hist if h["action"] == "approval_decided"][0]
+        self.assertEqual(decided["after"]["comment"], "办公会研究同意")
+
+    def test_lists(self):
+        ev, apr = self.pending()
+        mine = self.ok(self.srv.get("/api/v1/approvals?status=pending",
+                                    token=self.token("leader", self.director)), 200, "mine")
+        self.assertIn(apr, [a["id"] for a in mine])
+        self.assertTrue(all(a["approver"] == self.director for a in mine))
+        self.assertEqual([a["summary"]["title"] for a in mine if a["id"] == apr], [ev["title"]])
+        other = self.token("leader", self.principal)
+        self.assertNotIn(apr, [a["id"] for a in self.srv.get("/api/v1/approvals?status=pending",
+                                                             token=other).json])
+        r = self.srv.get("/api/v1/approvals?approver=%s" % self.director, token=other)
+        self.assertEqual(r.status, 403, r)
+        every = self.ok(self.srv.get("/api/v1/approvals?status=pending&approver=%s"
+                                     % self.director, token=self.sec), 200, "all")
+        self.assertIn(apr, [a["id"] for a in every])
+        r = self.srv.get("/api/v1/approvals?status=maybe")
+        self.assertEqual((r.status, r.field), (422, "status"), r)
+        # Cancelling the booking withdraws its approval.
+        self.assertEqual(self.srv.delete("/api/v1/events/%s" % ev["id"]).status, 204)
+        self.assertNotIn(apr, [a["id"] for a in self.srv.get("/api/v1/approvals?status=pending").json])
+
+
+class Messages(ApprovalBase):
+    def test_nothing_sent_while_pending_everything_after(self):
+        path = self.unique_path("all")
+        self.webhook(path, ["*"])
+        sat = self.weekend()
+        who = self.person("leader", diet="halal")["id"]
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        trip = self.trip(v, drv, at(sat, "08:00"), at(sat, "12:00"), passengers=[who])
+        ev = self.book(times=(at(sat, "09:00"), at(sat, "11:30")), attendees=[{"person": who}],
+                       meals=[{"meal": "lunch"}], reminders=[60], trips=[trip],
+                       budget={"amount": 30000}, department=self.dept, kind="调研")
+        self.assertEqual(sorted((a["reason"], a["approver"]) for a in ev["approvals"]),
+                         sorted([("budget", self.principal), ("off_day_vehicle", self.director)]))
+        def mine(m):
+            e, a = m["data"].get("event"), m["data"].get("approval")
+            return (e == ev["id"] or (isinstance(e, dict) and e.get("id") == ev["id"]) or
+                    (isinstance(a, dict) and a.get("event") == ev["id"]))
+        got = self.messages(path, 3, where=mine)
+        self.assertEqual(sorted(m["type"] for m in got),
+                         ["approval.requested", "approval.requested", "event.created"])
+        # Not counted, no trip, no reminders, TENTATIVE in feeds.
+        self.assertIsNone(self.meal(sat, "lunch"))
+        self.assertEqual(self.trips_of(sat, vehicle=v), [])
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM reminders WHERE event_id=?",
+                                      (ev["id"],)), [(0,)])
+        self.assertIn("STATUS:TENTATIVE", self.feed(who))
+        # The budget first: still pending, still nothing sent.
+        by = {a["reason"]: a["id"] for a in ev["approvals"]}
+        out = self.decide(by["budget"], self.token("leader", self.principal))
+        self.assertEqual(out["event_status"], "pending")
+        got = self.messages(path, 4, where=mine)
+        self.assertEqual(got[3]["type"], "approval.decided")
+        self.assertEqual(got[3]["data"]["decision"], "approved")
+        self.assertEqual(self.trips_of(sat, vehicle=v), [])
+        # The car: confirmed, and now dispatch, catering and reminders follow.
+        out = self.decide(by["off_day_vehicle"], self.token("leader", self.director))
+        self.assertEqual(out["event_status"], "confirmed")
+        got = self.messages(path, 8, where=lambda m: mine(m) or m["type"] == "catering.updated")
+        self.assertEqual(sorted(m["type"] for m in got[4:]),
+                         ["approval.decided", "catering.updated", "dispatch.assigned",
+                          "event.updated"])
+        self.assertEqual(self.meal(sat, "lunch")["total"], 1)
+        self.assertEqual(len(self.trips_of(sat, vehicle=v)), 1)
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM reminders WHERE event_id=?",
+                                      (ev["id"],)), [(1,)])
+        self.assertIn("STATUS:CONFIRMED", self.feed(who))
+
+    def test_expiry_on_time(self):
+        path = self.unique_path("expiry")
+        self.webhook(path, ["approval.*"])
+        who = self.person("leader")["id"]
+        start = int(time.time()) + 7200 + 4
+        ev = self.book(times=(local(start), local(start + 1800)), budget={"amount": 300},
+                       attendees=[{"person": who}])
+        self.assertEqual(ev["status"], "pending")
+        got = self.messages(path, 2, timeout=15, settle=0.2)
+        self.assertEqual([m["type"] for m in got], ["approval.requested", "approval.decided"])
+        self.assertEqual(got[1]["data"]["decision"], "expired")
+        self.assertGreaterEqual(time.time(), start - 7200)
+        after = self.srv.get("/api/v1/events/%s" % ev["id"]).json
+        self.assertEqual((after["status"], after["approvals"][0]["status"]), ("expired", "expired"))
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM occupancy WHERE event_id=?",
+                                      (ev["id"],)), [(0,)])
+        r = self.srv.post("/api/v1/approvals/%s/decision" % ev["approvals"][0]["id"],
+                          {"decision": "approve"}, token=self.token("leader", self.director))
+        self.assertEqual((r.status, r.code), (409, "already_decided"), r)
+        hist = [h["action"] for h in self.srv.get("/api/v1/events/%s/history" % ev["id"]).json]
+        self.assertEqual(hist[-1], "expired")
+
+
+class CrashSafety(ApprovalBase):
+    """kill -9 between request and decision loses nothing; an expiry due while down happens
+    at start."""
+
+    def test_kill_between_request_and_decision(self):
+        kept = self.book(budget={"amount": 800})
+        start = int(time.time()) + 7200 + 3
+        due = self.book(times=(local(start), local(start + 1800)), budget={"amount": 800})
+        self.srv.kill()
+        time.sleep(max(0, start - 7200 - time.time()) + 1)
+        self.srv.start()
+        # The overdue one expired at start, without waiting for anything else.
+        wait_until(lambda: self.srv.get("/api/v1/events/%s" % due["id"]).json["status"] == "expired",
+                   3, "expiry at start")
+        got = self.srv.get("/api/v1/events/%s" % kept["id"]).json
+        self.assertEqual((got["status"], got["approvals"][0]["status"]), ("pending", "pending"))
+        out = self.decide(kept["approvals"][0]["id"], self.token("leader", self.director))
+        self.assertEqual(out["event_status"], "confirmed")
+
+
+if __name__ == "__main__":
+    unittest.main()

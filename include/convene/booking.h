@@ -143,6 +143,30 @@ json_t *booking_rsvp_doc(const struct booking_ctx *ctx, json_t *prev, json_t *bo
 json_t *booking_occurrence_doc(const struct booking_ctx *ctx, json_t *prev, const char *rid,
                                json_t *body, struct booking_error *err);
 
+/* ---------------- previewing a change (preview.c) ---------------- */
+
+/*
+ * What a change would do, without doing it (`?dry_run=true`): the change
+ * runs through the real pipeline inside a savepoint of its own that is
+ * rolled back, so nothing is written, sent or audited, and a caller's
+ * outer transaction keeps its other work. 0 with *out (a new reference):
+ *   {"dry_run": true, "ok": whether it would be saved, "conflicts": [the
+ *    entries of its 409], "effects": {"messages": {type: count},
+ *    "changes": {member: {old, new}}, "trips": [{change, trip, driver,
+ *    driver_name, vehicle_name, plate, depart, return, from, to,
+ *    acknowledge}], "acknowledge": [{driver, name}], "catering": [{date,
+ *    meal, before, after, delta, late}], "preempted": [{event, title,
+ *    start, lost: {type, id, name}}]}}
+ * and, when clashes refuse it and preempting was not asked but would
+ * settle them, "with_preempt": the effects of saving with preempt.
+ * -1 with err for any other refusal (422, 404, 412...) or a store failure.
+ */
+int booking_preview_create(const struct booking_ctx *ctx, json_t *doc, int preempt, json_t **out,
+                           struct booking_error *err);
+int booking_preview_change(const struct booking_ctx *ctx, const char *event_id,
+                           const struct booking_change *change, json_t **out,
+                           struct booking_error *err);
+
 /*
  * A person leaves (deleting a person record): refused (409 in_use) while
  * they drive or approved a trip that has not returned; otherwise every

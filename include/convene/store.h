@@ -99,6 +99,9 @@ int store_token_insert(struct store *st, const struct token_record *tok);
 /* Finds an unrevoked token by hash. STORE_NOTFOUND if none. */
 int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
                      struct token_record *out);
+/* Calls cb for every live (unrevoked) token, oldest first; hash left zeroed. A non-zero cb stops. */
+int store_token_list(struct store *st, int (*cb)(const struct token_record *tok, void *arg),
+                     void *arg);
 /* Revokes a live token; STORE_NOTFOUND if none. */
 int store_token_revoke(struct store *st, const char *id, int64_t now);
 /* Revokes every live token acting as person (the person is being deleted). */

@@ -117,13 +117,50 @@ static int take_preempt(struct api_call *call, json_t *body, int *preempt)
     return 0;
 }
 
+/* ?dry_run=true asks for a preview: 1, 0 when absent or false, -1 after replying 422. */
+static int dry_run_asked(struct api_call *call)
+{
+    char v[8];
+    int rc = api_query_param(call, "dry_run", v, sizeof(v));
+
+    if (rc <= 0)
+        return rc;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+        return strcmp(v, "true") == 0;
+    api_reply_error(call, 422, "invalid", "dry_run", "'dry_run' must be true or false");
+    return -1;
+}
+
+/* Answers a preview (booking_preview_*): 200 with what the change would do, or the refusal. */
+static void reply_preview(struct api_call *call, int rc, json_t *out, struct booking_error *err)
+{
+    if (rc == 0)
+        api_reply_json(call, 200, out, -1);
+    else
+        api_reply_booking_error(call, err);
+    booking_error_clear(err);
+}
+
+static void preview_create(struct api_call *call, json_t *body, int preempt)
+{
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+    struct booking_error err = {0};
+    json_t *out = NULL;
+    int rc;
+
+    events_call_ctx(call, &actor, &ctx);
+    rc = booking_preview_create(&ctx, body, preempt, &out, &err);
+    reply_preview(call, rc, out, &err);
+}
+
 void api_events_create(struct api_call *call)
 {
     json_t *body = api_body_object(call);
     struct store *st = call->app->store;
     struct event_row row;
     struct api_error err;
-    int preempt;
+    int preempt, dry;
 
     if (body == NULL)
         return;
@@ -132,8 +169,12 @@ void api_events_create(struct api_call *call)
         api_reply_api_error(call, &err);
         return;
     }
-    if (take_preempt(call, body, &preempt) != 0)
+    if (take_preempt(call, body, &preempt) != 0 || (dry = dry_run_asked(call)) < 0)
         return;
+    if (dry) {
+        preview_create(call, body, preempt);
+        return;
+    }
     booking_event_row_new(&row, NULL);
     if (store_begin(st) != STORE_OK) {
         api_reply_store_error(call);
@@ -202,9 +243,17 @@ static void change(struct api_call *call, const struct booking_change *ch, int e
     struct booking_error err = {0};
     struct event_row row;
     char *text = NULL;
-    int rc;
+    json_t *out = NULL;
+    int rc, dry = dry_run_asked(call);
 
+    if (dry < 0)
+        return;
     events_call_ctx(call, &actor, &ctx);
+    if (dry) {
+        rc = booking_preview_change(&ctx, call->params[0], ch, &out, &err);
+        reply_preview(call, rc, out, &err);
+        return;
+    }
     rc = booking_event_change(&ctx, call->params[0], ch, &row, &text, &err);
     if (rc < 0) {
         api_reply_booking_error(call, &err);

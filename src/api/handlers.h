@@ -26,6 +26,7 @@ void api_changes(struct api_call *call);
 
 /* tokens.c */
 void api_tokens_create(struct api_call *call);
+void api_tokens_list(struct api_call *call);
 void api_tokens_revoke(struct api_call *call);
 
 /* resources.c: people, rooms and vehicles; route_data is the record type */

@@ -1,6 +1,7 @@
 /*
  * tokens.c - POST /api/v1/tokens (admin): mint a token for a role, shown
- * once; DELETE /api/v1/tokens/{id}: revoke it.
+ * once; GET /api/v1/tokens: the live ones, without the token or its hash;
+ * DELETE /api/v1/tokens/{id}: revoke it.
  */
 #include "handlers.h"
 
@@ -65,6 +66,29 @@ void api_tokens_create(struct api_call *call)
                    json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", id, "token", token, "role", role,
                              "name", name, "person", person),
                    -1);
+}
+
+static int list_one(const struct token_record *tok, void *arg)
+{
+    char created[TIME_UTC_STR];
+
+    time_utc_format(tok->created_at, created);
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id", tok->id, "name",
+                                         tok->name, "role", tok->role, "person",
+                                         tok->person[0] ? tok->person : NULL, "created", created));
+    return 0;
+}
+
+void api_tokens_list(struct api_call *call)
+{
+    json_t *items = json_array();
+
+    if (store_token_list(call->app->store, list_one, items) != STORE_OK) {
+        json_decref(items);
+        api_reply_store_error(call);
+        return;
+    }
+    api_reply_json(call, 200, items, -1);
 }
 
 void api_tokens_revoke(struct api_call *call)

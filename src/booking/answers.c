@@ -14,7 +14,7 @@
 
 static const char *const rsvp_members[] = {"person", "response", "recurrence_id", NULL};
 static const char *const occurrence_members[] = {"start", "end", "title", "location",
-                                                 "description", NULL};
+                                                 "description", "room", NULL};
 
 /* A string member, or "" when absent or not a string. */
 static const char *member_text(json_t *obj, const char *key)

@@ -105,8 +105,9 @@ static enum conflict_reason clash_reason(struct conflict_report *r, const struct
     int64_t setup = 0, teardown = 0;
 
     if (strcmp(claim->role, "room") == 0) {
-        setup = r->plan->room_setup * 60;
-        teardown = r->plan->room_teardown * 60;
+        event_plan_room(r->plan, o, &setup, &teardown); /* an occurrence may have its own */
+        setup *= 60;
+        teardown *= 60;
     }
     return conflict_classify(c->block_id[0] != '\0', o->start_utc, o->end_utc,
                              c->start_utc + setup, c->end_utc - teardown);

@@ -502,6 +502,33 @@ static int parse_answers(json_t *ov, struct booking_error *err)
     return 0;
 }
 
+/*
+ * One occurrence moved to another room (or to none: null). Its id is
+ * checked against the store with the event's own (resolve_rooms); here
+ * only its shape, and that the distinct rooms stay few.
+ */
+static int parse_override_room(json_t *ov, struct event_plan *p, struct booking_error *err)
+{
+    json_t *r = json_object_get(ov, "room");
+    const char *id;
+
+    if (r == NULL || json_is_null(r))
+        return 0;
+    if (!json_is_string(r) || json_string_length(r) == 0 || json_string_length(r) >= ID_STR_MAX)
+        return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "room",
+                                 "an occurrence's 'room' is a room id or null");
+    id = json_string_value(r);
+    for (size_t i = 0; i < p->nrooms; i++)
+        if (strcmp(p->rooms[i].id, id) == 0)
+            return 0;
+    if (p->nrooms == EVENT_MAX_ROOMS)
+        return booking_error_set(err, BOOKING_INVALID, "too_many", "room",
+                                 "single occurrences may move to at most %d rooms",
+                                 EVENT_MAX_ROOMS);
+    p->rooms[p->nrooms++].id = id;
+    return 0;
+}
+
 static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_error *err)
 {
     json_t *o = json_object_get(doc, "overrides"), *ov, *d;
@@ -517,7 +544,7 @@ static int parse_overrides(json_t *doc, struct event_plan *p, struct booking_err
                                  "an override is an object");
         if (plan_member_string(ov, "title", 0, EVENT_TITLE_MAX, &s, err) < 0 ||
             plan_member_string(ov, "location", 0, 500, &s, err) < 0 ||
-            parse_answers(ov, err) != 0)
+            parse_answers(ov, err) != 0 || parse_override_room(ov, p, err) != 0)
             return -1;
         p->answered_alone |= json_object_size(json_object_get(ov, "responses")) > 0;
         d = json_object_get(ov, "description");
@@ -646,31 +673,67 @@ static int resolve_person(struct app *app, const char *id, const char *field, in
     return 0;
 }
 
-static int resolve_room(struct app *app, struct event_plan *p, struct booking_error *err)
+/* Reads a room's buffers and checks that the meeting fits it; 0 or -1 with err. */
+static int resolve_one_room(struct app *app, const struct event_plan *p, const char *id,
+                            int64_t *setup, int64_t *teardown, struct booking_error *err)
 {
     const struct record_type *t = &record_room;
     struct record rec;
     int rc;
 
-    if (p->room == NULL)
-        return 0;
     record_init(&rec, t);
-    rc = store_record_get(app->store, t, p->room, &rec);
+    rc = store_record_get(app->store, t, id, &rec);
     if (rc == STORE_OK) {
         int64_t capacity = rec.values[record_field_index(t, "capacity")].i;
-        p->room_setup = rec.values[record_field_index(t, "setup_minutes")].i;
-        p->room_teardown = rec.values[record_field_index(t, "teardown_minutes")].i;
+        *setup = rec.values[record_field_index(t, "setup_minutes")].i;
+        *teardown = rec.values[record_field_index(t, "teardown_minutes")].i;
         if ((int64_t)p->nattendees + p->guests > capacity)
             rc = booking_error_set(err, BOOKING_INVALID, "capacity", "room",
                                "%zu attendees and %lld guests do not fit room capacity %lld",
                                p->nattendees, (long long)p->guests, (long long)capacity);
     } else if (rc == STORE_NOTFOUND) {
-        rc = booking_error_set(err, BOOKING_INVALID, "unknown_id", "room", "no room with id '%s'", p->room);
+        rc = booking_error_set(err, BOOKING_INVALID, "unknown_id", "room", "no room with id '%s'", id);
     } else {
         rc = booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     }
     record_clear(&rec, t);
     return rc;
+}
+
+/* The event's room, then the rooms single occurrences moved to. */
+static int resolve_rooms(struct app *app, struct event_plan *p, struct booking_error *err)
+{
+    if (p->room != NULL &&
+        resolve_one_room(app, p, p->room, &p->room_setup, &p->room_teardown, err) != 0)
+        return -1;
+    for (size_t i = 0; i < p->nrooms; i++) {
+        struct plan_room *r = &p->rooms[i];
+        if (resolve_one_room(app, p, r->id, &r->setup, &r->teardown, err) != 0) {
+            snprintf(err->field, sizeof(err->field), "overrides.room");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const char *event_plan_room(const struct event_plan *p, const struct occurrence *o,
+                            int64_t *setup, int64_t *teardown)
+{
+    json_t *ov = json_object_get(json_object_get(p->doc, "overrides"), o->recurrence_id);
+    json_t *own = json_object_get(ov, "room");
+
+    *setup = p->room_setup;
+    *teardown = p->room_teardown;
+    if (own == NULL)
+        return p->room;
+    *setup = *teardown = 0;
+    for (size_t i = 0; json_is_string(own) && i < p->nrooms; i++) {
+        if (strcmp(p->rooms[i].id, json_string_value(own)) == 0) {
+            *setup = p->rooms[i].setup;
+            *teardown = p->rooms[i].teardown;
+        }
+    }
+    return json_string_value(own); /* NULL for null: this occurrence holds no room */
 }
 
 static int resolve_trip(struct app *app, json_t *item, struct plan_trip *t,
@@ -722,7 +785,7 @@ int event_plan_resolve(struct app *app, struct event_plan *p, struct booking_err
         if (a->rank < p->best_rank)
             p->best_rank = a->rank;
     }
-    if (resolve_room(app, p, err) != 0)
+    if (resolve_rooms(app, p, err) != 0)
         return -1;
     for (size_t i = 0; i < p->ntrips; i++) {
         if (resolve_trip(app, json_array_get(json_object_get(p->doc, "trips"), i), &p->trips[i],
@@ -933,12 +996,14 @@ int event_plan_claims_range(const struct event_plan *p, const char *event_id, si
             if (cb(&c, arg) != 0)
                 return -1;
         }
-        if (p->room != NULL) {
+        int64_t setup, teardown;
+        const char *room = event_plan_room(p, o, &setup, &teardown);
+        if (room != NULL) {
             c.resource_type = "room";
-            c.resource_id = p->room;
+            c.resource_id = room;
             c.role = "room";
-            conflict_room_interval(o->start_utc, o->end_utc, p->room_setup, p->room_teardown,
-                                   &c.start_utc, &c.end_utc);
+            conflict_room_interval(o->start_utc, o->end_utc, setup, teardown, &c.start_utc,
+                                   &c.end_utc);
             if (cb(&c, arg) != 0)
                 return -1;
         }

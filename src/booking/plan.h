@@ -22,6 +22,7 @@
 #define EVENT_MAX_REMINDERS 10
 #define EVENT_MAX_DATES 366
 #define EVENT_MAX_PASSENGERS 60
+#define EVENT_MAX_ROOMS 16 /* distinct rooms single occurrences moved to (overrides[].room) */
 #define EVENT_MAX_SECONDS (31LL * 86400)
 #define EVENT_TITLE_MAX 500
 #define EVENT_DESCRIPTION_MAX (64 * 1024)
@@ -45,6 +46,12 @@ struct plan_trip {
     int64_t depart_offset, return_offset; /* wall seconds from the event's start */
     size_t npassengers;
     const char *approved_by;
+};
+
+/* A room one or more occurrences moved to (doc.overrides[rid].room), with its buffers. */
+struct plan_room {
+    const char *id; /* borrowed from the document */
+    int64_t setup, teardown;
 };
 
 struct event_plan {
@@ -74,6 +81,8 @@ struct event_plan {
     /* filled by event_plan_resolve */
     int64_t best_rank;
     int64_t room_setup, room_teardown;
+    struct plan_room rooms[EVENT_MAX_ROOMS]; /* the occurrences' own rooms */
+    size_t nrooms;
     /* filled by event_plan_expand */
     struct occurrence *occ;       /* owned: nocc stored, then nbeyond checked only */
     size_t nocc;                  /* stored: before expanded_until (and every RDATE) */
@@ -119,6 +128,14 @@ int event_plan_expand_window(struct event_plan *plan, int64_t from, int64_t to,
                              struct booking_error *err);
 
 void event_plan_free(struct event_plan *plan);
+
+/*
+ * The room occurrence o holds: its own (doc.overrides[rid].room; null
+ * there: none) or the event's, with that room's setup and teardown
+ * minutes (0 before event_plan_resolve). NULL when it holds none.
+ */
+const char *event_plan_room(const struct event_plan *plan, const struct occurrence *o,
+                            int64_t *setup, int64_t *teardown);
 
 /*
  * A trip's departure and return in one occurrence: at the same wall-clock

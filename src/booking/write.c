@@ -212,6 +212,18 @@ static void settle_needs(json_t *doc)
 
 static int publish_calendars(struct app *app, const char *event_id, json_t *doc);
 
+/* Occurrences moved into room (overrides[].room) lose it too: they keep no room at all. */
+static void drop_occurrence_rooms(json_t *doc, const char *room)
+{
+    const char *rid;
+    json_t *ov;
+
+    json_object_foreach(json_object_get(doc, "overrides"), rid, ov) {
+        if (strcmp(member_text(ov, "room"), room) == 0)
+            json_object_set_new(ov, "room", json_null());
+    }
+}
+
 /* Takes a room or vehicle from a lower-ranked event, which keeps its slot. */
 static int preempt_one(const struct booking_ctx *ctx, const struct clash *c, const char *by)
 {
@@ -227,8 +239,11 @@ static int preempt_one(const struct booking_ctx *ctx, const struct clash *c, con
     doc = json_loads(row.doc, 0, NULL);
     before = booking_event_render(&row, doc);
     if (strcmp(c->role, "room") == 0) {
-        json_object_set_new(doc, "room", json_null());
-        add_need(doc, "room");
+        if (strcmp(member_text(doc, "room"), c->resource_id) == 0) {
+            json_object_set_new(doc, "room", json_null());
+            add_need(doc, "room");
+        }
+        drop_occurrence_rooms(doc, c->resource_id);
     } else {
         trips = json_object_get(doc, "trips");
         json_array_foreach(trips, i, trip) {

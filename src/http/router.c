@@ -61,6 +61,7 @@ static const struct route routes[] = {
     {"PUT", "/api/v1/people/:id/password", EVERY_ROLE, 0, api_password_set, NULL},
     {"GET", "/api/v1/changes", EVERY_ROLE, 0, api_changes, NULL},
     {"POST", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_create, NULL},
+    {"GET", "/api/v1/tokens", ROLE_ADMIN, 0, api_tokens_list, NULL},
     {"DELETE", "/api/v1/tokens/:id", ROLE_ADMIN, 0, api_tokens_revoke, NULL},
     RESOURCE_ROUTES("people", record_person),
     RESOURCE_ROUTES("rooms", record_room),

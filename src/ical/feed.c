@@ -263,7 +263,9 @@ static void details_lines(struct render *r, json_t *doc, json_t *ov, const char 
 {
     const char *desc = str(ov && json_object_get(ov, "description") ? ov : doc, "description");
     const char *loc = str(ov && json_object_get(ov, "location") ? ov : doc, "location");
-    const char *room = json_string_value(json_object_get(doc, "room"));
+    /* An occurrence moved to another room (or to none) says so. */
+    json_t *own = ov ? json_object_get(ov, "room") : NULL;
+    const char *room = json_string_value(own ? own : json_object_get(doc, "room"));
     char where[1024];
 
     ics_text(&r->events, "SUMMARY", summary);

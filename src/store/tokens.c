@@ -51,6 +51,33 @@ int store_token_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
     return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(st, __func__);
 }
 
+int store_token_list(struct store *st, int (*cb)(const struct token_record *tok, void *arg),
+                     void *arg)
+{
+    /* The hash is not read: a listing has no use for it and must not leak it. */
+    sqlite3_stmt *stmt = store_stmt(st, "SELECT id, name, role, person, created_at FROM tokens "
+                                        "WHERE revoked_at IS NULL ORDER BY created_at, id");
+    struct token_record tok;
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&tok, 0, sizeof(tok));
+        store_column_copy(stmt, 0, tok.id, sizeof(tok.id));
+        store_column_copy(stmt, 1, tok.name, sizeof(tok.name));
+        store_column_copy(stmt, 2, tok.role, sizeof(tok.role));
+        store_column_copy(stmt, 3, tok.person, sizeof(tok.person));
+        tok.created_at = sqlite3_column_int64(stmt, 4);
+        if (cb(&tok, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_tokens_revoke_person(struct store *st, const char *person, int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(

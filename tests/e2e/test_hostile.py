@@ -805,7 +805,10 @@ class HostileTest(unittest.TestCase):
         self.refused("PATCH", path + "not-a-time", {"title": "x"}, status=404)
         self.refused("PATCH", path + self.rid2, {"end": self.rid2}, status=422)
         self.refused("PATCH", path + self.rid2, {"start": "tomorrow"}, status=422)
-        self.refused("PATCH", path + self.rid2, {"room": self.room}, status=400)
+        # An occurrence may move to another room (issue 15), but not to garbage.
+        self.refused("PATCH", path + self.rid2, {"room": ["x"]}, status=400)
+        self.refused("PATCH", path + self.rid2, {"room": "' OR 1=1"}, status=422)
+        self.refused("PATCH", path + self.rid2, {"vehicle": self.room}, status=400)
         self.refused("PATCH", path + self.rid2, {"title": "t" * 501})
         self.refused("DELETE", path + "2027-02-30T09:00:00", status=404)
 

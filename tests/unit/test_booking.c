@@ -425,6 +425,64 @@ static void test_changes(void)
     store_event_row_clear(&row);
 }
 
+/* The newest outbox message's seq. */
+static int64_t outbox_last(void)
+{
+    int64_t seq = -1;
+    CHECK_EQ_INT(store_outbox_last(app.store, &seq), STORE_OK);
+    return seq;
+}
+
+/*
+ * A preview inside a caller's transaction (group commit batches requests
+ * so, each in a savepoint) rolls back its own work only: the batch's
+ * earlier booking is committed, the previewed move is not.
+ */
+static void test_preview_in_batch(void)
+{
+    struct booking_ctx ctx = ctx_now();
+    struct booking_error err = {0};
+    struct event_row row;
+    char json[512], start[32];
+    json_t *doc, *out = NULL, *body;
+    int64_t seq;
+
+    snprintf(json, sizeof(json),
+             "{\"title\":\"批内\",\"start\":\"%sT08:00:00\",\"end\":\"%sT08:30:00\","
+             "\"room\":\"%s\",\"attendees\":[{\"person\":\"%s\"}]}",
+             day2, day2, room, guest);
+    doc = json_loads(json, 0, NULL);
+    CHECK(doc != NULL);
+    CHECK_EQ_INT(store_begin(app.store), STORE_OK); /* the batch */
+    booking_event_row_new(&row, NULL);
+    CHECK_EQ_INT(booking_event_write(&ctx, doc, &row, 1, 0, 1, &err), 0);
+    seq = outbox_last();
+    snprintf(start, sizeof(start), "%sT11:00:00", day2);
+    body = json_pack("{s:s, s:s}", "start", start, "end", start); /* refused: no length */
+    struct booking_change move = {BOOKING_PATCH, body, NULL, BOOKING_ANY_VERSION};
+    CHECK_EQ_INT(booking_preview_change(&ctx, row.id, &move, &out, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_INVALID);
+    booking_error_clear(&err);
+    snprintf(start, sizeof(start), "%sT11:30:00", day2);
+    json_object_set_new(body, "end", json_string(start));
+    CHECK_EQ_INT(booking_preview_change(&ctx, row.id, &move, &out, &err), 0);
+    CHECK(json_is_true(json_object_get(out, "ok")));
+    CHECK(json_object_get(json_object_get(json_object_get(out, "effects"), "changes"), "start") !=
+          NULL);
+    CHECK_EQ_INT(store_in_transaction(app.store), 1); /* the batch is still open */
+    CHECK_EQ_INT(outbox_last(), seq);                 /* the preview's message is gone */
+    CHECK_EQ_INT(store_commit(app.store), STORE_OK);
+    CHECK_EQ_INT(store_in_transaction(app.store), 0);
+    json_decref(doc);
+    doc = stored_doc(row.id); /* the batch's booking stands, unmoved */
+    CHECK(doc != NULL);
+    CHECK(strstr(json_string_value(json_object_get(doc, "start")), "T08:00:00") != NULL);
+    json_decref(doc);
+    json_decref(body);
+    json_decref(out);
+    store_event_row_clear(&row);
+}
+
 static void test_person_leave(void)
 {
     struct booking_ctx ctx = ctx_now();
@@ -579,6 +637,7 @@ int main(void)
     test_meal_counts();
     test_series_edit();
     test_changes();
+    test_preview_in_batch();
     test_person_leave();
     test_escalation();
     test_find_slots();

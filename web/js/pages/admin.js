@@ -60,12 +60,12 @@ function AddForm({ kind, onDone }) {
   </form>`;
 }
 
-function DeleteButton({ path, name, onDone }) {
+function DeleteButton({ path, name, onDone, verb = '删除' }) {
   const [ask, setAsk] = useState(false);
   const [error, setError] = useState(null);
   const del = async () => { try { await api('DELETE', path); onDone(); } catch (e) { setError(e); } };
-  if (!ask) return html`<button type="button" class="link" onClick=${() => setAsk(true)} aria-label=${`删除${name}`}>删除</button>`;
-  return html`<span class="inline-confirm">确定删除「${name}」？<button type="button" class="danger" onClick=${del}>删除</button>
+  if (!ask) return html`<button type="button" class="link" onClick=${() => setAsk(true)} aria-label=${`${verb}${name}`}>${verb}</button>`;
+  return html`<span class="inline-confirm">确定${verb}「${name}」？<button type="button" class="danger" onClick=${del}>${verb}</button>
     <button type="button" onClick=${() => { setAsk(false); setError(null); }}>返回</button>
     ${error && html`<span class="form-error" role="alert">${errorText(error)}</span>`}</span>`;
 }
@@ -119,25 +119,22 @@ function Records({ kind }) {
   </div>`;
 }
 
-// No listing endpoint exists for tokens: they are minted and revoked here.
+// Tokens: the live ones listed (GET /tokens never shows a token or its
+// hash), a new one shown once, each revoked from its row.
 function Tokens() {
   const people = useLoad(() => api('GET', '/people'), []);
+  const list = useLoad(() => api('GET', '/tokens'), []);
   const [v, setV] = useState({ role: 'secretary', name: '', person: '' });
   const [made, setMade] = useState(null);
   const [error, setError] = useState(null);
-  const [revoke, setRevoke] = useState('');
-  const [revoked, setRevoked] = useState(null);
+  const names = Object.fromEntries((people.data || []).map((p) => [p.id, p.name]));
   const create = async (e) => {
     e.preventDefault(); setError(null);
     const body = { role: v.role, name: v.name };
     if (v.person) body.person = v.person;
-    try { setMade(await api('POST', '/tokens', body)); } catch (err) { setError(err); }
+    try { setMade(await api('POST', '/tokens', body)); list.reload(); } catch (err) { setError(err); }
   };
-  const drop = async (e) => {
-    e.preventDefault(); setRevoked(null);
-    try { await api('DELETE', `/tokens/${encodeURIComponent(revoke.trim())}`); setRevoked({ ok: true, text: '已吊销' }); }
-    catch (err) { setRevoked({ text: errorText(err) }); }
-  };
+  const tokens = list.data || [];
   return html`<div>
     <form class="add-form" onSubmit=${create} aria-label="新建令牌">
       <div class="field"><label for="tok-role">角色</label><select id="tok-role" value=${v.role} onChange=${(e) => setV({ ...v, role: e.target.value })}>
@@ -148,14 +145,15 @@ function Tokens() {
       <div class="field"><button type="submit" class="primary">生成令牌</button></div>
     </form>
     ${error && html`<p class="form-error" role="alert">${errorText(error)}</p>`}
-    ${made && html`<div class="made" role="status"><p>令牌只显示这一次，请立即复制保存：</p><code class="secret">${made.token}</code>
-      <p class="muted">编号 ${made.id}（吊销时使用）</p></div>`}
-    <h2>吊销令牌</h2>
-    <form class="add-form" onSubmit=${drop}><div class="field"><label for="tok-id">令牌编号（tok_…）</label>
-      <input id="tok-id" value=${revoke} onInput=${(e) => setRevoke(e.target.value)} /></div>
-      <div class="field"><button type="submit" class="danger">吊销</button></div>
-      ${revoked && html`<p class=${revoked.ok ? 'ok' : 'form-error'} role=${revoked.ok ? 'status' : 'alert'}>${revoked.text}</p>`}</form>
-    <p class="muted small">系统暂不提供令牌列表；生成时请记下编号。</p>
+    ${made && html`<div class="made" role="status"><p>令牌只显示这一次，请立即复制保存：</p><code class="secret">${made.token}</code></div>`}
+    <h2>有效令牌</h2>
+    <${LoadState} state=${list} />
+    ${list.data && tokens.length === 0 && html`<${Empty} text="暂无有效令牌" />`}
+    ${tokens.length > 0 && html`<table class="records tokens"><thead><tr><th scope="col">用途</th><th scope="col">角色</th>
+      <th scope="col">人员</th><th scope="col">生成时间</th><th scope="col">操作</th></tr></thead>
+      <tbody>${tokens.map((t) => html`<tr key=${t.id}><td>${t.name}</td><td>${ACCESS_NAMES[t.role] || t.role}</td>
+        <td>${t.person ? names[t.person] || t.person : '—'}</td><td class="num">${dateTimeLabel(t.created)}</td>
+        <td class="acts"><${DeleteButton} path=${`/tokens/${t.id}`} name=${t.name} verb="吊销" onDone=${list.reload} /></td></tr>`)}</tbody></table>`}
   </div>`;
 }
 

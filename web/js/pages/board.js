@@ -1,9 +1,12 @@
 // board.js - the 会议室 and 车辆 boards: resources down, time across, for a
 // day or a week. A room's setup and teardown are a lighter band around
-// each booking, blocks (停用) are hatched. On the room board a booking can
-// be dragged to another time or room: a one-off moves whole (PATCH with
-// If-Match), an occurrence of a series moves alone; a refused move snaps
-// back and says why. A plain CSS grid: @event-calendar/build sets inline
+// each booking, blocks (停用) are hatched. A booking can be dragged to
+// another time or room (a one-off moves whole, PATCH with If-Match; an
+// occurrence of a series moves alone, into another room too), a trip to
+// another time or car. The drop asks the change's preview first (the dry
+// run, preview.js): the booking waits where it was dropped while the
+// clashes or the effects are shown, and only 确认移动 saves it; 取消 or a
+// refusal puts it back. A plain CSS grid: @event-calendar/build sets inline
 // style attributes, which this page's CSP (style-src 'self') refuses.
 import { html, useEffect, useRef, useState } from '../html.js';
 import { api } from '../api.js';
@@ -11,8 +14,9 @@ import { errorText } from '../errors.js';
 import { clashText } from '../clash.js';
 import { onChange } from '../live.js';
 import { PageHead, LoadState, Empty, useLoad } from '../components.js';
-import { ORG_TZ, today, addDays, mondayOf, dateLabel, monthDay, weekday, zoned, hhmm } from '../time.js';
+import { ORG_TZ, today, addDays, mondayOf, dateLabel, monthDay, weekday, zoned, hhmm, localLabel } from '../time.js';
 import { featureName } from '../labels.js';
+import { PreviewPanel, askPreview } from '../preview.js';
 
 const FIRST = 7 * 60; // the board shows 07:00-22:00 of each day
 const LAST = 22 * 60;
@@ -57,32 +61,66 @@ async function loadBoard(kind, days) {
   } else {
     const trips = await api('GET', `/trips?from=${from}&to=${to}`);
     items = trips.filter((t) => t.vehicle).map((t) => ({
-      key: `${t.id}/${t.recurrence_id}`, event: t.event, rid: t.recurrence_id, resource: t.vehicle,
+      key: `${t.id}/${t.recurrence_id}`, event: t.event, rid: t.recurrence_id, resource: t.vehicle, trip: t.id,
       startUtc: t.depart_utc, endUtc: t.return_utc, title: `${t.from || ''}→${t.to || ''}`,
       sub: [t.driver_name, t.title].filter(Boolean).join(' · '), acknowledged: t.acknowledged }));
   }
   return { resources, blocks, items };
 }
 
-// A dropped booking: where it goes, as the API wants it.
-async function moveBooking(item, deltaMin, room) {
+function shifted(local, deltaMin) {
+  const t = new Date(local.slice(0, 19) + 'Z');
+  t.setUTCMinutes(t.getUTCMinutes() + deltaMin);
+  return t.toISOString().slice(0, 19);
+}
+
+const refusal = (code) => Object.assign(new Error(code), { code });
+
+// A dropped meeting: the request that moves it, as the API wants it.
+async function meetingMove(item, deltaMin, room) {
   const ev = await api('GET', `/events/${encodeURIComponent(item.event)}`);
-  const shift = (local) => {
-    const t = new Date(local.slice(0, 19) + 'Z');
-    t.setUTCMinutes(t.getUTCMinutes() + deltaMin);
-    return t.toISOString().slice(0, 19);
-  };
   const path = `/events/${encodeURIComponent(item.event)}`;
   if (ev.rrule) {
-    if (room !== ev.room) throw Object.assign(new Error('series'), { code: 'series_room' });
-    const occ = (await api('GET', `/occurrences?from=${item.rid.slice(0, 10)}&to=${item.rid.slice(0, 10)}&room=${ev.room}`))
+    const occ = (await api('GET', `/occurrences?from=${item.rid.slice(0, 10)}&to=${item.rid.slice(0, 10)}&room=${item.resource}`))
       .find((o) => o.event === item.event && o.recurrence_id === item.rid);
-    if (!occ) throw Object.assign(new Error('gone'), { code: 'not_found' });
-    return api('PATCH', `${path}/occurrences/${encodeURIComponent(item.rid)}`, { start: shift(occ.start), end: shift(occ.end) });
+    if (!occ) throw refusal('not_found');
+    const body = { start: shifted(occ.start, deltaMin), end: shifted(occ.end, deltaMin) };
+    if (room !== item.resource) body.room = room; // this occurrence alone changes room
+    return { method: 'PATCH', path: `${path}/occurrences/${encodeURIComponent(item.rid)}`, body };
   }
-  const body = { start: shift(ev.start), end: shift(ev.end), tz: ev.tz };
+  const body = { start: shifted(ev.start, deltaMin), end: shifted(ev.end, deltaMin), tz: ev.tz };
   if (room !== ev.room) body.room = room;
-  return api('PATCH', path, body, { ifMatch: ev.version });
+  return { method: 'PATCH', path, body, ifMatch: ev.version };
+}
+
+// A dropped trip: the meeting's trips with this one at its new time and car.
+async function tripMove(item, deltaMin, vehicle) {
+  const ev = await api('GET', `/events/${encodeURIComponent(item.event)}`);
+  if (ev.rrule) throw refusal('series_trip');
+  const trips = (ev.trips || []).map((t) => (t.id !== item.trip ? t
+    : { ...t, vehicle, depart: shifted(t.depart, deltaMin), return: shifted(t.return, deltaMin) }));
+  return { method: 'PATCH', path: `/events/${encodeURIComponent(item.event)}`, body: { trips }, ifMatch: ev.version };
+}
+
+const WHY = {
+  series_trip: '系列会议的出车随会议移动，请在会议详情中修改',
+};
+
+// The move waiting for 确认移动: what, where to, and the preview of it.
+function MoveDialog({ pending, onYes, onNo }) {
+  const { label, preview, busy, error } = pending;
+  useEffect(() => {
+    const key = (e) => { if (e.key === 'Escape') onNo(); };
+    addEventListener('keydown', key);
+    return () => removeEventListener('keydown', key);
+  }, []);
+  return html`<div class="confirm move-dialog" role="dialog" aria-label="移动预览" aria-describedby="move-text">
+    <p id="move-text">${label}</p>
+    <${PreviewPanel} state=${preview} title="移动预览" withPreempt=${false} />
+    ${error && html`<p class="form-error" role="alert">${errorText(error)}</p>`}
+    <button type="button" class="primary" disabled=${busy || !preview.data || !preview.data.ok} onClick=${onYes}>确认移动</button>
+    <button type="button" onClick=${onNo}>取消</button>
+  </div>`;
 }
 
 function Axis({ days }) {
@@ -122,9 +160,9 @@ function Row({ r, kind, days, data, drag, onDown }) {
         const z = zoned(it.startUtc);
         return html`
           ${setup + teardown > 0 ? html`<span class="buffer" style=${box(p.day, p.from - setup, p.to + teardown, n)} title="会场布置或撤场缓冲"></span>` : null}
-          <a class=${'booking' + (moving ? ' moving' : '') + (it.acknowledged === false ? ' unacked' : '') + (it.pending ? ' pending' : '')} style=${style}
+          <a class=${'booking' + (moving ? ' moving' : '') + (moving && drag.dropped ? ' dropped' : '') + (it.acknowledged === false ? ' unacked' : '') + (it.pending ? ' pending' : '')} style=${style}
             href=${`#/meeting?id=${encodeURIComponent(it.event)}`} data-key=${it.key}
-            title=${[`${it.title} ${z.time}–${zoned(it.endUtc).time}`, it.sub].filter(Boolean).join('\n')} onPointerDown=${kind === 'rooms' ? (e) => onDown(e, it) : undefined}
+            title=${[`${it.title} ${z.time}–${zoned(it.endUtc).time}`, it.sub].filter(Boolean).join('\n')} onPointerDown=${(e) => onDown(e, it)}
             onClick=${(e) => { if (e.currentTarget.dataset.dragged) { e.preventDefault(); delete e.currentTarget.dataset.dragged; } }}>
             <span class="t">${z.time} ${it.title}</span>${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}${it.pending ? html`<em class="tag">待审批</em>` : ''}
             ${it.sub && html`<span class="sub">${it.sub}</span>`}
@@ -150,8 +188,24 @@ function Board({ kind, params }) {
   const go = (d, v = view) => { location.hash = `#/${base}?d=${d}&v=${v}`; };
   const step = view === 'week' ? 7 : 1;
 
+  // The booking stays where it was dropped while its preview is open.
+  const [pending, setPending] = useState(null);
+  const putBack = () => { dragRef.current = null; setDrag(null); setPending(null); };
+  const confirmMove = async () => {
+    const { item, req } = pending;
+    setPending({ ...pending, busy: true, error: null });
+    try {
+      await api(req.method, req.path, req.body, { ifMatch: req.ifMatch });
+      setMessage({ text: `已移动「${item.title}」`, ok: true });
+      putBack();
+      state.reload();
+    } catch (err) {
+      setPending({ ...pending, busy: false, error: err });
+    }
+  };
+
   const onDown = (e, item) => {
-    if (e.button !== 0) return;
+    if (e.button !== 0 || pending) return;
     const track = e.currentTarget.parentElement;
     const row = track.parentElement;
     const d = { item, x0: e.clientX, y0: e.clientY, dx: 0, dy: 0, width: track.getBoundingClientRect().width,
@@ -172,20 +226,20 @@ function Board({ kind, params }) {
       const list = state.data.resources;
       const from = list.findIndex((r) => r.id === item.resource);
       const to = list[Math.min(list.length - 1, Math.max(0, from + rows))];
-      if (minutes === 0 && to.id === item.resource) { dragRef.current = null; setDrag(null); return; }
+      if (minutes === 0 && to.id === item.resource) { putBack(); return; }
       cur.el.dataset.dragged = '1';
-      setMessage({ text: '正在移动…', ok: true });
+      setDrag({ ...cur, dropped: true }); // waits in the lower half: what it meets stays readable
+      const where = kind === 'rooms' ? to.name : `${to.name} ${to.plate || ''}`.trim();
+      const z = zoned(item.startUtc);
+      const label = `将把「${item.title}」移到 ${where}，${localLabel(shifted(`${z.date}T${z.time}:00`, minutes))}${kind === 'rooms' ? ' 开始' : ' 出发'}`;
+      setPending({ item, label, preview: { busy: true }, busy: false });
       try {
-        await moveBooking(item, minutes, to.id);
-        const z = zoned(item.startUtc);
-        setMessage({ text: `已将「${item.title}」移到 ${to.name} ${hhmm(minutesOf(z) + minutes)}`, ok: true });
-        state.reload();
+        const req = await (kind === 'rooms' ? meetingMove(item, minutes, to.id) : tripMove(item, minutes, to.id));
+        const data = await askPreview(req);
+        setPending({ item, label, req, preview: { data }, busy: false });
       } catch (err) {
-        const why = err.code === 'series_room' ? '系列会议的单次不能换会议室，请在会议详情中修改整个系列' : errorText(err);
-        setMessage({ text: `未能移动「${item.title}」：${why}`, clashes: err.conflicts || [] });
-      } finally {
-        dragRef.current = null;
-        setDrag(null);
+        putBack();
+        setMessage({ text: `未能移动「${item.title}」：${WHY[err.code] || errorText(err)}`, clashes: err.conflicts || [] });
       }
     };
     addEventListener('pointermove', move);
@@ -207,6 +261,7 @@ function Board({ kind, params }) {
     ${message && html`<div class=${'board-msg' + (message.ok ? '' : ' error')} role=${message.ok ? 'status' : 'alert'}>
       ${message.text}${(message.clashes || []).length > 0 && html`<ul>${message.clashes.map((c) => html`<li>${clashText(c)}</li>`)}</ul>`}
       <button type="button" class="link" onClick=${() => setMessage(null)}>知道了</button></div>`}
+    ${pending && html`<${MoveDialog} pending=${pending} onYes=${confirmMove} onNo=${putBack} />`}
     <${LoadState} state=${state} />
     ${data && data.resources.length === 0 && html`<${Empty} text=${kind === 'rooms' ? '尚未登记会议室：请管理员在系统设置中添加。' : '尚未登记车辆：请管理员在系统设置中添加。'} />`}
     ${data && data.resources.length > 0 && html`
@@ -214,7 +269,7 @@ function Board({ kind, params }) {
       <p class="legend muted small"><span class="key booking-key"></span>${kind === 'rooms' ? '会议' : '出车（司机已确认）'}
         ${kind !== 'rooms' && html`<span class="key unacked-key"></span>司机未确认`}
         ${kind === 'rooms' && html`<span class="key buffer-key"></span>布置/撤场缓冲`}<span class="key block-key"></span>停用
-        ${kind === 'rooms' && ' · 拖动会议可改时间或换会议室；点击查看详情'}</p>
+        ${kind === 'rooms' ? ' · 拖动会议可改时间或换会议室；点击查看详情' : ' · 拖动出车可改时间或换车；点击查看会议'}</p>
       <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} aria-busy=${state.loading ? 'true' : 'false'} ref=${gridRef}>
         <div class="board-row head" role="row"><div class="res" role="columnheader">${title}</div><div class="track" role="columnheader"><${Axis} days=${days} /></div></div>
         ${data.resources.map((r) => html`<${Row} key=${r.id} r=${r} kind=${kind} days=${days} data=${data} drag=${drag} onDown=${onDown} />`)}

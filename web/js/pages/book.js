@@ -3,7 +3,9 @@
 // reminders, confidential), saved with one POST /events, or a PATCH with
 // If-Match when editing (#/book?id=evt_…). A refused booking explains
 // each clash in Chinese (clash.js); a 422 shows its sentence next to the
-// field it names. 找时间 (findtime.js) fills date, times and room.
+// field it names. 找时间 (findtime.js) fills date, times and room. While
+// the form is typed, the same request is asked as a dry run (preview.js):
+// clashes in Chinese and what saving would do, before 预订 is pressed.
 import { html, useEffect, useRef, useState } from '../html.js';
 import { api } from '../api.js';
 import { errorText } from '../errors.js';
@@ -13,6 +15,7 @@ import { ORG_TZ, today, addDays, dateLabel, mealName, dietName } from '../time.j
 import { DAYS, NTHS, dayName, nthName, emptyRepeat, toRRule, fromRRule, describe } from '../rrule.js';
 import { featureName } from '../labels.js';
 import FindTime from '../findtime.js';
+import { PreviewPanel, usePreview } from '../preview.js';
 
 const REMINDERS = [[1440, '提前1天'], [120, '提前2小时'], [30, '提前30分钟'], [15, '提前15分钟']];
 const MEALS = ['breakfast', 'lunch', 'dinner'];
@@ -22,7 +25,8 @@ function blankForm() {
   const date = addDays(today(), 1);
   return { title: '', location: '', description: '', allDay: false, date, endDate: date,
     start: '09:00', end: '10:00', repeat: emptyRepeat(date), attendees: [], guests: 0, room: '',
-    trips: [], meals: [], diets: { halal: 0, vegetarian: 0 }, reminders: [30], confidential: false };
+    trips: [], meals: [], diets: { halal: 0, vegetarian: 0 }, reminders: [30], confidential: false,
+    preempt: false };
 }
 
 function newTrip(form) {
@@ -46,10 +50,27 @@ function formOf(ev, names) {
       passengers: t.passengers || [], approved_by: t.approved_by || '' })),
     meals: (ev.meals || []).map((m) => m.meal),
     diets: { halal: 0, vegetarian: 0, ...(firstMeal.diets || {}) },
-    reminders: ev.reminders || [], confidential: !!ev.confidential };
+    reminders: ev.reminders || [], confidential: !!ev.confidential, preempt: false };
 }
 
 function at(date, time) { return `${date}T${time}:00`; }
+
+const minutesOf = (hm) => (/^\d\d:\d\d$/.test(hm || '') ? Number(hm.slice(0, 2)) * 60 + Number(hm.slice(3)) : null);
+const clock = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+// A new start takes the cars along, as the server does for a moved meeting:
+// the trips keep their distance from the start (left alone past midnight).
+function startMoved(f, start) {
+  const delta = minutesOf(start) - minutesOf(f.start);
+  if (minutesOf(start) == null || minutesOf(f.start) == null || delta === 0) return { start };
+  const trips = f.trips.map((t) => {
+    if (minutesOf(t.depart) == null || minutesOf(t.ret) == null) return t;
+    const d = minutesOf(t.depart) + delta;
+    const r = minutesOf(t.ret) + delta;
+    return d >= 0 && r < 24 * 60 ? { ...t, depart: clock(d), ret: clock(r) } : t;
+  });
+  return { start, trips };
+}
 
 // The form as the API's event body. editing: nulls remove what was cleared.
 export function bodyOf(f, editing) {
@@ -75,8 +96,19 @@ export function bodyOf(f, editing) {
     if (t.approved_by) trip.approved_by = t.approved_by;
     return trip;
   });
+  if (f.preempt) b.preempt = true;
   for (const k of Object.keys(b)) if (b[k] === undefined) delete b[k];
   return b;
+}
+
+// The request saving would send, for its dry run; null until there is a time to check.
+// A title not typed yet is no reason to hide the clashes.
+function previewRequest(f, editing) {
+  if (!f.date || (!f.allDay && (!f.start || !f.end))) return null;
+  const body = bodyOf({ ...f, title: f.title.trim() || '（未命名）' }, editing);
+  return editing
+    ? { method: 'PATCH', path: `/events/${encodeURIComponent(f.id)}`, body, ifMatch: f.version }
+    : { method: 'POST', path: '/events', body };
 }
 
 async function loadRefs(id) {
@@ -223,6 +255,8 @@ function BookForm({ refs }) {
   const rooms = roomsByFit(refs.rooms, need);
   const room = refs.rooms.find((r) => r.id === f.room);
   const setTrip = (i, patch) => set({ trips: f.trips.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
+  const preview = usePreview(previewRequest(f, editing));
+  const mayPreempt = f.preempt || !!(preview.data && preview.data.with_preempt);
 
   const save = async (e) => {
     e.preventDefault();
@@ -260,7 +294,7 @@ function BookForm({ refs }) {
             onInput=${(e) => set({ date: e.target.value, endDate: e.target.value, repeat: f.repeat.freq === 'none' ? emptyRepeat(e.target.value) : f.repeat })} /></div>
           ${f.allDay
             ? html`<div><label for="end-date">结束日期</label><input id="end-date" type="date" value=${f.endDate} onInput=${(e) => set({ endDate: e.target.value })} /></div>`
-            : html`<div><label for="start">开始</label><input id="start" type="time" step="300" value=${f.start} onInput=${(e) => set({ start: e.target.value })} /></div>
+            : html`<div><label for="start">开始</label><input id="start" type="time" step="300" value=${f.start} onInput=${(e) => set(startMoved(f, e.target.value))} /></div>
               <div><label for="end">结束</label><input id="end" type="time" step="300" value=${f.end} onInput=${(e) => set({ end: e.target.value })} /></div>`}
           <div class="find"><button type="button" id="find-time" onClick=${() => setFinding(true)}>找时间…</button></div>
         </div>
@@ -322,6 +356,9 @@ function BookForm({ refs }) {
     </div>
 
     <div class="book-actions">
+      <${PreviewPanel} state=${preview} />
+      ${mayPreempt && html`<label class="inline preempt"><input type="checkbox" id="preempt" checked=${f.preempt}
+        onChange=${(e) => set({ preempt: e.target.checked })} />优先占用（按领导职级取得已被较低职级会议占用的会议室、车辆）</label>`}
       ${failure && failure.clashes.length > 0 && html`<${Clashes} list=${failure.clashes} />`}
       ${failure && failure.clashes.length === 0 && html`<p class="form-error" role="alert">${failure.sentence}</p>`}
       <button type="submit" class="primary" disabled=${saving}>${saving ? '正在保存…' : editing ? '保存修改' : '预订'}</button>

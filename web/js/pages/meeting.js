@@ -12,6 +12,7 @@ import { PageHead, LoadState, Empty, useLoad } from '../components.js';
 import { ORG_TZ, today, addDays, dateLabel, dateTimeLabel, localLabel, mealName, dietName, DIET_ORDER } from '../time.js';
 import { describeRule } from '../rrule.js';
 import { responseName, actionName, fieldName, actorName } from '../labels.js';
+import { PreviewPanel, usePreview } from '../preview.js';
 
 const SHOWN = 12; // occurrences listed before "还有 N 次"
 
@@ -23,11 +24,14 @@ async function loadMeeting(id) {
   const [ev, history, people, rooms] = await Promise.all([api('GET', `/events/${enc}`),
     api('GET', `/events/${enc}/history`), api('GET', '/people'), api('GET', '/rooms').catch(() => [])]);
   const names = new Map([...people, ...rooms].map((p) => [p.id, p.name]));
+  names.rooms = rooms;
   // Occurrences from its first day (or today, for a long series) over a year;
   // trips and meals over the 92 days their listings allow.
   const from = ev.rrule && firstDay(ev) < today() ? today() : firstDay(ev);
   const to = ev.rrule ? addDays(from, 365) : lastDay(ev);
-  const filter = ev.room ? `&room=${ev.room}` : '';
+  // The room narrows the listing, unless an occurrence moved to a room of its own.
+  const ownRooms = Object.values(ev.overrides || {}).some((o) => o && 'room' in o);
+  const filter = ev.room && !ownRooms ? `&room=${ev.room}` : '';
   const near = ev.rrule ? addDays(from, 91) : to;
   const [occ, trips, meals] = await Promise.all([
     api('GET', `/occurrences?from=${from}&to=${to}&tz=${encodeURIComponent(ORG_TZ)}${filter}`),
@@ -72,15 +76,27 @@ function OccurrenceRow({ o, ev, names, onDone }) {
   const [date, setDate] = useState(String(o.start).slice(0, 10));
   const [start, setStart] = useState(String(o.start).slice(11, 16));
   const [end, setEnd] = useState(String(o.end).slice(11, 16));
+  const [room, setRoom] = useState(o.room || '');
+  const rooms = names.rooms || [];
   const rid = encodeURIComponent(o.recurrence_id);
   const path = `/events/${encodeURIComponent(ev.id)}`;
   const run = async (fn) => {
     setBusy(true); setError(null);
     try { await fn(); setMode(null); onDone(); } catch (e) { setError(failure(e)); } finally { setBusy(false); }
   };
-  const move = () => run(() => (ev.rrule
-    ? api('PATCH', `${path}/occurrences/${rid}`, { start: `${date}T${start}:00`, end: `${date}T${end}:00` })
-    : api('PATCH', path, { start: `${date}T${start}:00`, end: `${date}T${end}:00`, tz: ev.tz }, { ifMatch: ev.version })));
+  // The move as the API wants it: one occurrence of a series (which may change room), or the meeting.
+  const moveReq = () => {
+    const times = { start: `${date}T${start}:00`, end: `${date}T${end}:00` };
+    if (ev.rrule) {
+      const body = room !== (o.room || '') ? { ...times, room: room || null } : times;
+      return { method: 'PATCH', path: `${path}/occurrences/${rid}`, body };
+    }
+    const body = { ...times, tz: ev.tz };
+    if (room !== (ev.room || '')) body.room = room || null;
+    return { method: 'PATCH', path, body, ifMatch: ev.version };
+  };
+  const preview = usePreview(mode === 'move' && date && start && end ? moveReq() : null);
+  const move = () => run(() => { const r = moveReq(); return api(r.method, r.path, r.body, { ifMatch: r.ifMatch }); });
   const cancel = () => run(() => (ev.rrule ? api('DELETE', `${path}/occurrences/${rid}`) : api('DELETE', path, undefined, { ifMatch: ev.version })));
   const declined = (o.attendees || []).filter((a) => a.response === 'declined').map((a) => names.get(a.person) || a.person);
   const cancelled = o.status === 'cancelled';
@@ -91,12 +107,15 @@ function OccurrenceRow({ o, ev, names, onDone }) {
       <button type="button" onClick=${() => setMode('move')}>改期</button>
       <button type="button" onClick=${() => setMode('cancel')}>${ev.rrule ? '取消本次' : '取消会议'}</button></span>`}
     ${mode === 'move' && html`<${Confirm} yes="确认改期" busy=${busy} error=${error} onYes=${move} onNo=${() => setMode(null)}
-      text=${`将把 ${when(o)} 的「${ev.title}」改到 ${dateLabel(date)}${start}–${end}。${ev.rrule ? '只改这一次，其他日期不变；' : ''}参会人员会收到变更通知，用车随会议时间移动。`}>
+      text=${`将把 ${when(o)} 的「${ev.title}」改到 ${dateLabel(date)}${start}–${end}${room ? `，${names.get(room) || room}` : ''}。${ev.rrule ? '只改这一次，其他日期不变；' : ''}参会人员会收到变更通知，用车随会议时间移动。`}>
       <div class="grid4">
+        <div><label for=${`mv-r-${rid}`}>会议室</label><select id=${`mv-r-${rid}`} value=${room} onChange=${(e) => setRoom(e.target.value)}>
+          <option value="">（不用会议室）</option>${rooms.map((r) => html`<option value=${r.id}>${r.name}（${r.capacity}人）</option>`)}</select></div>
         <div><label for=${`mv-d-${rid}`}>日期</label><input id=${`mv-d-${rid}`} type="date" value=${date} onInput=${(e) => setDate(e.target.value)} /></div>
         <div><label for=${`mv-s-${rid}`}>开始</label><input id=${`mv-s-${rid}`} type="time" value=${start} onInput=${(e) => setStart(e.target.value)} /></div>
         <div><label for=${`mv-e-${rid}`}>结束</label><input id=${`mv-e-${rid}`} type="time" value=${end} onInput=${(e) => setEnd(e.target.value)} /></div>
-      </div><//>`}
+      </div>
+      <${PreviewPanel} state=${preview} title="改期预览" /><//>`}
     ${mode === 'cancel' && html`<${Confirm} yes=${ev.rrule ? '确认取消本次' : '确认取消会议'} busy=${busy} error=${error} onYes=${cancel} onNo=${() => setMode(null)}
       text=${ev.rrule ? `将取消 ${when(o)} 这一次「${ev.title}」，其他日期不变。参会人员会收到取消通知，这一次的会议室、用车和用餐随之释放。`
         : `将取消「${ev.title}」（${when(o)}）。参会人员、司机和食堂会收到通知，会议室和车辆随即释放。`} />`}

@@ -219,7 +219,22 @@ json_t *booking_event_changes(json_t *before, json_t *after);
 /* Appends an outbox message of type with data (stolen) in the caller's transaction. 0 or -1. */
 int booking_outbox_append(struct store *st, const char *type, json_t *data);
 
-/* ---------------- trips (escalate.c) ---------------- */
+/* ---------------- trips (ack.c, escalate.c) ---------------- */
+
+#define BOOKING_ACK_PENDING 0x1 /* only occurrences ahead, not yet acknowledged, the actor's own */
+#define BOOKING_ACK_BY_LINK 0x2 /* the audit entry says it came by a one-tap link */
+
+/*
+ * Acknowledges trip_id's occurrences (rid "" = every one) as ctx->actor,
+ * who must drive them (or be the office), in a transaction of its own,
+ * with one audit entry "trip_acknowledged". 0 with *done the rows marked
+ * (dispatch_trip_json shapes; a new array the caller frees), or -1 with
+ * err (404 no trip or no such occurrence, 403 not the driver's). With
+ * BOOKING_ACK_PENDING, rows that need nothing are skipped and *done may
+ * be empty: then nothing was written.
+ */
+int booking_trip_ack(const struct booking_ctx *ctx, const char *trip_id, const char *rid,
+                     int flags, json_t **done, struct booking_error *err);
 
 /*
  * Sends dispatch.unacknowledged (to the secretaries) for every trip

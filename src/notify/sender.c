@@ -757,6 +757,24 @@ struct queue_load {
     size_t rows;
 };
 
+/*
+ * The body to send: as stored, with its one-tap link's URL derived again
+ * and put where fan-out left room (taplink.h), so the link exists only in
+ * memory and on the wire. Without --public-url now, the place stays empty.
+ */
+static char *body_with_link(struct notify *n, const struct delivery_row *d)
+{
+    char url[sizeof(n->app->public_url) + TAPLINK_PATH_MAX];
+    char *body;
+
+    if (d->link_ref == NULL || d->link_at < 0)
+        return xstrdup(d->body);
+    if (app_taplink_url(n->app, d->link_ref, url, sizeof(url)) != 0)
+        url[0] = '\0';
+    body = taplink_body_insert(d->body, d->link_at, url);
+    return body != NULL ? body : xstrdup(d->body);
+}
+
 static int queue_row(const struct delivery_row *d, void *arg)
 {
     struct queue_load *ql = arg;
@@ -773,7 +791,7 @@ static int queue_row(const struct delivery_row *d, void *arg)
     snprintf(q->webhook_id, sizeof(q->webhook_id), "%s", d->webhook_id);
     snprintf(q->msg_id, sizeof(q->msg_id), "%s", d->msg_id);
     snprintf(q->type, sizeof(q->type), "%s", d->type);
-    q->body = xstrdup(d->body);
+    q->body = body_with_link(n, d);
     return 0;
 }
 

@@ -233,9 +233,30 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
     return store_step_done(st, stmt, __func__);
 }
 
+int store_delivery_insert_link(struct store *st, const char *webhook_id, const char *msg_id,
+                               const char *type, const char *body, const char *link_ref,
+                               int64_t link_at, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "INSERT OR IGNORE INTO deliveries(webhook_id, msg_id, type, body, status, "
+            "next_attempt, created_at, updated_at, link_ref, link_at) "
+            "VALUES(?1, ?2, ?3, ?4, 'pending', ?5 * 1000, ?5, ?5, ?6, ?7)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, now);
+    sqlite3_bind_text(stmt, 6, link_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, link_at);
+    return store_step_done(st, stmt, __func__);
+}
+
 #define DELIVERY_COLUMNS                                                                   \
     "d.id, d.webhook_id, d.msg_id, d.type, d.status, d.attempts, coalesce(d.last_status, 0), " \
-    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, '')"
+    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, ''), d.link_ref, "         \
+    "coalesce(d.link_at, -1)"
 
 static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
 {
@@ -251,6 +272,8 @@ static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
     d->created_at = sqlite3_column_int64(stmt, 8);
     d->body = (const char *)sqlite3_column_text(stmt, 9);
     store_column_copy(stmt, 10, d->last_error, sizeof(d->last_error));
+    d->link_ref = (const char *)sqlite3_column_text(stmt, 11);
+    d->link_at = sqlite3_column_int64(stmt, 12);
 }
 
 static int delivery_rows(struct store *st, sqlite3_stmt *stmt,
@@ -297,6 +320,7 @@ int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out)
     if (rc == SQLITE_ROW) {
         read_delivery(stmt, out);
         out->body = NULL; /* not valid after the statement resets */
+        out->link_ref = NULL;
     }
     store_stmt_done(stmt);
     if (rc == SQLITE_ROW)

@@ -279,7 +279,6 @@ struct link_plan {
     char ref[TAPLINK_REF_MAX];
     struct taplink_row row;
     const char *field;     /* "ack_url" or "rsvp_url" */
-    const char *text;      /* what a robot's link says */
 };
 
 static int latest_return(const struct trip_row *t, void *arg)
@@ -311,7 +310,6 @@ static int plan_ack(struct fanout *f, json_t *data, const char *person, struct l
     snprintf(lp->row.trip_id, sizeof(lp->row.trip_id), "%s", trip_id);
     lp->row.expires_utc = until;
     lp->field = "ack_url";
-    lp->text = "确认收到";
     return 1;
 }
 
@@ -349,7 +347,6 @@ static int plan_rsvp(struct fanout *f, const char *type, json_t *data, const cha
     snprintf(lp->row.recurrence_id, sizeof(lp->row.recurrence_id), "%s", rid);
     lp->row.expires_utc = o.start_utc;
     lp->field = "rsvp_url";
-    lp->text = "回复：参加 / 不参加";
     return 1;
 }
 
@@ -419,10 +416,8 @@ static int fanout_robot(struct fanout *f, struct fanout_target *t, const char *m
 
     if (template_render(type, data, &lookup, &m) != 0)
         return 0; /* a type people do not read */
-    if ((linked = link_plan(f, t, type, data, &lp))) {
-        m.link_text = xstrdup(lp.text);
-        m.link_url = xstrdup(f->link_marker);
-    }
+    if ((linked = link_plan(f, t, type, data, &lp)))
+        message_set_link(&m, lp.row.purpose, f->link_marker);
     body = message_robot_body(&m, t->format);
     if (body == NULL || insert_delivery(f, t, msg_id, type, body, linked ? &lp : NULL) != 0)
         rc = -1;

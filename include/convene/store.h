@@ -467,13 +467,14 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
 int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);
 /*
- * Pushes every pending delivery to an endpoint registered with url that is
- * due before until_ms to until_ms (a robot's pace: they wait their turn in
- * the table, so other endpoints' deliveries are read past them); *count
- * is how many moved.
+ * The pending deliveries to every endpoint registered with url (a robot's
+ * queue), oldest first: cb(id, next_attempt_ms, arg); cb returning
+ * non-zero stops.
  */
-int store_deliveries_defer(struct store *st, const char *url, int64_t until_ms, int64_t now,
-                           int64_t *count);
+int store_deliveries_waiting(struct store *st, const char *url,
+                             int (*cb)(int64_t id, int64_t next_attempt_ms, void *arg), void *arg);
+/* Moves one pending delivery's next attempt to until_ms. */
+int store_delivery_defer(struct store *st, int64_t id, int64_t until_ms, int64_t now);
 /* Pending deliveries per endpoint format (counts indexed by enum webhook_format). */
 int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_FORMAT_COUNT]);
 

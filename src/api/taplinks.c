@@ -209,6 +209,9 @@ static void reply_page(struct api_call *call, const struct booking_link *l, int 
                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                       "<meta name=\"robots\" content=\"noindex\"><title>%s</title>",
                   title);
+    /* The console's icon (else the browser asks for /favicon.ico) and the page's own style. */
+    if (api_console_asset_url(call, "icon.svg", css, sizeof(css)) != NULL)
+        strbuf_printf(&b, "<link rel=\"icon\" href=\"%s\" type=\"image/svg+xml\">", css);
     if (api_console_asset_url(call, "css/taplink.css", css, sizeof(css)) != NULL)
         strbuf_printf(&b, "<link rel=\"stylesheet\" href=\"%s\">", css);
     strbuf_printf(&b, "</head><body><main><h1>%s</h1>", title);

@@ -399,6 +399,10 @@ class NoPublicUrl(unittest.TestCase):
             self.assertNotIn("/t/", m.markdown)
             self.assertNotIn("确认收到](", m.markdown)
             self.assertEqual(srv.sql("SELECT count(*) FROM taplinks"), [(0,)])
+            srv.wait_for_log("one-tap links are off: no --public-url")
+            # The page still answers (a link from before a restart without the option).
+            r = srv.request("GET", "/t/AAAAAAAAAAAAAAAAAAAAAA", token=None)
+            self.assertEqual(r.status, 404)
 
 
 if __name__ == "__main__":

@@ -63,14 +63,14 @@ static json_t *ack_shown(struct app *app, json_t *inst, size_t ahead, const char
     static const char *const copied[] = {"depart", "return", "tz", "from", "to",
                                          "vehicle_name", "plate", "driver_name"};
     struct viewer viewer = {VIEWER_PERSON, person};
-    int cancelled;
-    json_t *doc = event_doc(app, str(inst, "event"), &cancelled);
+    int cancelled, confidential = json_is_true(json_object_get(inst, "confidential"));
+    /* Only a confidential meeting needs its document: does the driver attend? */
+    json_t *doc = confidential ? event_doc(app, str(inst, "event"), &cancelled) : NULL;
 
     for (size_t i = 0; i < ARRAY_SIZE(copied); i++)
         json_object_set(out, copied[i], json_object_get(trip, copied[i]));
     /* A confidential meeting's title and people only for a driver who attends it. */
-    if (!json_is_true(json_object_get(inst, "confidential")) ||
-        (doc != NULL && visibility_of_doc(&viewer, doc) == VISIBLE_FULL)) {
+    if (!confidential || (doc != NULL && visibility_of_doc(&viewer, doc) == VISIBLE_FULL)) {
         json_object_set(out, "title", json_object_get(inst, "title"));
         json_object_set(out, "passenger_names", json_object_get(trip, "passenger_names"));
     }

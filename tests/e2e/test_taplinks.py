@@ -305,13 +305,14 @@ class TapLinks(DispatchBase):
         office = self.unique_path("office")
         self.webhook(mine, ["reminder.due"], person=self.lead)
         self.webhook(office, ["reminder.due"])
-        first = (now_local() + datetime.timedelta(minutes=62)).replace(second=0, microsecond=0)
+        # Its reminder, 61 minutes ahead, falls due in 3 seconds.
+        first = (now_local() + datetime.timedelta(minutes=61, seconds=3)).replace(microsecond=0)
         end = first + datetime.timedelta(minutes=30)
         fmt = "%Y-%m-%dT%H:%M:%S"
         ev = self.event(first.strftime(fmt), end.strftime(fmt), [self.lead], title="周例会",
                         rrule="FREQ=DAILY;COUNT=3", reminders=[61])
         rid = first.strftime(fmt)
-        [m] = self.messages(mine, 1, timeout=90)
+        [m] = self.messages(mine, 1, timeout=15)
         self.assertEqual(m["data"]["recurrence_id"], rid)
         token = self.remember(token_of(m["data"]["rsvp_url"]))
         [o] = self.messages(office, 1, where=lambda x: x["data"]["event"] == ev["id"])

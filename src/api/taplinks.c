@@ -294,6 +294,23 @@ static void form_action(const struct api_request *req, char out[16])
     }
 }
 
+/* Why an action was not taken, as the page says it; the link stays usable. */
+static const char *refusal(const struct booking_error *err)
+{
+    switch (err->kind) {
+    case BOOKING_STORAGE:
+        return "服务暂时不可用，未做任何更改，请稍后再试。";
+    case BOOKING_INVALID:
+    case BOOKING_MALFORMED:
+        return "无法识别的操作，未做任何更改。";
+    case BOOKING_CONFLICT:
+        /* Accepting again after declining: the time may have been given to another meeting. */
+        return "该时段您已有其他安排，未能回复参加，未做任何更改。请联系办公室。";
+    default:
+        return "未能完成，未做任何更改。请联系办公室。";
+    }
+}
+
 void api_taplink_post(struct api_call *call)
 {
     struct booking_ctx ctx;
@@ -308,10 +325,8 @@ void api_taplink_post(struct api_call *call)
     ctx_of(call, &ctx);
     if (booking_link_act(&ctx, token, len, action, &l, &err) == 0)
         reply_page(call, &l, 1, 0, NULL);
-    else if (err.kind == BOOKING_STORAGE)
-        reply_page(call, &l, 1, 500, "服务暂时不可用，未做任何更改，请稍后再试。");
     else
-        reply_page(call, &l, 1, api_booking_status(err.kind), "无法识别的操作，未做任何更改。");
+        reply_page(call, &l, 1, api_booking_status(err.kind), refusal(&err));
     booking_error_clear(&err);
     booking_link_clear(&l);
 }

@@ -358,6 +358,29 @@ class TapLinks(DispatchBase):
         got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200)
         self.assertEqual(got["attendees"][0].get("response"), "accepted")
 
+    def test_rsvp_accept_that_would_clash(self):
+        """Declined in the console, the time given to another meeting: accepting by link is
+        refused as the API would (409), says why, changes nothing, and the link still works."""
+        d = self.working_days(25, 1)[0]
+        mine = self.unique_path("lead")
+        self.webhook(mine, ["event.created"], person=self.lead)
+        a = self.event(at(d, "15:00"), at(d, "16:00"), [self.lead], title="甲会")
+        [m] = self.messages(mine, 1)
+        token = self.remember(token_of(m["data"]["rsvp_url"]))
+        self.ok(self.srv.post("/api/v1/events/%s/rsvp" % a["id"],
+                              {"person": self.lead, "response": "declined"}), 200)
+        self.event(at(d, "15:00"), at(d, "16:00"), [self.lead], title="乙会")
+        before = len(self.history(a["id"]))
+        r = self.page(token, "POST", "accepted")
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("已有其他安排", r.body)
+        self.assertIn('<form method="post"', r.body)
+        self.assertEqual(len(self.history(a["id"])), before)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % a["id"]), 200)
+        self.assertEqual(got["attendees"][0]["response"], "declined")
+        self.assertEqual(self.page(token, "POST", "declined").status, 200)
+        self.assertEqual(len(self.history(a["id"])), before + 1)
+
     # ---- at rest ----
 
     def test_zz_no_token_in_clear_in_the_database(self):

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import re
+import sqlite3
 import sys
 import time
 import unittest
@@ -283,6 +284,28 @@ class TapLinks(DispatchBase):
         self.assertNotIn("王局长", html)
         self.assertIn("机关大院 → 市政府", html)
         self.assertIn(self.car_row["plate"], html)
+
+    def test_database_busy_changes_nothing(self):
+        """Another process holds the database: the press fails after the busy timeout with a
+        page that says so (500), nothing is written, and the link works once it is free."""
+        d = self.working_days(26, 1)[0]
+        mine = self.unique_path("drv")
+        self.webhook(mine, ["dispatch.*"], person=self.drv)
+        ev = self.trip_event(at(d, "09:00"), at(d, "10:00"))
+        [m] = self.messages(mine, 1)
+        token = self.remember(token_of(m["data"]["ack_url"]))
+        con = sqlite3.connect(self.srv.db, timeout=5, isolation_level=None)
+        try:
+            con.execute("BEGIN EXCLUSIVE")
+            r = self.page(token, "POST", "ack")
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("服务暂时不可用", r.body)
+        self.assertEqual(self.acked(ev["id"], d), [False])
+        self.assertEqual(self.page(token, "POST", "ack").status, 200)
+        self.assertEqual(self.acked(ev["id"], d), [True])
 
     def test_garbage_tokens(self):
         writes = self.srv.sql("SELECT count(*) FROM event_history")[0][0]

@@ -253,9 +253,16 @@ static int cmd_serve(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (http_server_start(&app, &loop, &s.server, &port) == 0 &&
         notify_start(&app, &loop, &app.notify) == 0) {
+        char probe[sizeof(app.public_url) + TAPLINK_PATH_MAX];
         if (cfg.public_url[0] == '\0')
             snprintf(app.public_url, sizeof(app.public_url), "http://%s:%d", cfg.listen_host,
                      port);
+        /* A link to the listening address would reach no phone: say once why none is sent. */
+        if (app_taplink_url(&app, "probe", probe, sizeof(probe)) != 0)
+            log_info("one-tap links are off: %s", cfg.public_url[0] == '\0'
+                                                      ? "no --public-url"
+                                                      : "--public-url has characters a link "
+                                                        "cannot carry as they are");
         uv_signal_init(&loop, &s.sigterm);
         uv_signal_init(&loop, &s.sigint);
         s.sigterm.data = s.sigint.data = &s;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "convene/config.h"
+#include "convene/taplink.h"
 #include "convene/token.h"
 #include "convene/workcal.h"
 
@@ -41,6 +42,7 @@ struct app {
     int64_t workcal_data_version; /* the database's when the loaded notices were read */
     unsigned char feed_key[FEED_KEY_LEN];
     unsigned char csrf_key[32]; /* derived from the key file: CSRF tokens of sessions */
+    unsigned char taplink_key[TAPLINK_KEY_LEN]; /* derived from the key file: one-tap links */
     char public_url[512];    /* base of links, no trailing slash */
     uint64_t started_us;
     int64_t open_connections;
@@ -93,6 +95,14 @@ int app_token_create(struct app *app, const char *role, const char *person, cons
 /* The secret feed URL of a calendar ("https://.../feeds/<token>.ics"). */
 void app_feed_url(const struct app *app, const char *kind, const char *id, int64_t generation,
                   char *out, size_t cap);
+
+/*
+ * The one-tap link of ref ({public-url}/t/{token}, taplink.h) into out.
+ * 0, or -1 when links are off: no --public-url was given, so the only base
+ * known is the listening address, which a phone in a chat app cannot
+ * reach (or it does not fit).
+ */
+int app_taplink_url(const struct app *app, const char *ref, char *out, size_t cap);
 
 /*
  * Loads dir/organisation.json ({"people","rooms","vehicles"}: arrays of

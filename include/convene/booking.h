@@ -280,7 +280,70 @@ int booking_approval_decide(const struct booking_ctx *ctx, const char *id, json_
  */
 int booking_approvals_expire(struct app *app, int64_t now);
 
-/* ---------------- trips (escalate.c) ---------------- */
+/* ---------------- trips (ack.c, escalate.c) ---------------- */
+
+#define BOOKING_ACK_PENDING 0x1 /* only occurrences ahead, not yet acknowledged, the actor's own */
+#define BOOKING_ACK_BY_LINK 0x2 /* the audit entry says it came by a one-tap link */
+
+/*
+ * Acknowledges trip_id's occurrences (rid "" = every one) as ctx->actor,
+ * who must drive them (or be the office), in a transaction of its own,
+ * with one audit entry "trip_acknowledged". 0 with *done the rows marked
+ * (booking_trip_json shapes; a new array the caller frees), or -1 with
+ * err (404 no trip or no such occurrence, 403 not the driver's). With
+ * BOOKING_ACK_PENDING, rows that need nothing are skipped and *done may
+ * be empty: then nothing was written.
+ */
+int booking_trip_ack(const struct booking_ctx *ctx, const char *trip_id, const char *rid,
+                     int flags, json_t **done, struct booking_error *err);
+
+/* ---------------- one-tap links (taplink.c) ---------------- */
+
+/* What opening a link finds. */
+enum booking_link_state {
+    BOOKING_LINK_UNKNOWN,  /* no such link (404) */
+    BOOKING_LINK_OPEN,     /* its action can be taken */
+    BOOKING_LINK_DONE,     /* taken already (acknowledged, answered) */
+    BOOKING_LINK_EXPIRED,  /* the trip has returned, the occurrence has started */
+    BOOKING_LINK_VOID,     /* no longer valid: cancelled, another driver, not invited */
+};
+
+/* A link as found: its row and what its page may show (visibility applied). */
+struct booking_link {
+    enum booking_link_state state;
+    struct taplink_row row;
+    /*
+     * Owned, NULL when unknown. ack: {"kind":"ack","depart","return","tz",
+     * "from","to","vehicle_name","plate","driver_name","count"(occurrences
+     * ahead),"title"?,"passenger_names"?}; the title and passengers only
+     * when the driver may see the meeting in full. rsvp: {"kind":"rsvp",
+     * "title","start","end","tz","room","location","response"}.
+     */
+    json_t *shown;
+    const char *acted; /* after booking_link_act: "ack", "accepted" or "declined"; else NULL */
+};
+
+/*
+ * Finds the link of token (len bytes, from a URL) and decides its state
+ * as of ctx->now; changes nothing (chat apps prefetch links). A token of
+ * the wrong shape is unknown without any lookup. 0, or -1 when the store
+ * failed. Clear out with booking_link_clear.
+ */
+int booking_link_open(const struct booking_ctx *ctx, const char *token, size_t len,
+                      struct booking_link *out);
+
+/*
+ * Takes the link's action as its person (ctx->actor is ignored: the actor
+ * is the person, named "one-tap link", so history shows who and how):
+ * "ack" acknowledges the trip (booking_trip_ack), "accepted" or "declined"
+ * answers the occurrence (the RSVP change with its recurrence_id). Only
+ * an open link acts; out->state says what was found, out->acted what was
+ * done (NULL when nothing). 0, or -1 with err (a wrong action for the
+ * link is 422; the store failing 500).
+ */
+int booking_link_act(const struct booking_ctx *ctx, const char *token, size_t len,
+                     const char *action, struct booking_link *out, struct booking_error *err);
+void booking_link_clear(struct booking_link *l);
 
 /*
  * Sends dispatch.unacknowledged (to the secretaries) for every trip

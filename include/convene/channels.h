@@ -91,6 +91,25 @@ struct channel_pace {
 /* The earliest time (ms) a request may start: now_ms, or later when limit started within window_ms. */
 int64_t channel_pace_next(const struct channel_pace *p, size_t limit, int64_t window_ms,
                           int64_t now_ms);
+/*
+ * Each round of `limit` slots past the first comes this much later than
+ * the window strictly needs: a request starts a few milliseconds after its
+ * slot (the timer, the loop), and without slack the one a window later
+ * would find its slot a few milliseconds early and wait again.
+ */
+#define CHANNEL_PACE_SLACK_MS 100
+
+/*
+ * The k-th free start (k = 0 the next) if every earlier one starts on its
+ * own: slot k < limit is when the k-th oldest of the last `limit` starts
+ * leaves the window (now_ms for the slots never used), and slot k + limit
+ * comes a window (plus CHANNEL_PACE_SLACK_MS) after slot k. Never before
+ * now_ms. Lets the requests waiting for one robot each be given their own
+ * time once, instead of all being moved to the next free slot again and
+ * again.
+ */
+int64_t channel_pace_slot(const struct channel_pace *p, size_t limit, int64_t window_ms,
+                          int64_t now_ms, size_t k);
 /* Records a request started at now_ms (keeps the last limit; limit is the same on every call). */
 void channel_pace_note(struct channel_pace *p, size_t limit, int64_t now_ms);
 

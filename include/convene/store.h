@@ -496,11 +496,25 @@ struct delivery_row {
     int64_t created_at;
     char last_error[256];      /* why the last attempt failed ("" if it did not) */
     const char *body;          /* valid during the callback */
+    /*
+     * A one-tap link the body carries: the ref its token is derived from
+     * (taplink.h; valid during the callback, NULL when none) and the byte
+     * offset in body where its URL goes. Never the link itself.
+     */
+    const char *link_ref;
+    int64_t link_at;
 };
 
 /* Adds a delivery, due at once, unless this endpoint already has the message (now: seconds). */
 int store_delivery_insert(struct store *st, const char *webhook_id, const char *msg_id,
                           const char *type, const char *body, int64_t now);
+/*
+ * The same, for a body that carries a one-tap link: link_ref names it and
+ * link_at is where the sender inserts its URL (taplink.h).
+ */
+int store_delivery_insert_link(struct store *st, const char *webhook_id, const char *msg_id,
+                               const char *type, const char *body, const char *link_ref,
+                               int64_t link_at, int64_t now);
 /* Pending deliveries due by now_ms on enabled endpoints, oldest first. */
 int store_deliveries_due(struct store *st, int64_t now_ms, size_t limit,
                          int (*cb)(const struct delivery_row *d, void *arg), void *arg);
@@ -533,15 +547,41 @@ int store_deliveries_release_leases(struct store *st, const char *lease_mark, in
 int store_deliveries_next_due(struct store *st, int64_t after_ms, int64_t *when_ms);
 int store_deliveries_count(struct store *st, const char *status, int64_t *count);
 /*
- * Pushes every pending delivery to an endpoint registered with url that is
- * due before until_ms to until_ms (a robot's pace: they wait their turn in
- * the table, so other endpoints' deliveries are read past them); *count
- * is how many moved.
+ * The pending deliveries to every endpoint registered with url (a robot's
+ * queue), oldest first: cb(id, next_attempt_ms, arg); cb returning
+ * non-zero stops.
  */
-int store_deliveries_defer(struct store *st, const char *url, int64_t until_ms, int64_t now,
-                           int64_t *count);
+int store_deliveries_waiting(struct store *st, const char *url,
+                             int (*cb)(int64_t id, int64_t next_attempt_ms, void *arg), void *arg);
+/* Moves one pending delivery's next attempt to until_ms. */
+int store_delivery_defer(struct store *st, int64_t id, int64_t until_ms, int64_t now);
 /* Pending deliveries per endpoint format (counts indexed by enum webhook_format). */
 int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_FORMAT_COUNT]);
+
+/* --- one-tap links, by the SHA-256 of their token (store/taplinks.c) --- */
+struct taplink_row {
+    unsigned char hash[TOKEN_HASH_LEN];
+    char purpose[8];                    /* "ack" or "rsvp" */
+    char person[ID_STR_MAX];            /* who acts: the driver, the attendee */
+    char event_id[ID_STR_MAX];
+    char trip_id[ID_STR_MAX];           /* ack: the trip ("" for rsvp) */
+    char recurrence_id[TIME_LOCAL_STR]; /* rsvp: the occurrence ("" for ack) */
+    int64_t expires_utc;                /* prunable after this (validity is decided live) */
+    int64_t used_at;                    /* rsvp: answered (0: not yet) */
+    int64_t created_at;
+};
+/* Adds a link, or moves a known one's expiry later. */
+int store_taplink_put(struct store *st, const struct taplink_row *l);
+/* The link with this hash: STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+int store_taplink_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN],
+                       struct taplink_row *out);
+/* Marks a link used at now; STORE_NOTFOUND when it was used already (or is unknown). */
+int store_taplink_use(struct store *st, const unsigned char hash[TOKEN_HASH_LEN], int64_t now);
+/* Deletes up to 500 links that expired before `before`; *count how many. */
+int store_taplinks_prune(struct store *st, int64_t before, int64_t *count);
+/* One stored occurrence of an event by its recurrence id: STORE_OK or STORE_NOTFOUND. */
+int store_occurrence_get(struct store *st, const char *event_id, const char *rid,
+                         struct occurrence *out);
 
 /* --- reminders, materialised with the occurrences --- */
 struct reminder_row {

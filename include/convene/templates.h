@@ -31,7 +31,7 @@ struct message {
     struct message_line lines[MESSAGE_LINES_MAX];
     size_t nlines;
     char *note;      /* owned: a closing remark shown as a quote, or NULL */
-    /* The one action link (a one-tap acknowledgement, later): both NULL, or both owned. */
+    /* The one action link (a one-tap link): both NULL, or both owned. */
     char *link_text;
     char *link_url;
 };
@@ -55,6 +55,13 @@ struct template_lookup {
 int template_render(const char *type, json_t *data, const struct template_lookup *lookup,
                     struct message *out);
 void message_clear(struct message *m);
+
+/*
+ * Ends m with its one-tap link (taplink.h): purpose "ack" reads 确认收到,
+ * "rsvp" 回复：参加 / 不参加; url as it is (fan-out passes a marker of the
+ * URL's length, so the size limit below holds with the URL in place).
+ */
+void message_set_link(struct message *m, const char *purpose, const char *url);
 
 /* Appends a line; value is cleaned (markdown characters made full-width, capped). */
 void message_add(struct message *m, const char *label, const char *fmt, ...)

@@ -22,6 +22,9 @@ int time_local_parse(const char *s, struct local_time *out);
 /* Strict "YYYY-MM-DD"; the time part is zeroed. Returns 0 or -1. */
 int time_date_parse(const char *s, struct local_time *out);
 
+/* The day of the week of a date: 0 = Sunday ... 6 = Saturday. */
+int time_local_weekday(const struct local_time *lt);
+
 void time_local_format(const struct local_time *lt, char out[TIME_LOCAL_STR]);
 void time_date_format(const struct local_time *lt, char out[TIME_DATE_STR]);
 void time_utc_format(int64_t utc, char out[TIME_UTC_STR]);

@@ -37,7 +37,7 @@
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "no-cache"
 
-static void security_headers(struct api_call *call)
+void api_console_security_headers(struct api_call *call)
 {
     api_add_header(call, "content-security-policy", CONSOLE_CSP);
     api_add_header(call, "x-content-type-options", "nosniff");
@@ -50,6 +50,17 @@ static struct web_assets *assets(struct api_call *call)
     if (call->app->web == NULL && web_assets_open(NULL, call->app->cfg.tz, &call->app->web) != 0)
         return NULL;
     return call->app->web;
+}
+
+const char *api_console_asset_url(struct api_call *call, const char *path, char *out, size_t cap)
+{
+    struct web_assets *wa = assets(call);
+    int n;
+
+    if (wa == NULL || web_assets_find(wa, path, strlen(path)) == NULL)
+        return NULL;
+    n = snprintf(out, cap, "/assets/%s/%s", web_assets_version(wa), path);
+    return n > 0 && (size_t)n < cap ? out : NULL;
 }
 
 /* If-None-Match names etag (or is "*"); weak forms W/"..." match too (RFC 9110 13.1.2). */
@@ -101,7 +112,7 @@ void api_console_index(struct api_call *call)
     struct web_assets *wa = assets(call);
     const struct web_file *f;
 
-    security_headers(call);
+    api_console_security_headers(call);
     if (wa == NULL) {
         api_reply_error(call, 500, "internal", NULL, "the console's files are unavailable");
         return;
@@ -137,7 +148,7 @@ void api_console_asset(struct api_call *call)
     const char *version = call->params[0], *path = call->params[1];
     const struct web_file *f;
 
-    security_headers(call);
+    api_console_security_headers(call);
     if (wa == NULL) {
         api_reply_error(call, 500, "internal", NULL, "the console's files are unavailable");
         return;

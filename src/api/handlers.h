@@ -14,6 +14,14 @@ void api_metrics(struct api_call *call);
 /* console.c: the web console's page and files (public: the page signs in itself) */
 void api_console_index(struct api_call *call);
 void api_console_asset(struct api_call *call);
+/* The console's security headers (CSP, nosniff, no referrer); the link pages send them too. */
+void api_console_security_headers(struct api_call *call);
+/* The stylesheet of the one-tap link pages ("/assets/<version>/css/taplink.css"), or NULL. */
+const char *api_console_asset_url(struct api_call *call, const char *path, char *out, size_t cap);
+
+/* taplinks.c: one-tap links' pages (public: the token in the path is the credential) */
+void api_taplink_get(struct api_call *call);
+void api_taplink_post(struct api_call *call);
 
 /* session.c: signing in to the console, passwords */
 void api_session_create(struct api_call *call);

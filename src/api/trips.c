@@ -194,97 +194,23 @@ static int ack_target(struct api_call *call, char rid[TIME_LOCAL_STR])
     return 0;
 }
 
-/*
- * The acknowledgement in its event's audit trail (action
- * "trip_acknowledged"): which trip, which occurrences, by whom; the entry
- * carries the caller's token and the time. One entry per call: a trip id
- * belongs to one event.
- */
-static int ack_audit(struct api_call *call, json_t *done, const char *by)
-{
-    json_t *first = json_array_get(done, 0), *after, *r;
-    size_t k;
-    int rc;
-
-    after = json_pack("{s:s, s:s, s:[]}", "trip", str(first, "id"), "acknowledged_by", by,
-                      "recurrence_ids");
-    json_array_foreach(done, k, r) {
-        json_array_append(json_object_get(after, "recurrence_ids"),
-                          json_object_get(r, "recurrence_id"));
-    }
-    rc = events_audit(call, str(first, "event"), "trip_acknowledged", NULL, after);
-    json_decref(after);
-    return rc;
-}
-
-/* Marks the chosen occurrences; replies on refusal. 0 or -1. */
-static int ack_rows(struct api_call *call, json_t *rows, const char *rid, json_t *done)
-{
-    const char *by = call->auth.person[0] ? call->auth.person : call->auth.name;
-    int64_t now = clock_wall_s();
-    json_t *r;
-    size_t k;
-
-    json_array_foreach(rows, k, r) {
-        if (rid[0] != '\0' && strcmp(str(r, "recurrence_id"), rid) != 0)
-            continue;
-        if (!api_has_role(call, ROLE_ADMIN) && strcmp(str(r, "driver"), call->auth.person) != 0) {
-            api_reply_error(call, 403, "forbidden", NULL, "trip '%s' is not yours to acknowledge",
-                            call->params[0]);
-            return -1;
-        }
-        if (store_trip_ack(call->app->store, str(r, "event"), str(r, "id"),
-                           str(r, "recurrence_id"), now, by) != STORE_OK) {
-            api_reply_store_error(call);
-            return -1;
-        }
-        json_object_set_new(r, "acked_at", json_integer(now));
-        json_object_set_new(r, "acked_by", json_string(by));
-        json_array_append(done, r);
-    }
-    if (json_array_size(done) == 0) {
-        api_reply_error(call, 404, "not_found", "recurrence_id", "trip '%s' has no occurrence '%s'",
-                        call->params[0], rid);
-        return -1;
-    }
-    if (ack_audit(call, done, by) != 0) {
-        api_reply_store_error(call);
-        return -1;
-    }
-    return 0;
-}
-
+/* The acknowledgement is the booking layer's (booking_trip_ack); a one-tap link makes the same. */
 void api_trips_ack(struct api_call *call)
 {
-    struct store *st = call->app->store;
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+    struct booking_error err = {0};
     char rid[TIME_LOCAL_STR];
-    json_t *rows = json_array(), *done = json_array(), *out, *names, *r;
+    json_t *done = NULL, *out, *names, *r;
     size_t k;
 
     if (ack_target(call, rid) != 0)
-        goto done;
-    if (store_begin(st) != STORE_OK) {
-        api_reply_store_error(call);
-        goto done;
-    }
-    if (store_trips_of_trip(st, call->params[0], collect, rows) != STORE_OK) {
-        store_rollback(st);
-        api_reply_store_error(call);
-        goto done;
-    }
-    if (json_array_size(rows) == 0) {
-        store_rollback(st);
-        api_reply_error(call, 404, "not_found", NULL, "no trip with id '%s'", call->params[0]);
-        goto done;
-    }
-    if (ack_rows(call, rows, rid, done) != 0) {
-        store_rollback(st);
-        goto done;
-    }
-    if (store_commit(st) != STORE_OK) {
-        store_rollback(st);
-        api_reply_store_error(call);
-        goto done;
+        return;
+    events_call_ctx(call, &actor, &ctx);
+    if (booking_trip_ack(&ctx, call->params[0], rid, 0, &done, &err) != 0) {
+        api_reply_booking_error(call, &err);
+        booking_error_clear(&err);
+        return;
     }
     out = json_array();
     names = json_object();
@@ -292,11 +218,9 @@ void api_trips_ack(struct api_call *call)
         json_array_append_new(out, list_item(call, r, names));
     }
     json_decref(names);
+    json_decref(done);
     api_reply_json(call, 200, json_pack("{s:s, s:o}", "trip", call->params[0], "acknowledged", out),
                    -1);
-done:
-    json_decref(rows);
-    json_decref(done);
 }
 
 /* ---------------- POST /api/v1/trips: a trip with no meeting ---------------- */

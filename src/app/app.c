@@ -129,6 +129,28 @@ static int derive_csrf_key(struct app *app)
     return 0;
 }
 
+/*
+ * One-tap links are an HMAC of the action they allow under a key of their
+ * own purpose (taplink.h): rotating nothing else, a link survives restarts
+ * and can be rendered again at each attempt of its delivery.
+ */
+static int derive_taplink_key(struct app *app)
+{
+    static const char purpose[] = "convene one-tap links v1";
+    unsigned char key[EVP_MAX_MD_SIZE];
+    unsigned int keylen = 0;
+
+    if (HMAC(EVP_sha256(), app->feed_key, FEED_KEY_LEN, (const unsigned char *)purpose,
+             sizeof(purpose) - 1, key, &keylen) == NULL ||
+        keylen < sizeof(app->taplink_key)) {
+        log_error("cannot derive the key of one-tap links");
+        return -1;
+    }
+    memcpy(app->taplink_key, key, sizeof(app->taplink_key));
+    OPENSSL_cleanse(key, sizeof(key));
+    return 0;
+}
+
 static void on_event_write(void *arg, const char *event_id)
 {
     event_docs_forget(arg, event_id);
@@ -154,7 +176,7 @@ int app_open(struct app *app, const struct config *cfg)
     if (store_open(cfg->db_path, cfg->durability, &app->store) != STORE_OK)
         return -1;
     if (feed_key_load(key_path, app->feed_key) != 0 || seal_webhook_secrets(app) != 0 ||
-        derive_csrf_key(app) != 0 || account_init() != 0) {
+        derive_csrf_key(app) != 0 || derive_taplink_key(app) != 0 || account_init() != 0) {
         store_close(app->store);
         app->store = NULL;
         return -1;
@@ -282,4 +304,30 @@ void app_feed_url(const struct app *app, const char *kind, const char *id, int64
         }
     }
     snprintf(out, cap, "%s/feeds/%s.ics", app->public_url, token);
+}
+
+/*
+ * Whether a base URL can be put into a JSON string and a markdown link as
+ * it is: the URL goes into stored bodies byte for byte at send time, so
+ * nothing there may need escaping (quotes, backslashes, brackets, spaces).
+ */
+static int app_taplink_base_ok(const char *base)
+{
+    for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"\\()<>`", *p) != NULL)
+            return 0;
+    return 1;
+}
+
+int app_taplink_url(const struct app *app, const char *ref, char *out, size_t cap)
+{
+    char token[TAPLINK_TOKEN_LEN + 1];
+    int n;
+
+    /* Without --public-url the base is this listener's address: no use on a phone. */
+    if (app->cfg.public_url[0] == '\0' || !app_taplink_base_ok(app->public_url))
+        return -1;
+    taplink_derive(app->taplink_key, ref, token);
+    n = snprintf(out, cap, "%s" TAPLINK_PATH "%s", app->public_url, token);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
 }

@@ -133,6 +133,23 @@ int64_t channel_pace_next(const struct channel_pace *p, size_t limit, int64_t wi
     return free_at > now_ms ? free_at : now_ms;
 }
 
+int64_t channel_pace_slot(const struct channel_pace *p, size_t limit, int64_t window_ms,
+                          int64_t now_ms, size_t k)
+{
+    size_t first, unused;
+    int64_t base;
+
+    if (limit == 0 || limit > CHANNEL_PACE_MAX)
+        return now_ms;
+    first = k % limit;
+    unused = limit - (p->count < limit ? p->count : limit);
+    /* The ring's starts, oldest first, after the slots never used (free now). */
+    base = first < unused ? now_ms : p->sent_ms[(p->head + first - unused) % limit] + window_ms;
+    if (base < now_ms)
+        base = now_ms;
+    return base + (int64_t)(k / limit) * (window_ms + CHANNEL_PACE_SLACK_MS);
+}
+
 void channel_pace_note(struct channel_pace *p, size_t limit, int64_t now_ms)
 {
     if (limit == 0 || limit > CHANNEL_PACE_MAX)

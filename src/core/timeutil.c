@@ -310,3 +310,15 @@ int time_utc_to_local(int64_t utc, const char *tz, struct local_time *out)
     out->second = t.second;
     return 0;
 }
+
+int time_local_weekday(const struct local_time *lt)
+{
+    /* Days since 1970-01-01, a Thursday, counted in 400-year eras from March. */
+    int64_t y = lt->year - (lt->month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * ((lt->month + 9) % 12) + 2) / 5 + lt->day - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+
+    return (int)(((days + 4) % 7 + 7) % 7);
+}

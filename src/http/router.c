@@ -15,6 +15,12 @@
 
 #define ROUTE_PUBLIC 0x1 /* no bearer token (health, metrics, feeds) */
 #define ROUTE_SELF 0x2   /* a leader or driver may call it for their own person id */
+/*
+ * A last "*" matches the rest of the path, of any length, without capturing
+ * it (the handler reads req->path): a one-tap link's page answers garbage
+ * tokens of every length itself, as a page, not as the API's JSON 404.
+ */
+#define ROUTE_REST 0x4
 
 #define ANY_ROLE (ROLE_ADMIN | ROLE_SECRETARY | ROLE_LEADER | ROLE_DRIVER)
 #define OFFICE (ROLE_ADMIN | ROLE_SECRETARY)
@@ -50,6 +56,8 @@ static const struct route routes[] = {
     /* The holiday feed is public data; it must precede the secret-token pattern. */
     {"GET", "/feeds/holidays.ics", 0, ROUTE_PUBLIC, api_holidays_feed, NULL},
     {"GET", "/feeds/:token", 0, ROUTE_PUBLIC, api_feed_get, NULL},
+    {"GET", "/t/*", 0, ROUTE_PUBLIC | ROUTE_REST, api_taplink_get, NULL},
+    {"POST", "/t/*", 0, ROUTE_PUBLIC | ROUTE_REST, api_taplink_post, NULL},
     {"GET", "/api/v1/workdays", ANY_ROLE, 0, api_workdays, NULL},
     {"GET", "/api/v1/workdays/:year", ANY_ROLE, 0, api_workdays_year_get, NULL},
     {"PUT", "/api/v1/workdays/:year", ROLE_ADMIN, 0, api_workdays_year_put, NULL},
@@ -149,7 +157,8 @@ static int route_capture(struct api_call *call, size_t *nparams, const char *s, 
  * %00 in the normalised path, and a NUL cut the id short as a C string:
  * /api/v1/rooms/<id>%00junk named <id>.)
  */
-static int route_match(const char *pattern, const char *path, size_t len, struct api_call *call)
+static int route_match(const char *pattern, unsigned flags, const char *path, size_t len,
+                       struct api_call *call)
 {
     const char *end = path + len;
     size_t nparams = 0;
@@ -165,7 +174,7 @@ static int route_match(const char *pattern, const char *path, size_t len, struct
         size_t slen = seg_end ? (size_t)(seg_end - path) : (size_t)(end - path);
 
         if (pattern[0] == '*' && plen == 1) {
-            if (!route_capture(call, &nparams, path, (size_t)(end - path)))
+            if (!(flags & ROUTE_REST) && !route_capture(call, &nparams, path, (size_t)(end - path)))
                 return 0;
             path = end;
             break;
@@ -198,7 +207,8 @@ static const struct route *route_find(struct api_call *call, int *path_known)
 {
     *path_known = 0;
     for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
-        if (!route_match(routes[i].pattern, call->req->path, call->req->path_len, call))
+        if (!route_match(routes[i].pattern, routes[i].flags, call->req->path, call->req->path_len,
+                         call))
             continue;
         if (method_is(call->req, routes[i].method)) {
             call->res->route = routes[i].pattern;
@@ -280,7 +290,8 @@ static const char *method_hint(struct api_call *call)
 
     for (size_t i = 0; i < ARRAY_SIZE(method_hints); i++)
         if (method_is(call->req, method_hints[i].method) &&
-            route_match(method_hints[i].pattern, call->req->path, call->req->path_len, &probe))
+            route_match(method_hints[i].pattern, 0, call->req->path, call->req->path_len,
+                        &probe))
             return method_hints[i].hint;
     return "";
 }
@@ -293,7 +304,8 @@ static const char *allowed_methods(struct api_call *call)
 
     allow[0] = '\0';
     for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
-        if (route_match(routes[i].pattern, call->req->path, call->req->path_len, &probe) &&
+        if (route_match(routes[i].pattern, routes[i].flags, call->req->path, call->req->path_len,
+                        &probe) &&
             strstr(allow, routes[i].method) == NULL && strlen(allow) + 8 < sizeof(allow))
             snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
                      allow[0] ? ", " : "", routes[i].method);

@@ -11,6 +11,7 @@
 
 #include "convene/record.h"
 #include "convene/store.h"
+#include "convene/taplink.h"
 #include "convene/templates.h"
 #include "convene/timeutil.h"
 #include "convene/visibility.h"
@@ -145,10 +146,33 @@ static int collect_target(const struct webhook_row *w, void *arg)
     return 0;
 }
 
+/*
+ * The marker where a link's URL goes: 128 random bits in hex, padded to
+ * the URL's length so that a robot message's size limit is kept with the
+ * URL in place. Text from bookings cannot guess it, so cutting it out
+ * finds exactly the place fan-out chose.
+ */
+static void link_marker_init(struct fanout *f)
+{
+    unsigned char raw[16];
+    char probe[sizeof(f->link_marker)];
+    size_t len;
+
+    f->link_marker[0] = '\0';
+    if (app_taplink_url(f->n->app, "probe", probe, sizeof(probe)) != 0 ||
+        token_random_bytes(raw, sizeof(raw)) != 0)
+        return;
+    token_hex(raw, sizeof(raw), f->link_marker);
+    for (len = strlen(f->link_marker); len < strlen(probe); len++)
+        f->link_marker[len] = 'z';
+    f->link_marker[len] = '\0';
+}
+
 int fanout_open(struct notify *n, struct fanout *f)
 {
     memset(f, 0, sizeof(*f));
     f->n = n;
+    link_marker_init(f);
     f->now = clock_wall_s();
     strbuf_init(&f->body, FANOUT_BODY_MAX);
     f->names = json_object();
@@ -249,6 +273,132 @@ static int reminder_repeated(struct fanout_target *t, json_t *data)
     return 0;
 }
 
+/* ---------- one-tap links: which copy carries one, and where ---------- */
+
+/* The link a copy for one person may carry (ref, the row to store, the field it goes in). */
+struct link_plan {
+    char ref[TAPLINK_REF_MAX];
+    struct taplink_row row;
+    const char *field;     /* "ack_url" or "rsvp_url" */
+};
+
+static int latest_return(const struct trip_row *t, void *arg)
+{
+    int64_t *until = arg;
+
+    if (t->return_utc > *until)
+        *until = t->return_utc;
+    return 0;
+}
+
+/* A trip's acknowledgement, for its driver: dispatch.assigned and .updated. */
+static int plan_ack(struct fanout *f, json_t *data, const char *person, struct link_plan *lp)
+{
+    json_t *trip = json_object_get(data, "trip");
+    const char *trip_id = json_string_value(json_object_get(trip, "id"));
+    const char *event = json_string_value(json_object_get(data, "event"));
+    const char *driver = json_string_value(json_object_get(trip, "driver"));
+    int64_t until = 0;
+
+    /* dispatch.updated also reaches the driver taken off the trip: not theirs to acknowledge. */
+    if (trip_id == NULL || event == NULL || driver == NULL || strcmp(driver, person) != 0 ||
+        taplink_ref_ack(trip_id, person, lp->ref) != 0 ||
+        store_trips_of_trip(f->n->app->store, trip_id, latest_return, &until) != STORE_OK ||
+        until <= f->now)
+        return 0;
+    snprintf(lp->row.purpose, sizeof(lp->row.purpose), "ack");
+    snprintf(lp->row.event_id, sizeof(lp->row.event_id), "%s", event);
+    snprintf(lp->row.trip_id, sizeof(lp->row.trip_id), "%s", trip_id);
+    lp->row.expires_utc = until;
+    lp->field = "ack_url";
+    return 1;
+}
+
+/*
+ * An attendee's answer to one occurrence: a reminder's, or a meeting's
+ * that does not repeat (event.created, .updated). A series' messages have
+ * none: which occurrence would it answer? Each reminder carries its own.
+ */
+static int plan_rsvp(struct fanout *f, const char *type, json_t *data, const char *person,
+                     struct link_plan *lp)
+{
+    json_t *ev = json_object_get(data, "event");
+    const char *event, *rid;
+    struct occurrence o;
+    json_t *doc;
+
+    if (strcmp(type, "reminder.due") == 0) {
+        event = json_string_value(ev);
+        rid = json_string_value(json_object_get(data, "recurrence_id"));
+        doc = event != NULL ? lookup_event(f, event) : NULL;
+    } else {
+        if (json_is_string(json_object_get(ev, "rrule")) ||
+            json_array_size(json_object_get(ev, "rdates")) > 0)
+            return 0;
+        event = json_string_value(json_object_get(ev, "id"));
+        rid = json_string_value(json_object_get(ev, "start"));
+        doc = ev;
+    }
+    if (event == NULL || rid == NULL || doc == NULL || !visibility_doc_attends(doc, person) ||
+        taplink_ref_rsvp(event, rid, person, lp->ref) != 0 ||
+        store_occurrence_get(f->n->app->store, event, rid, &o) != STORE_OK || o.start_utc <= f->now)
+        return 0;
+    snprintf(lp->row.purpose, sizeof(lp->row.purpose), "rsvp");
+    snprintf(lp->row.event_id, sizeof(lp->row.event_id), "%s", event);
+    snprintf(lp->row.recurrence_id, sizeof(lp->row.recurrence_id), "%s", rid);
+    lp->row.expires_utc = o.start_utc;
+    lp->field = "rsvp_url";
+    return 1;
+}
+
+/*
+ * Whether the copy for endpoint t carries a link, and which. Only an
+ * endpoint bound to the person who acts gets one: a link acts as that
+ * person, and an office-wide endpoint (a group, a system) is read by
+ * others. Links are off without --public-url (no marker).
+ */
+static int link_plan(struct fanout *f, const struct fanout_target *t, const char *type,
+                     json_t *data, struct link_plan *lp)
+{
+    int found = 0;
+
+    memset(lp, 0, sizeof(*lp));
+    if (f->link_marker[0] == '\0' || t->person[0] == '\0')
+        return 0;
+    if (strcmp(type, "dispatch.assigned") == 0 || strcmp(type, "dispatch.updated") == 0)
+        found = plan_ack(f, data, t->person, lp);
+    else if (strcmp(type, "reminder.due") == 0 || strcmp(type, "event.created") == 0 ||
+             strcmp(type, "event.updated") == 0)
+        found = plan_rsvp(f, type, data, t->person, lp);
+    if (found) {
+        char token[TAPLINK_TOKEN_LEN + 1];
+        snprintf(lp->row.person, sizeof(lp->row.person), "%s", t->person);
+        lp->row.created_at = f->now;
+        taplink_derive(f->n->app->taplink_key, lp->ref, token);
+        token_hash(token, TAPLINK_TOKEN_LEN, lp->row.hash);
+    }
+    return found;
+}
+
+/*
+ * Writes the delivery of body (the marker in it when lp is given, cut
+ * out here) and the link's row. 0, or -1.
+ */
+static int insert_delivery(struct fanout *f, const struct fanout_target *t, const char *msg_id,
+                           const char *type, char *body, const struct link_plan *lp)
+{
+    struct store *st = f->n->app->store;
+    int64_t at;
+
+    if (lp == NULL || (at = taplink_marker_cut(body, f->link_marker)) < 0)
+        return store_delivery_insert(st, t->id, msg_id, type, body, f->now) == STORE_OK ? 0 : -1;
+    if (store_taplink_put(st, &lp->row) != STORE_OK ||
+        store_delivery_insert_link(st, t->id, msg_id, type, body, lp->ref, at, f->now) !=
+            STORE_OK)
+        return -1;
+    return 0;
+}
+
 /* The delivery row of one message to a robot; 0, or -1 if it could not be written. */
 static int fanout_robot(struct fanout *f, struct fanout_target *t, const char *msg_id,
                         const char *type, json_t *data)
@@ -262,11 +412,15 @@ static int fanout_robot(struct fanout *f, struct fanout_target *t, const char *m
         return 0;
     if (t->person[0] == '\0' && strcmp(type, "reminder.due") == 0 && reminder_repeated(t, data))
         return 0;
+    struct link_plan lp;
+    int linked;
+
     if (template_render(type, data, &lookup, &m) != 0)
         return 0; /* a type people do not read */
+    if ((linked = link_plan(f, t, type, data, &lp)))
+        message_set_link(&m, lp.row.purpose, f->link_marker);
     body = message_robot_body(&m, t->format);
-    if (body == NULL ||
-        store_delivery_insert(f->n->app->store, t->id, msg_id, type, body, f->now) != STORE_OK)
+    if (body == NULL || insert_delivery(f, t, msg_id, type, body, linked ? &lp : NULL) != 0)
         rc = -1;
     free(body);
     message_clear(&m);
@@ -329,12 +483,15 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
         if (!fanout_about(data, t->person))
             continue;
         json_t *copy = json_deep_copy(data);
+        struct link_plan lp;
+        int linked = link_plan(f, t, type, data, &lp);
         redact(copy, t->person);
+        if (linked)
+            json_object_set_new(copy, lp.field, json_string(f->link_marker));
         json_t *body = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", stamp, "data", copy);
         text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
-        if (text == NULL ||
-            store_delivery_insert(st, t->id, msg_id, type, text, f->now) != STORE_OK)
+        if (text == NULL || insert_delivery(f, t, msg_id, type, text, linked ? &lp : NULL) != 0)
             rc = -1;
         free(text);
     }
@@ -360,6 +517,22 @@ static int fan_one(const struct outbox_row *m, void *arg)
     return b->failed;
 }
 
+/*
+ * Links whose trip returned or whose occurrence started a while ago: their
+ * page said "expired" for TAPLINK_KEEP_S, now it says "unknown". A slice
+ * per fan-out batch, in its transaction (kept when the batch wrote something).
+ */
+#define TAPLINK_KEEP_S (30 * 86400)
+
+static int prune_links(struct fanout *f)
+{
+    int64_t pruned = 0;
+
+    return store_taplinks_prune(f->n->app->store, f->now - TAPLINK_KEEP_S, &pruned) == STORE_OK
+               ? 0
+               : -1;
+}
+
 int notify_fanout(struct notify *n)
 {
     struct store *st = n->app->store;
@@ -381,7 +554,8 @@ int notify_fanout(struct notify *n)
             rc = -1;
             break;
         }
-        if (store_meta_get_int(st, "outbox_fanned_out", &cursor) != STORE_OK ||
+        if (prune_links(&f) != 0 ||
+            store_meta_get_int(st, "outbox_fanned_out", &cursor) != STORE_OK ||
             store_outbox_after(st, cursor, FANOUT_BATCH, fan_one, &b) != STORE_OK || b.failed ||
             (b.last_seq > 0 && store_meta_set_int(st, "outbox_fanned_out", b.last_seq) != STORE_OK) ||
             (b.count > 0 ? store_commit(st) : (store_rollback(st), STORE_OK)) != STORE_OK) {

@@ -70,6 +70,12 @@ struct fanout {
     /* What robot templates looked up, kept for the batch: "kind:id" -> name or null. */
     json_t *names;
     json_t *events;            /* event id -> stored document (or null) */
+    /*
+     * Where a one-tap link goes in a body: a random string of the URL's
+     * length, cut out again after rendering (fanout.c). "" when links are
+     * off (no --public-url).
+     */
+    char link_marker[600];
 };
 
 struct notify {

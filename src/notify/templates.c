@@ -275,6 +275,14 @@ void message_clear(struct message *m)
     memset(m, 0, sizeof(*m));
 }
 
+void message_set_link(struct message *m, const char *purpose, const char *url)
+{
+    free(m->link_text);
+    free(m->link_url);
+    m->link_text = xstrdup(strcmp(purpose, "ack") == 0 ? "确认收到" : "回复：参加 / 不参加");
+    m->link_url = xstrdup(url);
+}
+
 static void headline(struct message *m, const char *text)
 {
     snprintf(m->headline, sizeof(m->headline), "%s", text);

@@ -300,6 +300,26 @@ static const char *const migrations[] = {
     "CREATE INDEX approvals_by_event ON approvals(event_id);"
     "CREATE INDEX approvals_by_approver ON approvals(approver, status);"
     "CREATE INDEX approvals_pending ON approvals(expires_at) WHERE status = 'pending';",
+
+    /*
+     * 13: one-tap links (CONTRACT section 14). A link's token is derived
+     * (HMAC under a key from the key file, include/convene/taplink.h), so
+     * only its SHA-256 is here, with the one action it allows: a driver's
+     * acknowledgement of a trip ('ack'), or an attendee's answer to one
+     * occurrence ('rsvp', used once: used_at). expires_utc is when the
+     * row may be pruned; whether the link still works is decided from the
+     * trip or occurrence as they are when it is opened. A delivery that
+     * carries a link keeps the ref the token is derived from and the byte
+     * offset where the URL goes (link_at): never the link itself.
+     */
+    "CREATE TABLE taplinks("
+    "  hash BLOB PRIMARY KEY, purpose TEXT NOT NULL CHECK(purpose IN ('ack', 'rsvp')),"
+    "  person TEXT NOT NULL, event_id TEXT NOT NULL, trip_id TEXT NOT NULL DEFAULT '',"
+    "  recurrence_id TEXT NOT NULL DEFAULT '', expires_utc INTEGER NOT NULL,"
+    "  used_at INTEGER, created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX taplinks_by_expiry ON taplinks(expires_utc);"
+    "ALTER TABLE deliveries ADD COLUMN link_ref TEXT;"
+    "ALTER TABLE deliveries ADD COLUMN link_at INTEGER;",
 };
 
 int store_schema_latest(void)

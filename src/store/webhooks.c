@@ -233,9 +233,30 @@ int store_delivery_insert(struct store *st, const char *webhook_id, const char *
     return store_step_done(st, stmt, __func__);
 }
 
+int store_delivery_insert_link(struct store *st, const char *webhook_id, const char *msg_id,
+                               const char *type, const char *body, const char *link_ref,
+                               int64_t link_at, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(
+        st, "INSERT OR IGNORE INTO deliveries(webhook_id, msg_id, type, body, status, "
+            "next_attempt, created_at, updated_at, link_ref, link_at) "
+            "VALUES(?1, ?2, ?3, ?4, 'pending', ?5 * 1000, ?5, ?5, ?6, ?7)");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, msg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, now);
+    sqlite3_bind_text(stmt, 6, link_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, link_at);
+    return store_step_done(st, stmt, __func__);
+}
+
 #define DELIVERY_COLUMNS                                                                   \
     "d.id, d.webhook_id, d.msg_id, d.type, d.status, d.attempts, coalesce(d.last_status, 0), " \
-    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, '')"
+    "d.next_attempt, d.created_at, d.body, coalesce(d.last_error, ''), d.link_ref, "         \
+    "coalesce(d.link_at, -1)"
 
 static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
 {
@@ -251,6 +272,8 @@ static void read_delivery(sqlite3_stmt *stmt, struct delivery_row *d)
     d->created_at = sqlite3_column_int64(stmt, 8);
     d->body = (const char *)sqlite3_column_text(stmt, 9);
     store_column_copy(stmt, 10, d->last_error, sizeof(d->last_error));
+    d->link_ref = (const char *)sqlite3_column_text(stmt, 11);
+    d->link_at = sqlite3_column_int64(stmt, 12);
 }
 
 static int delivery_rows(struct store *st, sqlite3_stmt *stmt,
@@ -297,6 +320,7 @@ int store_delivery_get(struct store *st, int64_t id, struct delivery_row *out)
     if (rc == SQLITE_ROW) {
         read_delivery(stmt, out);
         out->body = NULL; /* not valid after the statement resets */
+        out->link_ref = NULL;
     }
     store_stmt_done(stmt);
     if (rc == SQLITE_ROW)
@@ -421,27 +445,37 @@ int store_deliveries_count(struct store *st, const char *status, int64_t *count)
     return rc == SQLITE_ROW ? STORE_OK : store_fail(st, __func__);
 }
 
-int store_deliveries_defer(struct store *st, const char *url, int64_t until_ms, int64_t now,
-                           int64_t *count)
+int store_deliveries_waiting(struct store *st, const char *url,
+                             int (*cb)(int64_t id, int64_t next_attempt_ms, void *arg), void *arg)
 {
-    /*
-     * Through the deliveries_due index (pending rows due before until_ms:
-     * the burst that is waiting), filtered by endpoint; every endpoint
-     * registered with the same URL shares the robot's limit.
-     */
+    /* By endpoint (the UNIQUE(webhook_id, msg_id) index), sorted by id: a robot's queue. */
     sqlite3_stmt *stmt = store_stmt(
-        st, "UPDATE deliveries SET next_attempt = ?2, updated_at = ?3 WHERE status = 'pending' "
-            "AND next_attempt < ?2 AND webhook_id IN (SELECT id FROM webhooks WHERE url = ?1 "
-            "AND deleted_at IS NULL)");
+        st, "SELECT id, next_attempt FROM deliveries WHERE status = 'pending' AND webhook_id IN "
+            "(SELECT id FROM webhooks WHERE url = ?1 AND deleted_at IS NULL) ORDER BY id");
+    int rc;
+
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, url, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (cb(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1), arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
+int store_delivery_defer(struct store *st, int64_t id, int64_t until_ms, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(st, "UPDATE deliveries SET next_attempt = ?2, updated_at = ?3 "
+                                        "WHERE id = ?1 AND status = 'pending'");
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, until_ms);
     sqlite3_bind_int64(stmt, 3, now);
-    if (store_step_done(st, stmt, __func__) != STORE_OK)
-        return STORE_ERROR;
-    *count = sqlite3_changes(st->db);
-    return STORE_OK;
+    return store_step_done(st, stmt, __func__);
 }
 
 int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_FORMAT_COUNT])

@@ -13,7 +13,9 @@ const BIN = process.env.CONVENE_BIN || path.join(REPO, 'build', 'convene');
 const ADMIN_TOKEN = 'cvn_browser_admin_token_0123456789ab';
 
 class Convene {
-  constructor() {
+  // extraArgs: more `serve` options (e.g. --public-url for one-tap links).
+  constructor(extraArgs = []) {
+    this.extraArgs = extraArgs;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convene-browser-'));
     this.proc = null;
     this.base = null;
@@ -22,7 +24,7 @@ class Convene {
 
   async start() {
     const args = ['serve', '--db', path.join(this.dir, 'convene.db'), '--listen', '127.0.0.1:0',
-      '--calendars', path.join(REPO, 'calendars'), '--tz', 'Asia/Shanghai'];
+      '--calendars', path.join(REPO, 'calendars'), '--tz', 'Asia/Shanghai', ...this.extraArgs];
     this.proc = spawn(BIN, args, {
       cwd: this.dir,
       env: { ...process.env, CONVENE_ADMIN_TOKEN: ADMIN_TOKEN },

@@ -128,6 +128,9 @@ def book(srv, robots):
     li = post("/api/v1/people", {"name": "李文华", "role": "secretary"}).json
     zhao = post("/api/v1/people", {"name": "赵敏", "role": "staff", "diet": "halal"}).json
     feng = post("/api/v1/people", {"name": "冯师傅", "role": "driver"}).json
+    # The driver's own robot (bound to him): its 派车通知 ends with his one-tap link.
+    assert post("/api/v1/webhooks", {"url": robots.wecom_url("feng"), "events": ["dispatch.*"],
+                                     "format": "wecom", "person": feng["id"]}).status == 201
     car = post("/api/v1/vehicles", {"name": "轿车", "plate": "京A·D1234", "seats": 4}).json
     room = post("/api/v1/rooms", {"name": "第一会议室", "capacity": 30,
                                   "location": "机关大楼三楼"}).json
@@ -161,7 +164,8 @@ def main():
     if chromium is None:
         sys.exit("chromium is not installed (apt-get install chromium)")
     os.makedirs(out_dir, exist_ok=True)
-    with Robots() as robots, Server(extra_args=["--retry-schedule", "1"]) as srv:
+    with Robots() as robots, Server(extra_args=["--retry-schedule", "1", "--public-url",
+                                                "https://oa.example.gov.cn"]) as srv:
         book(srv, robots)
         time.sleep(4)
         shots = [("drivers", "派车通知", "wecom-dispatch-assigned.png", "司机群"),
@@ -170,7 +174,8 @@ def main():
                  ("office", "会议通知", "wecom-meeting-notice.png", "办公室工作群"),
                  ("office", "会议提醒", "wecom-reminder-confidential.png", "办公室工作群"),
                  ("canteen", "用餐人数变更", "dingtalk-catering.png", "食堂订餐群"),
-                 ("ding-drivers", "派车通知", "dingtalk-dispatch-assigned.png", "司机群")]
+                 ("ding-drivers", "派车通知", "dingtalk-dispatch-assigned.png", "司机群"),
+                 ("feng", "派车通知", "wecom-dispatch-taplink.png", "冯师傅（个人通知）")]
         for robot, headline, name, group in shots:
             msgs = [m for m in robots.delivered(robot) if m.headline == headline]
             if not msgs:

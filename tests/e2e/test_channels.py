@@ -360,6 +360,36 @@ class Pace(ChannelBase):
                                 reason="rate_limited"), 0)
 
 
+class PaceMovesEachOnce(ChannelBase):
+
+    def test_a_burst_is_moved_once_and_read_in_order(self):
+        """A burst waiting for its robot: each message is given its own turn once (it used to
+        be moved again at every free slot: n(n+1)/2 row writes), and the group reads the
+        messages in the order they were made."""
+        n = next_id()
+        name = "once%d" % n
+        count = 3 * RATE
+        self.robots.limit(name, RATE, WINDOW)
+        self.robot("wecom", name, ["event.created"])
+        before = self.srv.metrics()
+        date = self.working_days(4, 1)[0]
+        for i in range(count):
+            start = "%02d:%02d" % (7 + i // 6, (i % 6) * 10)
+            self.event(at(date, start), at(date, start[:3] + "%02d" % ((i % 6) * 10 + 5)),
+                       title="顺序%d-%02d" % (n, i))
+        msgs = self.posted(name, count, timeout=30)
+        titles = [m.markdown.split("**会议**：")[1].split("\n")[0] for m in
+                  sorted(msgs, key=lambda m: m.arrived_mono)]
+        self.assertEqual(titles, ["顺序%d-%02d" % (n, i) for i in range(count)])
+        self.assertEqual([m for m in self.robots.received(name) if m.errcode != 0], [])
+        moved = (metric(self.srv.metrics(), "convene_channel_paced_total", format="wecom")
+                 - metric(before, "convene_channel_paced_total", format="wecom"))
+        waited = count - RATE
+        print("\n%d messages, %d waited their turn: %d moves" % (count, waited, moved))
+        self.assertGreaterEqual(moved, waited)
+        self.assertLessEqual(moved, waited + RATE, "each waiting message moved about once")
+
+
 class Crash(ChannelBase):
 
     def test_waiting_messages_survive_kill_9(self):

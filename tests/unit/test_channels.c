@@ -171,6 +171,54 @@ static void test_robot_rate(void)
     CHECK_EQ_INT(cfg.robot_rate_count, 20); /* unchanged by the refused ones */
 }
 
+/* Slots for the requests waiting: each its own, in order, never more than limit per window. */
+static void test_pace_slots(void)
+{
+    struct channel_pace p;
+    const int64_t t = 1000000, w = 1000, r = w + CHANNEL_PACE_SLACK_MS;
+
+    memset(&p, 0, sizeof(p));
+    /* Nothing sent: the first `limit` go now, then a round later each. */
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t, 0), t);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t, 2), t);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t, 3), t + r);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t, 7), t + 2 * r);
+    /* One sent at t: two slots free now, the third when it leaves the window. */
+    channel_pace_note(&p, 3, t);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5, 0), t + 5);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5, 1), t + 5);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5, 2), t + w);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5, 5), t + w + r);
+    /* Full: slot k frees as the k-th oldest leaves; slot 0 is channel_pace_next's. */
+    channel_pace_note(&p, 3, t + 10);
+    channel_pace_note(&p, 3, t + 20);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 30, 0), channel_pace_next(&p, 3, w, t + 30));
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 30, 1), t + 10 + w);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 30, 2), t + 20 + w);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 30, 4), t + 10 + w + r);
+    /* Late: a slot is never before now. */
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5000, 0), t + 5000);
+    CHECK_EQ_INT(channel_pace_slot(&p, 3, w, t + 5000, 3), t + 5000 + r);
+    /*
+     * Started on their slots, 200 waiting requests at 20 a minute never put
+     * more than 20 in any window, and each slot is free when it comes.
+     */
+    memset(&p, 0, sizeof(p));
+    for (int i = 0; i < 20; i++)
+        channel_pace_note(&p, 20, t + i);
+    int64_t slots[200], now = t + 30;
+    struct channel_pace log = p;
+    for (size_t k = 0; k < 200; k++)
+        slots[k] = channel_pace_slot(&p, 20, 60000, now, k);
+    for (size_t k = 0; k < 200; k++) {
+        CHECK(k == 0 || slots[k] >= slots[k - 1]);
+        CHECK(channel_pace_next(&log, 20, 60000, slots[k]) <= slots[k]);
+        channel_pace_note(&log, 20, slots[k] + 3); /* a little late, as a timer is */
+    }
+    /* Limits outside 1..CHANNEL_PACE_MAX do not pace. */
+    CHECK_EQ_INT(channel_pace_slot(&p, 0, w, 5, 9), 5);
+}
+
 int main(void)
 {
     test_formats();
@@ -178,6 +226,7 @@ int main(void)
     test_dingtalk_sign();
     test_judge();
     test_pace();
+    test_pace_slots();
     test_robot_rate();
     return check_finish();
 }

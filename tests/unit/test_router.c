@@ -111,6 +111,35 @@ static void test_not_found(void)
     }
 }
 
+/*
+ * /t/<anything>: a one-tap link's page, public, the rest of the path of any
+ * length reaching the handler uncaptured (ROUTE_REST): an unknown token is
+ * the page's 404 in HTML, not the API's JSON.
+ */
+static void test_taplink_routes(void)
+{
+    static char path[5000];
+    static const size_t lengths[] = {1, 21, 22, 23, 63, 64, 65, 200, 4000};
+    struct api_response res;
+
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        snprintf(path, sizeof(path), "/t/");
+        memset(path + 3, 'A', lengths[i]);
+        path[3 + lengths[i]] = '\0';
+        api_invoke(&app, "GET", path, NULL, NULL, &res);
+        CHECK_EQ_INT(res.status, 404);
+        CHECK_EQ_STR(res.content_type, "text/html; charset=utf-8");
+        CHECK(res.body != NULL && strstr(res.body, "链接无效") != NULL);
+        api_response_free(&res);
+        CHECK_EQ_INT(status_of("POST", path, NULL, NULL), 404);
+    }
+    CHECK_EQ_INT(status_of("DELETE", "/t/AAAAAAAAAAAAAAAAAAAAAA", NULL, &admin), 405);
+    /* "/t" alone and "/tx/…" are not the page. */
+    api_invoke(&app, "GET", "/tx/AAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, &res);
+    CHECK_EQ_STR(res.content_type, "application/json; charset=utf-8");
+    api_response_free(&res);
+}
+
 /* GET / and /assets/<version>/<path...>: the console, public, the rest of the path captured. */
 static void test_console_routes(void)
 {
@@ -537,6 +566,7 @@ int main(void)
 
     test_not_found();
     test_console_routes();
+    test_taplink_routes();
     test_method_not_allowed();
     test_authentication();
     test_roles();

@@ -532,6 +532,99 @@ static void test_weekdays(void)
     }
 }
 
+/* ---------------- one-tap links ---------------- */
+
+/* The markdown of type/payload with a link for format f. Owned by the caller. */
+static char *render_linked(const char *type, const char *payload, const char *purpose,
+                           const char *url, enum webhook_format f)
+{
+    json_t *data = json_loads(payload, 0, NULL);
+    struct message m;
+    struct strbuf out;
+    char *text = NULL;
+
+    strbuf_init(&out, 1 << 20);
+    if (data != NULL && template_render(type, data, &lookup, &m) == 0) {
+        message_set_link(&m, purpose, url);
+        message_markdown(&m, f, &out);
+        message_clear(&m);
+        text = strbuf_detach(&out, NULL);
+    }
+    strbuf_free(&out);
+    json_decref(data);
+    return text ? text : strdup("");
+}
+
+#define LINK "https://oa.example.gov.cn/t/AbCdEfGhIjKlMnOpQrStUv"
+
+static void test_links(void)
+{
+    const char *assigned = "{\"event\":\"evt_1\",\"confidential\":false,\"trip\":" TRIP_GAPS
+                           ",\"occurrences\":[\"2026-12-07T09:00:00\"],\"occurrence_count\":1,"
+                           "\"audience\":[\"p_zhang\"],\"title\":\"党组会\"}";
+    char *got = render_linked("dispatch.assigned", assigned, "ack", LINK, WEBHOOK_WECOM);
+    char expected[2048];
+
+    snprintf(expected, sizeof(expected), "%s\n[确认收到](%s)", assigned_wecom, LINK);
+    CHECK_EQ_STR(got, expected);
+    free(got);
+    /* DingTalk: the link is a paragraph of its own, after the note. */
+    got = render_linked("dispatch.updated",
+                        "{\"event\":\"evt_1\",\"confidential\":false,\"trip\":" TRIP_GAPS
+                        ",\"occurrences\":[\"2026-12-07T09:00:00\"],\"occurrence_count\":1,"
+                        "\"audience\":[\"p_zhang\"],\"changes\":{}}",
+                        "ack", LINK, WEBHOOK_DINGTALK);
+    CHECK(strstr(got, "### 派车变更\n\n") == got);
+    CHECK(strstr(got, "\n\n> 派车有变化，请驾驶员重新确认。\n\n[确认收到](" LINK ")") != NULL);
+    free(got);
+    json_object_set_new(stored_events, "evt_1", json_loads(EVENT_DOC("false"), 0, NULL));
+    got = render_linked("reminder.due",
+                        "{\"event\":\"evt_1\",\"recurrence_id\":\"2026-12-07T09:00:00\","
+                        "\"person\":\"p_wang\",\"offset_minutes\":30,\"start\":"
+                        "\"2026-12-07T09:00:00\",\"late\":false}",
+                        "rsvp", LINK, WEBHOOK_WECOM);
+    CHECK_EQ_STR(got, "### 会议提醒\n"
+                      "**提醒**：30分钟后开始\n"
+                      "**会议**：党组会\n"
+                      "**时间**：12月7日（周一）09:00–10:30\n"
+                      "**地点**：第一会议室（三楼）\n"
+                      "**参加**：王局长、李秘书\n"
+                      "[回复：参加 / 不参加](" LINK ")");
+    free(got);
+}
+
+/* A full message with the longest link a --public-url allows still fits, link included. */
+static void test_link_size_limit(void)
+{
+    json_t *data = json_pack("{s:{s:s, s:s}}", "event", "title", "全体大会", "start",
+                             "2026-12-07T09:00:00");
+    char url[600], title[600];
+    struct message m;
+    struct strbuf out;
+
+    memset(url, 'u', sizeof(url) - 1);
+    url[sizeof(url) - 1] = '\0';
+    memcpy(url, "https://", 8);
+    memset(title, 'x', sizeof(title) - 1);
+    title[sizeof(title) - 1] = '\0';
+    strbuf_init(&out, 1 << 20);
+    for (int f = WEBHOOK_WECOM; f <= WEBHOOK_DINGTALK; f++) {
+        CHECK_EQ_INT(template_render("event.created", data, &lookup, &m), 0);
+        while (m.nlines < MESSAGE_LINES_MAX)
+            message_add(&m, "备注", "%s%s", title, title);
+        message_set_link(&m, "rsvp", url);
+        message_markdown(&m, (enum webhook_format)f, &out);
+        CHECK(out.len <= CHANNEL_TEXT_MAX);
+        /* The link closes the message, whole. */
+        CHECK(out.len > strlen(url) + 1 && out.data[out.len - 1] == ')' &&
+              strncmp(out.data + out.len - strlen(url) - 1, url, strlen(url)) == 0);
+        CHECK(strstr(out.data, "……") != NULL);
+        message_clear(&m);
+    }
+    strbuf_free(&out);
+    json_decref(data);
+}
+
 int main(void)
 {
     stored_events = json_object();
@@ -548,6 +641,8 @@ int main(void)
     test_no_template();
     test_weekdays();
     test_approvals();
+    test_links();
+    test_link_size_limit();
     json_decref(stored_events);
     return check_finish();
 }

@@ -31,11 +31,15 @@ export function fieldName(f) { return FIELDS[f] || f; }
 
 // Who made a change, for the history. A person (signed in, or a token of
 // theirs) by name; the service's own changes (escalations) as 系统; any other
-// API token as 接口 with its name. The token the service makes on its first
+// API token as 接口 with its name; a one-tap link as the person 通过消息链接. The token the service makes on its first
 // start is named in English by the server, so it is said here in Chinese.
 const TOKEN_NAMES = { 'bootstrap admin': '初始管理员' };
 export function actorName(actor, names) {
   if (!actor || (!actor.token && !actor.person && (!actor.name || actor.name === 'convene'))) return '系统';
+  // A person's one-tap link (a message's 确认收到 / 参加): the person, and how.
+  if (actor.person && !actor.token && actor.name === 'one-tap link') {
+    return `${names.get(actor.person) || '（已删除人员）'}（通过消息链接）`;
+  }
   if (actor.person) return names.get(actor.person) || actor.name || '（已删除人员）';
   const name = actor.name ? (TOKEN_NAMES[actor.name] || actor.name) : '';
   return name ? `接口令牌「${name}」` : '接口令牌';

@@ -616,7 +616,7 @@ typedef int (*store_report_cb)(const struct report_row *row, void *arg);
 
 /*
  * Occurrences of held events (status confirmed: not cancelled, pending,
- * rejected or expired) starting in [from, to), an event's together.
+ * rejected or expired) starting in [from, to), in no particular order.
  */
 int store_report_occurrences(struct store *st, int64_t from, int64_t to, store_report_cb cb,
                              void *arg);

@@ -94,7 +94,7 @@ int store_report_occurrences(struct store *st, int64_t from, int64_t to, store_r
     sqlite3_stmt *stmt = store_stmt(
         st, HELD_EVENTS "SELECT " HELD_COLUMNS ", o.start_utc, o.end_utc "
                         "FROM held h JOIN occurrences o ON o.event_id = h.id "
-                        "WHERE o.start_utc >= ?1 AND o.start_utc < ?2 ORDER BY h.id");
+                        "WHERE o.start_utc >= ?1 AND o.start_utc < ?2");
 
     if (stmt == NULL)
         return STORE_ERROR;
@@ -118,11 +118,13 @@ int store_report_attendance(struct store *st, int64_t from, int64_t to, store_re
      * The occupancy index holds an attendee's row per occurrence only when
      * they did not decline it (one occurrence's answer included), which is
      * exactly "attending"; its (type, id, start) index makes this a range
-     * scan per leader.
+     * scan per leader. CROSS JOIN keeps people outside: left to itself the
+     * planner walked every person's rows of the index (all attendees'), 2x
+     * slower at 50,000 occurrences a year.
      */
     sqlite3_stmt *stmt = store_stmt(
         st, HELD_EVENTS "SELECT " HELD_COLUMNS ", oc.start_utc, oc.end_utc, p.id, p.name "
-                        "FROM people p JOIN occupancy oc ON oc.resource_type = 'person' "
+                        "FROM people p CROSS JOIN occupancy oc ON oc.resource_type = 'person' "
                         "  AND oc.resource_id = p.id AND oc.start_utc >= ?1 AND oc.start_utc < ?2 "
                         "  AND oc.role = 'attendee' "
                         "JOIN held h ON h.id = oc.event_id WHERE p.role = 'leader'");

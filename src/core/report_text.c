@@ -69,7 +69,8 @@ char *report_year_text(const struct report_year_facts *f)
     struct report_kind_count *v = xcalloc(f->nkinds ? f->nkinds : 1, sizeof(*v));
     long decided = f->approved + f->rejected + f->expired;
 
-    memcpy(v, f->kinds, f->nkinds * sizeof(*v));
+    if (f->nkinds > 0) /* kinds may be NULL when there are none */
+        memcpy(v, f->kinds, f->nkinds * sizeof(*v));
     qsort(v, f->nkinds, sizeof(*v), kind_cmp);
     strbuf_init(&out, 64 * 1024);
     strbuf_init(&meetings, 32 * 1024);

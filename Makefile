@@ -10,9 +10,9 @@ DB         ?= var/convene.db
 
 BUILD_PKGS = gcc libc6-dev make cmake pkg-config tzdata \
              libuv1-dev libh2o-dev libical-dev libsqlite3-dev libcurl4-openssl-dev \
-             libjansson-dev libssl-dev zlib1g-dev libsodium-dev
+             libjansson-dev libssl-dev zlib1g-dev libsodium-dev libxlsxwriter-dev
 TEST_PKGS  = python3 python3-icalendar python3-recurring-ical-events sqlite3 valgrind curl jq \
-             chromium chromium-l10n fonts-noto-cjk poppler-utils
+             chromium chromium-l10n fonts-noto-cjk poppler-utils python3-openpyxl
 BENCH_PKGS = wrk nginx-light
 FUZZ_PKGS  = clang libclang-rt-14-dev llvm
 

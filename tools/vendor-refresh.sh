@@ -33,6 +33,9 @@ preact package/LICENSE LICENSE.preact
 htm package/dist/htm.module.js htm.js
 htm package/LICENSE LICENSE.htm
 qrcode-generator package/dist/qrcode.mjs qrcode.js
+uplot package/dist/uPlot.esm.js uplot.js
+uplot package/dist/uPlot.min.css uplot.css
+uplot package/LICENSE LICENSE.uplot
 LIST
 }
 

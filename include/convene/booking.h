@@ -393,4 +393,34 @@ int booking_person_diet_changed(const struct booking_ctx *ctx, const char *perso
  */
 int booking_derive_pending(struct app *app);
 
+/* ---------------- reports (reports.c) ---------------- */
+
+/*
+ * One report as asked for (CONTRACT section 13): its name (meetings,
+ * rooms, vehicles, drivers, meals, year) and its parameters as given,
+ * NULL when absent. Dates are local days of the organisation's zone
+ * (--tz), both inclusive, at most REPORT_MAX_DAYS of them.
+ */
+struct booking_report_query {
+    const char *name;
+    const char *from, *to; /* all but year */
+    const char *by;        /* meetings: kind|department|leader|month; meals: meal|diet|department */
+    const char *year;      /* year */
+};
+
+/*
+ * Adds up the held occurrences (events confirmed) of the period: 0 with
+ * *out the report's JSON (a new reference), or -1 with err (an unknown
+ * report is not_found; a bad parameter names its field).
+ */
+int booking_report(const struct booking_ctx *ctx, const struct booking_report_query *q,
+                   json_t **out, struct booking_error *err);
+
+/*
+ * The same report as one table for a spreadsheet (CSV, XLSX):
+ * {"title","file","columns":[...],"rows":[[...]]} with Chinese headers and
+ * labels, numbers as JSON numbers. A new reference.
+ */
+json_t *booking_report_sheet(const struct booking_report_query *q, json_t *report);
+
 #endif

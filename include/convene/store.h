@@ -707,4 +707,65 @@ int store_workcal_put(struct store *st, const struct workcal_notice *n, const ch
  */
 int store_workcal_load(struct store *st, struct workcal_notice **out, size_t *count);
 
+/* --- reports (CONTRACT section 13): held meetings, trips and meals of a period --- */
+
+/*
+ * What a report reads of a held event, once per event (from its document:
+ * when events gain kind and department columns, store/reports.c reads them
+ * there instead, in one place). Strings borrowed for the callback only.
+ */
+struct report_event_facts {
+    const char *event_id;
+    const char *kind;       /* e.g. 办公会; NULL when none */
+    const char *department; /* NULL when none */
+    const char *room;       /* NULL when none */
+    int trip_only;          /* a stand-alone trip (POST /trips), not a meeting */
+};
+
+/* One row a report adds up: an occurrence, a leader's attendance, a trip, a meal. */
+struct report_row {
+    const struct report_event_facts *ev; /* occurrences, attendance, meals */
+    int64_t start, end;                  /* UTC; a trip's depart and return */
+    const char *person, *name;           /* attendance: the leader */
+    const char *vehicle, *driver;        /* trips (vehicle NULL when none) */
+    const char *meal, *diets;            /* meals: the meal and its diets (JSON object text) */
+    int64_t count;                       /* meals: heads */
+};
+
+typedef int (*store_report_cb)(const struct report_row *row, void *arg);
+
+/*
+ * Occurrences of held events (status confirmed: not cancelled, pending,
+ * rejected or expired) starting in [from, to), in no particular order.
+ */
+int store_report_occurrences(struct store *st, int64_t from, int64_t to, store_report_cb cb,
+                             void *arg);
+/* Each leader's (role leader) attendance, not declined, at those occurrences. */
+int store_report_attendance(struct store *st, int64_t from, int64_t to, store_report_cb cb,
+                            void *arg);
+/*
+ * Trip occurrences of held events departing in [from, to); day_from and
+ * day_to are local days around them (at least a day wider: the index).
+ */
+int store_report_trips(struct store *st, const char *day_from, const char *day_to, int64_t from,
+                       int64_t to, store_report_cb cb, void *arg);
+/* Meals of held events served on the local days [day_from, day_to]. */
+int store_report_meals(struct store *st, const char *day_from, const char *day_to,
+                       store_report_cb cb, void *arg);
+/*
+ * Every room, vehicle or person ("room", "vehicle", "person"), deleted ones
+ * too (a report names what was used): id, name, plate (vehicles) or role
+ * (people; NULL for rooms) and whether it is live.
+ */
+int store_report_names(struct store *st, const char *type,
+                       int (*cb)(const char *id, const char *name, const char *plate, int live,
+                                 void *arg),
+                       void *arg);
+/*
+ * Approvals requested in [from, to) by outcome. Zeros while the database
+ * has no approvals table (before approvals were added).
+ */
+int store_report_approvals(struct store *st, int64_t from, int64_t to, int64_t *approved,
+                           int64_t *rejected, int64_t *expired);
+
 #endif

@@ -136,4 +136,7 @@ void api_trips_ack(struct api_call *call);
 /* catering.c */
 void api_catering_get(struct api_call *call);
 
+/* reports.c */
+void api_reports_get(struct api_call *call);
+
 #endif

@@ -109,6 +109,7 @@ static const struct route routes[] = {
     {"POST", "/api/v1/trips/:id/ack", ROLE_ADMIN | ROLE_DRIVER, 0, api_trips_ack, NULL},
     /* The canteen reads its counts with a token that can do nothing else (not book meetings). */
     {"GET", "/api/v1/catering", OFFICE | ROLE_CANTEEN, 0, api_catering_get, NULL},
+    {"GET", "/api/v1/reports/:name", OFFICE, 0, api_reports_get, NULL},
     {"POST", "/api/v1/import", OFFICE, 0, api_import, NULL},
     {"POST", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_create, NULL},
     {"GET", "/api/v1/webhooks", ROLE_ADMIN, 0, api_webhooks_list, NULL},

@@ -489,7 +489,7 @@ async function main() {
       bk.allowed.push(/\/api\/v1\/session/, /status of 4(09|22)/);
       await bk.signIn('zhaoming');
       const nav = await bk.page.$$eval('header.top nav a', (as) => as.map((a) => a.innerText));
-      assert.deepEqual(nav, ['领导一周活动安排', '预订会议', '会议室', '车辆', '今明用餐', '待我审批']);
+      assert.deepEqual(nav, ['领导一周活动安排', '预订会议', '会议室', '车辆', '今明用餐', '统计报表', '待我审批']);
       await openForm(bk);
       await bk.page.type('#title', '市政府常务会议筹备会');
       await setField(bk, '#date', next);

@@ -17,6 +17,8 @@ export const PAGES = [
     load: () => import('./pages/meeting.js') },
   { id: 'meals', title: '今明用餐', access: ['canteen', 'secretary', 'admin'],
     load: () => import('./pages/meals.js') },
+  { id: 'reports', title: '统计报表', access: ['secretary', 'admin'],
+    load: () => import('./pages/reports.js') },
   { id: 'approvals', title: '待我审批', access: ['leader', 'secretary', 'admin'], badge: true,
     load: () => import('./pages/approvals.js') },
   { id: 'admin', title: '系统设置', access: ['admin'],

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Bookings under concurrent clients against raw SQLite commits, in one run (issue 19).
+
+For each run: raw SQLite single-row commits (python sqlite3, WAL, the same synchronous
+level, one row per BEGIN IMMEDIATE ... COMMIT), then convene serve --durability DUR on a
+fresh database booking one-occurrence meetings (3 attendees, a room, lunch: bench/booking.lua)
+under wrk with 1, 16 and 32 connections, then the raw reference again. The ratio is
+bookings/s over the mean of the two raw figures. The machine's busy and steal time while
+convene is measured are printed too: other jobs on the 2 shared vCPUs make a run noisy.
+
+Usage: bench/group_commit_bench.py [--bin build/convene] [--runs 3] [--seconds 10]
+       [--clients 1,16,32] [--n 3000] [--durability full]
+Prints a table per run and appends one line per run to bench/results/group_commit.txt.
+"""
+import argparse, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKEN = "bench-admin-token-0123456789"
+
+
+def raw_sqlite_rate(path, durability, n):
+    """Single-row commits/s: what one fsync'd transaction costs on this disk."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.unlink(path + suffix)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=" + ("FULL" if durability == "full" else "NORMAL"))
+    con.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b INTEGER)")
+    t0 = time.perf_counter()
+    for i in range(n):
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO t(a, b) VALUES(?, ?)", ("row %d" % i, i))
+        con.execute("COMMIT")
+    rate = n / (time.perf_counter() - t0)
+    con.close()
+    return rate
+
+
+def start(binary, db, durability):
+    env = dict(os.environ, CONVENE_ADMIN_TOKEN=TOKEN)
+    p = subprocess.Popen([binary, "serve", "--db", db, "--listen", "127.0.0.1:0",
+                          "--durability", durability], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=env, text=True)
+    line = p.stdout.readline()
+    while "listening on" not in line:
+        line = p.stdout.readline()
+        if not line:
+            raise SystemExit("convene did not start")
+    return p, int(line.strip().rsplit(":", 1)[1])
+
+
+def call(port, method, path, body=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + TOKEN,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return r.read().decode()
+
+
+def metrics(port):
+    """convene_commit_group* series from /metrics (absent before group commit existed)."""
+    out = {}
+    for line in call(port, "GET", "/metrics").splitlines():
+        if line.startswith("convene_commit_group") and " " in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def cpu_times():
+    """(busy, steal, total) jiffies of the whole machine."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, v[7] if len(v) > 7 else 0, sum(v)
+
+
+def wrk_bookings(port, people, room, clients, seconds, base):
+    env = dict(os.environ, CONVENE_TOKEN=TOKEN, CONVENE_PEOPLE=",".join(people),
+               CONVENE_ROOM=room, CONVENE_BASE=str(base))
+    threads = 1 if clients == 1 else 2
+    c0 = cpu_times()
+    out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % clients, "-d%ds" % seconds,
+                          "-s", os.path.join(HERE, "booking.lua"), "http://127.0.0.1:%d" % port],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    c1 = cpu_times()
+    failures = int(out.split("non201")[1].split()[0])
+    if failures:
+        raise SystemExit("wrk: %d bookings were not 201:\n%s" % (failures, out))
+    span = max(1, c1[2] - c0[2])
+    return {"rate": float(out.split("Requests/sec:")[1].split()[0]),
+            "p50": float(out.split("latency_p50_ms")[1].split()[0]),
+            "p99": float(out.split("latency_p99_ms")[1].split()[0]),
+            "busy": 200.0 * (c1[0] - c0[0]) / span, "steal": 200.0 * (c1[1] - c0[1]) / span}
+
+
+def one_run(a, tmp):
+    raw_before = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
+    proc, port = start(a.bin, os.path.join(tmp, "c.db"), a.durability)
+    rows = []
+    try:
+        people = [json.loads(call(port, "POST", "/api/v1/people",
+                                  {"name": "P%d" % i, "role": "leader", "rank": i + 1}))["id"]
+                  for i in range(3)]
+        room = json.loads(call(port, "POST", "/api/v1/rooms", {"name": "R", "capacity": 50}))["id"]
+        for k, clients in enumerate(int(c) for c in a.clients.split(",")):
+            before = metrics(port)
+            # Each measurement books its own decade: none clashes with an earlier one.
+            r = wrk_bookings(port, people, room, clients, a.seconds, 1893456000 + k * 400000 * 3600)
+            after = metrics(port)
+            groups = after.get("convene_commit_groups_total", 0) - before.get(
+                "convene_commit_groups_total", 0)
+            members = after.get("convene_commit_group_members_total", 0) - before.get(
+                "convene_commit_group_members_total", 0)
+            r["clients"] = clients
+            r["group"] = members / groups if groups else 0.0
+            rows.append(r)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+    raw_after = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
+    return raw_before, raw_after, rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="build/convene")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--clients", default="1,16,32")
+    ap.add_argument("--n", type=int, default=3000, help="raw commits per reference measurement")
+    ap.add_argument("--durability", default="full", choices=("full", "normal"))
+    a = ap.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not installed (make deps-bench)")
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    for run in range(1, a.runs + 1):
+        tmp = tempfile.mkdtemp(prefix="convene-gc-bench-")
+        try:
+            load = open("/proc/loadavg").read().split()[0]
+            raw_before, raw_after, rows = one_run(a, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raw = (raw_before + raw_after) / 2
+        print("run %d (%s, load %s before, sync=%s): raw SQLite single-row commits/s %.0f "
+              "before, %.0f after, mean %.0f" % (run, time.strftime("%H:%M:%S"), load,
+                                                 a.durability, raw_before, raw_after, raw))
+        print("  clients  bookings/s  ratio  p50 ms  p99 ms  members/group  machine busy%  steal%")
+        line = ["time=%s" % time.strftime("%Y-%m-%dT%H:%M:%S"), "commit=%s" % commit,
+                "sync=%s" % a.durability, "raw_before=%.0f" % raw_before,
+                "raw_after=%.0f" % raw_after]
+        for r in rows:
+            print("  %7d  %10.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
+                  % (r["clients"], r["rate"], r["rate"] / raw, r["p50"], r["p99"], r["group"],
+                     r["busy"], r["steal"]))
+            line.append("c%d=%.0f/%.2f/group%.1f/busy%.0f" % (r["clients"], r["rate"],
+                                                               r["rate"] / raw, r["group"],
+                                                               r["busy"]))
+        with open(os.path.join(HERE, "results", "group_commit.txt"), "a") as f:
+            f.write(" ".join(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ convene is measured are printed too: other jobs on the 2 shared vCPUs make a run
 Usage: bench/group_commit_bench.py [--bin build/convene] [--runs 3] [--seconds 10]
        [--clients 1,16,32] [--n 3000] [--durability full]
 Prints a table per run and appends one line per run to bench/results/group_commit.txt.
+Exits 1 when a run's ratio at the most connections is under --goal (0.5).
 """
 import argparse, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, time
 import urllib.request
@@ -133,12 +134,15 @@ def main():
     ap.add_argument("--clients", default="1,16,32")
     ap.add_argument("--n", type=int, default=3000, help="raw commits per reference measurement")
     ap.add_argument("--durability", default="full", choices=("full", "normal"))
+    ap.add_argument("--goal", type=float, default=0.5,
+                    help="bookings/raw commits wanted at the most connections")
     a = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not installed (make deps-bench)")
     commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    missed = 0
     for run in range(1, a.runs + 1):
         tmp = tempfile.mkdtemp(prefix="convene-gc-bench-")
         try:
@@ -163,6 +167,11 @@ def main():
                                                                r["busy"]))
         with open(os.path.join(HERE, "results", "group_commit.txt"), "a") as f:
             f.write(" ".join(line) + "\n")
+        ratio = rows[-1]["rate"] / raw
+        print("  goal %.2f at %d connections: %s" % (a.goal, rows[-1]["clients"],
+                                                     "met" if ratio >= a.goal else "MISSED"))
+        missed += ratio < a.goal
+    sys.exit(1 if missed else 0)
 
 
 if __name__ == "__main__":

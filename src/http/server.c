@@ -1,9 +1,11 @@
 /*
  * server.c - libh2o glue. h2o parses HTTP/1.1 (keep-alive, pipelining,
  * bounded request size) and calls on_request with the whole body read;
- * we answer synchronously, so a request's memory lives exactly as long as
- * h2o's request pool. Only this file includes h2o.h, so the HTTP library
- * could be swapped without touching the API.
+ * a read is answered there and then, a write later in the same turn of the
+ * loop, once the commit group it joined has committed (commit_group.c), so
+ * a request's memory lives exactly as long as h2o's request pool. Only this
+ * file includes h2o.h, so the HTTP library could be swapped without
+ * touching the API.
  *
  * Around h2o, three guards (CONTRACT section 15):
  * - at accept, connection caps (total and per client address) from the

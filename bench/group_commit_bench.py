@@ -9,7 +9,9 @@ bookings/s over the mean of the two raw figures. The machine's busy and steal ti
 convene is measured are printed too: other jobs on the 2 shared vCPUs make a run noisy.
 
 Usage: bench/group_commit_bench.py [--bin build/convene] [--runs 3] [--seconds 10]
-       [--clients 1,16,32] [--n 3000] [--durability full]
+       [--clients 1,16,32] [--n 3000] [--durability full] [--baseline OTHER_BINARY]
+--baseline also measures another binary (an older commit) in each run, between the same two
+raw references, for a before/after comparison on the same machine state.
 Prints a table per run and appends one line per run to bench/results/group_commit.txt.
 Exits 1 when a run's ratio at the most connections is under --goal (0.5).
 """
@@ -98,9 +100,13 @@ def wrk_bookings(port, people, room, clients, seconds, base):
             "busy": 200.0 * (c1[0] - c0[0]) / span, "steal": 200.0 * (c1[1] - c0[1]) / span}
 
 
-def one_run(a, tmp):
-    raw_before = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
-    proc, port = start(a.bin, os.path.join(tmp, "c.db"), a.durability)
+def measure(a, binary, tmp):
+    """Bookings/s of one binary at each connection count, on a fresh database."""
+    db = os.path.join(tmp, "c.db")
+    for suffix in ("", "-wal", "-shm", ".key"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    proc, port = start(binary, db, a.durability)
     rows = []
     try:
         people = [json.loads(call(port, "POST", "/api/v1/people",
@@ -122,8 +128,19 @@ def one_run(a, tmp):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait()
-    raw_after = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
-    return raw_before, raw_after, rows
+    return rows
+
+
+def print_rows(label, rows, raw, line):
+    print("  %s\n  clients  bookings/s  ratio  p50 ms  p99 ms  members/group  machine busy%%  "
+          "steal%%" % label)
+    for r in rows:
+        print("  %7d  %10.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
+              % (r["clients"], r["rate"], r["rate"] / raw, r["p50"], r["p99"], r["group"],
+                 r["busy"], r["steal"]))
+        line.append("%sc%d=%.0f/%.2f/group%.1f/busy%.0f" % (
+            "base_" if label.startswith("baseline") else "", r["clients"], r["rate"],
+            r["rate"] / raw, r["group"], r["busy"]))
 
 
 def main():
@@ -134,6 +151,7 @@ def main():
     ap.add_argument("--clients", default="1,16,32")
     ap.add_argument("--n", type=int, default=3000, help="raw commits per reference measurement")
     ap.add_argument("--durability", default="full", choices=("full", "normal"))
+    ap.add_argument("--baseline", help="another convene binary to measure in the same runs")
     ap.add_argument("--goal", type=float, default=0.5,
                     help="bookings/raw commits wanted at the most connections")
     a = ap.parse_args()
@@ -145,26 +163,26 @@ def main():
     missed = 0
     for run in range(1, a.runs + 1):
         tmp = tempfile.mkdtemp(prefix="convene-gc-bench-")
+        base_rows = None
         try:
             load = open("/proc/loadavg").read().split()[0]
-            raw_before, raw_after, rows = one_run(a, tmp)
+            raw_before = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
+            rows = measure(a, a.bin, tmp)
+            if a.baseline:
+                base_rows = measure(a, a.baseline, tmp)
+            raw_after = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         raw = (raw_before + raw_after) / 2
         print("run %d (%s, load %s before, sync=%s): raw SQLite single-row commits/s %.0f "
               "before, %.0f after, mean %.0f" % (run, time.strftime("%H:%M:%S"), load,
                                                  a.durability, raw_before, raw_after, raw))
-        print("  clients  bookings/s  ratio  p50 ms  p99 ms  members/group  machine busy%  steal%")
         line = ["time=%s" % time.strftime("%Y-%m-%dT%H:%M:%S"), "commit=%s" % commit,
                 "sync=%s" % a.durability, "raw_before=%.0f" % raw_before,
                 "raw_after=%.0f" % raw_after]
-        for r in rows:
-            print("  %7d  %10.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
-                  % (r["clients"], r["rate"], r["rate"] / raw, r["p50"], r["p99"], r["group"],
-                     r["busy"], r["steal"]))
-            line.append("c%d=%.0f/%.2f/group%.1f/busy%.0f" % (r["clients"], r["rate"],
-                                                               r["rate"] / raw, r["group"],
-                                                               r["busy"]))
+        print_rows(a.bin, rows, raw, line)
+        if base_rows is not None:
+            print_rows("baseline " + a.baseline, base_rows, raw, line)
         with open(os.path.join(HERE, "results", "group_commit.txt"), "a") as f:
             f.write(" ".join(line) + "\n")
         ratio = rows[-1]["rate"] / raw

@@ -21,6 +21,9 @@
  * COMMIT_GROUP_MAX_US of applying); what is left waits for the next turn,
  * which then does not sleep in poll.
  *
+ * A group of one is run as the request alone (its handler's own
+ * transaction, no savepoints): a lone write costs what it did before.
+ *
  * The group knows nothing of HTTP or of bookings: the caller embeds a
  * struct commit_group_member in its own request and supplies apply (run
  * the request, return its status) and answer (send it).
@@ -52,7 +55,10 @@ struct commit_group_ops {
     /*
      * Runs the member's request inside the group's transaction and returns
      * the status it will answer: below 400 (or negative: answered later)
-     * keeps its writes, 400 and above rolls them back.
+     * keeps its writes, 400 and above rolls them back. Alone (a group of
+     * one), it runs outside any transaction, so its writes must be in one
+     * of its own (store_begin ... store_commit or store_rollback), as every
+     * handler's are.
      */
     int (*apply)(struct commit_group_member *m, void *arg);
     /*

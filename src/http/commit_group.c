@@ -148,6 +148,25 @@ static void stats_count(struct commit_stats *s, size_t count, int ok, int cut)
         s->cut++;
 }
 
+/*
+ * A group of one needs no group: the request runs as it would alone, its
+ * handler's own transaction (BEGIN IMMEDIATE ... COMMIT, or its rollback)
+ * is the whole of it, and it is answered after that COMMIT. The savepoints
+ * cost a lone booking about 10% more instructions (SQLite copies each page
+ * a savepoint changes into its sub-journal), for nothing.
+ */
+static size_t run_alone(struct commit_group *g)
+{
+    struct commit_group_member *m = queue_take(g);
+
+    m->status = g->ops->apply(m, g->arg);
+    stats_count(g->stats, 1, 1, 0);
+    g->ops->answer(m, 1, g->arg);
+    if (m->status < 400 && m->status != 0 && g->ops->committed != NULL)
+        g->ops->committed(g->arg);
+    return 1;
+}
+
 size_t commit_group_run(struct commit_group *g)
 {
     struct commit_group_member *members;
@@ -156,6 +175,8 @@ size_t commit_group_run(struct commit_group *g)
 
     if (g->head == NULL)
         return 0;
+    if (g->pending == 1)
+        return run_alone(g);
     if (store_begin(g->st) != STORE_OK) {
         /* Nothing was applied: the whole queue is told the database failed. */
         count = g->pending;

@@ -22,6 +22,7 @@ struct member {
     const char *key;              /* written by apply (a meta row) */
     int status;                   /* answered by apply */
     int sleep_ms;                 /* apply takes this long */
+    int sloppy;                   /* writes outside a transaction of its own, even when failing */
     int answered;                 /* 1 + order of the answer, 0 while waiting */
     int committed;                /* as told by answer */
     int depth_seen;               /* in a transaction during apply */
@@ -64,10 +65,16 @@ static int apply(struct commit_group_member *cm, void *arg)
     m->depth_seen = store_in_transaction(fx.st);
     if (m->sleep_ms > 0)
         usleep((useconds_t)m->sleep_ms * 1000);
-    /* Written whatever the status: a 409 must not keep it even so. */
-    if (store_meta_set_int(fx.st, m->key, 1) != STORE_OK)
+    if (m->sloppy) /* written whatever the status: a 409 must not keep it even so */
+        return store_meta_set_int(fx.st, m->key, 1) == STORE_OK ? m->status : 500;
+    /* As a handler does: its own transaction, rolled back when it fails. */
+    if (store_begin(fx.st) != STORE_OK)
         return 500;
-    return m->status;
+    if (store_meta_set_int(fx.st, m->key, 1) != STORE_OK || m->status >= 400) {
+        store_rollback(fx.st);
+        return m->status >= 400 ? m->status : 500;
+    }
+    return store_commit(fx.st) == STORE_OK ? m->status : 500;
 }
 
 static void answer(struct commit_group_member *cm, int committed, void *arg)
@@ -112,6 +119,7 @@ static void test_savepoints_and_answers(uv_loop_t *loop)
     member_init(&b, "b", 409); /* a loser between two winners */
     member_init(&c, "c", 201);
     member_init(&d, "d", 422);
+    b.sloppy = d.sloppy = 1; /* their savepoints undo them all the same */
     commit_group_add(g, &a.m);
     commit_group_add(g, &b.m);
     commit_group_add(g, &c.m);
@@ -140,10 +148,28 @@ static void test_savepoints_and_answers(uv_loop_t *loop)
 
     /* Only losers: committed, answered, but nothing changed, so no kick. */
     member_init(&a, "e", 409);
+    member_init(&b, "e2", 409);
+    b.sloppy = 1;
+    commit_group_add(g, &a.m);
+    commit_group_add(g, &b.m);
+    CHECK_EQ_INT(commit_group_run(g), 2);
+    CHECK_EQ_INT(fx.kicks, 1);
+    CHECK(!stored("e") && !stored("e2"));
+
+    /* Alone: no group transaction around it; its own COMMIT precedes its answer. */
+    member_init(&a, "alone", 201);
     commit_group_add(g, &a.m);
     CHECK_EQ_INT(commit_group_run(g), 1);
-    CHECK_EQ_INT(fx.kicks, 1);
-    CHECK(!stored("e"));
+    CHECK_EQ_INT(a.depth_seen, 0);
+    CHECK(a.committed && a.durable_at_answer == 1);
+    CHECK_EQ_INT(fx.kicks, 2);
+    member_init(&a, "alone409", 409);
+    commit_group_add(g, &a.m);
+    CHECK_EQ_INT(commit_group_run(g), 1);
+    CHECK(!stored("alone409"));
+    CHECK_EQ_INT(fx.kicks, 2);
+    CHECK_EQ_INT(stats.groups, 4);
+    CHECK_EQ_INT(stats.members, 8);
     CHECK_EQ_INT(commit_group_run(g), 0); /* nothing queued: nothing done */
     commit_group_close(g);
     uv_run(loop, UV_RUN_NOWAIT);

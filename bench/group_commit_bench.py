@@ -4,8 +4,8 @@
 For each run: raw SQLite single-row commits (python sqlite3, WAL, the same synchronous
 level, one row per BEGIN IMMEDIATE ... COMMIT), then convene serve --durability DUR on a
 fresh database booking one-occurrence meetings (3 attendees, a room, lunch: bench/booking.lua)
-under wrk with 1, 16 and 32 connections, then the raw reference again. The ratio is
-bookings/s over the mean of the two raw figures. The machine's busy and steal time while
+under wrk with 1, 16 and 32 connections, the raw reference again after each. Each ratio is
+bookings/s over the mean of the raw figures just before and just after it. The machine's busy and steal time while
 convene is measured are printed too: other jobs on the 2 shared vCPUs make a run noisy.
 
 Usage: bench/group_commit_bench.py [--bin build/convene] [--runs 3] [--seconds 10]
@@ -101,7 +101,9 @@ def wrk_bookings(port, people, room, clients, seconds, base):
 
 
 def measure(a, binary, tmp):
-    """Bookings/s of one binary at each connection count, on a fresh database."""
+    """Bookings/s of one binary at each connection count, on a fresh database. The raw
+    reference is measured again after each count: each ratio uses the reference just
+    before and just after it (the disk's fsync time drifts with the other jobs' I/O)."""
     db = os.path.join(tmp, "c.db")
     for suffix in ("", "-wal", "-shm", ".key"):
         if os.path.exists(db + suffix):
@@ -124,6 +126,9 @@ def measure(a, binary, tmp):
                 "convene_commit_group_members_total", 0)
             r["clients"] = clients
             r["group"] = members / groups if groups else 0.0
+            r["raw_before"] = a.raw[-1]
+            a.raw.append(raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n))
+            r["raw"] = (r["raw_before"] + a.raw[-1]) / 2
             rows.append(r)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -131,16 +136,16 @@ def measure(a, binary, tmp):
     return rows
 
 
-def print_rows(label, rows, raw, line):
-    print("  %s\n  clients  bookings/s  ratio  p50 ms  p99 ms  members/group  machine busy%%  "
-          "steal%%" % label)
+def print_rows(label, rows, line):
+    print("  %s\n  clients  bookings/s  raw/s (around)  ratio  p50 ms  p99 ms  members/group"
+          "  machine busy%%  steal%%" % label)
     for r in rows:
-        print("  %7d  %10.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
-              % (r["clients"], r["rate"], r["rate"] / raw, r["p50"], r["p99"], r["group"],
-                 r["busy"], r["steal"]))
-        line.append("%sc%d=%.0f/%.2f/group%.1f/busy%.0f" % (
-            "base_" if label.startswith("baseline") else "", r["clients"], r["rate"],
-            r["rate"] / raw, r["group"], r["busy"]))
+        print("  %7d  %10.0f  %14.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
+              % (r["clients"], r["rate"], r["raw"], r["rate"] / r["raw"], r["p50"], r["p99"],
+                 r["group"], r["busy"], r["steal"]))
+        line.append("%sc%d=%.0f/raw%.0f/%.2f/group%.1f/busy%.0f" % (
+            "base_" if label.startswith("baseline") else "", r["clients"], r["rate"], r["raw"],
+            r["rate"] / r["raw"], r["group"], r["busy"]))
 
 
 def main():
@@ -166,26 +171,23 @@ def main():
         base_rows = None
         try:
             load = open("/proc/loadavg").read().split()[0]
-            raw_before = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
+            a.raw = [raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)]
             rows = measure(a, a.bin, tmp)
             if a.baseline:
                 base_rows = measure(a, a.baseline, tmp)
-            raw_after = raw_sqlite_rate(os.path.join(tmp, "raw.db"), a.durability, a.n)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        raw = (raw_before + raw_after) / 2
-        print("run %d (%s, load %s before, sync=%s): raw SQLite single-row commits/s %.0f "
-              "before, %.0f after, mean %.0f" % (run, time.strftime("%H:%M:%S"), load,
-                                                 a.durability, raw_before, raw_after, raw))
+        print("run %d (%s, load %s before, sync=%s): raw SQLite single-row commits/s %s"
+              % (run, time.strftime("%H:%M:%S"), load, a.durability,
+                 " ".join("%.0f" % x for x in a.raw)))
         line = ["time=%s" % time.strftime("%Y-%m-%dT%H:%M:%S"), "commit=%s" % commit,
-                "sync=%s" % a.durability, "raw_before=%.0f" % raw_before,
-                "raw_after=%.0f" % raw_after]
-        print_rows(a.bin, rows, raw, line)
+                "sync=%s" % a.durability, "raw=%s" % ",".join("%.0f" % x for x in a.raw)]
+        print_rows(a.bin, rows, line)
         if base_rows is not None:
-            print_rows("baseline " + a.baseline, base_rows, raw, line)
+            print_rows("baseline " + a.baseline, base_rows, line)
         with open(os.path.join(HERE, "results", "group_commit.txt"), "a") as f:
             f.write(" ".join(line) + "\n")
-        ratio = rows[-1]["rate"] / raw
+        ratio = rows[-1]["rate"] / rows[-1]["raw"]
         print("  goal %.2f at %d connections: %s" % (a.goal, rows[-1]["clients"],
                                                      "met" if ratio >= a.goal else "MISSED"))
         missed += ratio < a.goal

@@ -15,7 +15,7 @@ raw references, for a before/after comparison on the same machine state.
 Prints a table per run and appends one line per run to bench/results/group_commit.txt.
 Exits 1 when a run's ratio at the most connections is under --goal (0.5).
 """
-import argparse, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+import argparse, json, os, resource, shutil, signal, sqlite3, subprocess, sys, tempfile, time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,23 +81,42 @@ def cpu_times():
     return sum(v) - idle, v[7] if len(v) > 7 else 0, sum(v)
 
 
-def wrk_bookings(port, people, room, clients, seconds, base):
+def process_cpu(pid):
+    """Seconds of user and system CPU a process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / hz, int(fields[12]) / hz
+
+
+def wrk_bookings(pid, port, people, room, clients, seconds, base):
     env = dict(os.environ, CONVENE_TOKEN=TOKEN, CONVENE_PEOPLE=",".join(people),
                CONVENE_ROOM=room, CONVENE_BASE=str(base))
     threads = 1 if clients == 1 else 2
+    s0, w0 = process_cpu(pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     c0 = cpu_times()
     out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % clients, "-d%ds" % seconds,
                           "-s", os.path.join(HERE, "booking.lua"), "http://127.0.0.1:%d" % port],
                          env=env, capture_output=True, text=True, check=True).stdout
     c1 = cpu_times()
+    s1, w1 = process_cpu(pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     failures = int(out.split("non201")[1].split()[0])
     if failures:
         raise SystemExit("wrk: %d bookings were not 201:\n%s" % (failures, out))
     span = max(1, c1[2] - c0[2])
-    return {"rate": float(out.split("Requests/sec:")[1].split()[0]),
+    wall = span / os.sysconf("SC_CLK_TCK") / 2  # jiffies of 2 CPUs
+    rate = float(out.split("Requests/sec:")[1].split()[0])
+    server = (s1[0] - s0[0]) + (s1[1] - s0[1])
+    client = (w1.ru_utime - w0.ru_utime) + (w1.ru_stime - w0.ru_stime)
+    busy = 200.0 * (c1[0] - c0[0]) / span
+    return {"rate": rate,
+            "user_us": (s1[0] - s0[0]) / (rate * wall) * 1e6,
+            "sys_us": (s1[1] - s0[1]) / (rate * wall) * 1e6,
+            "server": 100.0 * server / wall, "wrk": 100.0 * client / wall,
+            "other": busy - 100.0 * (server + client) / wall,
             "p50": float(out.split("latency_p50_ms")[1].split()[0]),
             "p99": float(out.split("latency_p99_ms")[1].split()[0]),
-            "busy": 200.0 * (c1[0] - c0[0]) / span, "steal": 200.0 * (c1[1] - c0[1]) / span}
+            "busy": busy, "steal": 200.0 * (c1[1] - c0[1]) / span}
 
 
 def measure(a, binary, tmp):
@@ -118,7 +137,8 @@ def measure(a, binary, tmp):
         for k, clients in enumerate(int(c) for c in a.clients.split(",")):
             before = metrics(port)
             # Each measurement books its own decade: none clashes with an earlier one.
-            r = wrk_bookings(port, people, room, clients, a.seconds, 1893456000 + k * 400000 * 3600)
+            r = wrk_bookings(proc.pid, port, people, room, clients, a.seconds,
+                             1893456000 + k * 400000 * 3600)
             after = metrics(port)
             groups = after.get("convene_commit_groups_total", 0) - before.get(
                 "convene_commit_groups_total", 0)
@@ -138,14 +158,17 @@ def measure(a, binary, tmp):
 
 def print_rows(label, rows, line):
     print("  %s\n  clients  bookings/s  raw/s (around)  ratio  p50 ms  p99 ms  members/group"
-          "  machine busy%%  steal%%" % label)
+          "  server us/booking (user+sys)  CPU%% server/wrk/other  steal%%" % label)
     for r in rows:
-        print("  %7d  %10.0f  %14.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f  %6.0f"
+        print("  %7d  %10.0f  %14.0f  %5.2f  %6.2f  %6.2f  %13.1f  %13.0f+%-13.0f  %5.0f/%.0f/%.0f"
+              "  %6.0f"
               % (r["clients"], r["rate"], r["raw"], r["rate"] / r["raw"], r["p50"], r["p99"],
-                 r["group"], r["busy"], r["steal"]))
-        line.append("%sc%d=%.0f/raw%.0f/%.2f/group%.1f/busy%.0f" % (
+                 r["group"], r["user_us"], r["sys_us"], r["server"], r["wrk"], r["other"],
+                 r["steal"]))
+        line.append("%sc%d=%.0f/raw%.0f/%.2f/group%.1f/us%.0f+%.0f/cpu%.0f,%.0f,%.0f" % (
             "base_" if label.startswith("baseline") else "", r["clients"], r["rate"], r["raw"],
-            r["rate"] / r["raw"], r["group"], r["busy"]))
+            r["rate"] / r["raw"], r["group"], r["user_us"], r["sys_us"], r["server"], r["wrk"],
+            r["other"]))
 
 
 def main():

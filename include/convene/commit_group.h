@@ -49,6 +49,7 @@ struct commit_group;
 struct commit_group_member {
     struct commit_group_member *next; /* the queue; the group's while queued */
     int status; /* what apply returned (set by the group) */
+    int lost;   /* its savepoint failed: answered as if the COMMIT had (set by the group) */
 };
 
 struct commit_group_ops {
@@ -64,7 +65,8 @@ struct commit_group_ops {
     /*
      * Answers the member once the group is over: committed is 1 when the
      * COMMIT succeeded, 0 when it (or the BEGIN) failed and nothing of the
-     * group was kept. The member leaves the group before the call.
+     * group was kept, or when the member's own savepoint failed. The
+     * member leaves the group before the call.
      */
     void (*answer)(struct commit_group_member *m, int committed, void *arg);
     /* After a successful COMMIT that kept at least one member's writes: once per group. */

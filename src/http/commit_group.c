@@ -50,6 +50,7 @@ void commit_group_add(struct commit_group *g, struct commit_group_member *m)
 {
     m->next = NULL;
     m->status = 0;
+    m->lost = 0;
     if (g->tail != NULL)
         g->tail->next = m;
     else
@@ -79,20 +80,23 @@ static struct commit_group_member *queue_take(struct commit_group *g)
 /*
  * One member in its own savepoint: an error answer rolls it back, so a
  * loser of a clash leaves nothing behind whatever its handler did. A
- * savepoint that cannot be opened fails only this member (500, nothing
- * applied).
+ * savepoint that cannot be opened or released fails only this member: it
+ * is answered as if the COMMIT had failed (its writes, if any, are undone).
  */
 static void member_apply(struct commit_group *g, struct commit_group_member *m)
 {
     if (store_begin(g->st) != STORE_OK) {
         m->status = 500;
+        m->lost = 1;
         return;
     }
     m->status = g->ops->apply(m, g->arg);
-    if (m->status >= 400 || m->status == 0)
+    if (m->status >= 400 || m->status == 0) {
         store_rollback(g->st);
-    else if (store_commit(g->st) != STORE_OK) /* RELEASE: fails only on a broken connection */
+    } else if (store_commit(g->st) != STORE_OK) { /* RELEASE: only a broken connection fails */
         m->status = 500;
+        m->lost = 1;
+    }
 }
 
 /*
@@ -129,7 +133,7 @@ static void group_answer(struct commit_group *g, struct commit_group_member *m, 
     while (m != NULL) {
         struct commit_group_member *next = m->next;
         m->next = NULL;
-        g->ops->answer(m, committed, g->arg);
+        g->ops->answer(m, committed && !m->lost, g->arg);
         m = next;
     }
 }

@@ -98,7 +98,7 @@ test-valgrind: deps-test build
 # Every benchmark of docs/PERFORMANCE.md, one after the other (about 25 minutes);
 # each prints its figures and exits 1 when its goal is missed. BENCHES picks some:
 # make bench BENCHES="load-think dispatch".
-BENCHES ?= nginx feeds booking availability dispatch reminders load-think load
+BENCHES ?= nginx feeds booking group-commit availability dispatch reminders load-think load
 bench: deps-bench build
 	@failed=""; for b in $(BENCHES); do \
 	  echo "== bench $$b"; \
@@ -106,6 +106,7 @@ bench: deps-bench build
 	    nginx) BUILD=$(BUILD) bench/run.sh ;; \
 	    feeds) BUILD=$(BUILD) BENCH_ENFORCE=1 bench/feed_bench.sh ;; \
 	    booking) python3 bench/booking_bench.py --bin $(BUILD)/convene ;; \
+	    group-commit) python3 bench/group_commit_bench.py --bin $(BUILD)/convene --runs 3 ;; \
 	    availability) python3 bench/availability_bench.py --bin $(BUILD)/convene ;; \
 	    dispatch) python3 bench/dispatch_bench.py --bin $(BUILD)/convene ;; \
 	    reminders) python3 bench/reminder_bench.py --bin $(BUILD)/convene ;; \

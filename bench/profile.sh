@@ -7,6 +7,10 @@
 #   bench/profile.sh callgrind  # valgrind --tool=callgrind on a fixed number of
 #                               # requests (PROFILE_REQUESTS, default 20000) sent
 #                               # by one keep-alive client; user-space instructions
+#   bench/profile.sh booking    # perf record -g while wrk books meetings
+#                               # (bench/booking.lua, --durability full) over
+#                               # PROFILE_CONNECTIONS (default 32) connections;
+#                               # also the server's user and system CPU per booking
 #
 # perf shows kernel time too (send/receive on loopback, wake-ups, fcntl locks);
 # callgrind counts instructions exactly and is independent of machine noise.
@@ -28,11 +32,11 @@ mkdir -p "$out"
 die() { echo "profile: $*" >&2; exit 1; }
 [ -x "$CONVENE_BIN" ] || die "$CONVENE_BIN not found; build first"
 case "$mode" in
-    perf) command -v perf >/dev/null || die "perf not installed (apt-get install linux-perf)"
+    perf|booking) command -v perf >/dev/null || die "perf not installed (apt-get install linux-perf)"
           command -v wrk >/dev/null || die "wrk not installed" ;;
     callgrind) command -v valgrind >/dev/null || die "valgrind not installed"
                command -v python3 >/dev/null || die "python3 not installed" ;;
-    *) die "usage: bench/profile.sh [perf|callgrind]" ;;
+    *) die "usage: bench/profile.sh [perf|callgrind|booking]" ;;
 esac
 
 server_pid=""
@@ -77,7 +81,47 @@ id="$(curl -sS -X POST "$base/api/v1/rooms" -H "Authorization: Bearer $token" \
 [ -n "$id" ] || die "could not create a room"
 url="$base/api/v1/rooms/$id"
 
-if [ "$mode" = perf ]; then
+perf_report() {
+    echo "== share of samples by library"
+    perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -n 10
+    echo "== inclusive share by function (top 45)"
+    perf report -i "$out/perf.data" --children --sort symbol --stdio -g none 2>/dev/null \
+        | grep -E '^ +[0-9]' | grep -v '\] 0x' | head -n 45
+    echo "(full data: perf report -i $out/perf.data)"
+}
+
+# Ticks of user and system CPU the server has used so far (/proc/PID/stat fields 14, 15).
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
+
+if [ "$mode" = booking ]; then
+    conns="${PROFILE_CONNECTIONS:-32}"
+    people=""
+    for i in 1 2 3; do
+        p="$(curl -sS -X POST "$base/api/v1/people" -H "Authorization: Bearer $token" \
+            -H 'Content-Type: application/json' -d "{\"name\":\"P$i\",\"role\":\"leader\",\"rank\":$i}" \
+            | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')"
+        people="$people${people:+,}$p"
+    done
+    threads=$(( conns > 1 ? 2 : 1 ))
+    CONVENE_TOKEN="$token" CONVENE_PEOPLE="$people" CONVENE_ROOM="$id" \
+        wrk -t"$threads" -c"$conns" -d"$((SECS + 3))s" -s "$here/booking.lua" "$base" \
+        >"$out/wrk.txt" 2>&1 &
+    wrk_pid=$!
+    sleep 2
+    read -r u0 s0 < <(cpu_ticks)
+    perf record -F 999 -g --call-graph dwarf -o "$out/perf.data" -p "$server_pid" -- sleep "$SECS" \
+        >"$out/perf-record.log" 2>&1
+    read -r u1 s1 < <(cpu_ticks)
+    wait "$wrk_pid"
+    rate="$(sed -n 's/^Requests\/sec: *//p' "$out/wrk.txt")"
+    grep -E 'Requests/sec|non201' "$out/wrk.txt"
+    hz="$(getconf CLK_TCK)"
+    awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$hz" -v t="$SECS" -v r="$rate" 'BEGIN {
+        printf "server CPU: user %.0f us + system %.0f us per booking (%.0f%% of a CPU; perf running)\n",
+               u / hz / t / r * 1e6, s / hz / t / r * 1e6, (u + s) / hz / t * 100 }'
+    perf_report
+elif [ "$mode" = perf ]; then
     wrk -t2 -c32 -d"$((SECS + 3))s" -H "Authorization: Bearer $token" "$url" >"$out/wrk.txt" 2>&1 &
     wrk_pid=$!
     sleep 2

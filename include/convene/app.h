@@ -53,6 +53,13 @@ struct app {
         int64_t max_per_client;
         int64_t open_files_limit;    /* RLIMIT_NOFILE after raising it at start */
     } conn_stats;
+    struct commit_stats {         /* kept by http/commit_group.c for /metrics */
+        uint64_t groups;             /* transactions committed for groups of write requests */
+        uint64_t members;            /* requests applied in them */
+        uint64_t largest;            /* members of the largest group */
+        uint64_t cut;                /* groups ended by a bound with requests still waiting */
+        uint64_t failed;             /* groups whose BEGIN or COMMIT failed */
+    } commit_stats;
 };
 
 /*

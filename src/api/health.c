@@ -116,6 +116,33 @@ static void connection_metrics_render(const struct conn_stats *c, struct strbuf 
                   (long long)c->open_files_limit);
 }
 
+/* Group commit of write requests (http/commit_group.c keeps the counts). */
+static void commit_metrics_render(const struct commit_stats *c, struct strbuf *sb)
+{
+    strbuf_printf(sb,
+                  "# HELP convene_commit_groups_total Transactions that committed a group of "
+                  "write requests.\n"
+                  "# TYPE convene_commit_groups_total counter\n"
+                  "convene_commit_groups_total %llu\n"
+                  "# HELP convene_commit_group_members_total Write requests applied in them.\n"
+                  "# TYPE convene_commit_group_members_total counter\n"
+                  "convene_commit_group_members_total %llu\n"
+                  "# HELP convene_commit_group_largest Members of the largest group so far.\n"
+                  "# TYPE convene_commit_group_largest gauge\n"
+                  "convene_commit_group_largest %llu\n"
+                  "# HELP convene_commit_groups_cut_total Groups committed at a bound while "
+                  "requests still waited.\n"
+                  "# TYPE convene_commit_groups_cut_total counter\n"
+                  "convene_commit_groups_cut_total %llu\n"
+                  "# HELP convene_commit_groups_failed_total Groups whose BEGIN or COMMIT "
+                  "failed (every member answered 500).\n"
+                  "# TYPE convene_commit_groups_failed_total counter\n"
+                  "convene_commit_groups_failed_total %llu\n",
+                  (unsigned long long)c->groups, (unsigned long long)c->members,
+                  (unsigned long long)c->largest, (unsigned long long)c->cut,
+                  (unsigned long long)c->failed);
+}
+
 void api_metrics(struct api_call *call)
 {
     struct app *app = call->app;
@@ -145,6 +172,7 @@ void api_metrics(struct api_call *call)
                   store_schema_version(app->store),
                   (long long)app_workcal_covered_until_utc(app));
     connection_metrics_render(&app->conn_stats, &sb);
+    commit_metrics_render(&app->commit_stats, &sb);
     cache_metrics_render(app, &sb);
     notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);

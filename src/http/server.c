@@ -1,9 +1,11 @@
 /*
  * server.c - libh2o glue. h2o parses HTTP/1.1 (keep-alive, pipelining,
  * bounded request size) and calls on_request with the whole body read;
- * we answer synchronously, so a request's memory lives exactly as long as
- * h2o's request pool. Only this file includes h2o.h, so the HTTP library
- * could be swapped without touching the API.
+ * a read is answered there and then, a write later in the same turn of the
+ * loop, once the commit group it joined has committed (commit_group.c), so
+ * a request's memory lives exactly as long as h2o's request pool. Only this
+ * file includes h2o.h, so the HTTP library could be swapped without
+ * touching the API.
  *
  * Around h2o, three guards (CONTRACT section 15):
  * - at accept, connection caps (total and per client address) from the
@@ -17,6 +19,7 @@
  */
 #include "convene/http.h"
 #include "convene/api.h"
+#include "convene/commit_group.h"
 #include "convene/conn_limit.h"
 #include "convene/framing.h"
 #include "convene/metrics.h"
@@ -55,6 +58,7 @@ struct http_server {
     int64_t refusals_logged_at; /* second of the last "refused" log line */
     int deferred;     /* requests waiting for the thread pool */
     struct http_sink *sinks; /* open streaming responses, ended at shutdown */
+    struct commit_group *group; /* owned: write requests waiting for their group's COMMIT */
 };
 
 /* h2o hands handlers this struct; ours carries the server back. */
@@ -444,9 +448,13 @@ static void send_shared(h2o_req_t *req, struct shared_body *body)
         h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
-/* Writes a complete answer, then logs and counts it; frees res. */
+/*
+ * Writes a complete answer, then logs and counts it; frees res. kick: tell
+ * the notifier about a successful write (a commit group does it once for
+ * all its members instead).
+ */
 static void send_answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
-                        struct api_response *res, uint64_t started)
+                        struct api_response *res, uint64_t started, int kick)
 {
     req->res.status = res->status;
     req->res.reason = http_reason_phrase(res->status);
@@ -478,7 +486,8 @@ static void send_answer(struct http_server *srv, h2o_req_t *req, const struct ap
     gate_wrap_sent(req);
 
     /* A successful write may have queued messages or moved a reminder. */
-    if (res->status < 400 && !(areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0))
+    if (kick && res->status < 400 &&
+        !(areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0))
         notify_kick(srv->app->notify);
 
     uint64_t usec = clock_monotonic_us() - started;
@@ -523,7 +532,7 @@ static void on_deferred_done(uv_work_t *work, int status)
     res.route = d->route;
     res.route_index = d->route_index;
     d->srv->deferred--;
-    send_answer(d->srv, d->req, &areq, &res, d->started);
+    send_answer(d->srv, d->req, &areq, &res, d->started, 1);
     free(d);
 }
 
@@ -549,7 +558,7 @@ static void deferred_start(struct http_server *srv, h2o_req_t *req, const struct
         snprintf(res->headers[0].value, sizeof(res->headers[0].value), "1");
         res->headers[0].name = "Retry-After";
         res->nheaders = 1;
-        send_answer(srv, req, areq, res, started);
+        send_answer(srv, req, areq, res, started, 1);
         return;
     }
     srv->deferred++;
@@ -798,6 +807,119 @@ static void sinks_end(struct http_server *srv)
     }
 }
 
+/* Sends what the router made of a request: an answer, a deferred job or a stream. */
+static void answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
+                   struct api_response *res, uint64_t started, int kick)
+{
+    if (res->job != NULL) {
+        deferred_start(srv, req, areq, res, started);
+    } else if (res->stream != NULL && !srv->ctx.shutdown_requested) {
+        stream_start(srv, req, areq, res, started);
+    } else {
+        if (res->stream != NULL) {
+            res->stream->detach(res->stream);
+            res->stream = NULL;
+            free(res->body);
+            res->body = xstrdup("{\"error\":{\"code\":\"unavailable\","
+                                "\"message\":\"the service is stopping\"}}");
+            res->body_len = strlen(res->body);
+            res->status = 503;
+        }
+        send_answer(srv, req, areq, res, started, kick);
+    }
+}
+
+/* ---------------- write requests, committed in groups (commit_group.c) ---------------- */
+
+/*
+ * A write request waiting for its group. It lives in the request's pool:
+ * h2o 2.2's HTTP/1 neither reads nor times out a connection while its
+ * request is being answered, so the request stays valid until we answer.
+ */
+struct grouped {
+    struct commit_group_member member; /* first: the group hands it back */
+    struct http_server *srv;
+    h2o_req_t *req;
+    struct api_request areq; /* points into req */
+    struct api_response res;
+    uint64_t started;
+};
+
+/* Whether a request may change something: every method but GET and HEAD. */
+static int request_writes(const struct api_request *areq)
+{
+    return !(areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0) &&
+           !(areq->method_len == 4 && memcmp(areq->method, "HEAD", 4) == 0);
+}
+
+static int on_group_apply(struct commit_group_member *m, void *arg)
+{
+    struct grouped *g = (struct grouped *)m;
+
+    (void)arg;
+    api_dispatch(g->srv->app, &g->areq, NULL, &g->res);
+    return g->res.status;
+}
+
+/* The group's COMMIT failed: whatever the member was told before, nothing of it was kept. */
+static void grouped_fail(struct grouped *g)
+{
+    struct api_call call;
+    const char *route = g->res.route;
+    int route_index = g->res.route_index;
+
+    api_response_free(&g->res);
+    memset(&g->res, 0, sizeof(g->res));
+    g->res.route = route;
+    g->res.route_index = route_index;
+    memset(&call, 0, sizeof(call));
+    call.app = g->srv->app;
+    call.req = &g->areq;
+    call.res = &g->res;
+    api_reply_store_error(&call);
+}
+
+static void on_group_answer(struct commit_group_member *m, int committed, void *arg)
+{
+    struct grouped *g = (struct grouped *)m;
+
+    (void)arg;
+    if (!committed)
+        grouped_fail(g);
+    answer(g->srv, g->req, &g->areq, &g->res, g->started, 0);
+}
+
+/* Once per committed group: the outbox and reminders moved (fan-out, change streams, timers). */
+static void on_group_committed(void *arg)
+{
+    struct http_server *srv = arg;
+
+    notify_kick(srv->app->notify);
+}
+
+static const struct commit_group_ops group_ops = {
+    .apply = on_group_apply,
+    .answer = on_group_answer,
+    .committed = on_group_committed,
+};
+
+static void group_queue(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
+                        uint64_t started)
+{
+    struct grouped *g = h2o_mem_alloc_pool(&req->pool, sizeof(*g));
+
+    memset(g, 0, sizeof(*g));
+    g->srv = srv;
+    g->req = req;
+    g->areq = *areq;
+    g->started = started;
+    commit_group_add(srv->group, &g->member);
+}
+
+/*
+ * Reads are answered at once; a write joins the commit group of this turn
+ * of the loop and is answered after its COMMIT.
+ */
 static int on_request(h2o_handler_t *self, h2o_req_t *req)
 {
     struct http_server *srv = ((struct request_handler *)self)->srv;
@@ -806,24 +928,13 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
     struct api_response res;
 
     request_from_h2o(req, &areq);
+    if (request_writes(&areq)) {
+        group_queue(srv, req, &areq, started);
+        return 0;
+    }
     memset(&res, 0, sizeof(res));
     api_dispatch(srv->app, &areq, NULL, &res);
-    if (res.job != NULL) {
-        deferred_start(srv, req, &areq, &res, started);
-    } else if (res.stream != NULL && !srv->ctx.shutdown_requested) {
-        stream_start(srv, req, &areq, &res, started);
-    } else {
-        if (res.stream != NULL) {
-            res.stream->detach(res.stream);
-            res.stream = NULL;
-            free(res.body);
-            res.body = xstrdup("{\"error\":{\"code\":\"unavailable\","
-                               "\"message\":\"the service is stopping\"}}");
-            res.body_len = strlen(res.body);
-            res.status = 503;
-        }
-        send_answer(srv, req, &areq, &res, started);
-    }
+    answer(srv, req, &areq, &res, started, 1);
     return 0;
 }
 
@@ -1012,6 +1123,7 @@ int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out
     srv->accept_ctx.ctx = &srv->ctx;
     srv->accept_ctx.hosts = srv->config.hosts;
     uv_timer_init(loop, &srv->drain_timer);
+    srv->group = commit_group_new(loop, app->store, &group_ops, srv, &app->commit_stats);
     if (listen_on(srv, app->cfg.listen_host, app->cfg.listen_port, port) != 0) {
         *out = srv; /* the caller closes the loop's handles and frees */
         return -1;
@@ -1084,6 +1196,8 @@ void http_server_free(struct http_server *srv)
 {
     if (srv == NULL)
         return;
+    /* Requests still queued (none after a drain) are answered while h2o can still write. */
+    commit_group_close(srv->group);
     /* h2o closes its own timers here; ours and the listener follow, then the loop settles. */
     if (srv->context_ready) {
         timeout_clear(&srv->ctx.zero_timeout);

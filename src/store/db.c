@@ -168,7 +168,15 @@ int store_open(const char *path, enum durability durability, struct store **out)
               * interval writes each hot index page back once, not every 1,000.
               */
              "PRAGMA mmap_size=0; PRAGMA cache_size=-8192; "
-             "PRAGMA wal_autocheckpoint=8192;",
+             "PRAGMA wal_autocheckpoint=8192; "
+             /*
+              * Savepoints keep the original of each page they change in a
+              * sub-journal, which SQLite spills to a temporary file past 64
+              * KiB; a commit group (http/commit_group.c) holds every request in
+              * one, and a booking changes about 65 pages: in memory it is a
+              * copy instead of a write(2) per page (PERFORMANCE.md, group commit).
+              */
+             "PRAGMA temp_store=MEMORY;",
              durability == DURABILITY_FULL ? "FULL" : "NORMAL");
     st->durable = durability == DURABILITY_FULL;
     /*

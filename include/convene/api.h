@@ -142,7 +142,7 @@ struct api_error {
  * identified from the Authorization header; otherwise preauth is used as is
  * (internal callers). res must be zeroed; free it with api_response_free.
  */
-void api_dispatch(struct app *app, const struct api_request *req, const struct auth *preauth,
+void api_route(struct app *app, const struct api_request *req, const struct auth *preauth,
                   struct api_response *res);
 void api_response_free(struct api_response *res);
 

@@ -11,7 +11,7 @@
  *   savepoint, so it changes nothing and never fails its neighbours;
  * - a member gets its answer only after the COMMIT; when the COMMIT fails,
  *   every member of the group is answered with the storage error;
- * - the post-commit work (the notifier's kick) runs once per group.
+ * - the post-commit work (scheduling the notifier) runs once per group.
  *
  * Members are queued while the loop reads requests and applied in the
  * loop's check phase, so the transaction is open only inside

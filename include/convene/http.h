@@ -1,6 +1,6 @@
 /*
  * http.h - the HTTP server on libh2o over libuv: accepts connections,
- * turns each request into an api_request for api_dispatch, writes the
+ * turns each request into an api_request for api_route, writes the
  * answer and one access-log line. Everything runs on the loop thread.
  */
 #ifndef CONVENE_HTTP_H

@@ -17,8 +17,8 @@ struct notify;
 /* Starts the sender and the reminder timer on loop. Owner: the caller (notify_free). */
 int notify_start(struct app *app, uv_loop_t *loop, struct notify **out);
 
-/* Something was written: fan out new messages and re-arm timers soon (on the loop). */
-void notify_kick(struct notify *n);
+/* Something was written: fan out new messages and reschedule timers soon (on the loop). */
+void notify_schedule(struct notify *n);
 
 /*
  * Stops starting attempts; in-flight ones get until the drain timeout,

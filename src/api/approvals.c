@@ -8,7 +8,7 @@
 #include "handlers.h"
 
 #include "convene/booking.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/record.h"
 #include "convene/store.h"
 #include "convene/token.h"
@@ -129,10 +129,10 @@ static int department_apply(struct api_call *call, json_t *body, struct departme
     json_t *ic = json_object_get(body, "in_charge");
     int rc;
 
-    if (json_only_members(body, members, &err) != 0 ||
-        json_member_string(body, "name", creating, DEPARTMENT_NAME_MAX, &name, &err) < 0 ||
+    if (body_only_members(body, members, &err) != 0 ||
+        body_member_string(body, "name", creating, DEPARTMENT_NAME_MAX, &name, &err) < 0 ||
         (!json_is_null(ic) &&
-         json_member_string(body, "in_charge", 0, ID_STR_MAX - 1, &person, &err) < 0)) {
+         body_member_string(body, "in_charge", 0, ID_STR_MAX - 1, &person, &err) < 0)) {
         api_reply_api_error(call, &err);
         return -1;
     }

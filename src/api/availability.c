@@ -5,7 +5,7 @@
  */
 #include "handlers.h"
 
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/recur.h"
 #include "convene/slots.h"
 #include "convene/store.h"

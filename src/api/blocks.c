@@ -5,7 +5,7 @@
  */
 #include "handlers.h"
 
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/store.h"
 #include "convene/timeutil.h"
 #include "convene/util.h"
@@ -33,9 +33,9 @@ static int validate_resource(struct app *app, json_t *body, struct block_record 
     if (!json_is_object(res))
         return api_error_set(err, 400, "wrong_type", "resource",
                              "'resource' must be an object {\"type\", \"id\"}");
-    if (json_only_members(res, resource_members, err) != 0 ||
-        json_member_string(res, "type", 1, 16, &type, err) < 0 ||
-        json_member_string(res, "id", 1, ID_STR_MAX - 1, &id, err) < 0) {
+    if (body_only_members(res, resource_members, err) != 0 ||
+        body_member_string(res, "type", 1, 16, &type, err) < 0 ||
+        body_member_string(res, "id", 1, ID_STR_MAX - 1, &id, err) < 0) {
         /* Name the field by its full path, as the client wrote it. */
         char inner[sizeof(err->field)];
         snprintf(inner, sizeof(inner), "resource.%.100s", err->field);
@@ -64,7 +64,7 @@ static int validate_time(json_t *body, const char *name, const char *tz, char ou
     const char *s;
     struct local_time lt;
 
-    if (json_member_string(body, name, 1, 32, &s, err) < 0)
+    if (body_member_string(body, name, 1, 32, &s, err) < 0)
         return -1;
     if (time_local_parse(s, &lt) != 0)
         return api_error_set(err, 422, "invalid", name,
@@ -85,7 +85,7 @@ static int block_delegate(struct app *app, json_t *body, struct block_record *b,
     const char *delegate = NULL;
     int rc;
 
-    if (json_member_string(body, "delegate", 0, ID_STR_MAX - 1, &delegate, err) < 0)
+    if (body_member_string(body, "delegate", 0, ID_STR_MAX - 1, &delegate, err) < 0)
         return -1;
     if (delegate == NULL)
         return 0;
@@ -108,9 +108,9 @@ static int block_validate(struct app *app, json_t *body, struct block_record *b,
     const char *tz = app->cfg.tz, *reason = NULL;
     int has;
 
-    if (json_only_members(body, block_members, err) != 0 ||
+    if (body_only_members(body, block_members, err) != 0 ||
         validate_resource(app, body, b, err) != 0 ||
-        (has = json_member_string(body, "tz", 0, 63, &tz, err)) < 0)
+        (has = body_member_string(body, "tz", 0, 63, &tz, err)) < 0)
         return -1;
     if (has && !time_zone_valid(tz))
         return api_error_set(err, 422, "invalid", "tz", "unknown time zone '%s'", tz);
@@ -122,7 +122,7 @@ static int block_validate(struct app *app, json_t *body, struct block_record *b,
         return api_error_set(err, 422, "end_before_start", "end", "'end' must be after 'start'");
     if (b->end_utc - b->start_utc > BLOCK_MAX_SECONDS)
         return api_error_set(err, 422, "too_long", "end", "a block may last at most 5 years");
-    if (json_member_string(body, "reason", 0, REASON_MAX_CHARS, &reason, err) < 0)
+    if (body_member_string(body, "reason", 0, REASON_MAX_CHARS, &reason, err) < 0)
         return -1;
     b->reason = reason ? xstrdup(reason) : NULL;
     return block_delegate(app, body, b, err);

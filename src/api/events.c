@@ -10,7 +10,7 @@
 #include "handlers.h"
 
 #include "convene/conflict.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -165,7 +165,7 @@ void api_events_create(struct api_call *call)
     if (body == NULL)
         return;
     memset(&err, 0, sizeof(err));
-    if (json_only_members(body, booking_event_members, &err) != 0) {
+    if (body_only_members(body, booking_event_members, &err) != 0) {
         api_reply_api_error(call, &err);
         return;
     }

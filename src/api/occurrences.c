@@ -8,7 +8,7 @@
 #include "handlers.h"
 
 #include "convene/event_docs.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/store.h"
 #include "convene/util.h"
 

@@ -9,7 +9,7 @@
 
 #include "convene/account.h"
 #include "convene/feed.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -55,7 +55,7 @@ static void render_access(const struct record *rec, json_t *obj)
 
 static json_t *render(struct app *app, const struct record_type *type, const struct record *rec)
 {
-    json_t *obj = json_record_render(type, rec);
+    json_t *obj = body_record_render(type, rec);
     add_feed_urls(app, type, rec, obj);
     if (type == &record_person)
         render_access(rec, obj);
@@ -82,7 +82,7 @@ void api_resource_create(struct api_call *call)
     if (body == NULL)
         return;
     record_init(&rec, type);
-    if (json_record_apply(body, type, 1, &rec, &err) != 0) {
+    if (body_record_apply(body, type, 1, &rec, &err) != 0) {
         api_reply_api_error(call, &err);
         goto done;
     }
@@ -260,7 +260,7 @@ static int patch_change(struct api_call *call, struct record *rec)
     const struct record_type *type = call->route_data;
     struct api_error err;
 
-    if (json_record_apply(call->body, type, 0, rec, &err) != 0) {
+    if (body_record_apply(call->body, type, 0, rec, &err) != 0) {
         api_reply_api_error(call, &err);
         return -1;
     }

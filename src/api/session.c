@@ -13,7 +13,7 @@
 
 #include "convene/account.h"
 #include "convene/auth.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -235,7 +235,7 @@ void api_session_create(struct api_call *call)
 
     if (body == NULL)
         return;
-    if (json_only_members(body, sign_in_members, &err) != 0 ||
+    if (body_only_members(body, sign_in_members, &err) != 0 ||
         member_secret(body, "login", 1, &login, &err) != 0 ||
         member_secret(body, "password", 1, &password, &err) != 0) {
         api_reply_api_error(call, &err);
@@ -427,7 +427,7 @@ void api_password_set(struct api_call *call)
                         "only an administrator sets another person's password");
         return;
     }
-    if (json_only_members(body, password_members, &err) != 0 ||
+    if (body_only_members(body, password_members, &err) != 0 ||
         member_secret(body, "password", 1, &fresh, &err) != 0 ||
         member_secret(body, "old_password", 0, &old, &err) != 0 ||
         password_allowed(call, old, &err) != 0) {

@@ -6,7 +6,7 @@
 #include "handlers.h"
 
 #include "convene/auth.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -20,10 +20,10 @@ static int token_validate(struct app *app, json_t *body, const char **role, cons
 {
     int has_person;
 
-    if (json_only_members(body, token_members, err) != 0 ||
-        json_member_string(body, "role", 1, 16, role, err) < 0 ||
-        json_member_string(body, "name", 1, 100, name, err) < 0 ||
-        (has_person = json_member_string(body, "person", 0, ID_STR_MAX - 1, person, err)) < 0)
+    if (body_only_members(body, token_members, err) != 0 ||
+        body_member_string(body, "role", 1, 16, role, err) < 0 ||
+        body_member_string(body, "name", 1, 100, name, err) < 0 ||
+        (has_person = body_member_string(body, "person", 0, ID_STR_MAX - 1, person, err)) < 0)
         return -1;
     enum role r = auth_role_parse(*role);
     if (r == ROLE_NONE)

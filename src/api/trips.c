@@ -10,7 +10,7 @@
 #include "handlers.h"
 
 #include "convene/event_docs.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/recur.h"
 #include "convene/util.h"
 
@@ -184,8 +184,8 @@ static int ack_target(struct api_call *call, char rid[TIME_LOCAL_STR])
     if ((body = api_body_object(call)) == NULL)
         return -1;
     memset(&err, 0, sizeof(err));
-    if (json_only_members(body, ack_members, &err) != 0 ||
-        (has = json_member_string(body, "recurrence_id", 0, TIME_LOCAL_STR - 1, &s, &err)) < 0) {
+    if (body_only_members(body, ack_members, &err) != 0 ||
+        (has = body_member_string(body, "recurrence_id", 0, TIME_LOCAL_STR - 1, &s, &err)) < 0) {
         api_reply_api_error(call, &err);
         return -1;
     }
@@ -279,7 +279,7 @@ void api_trips_create(struct api_call *call)
     if (body == NULL)
         return;
     memset(&err, 0, sizeof(err));
-    if (json_only_members(body, standalone_members, &err) != 0) {
+    if (body_only_members(body, standalone_members, &err) != 0) {
         api_reply_api_error(call, &err);
         return;
     }

@@ -6,7 +6,7 @@
 #include "handlers.h"
 
 #include "convene/channels.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/notify.h"
 #include "convene/signature.h"
 #include "convene/store.h"
@@ -71,7 +71,7 @@ static int webhook_apply_channel(json_t *body, int create, struct webhook_row *w
     enum webhook_format parsed;
     int has;
 
-    if ((has = json_member_string(body, "format", 0, 16, &format, err)) < 0)
+    if ((has = body_member_string(body, "format", 0, 16, &format, err)) < 0)
         return -1;
     if (has && webhook_format_parse(format, &parsed) != 0)
         return api_error_set(err, 422, "invalid", "format",
@@ -121,8 +121,8 @@ static int webhook_apply(struct app *app, json_t *body, int create, struct webho
     size_t i;
     int has, form;
 
-    if (json_only_members(body, webhook_members, err) != 0 ||
-        (has = json_member_string(body, "url", create, 2048, &url, err)) < 0)
+    if (body_only_members(body, webhook_members, err) != 0 ||
+        (has = body_member_string(body, "url", create, 2048, &url, err)) < 0)
         return -1;
     if (has) {
         form = notify_url_form(url, app->cfg.allow_private_webhooks, host, sizeof(host), why,
@@ -158,7 +158,7 @@ static int webhook_apply(struct app *app, json_t *body, int create, struct webho
         free(w->events);
         w->events = strbuf_detach(&sb, NULL);
     }
-    if ((has = json_member_string(body, "person", 0, ID_STR_MAX - 1, &person, err)) < 0)
+    if ((has = body_member_string(body, "person", 0, ID_STR_MAX - 1, &person, err)) < 0)
         return -1;
     if (has) {
         int rc = store_record_exists(app->store, &record_person, person);
@@ -470,8 +470,8 @@ void api_webhooks_replay(struct api_call *call)
         return;
     memset(&w, 0, sizeof(w));
     memset(&err, 0, sizeof(err));
-    if (json_only_members(body, members, &err) != 0 ||
-        json_member_string(body, "since", 1, 32, &since, &err) < 0) {
+    if (body_only_members(body, members, &err) != 0 ||
+        body_member_string(body, "since", 1, 32, &since, &err) < 0) {
         api_reply_api_error(call, &err);
         return;
     }

@@ -9,7 +9,7 @@
 
 #include "convene/feed.h"
 #include "convene/ics.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/util.h"
@@ -188,7 +188,7 @@ static int parse_holidays(json_t *arr, struct workcal_notice *n, struct api_erro
             return api_error_set(err, 400, "wrong_type", field,
                                  "'%s' must be an object {\"name\",\"from\",\"to\"}", field);
         }
-        if (json_only_members(item, members, err) != 0) {
+        if (body_only_members(item, members, err) != 0) {
             /* Name the member by its path, as every other error here does. */
             char member[sizeof(err->field)];
             memcpy(member, err->field, sizeof(member));
@@ -240,7 +240,7 @@ static int parse_notice(json_t *body, int year, struct workcal_notice *n, struct
 
     memset(n, 0, sizeof(*n));
     n->year = year;
-    if (json_only_members(body, members, err) != 0)
+    if (body_only_members(body, members, err) != 0)
         return -1;
     if (y != NULL && !json_is_integer(y))
         return api_error_set(err, 400, "wrong_type", "year", "'year' must be an integer");

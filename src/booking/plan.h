@@ -92,7 +92,7 @@ struct event_plan {
 
 /* Members a client may send to POST/PATCH /events. */
 
-/* http/json.c's shape checks with their verdicts as domain errors (400 or 422 kinds). */
+/* http/body.c's shape checks with their verdicts as domain errors (400 or 422 kinds). */
 int plan_only_members(json_t *obj, const char *const *allowed, struct booking_error *err);
 int plan_member_string(json_t *obj, const char *name, int required, size_t max_chars,
                        const char **out, struct booking_error *err);

@@ -3,7 +3,7 @@
  * section 2, ETags and If-Match, and query-string access.
  */
 #include "convene/api.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/util.h"
 
 #include <stdarg.h>
@@ -198,7 +198,7 @@ json_t *api_body_object(struct api_call *call)
                         "the request body must be JSON: send Content-Type: application/json");
         return NULL;
     }
-    if (json_parse_object(call->req->body, call->req->body_len, &call->body, &err) != 0) {
+    if (body_parse_object(call->req->body, call->req->body_len, &call->body, &err) != 0) {
         api_reply_api_error(call, &err);
         return NULL;
     }

@@ -314,7 +314,7 @@ static const char *allowed_methods(struct api_call *call)
     return allow;
 }
 
-void api_dispatch(struct app *app, const struct api_request *req, const struct auth *preauth,
+void api_route(struct app *app, const struct api_request *req, const struct auth *preauth,
                   struct api_response *res)
 {
     struct api_call call;
@@ -415,7 +415,7 @@ void api_invoke(struct app *app, const char *method, const char *path, const cha
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     memset(res, 0, sizeof(*res));
-    api_dispatch(app, &req, auth, res);
+    api_route(app, &req, auth, res);
     /* No loop here: deferred work runs in place (command-line tools may wait). */
     if (res->job != NULL) {
         struct api_job *job = res->job;

@@ -449,12 +449,12 @@ static void send_shared(h2o_req_t *req, struct shared_body *body)
 }
 
 /*
- * Writes a complete answer, then logs and counts it; frees res. kick: tell
+ * Writes a complete answer, then logs and counts it; frees res. schedule_notify: tell
  * the notifier about a successful write (a commit group does it once for
  * all its members instead).
  */
 static void send_answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
-                        struct api_response *res, uint64_t started, int kick)
+                        struct api_response *res, uint64_t started, int schedule_notify)
 {
     req->res.status = res->status;
     req->res.reason = http_reason_phrase(res->status);
@@ -486,9 +486,9 @@ static void send_answer(struct http_server *srv, h2o_req_t *req, const struct ap
     gate_wrap_sent(req);
 
     /* A successful write may have queued messages or moved a reminder. */
-    if (kick && res->status < 400 &&
+    if (schedule_notify && res->status < 400 &&
         !(areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0))
-        notify_kick(srv->app->notify);
+        notify_schedule(srv->app->notify);
 
     uint64_t usec = clock_monotonic_us() - started;
     metrics_observe(srv->app->metrics, res->route_index, res->status, usec);
@@ -809,7 +809,7 @@ static void sinks_end(struct http_server *srv)
 
 /* Sends what the router made of a request: an answer, a deferred job or a stream. */
 static void answer(struct http_server *srv, h2o_req_t *req, const struct api_request *areq,
-                   struct api_response *res, uint64_t started, int kick)
+                   struct api_response *res, uint64_t started, int schedule_notify)
 {
     if (res->job != NULL) {
         deferred_start(srv, req, areq, res, started);
@@ -825,7 +825,7 @@ static void answer(struct http_server *srv, h2o_req_t *req, const struct api_req
             res->body_len = strlen(res->body);
             res->status = 503;
         }
-        send_answer(srv, req, areq, res, started, kick);
+        send_answer(srv, req, areq, res, started, schedule_notify);
     }
 }
 
@@ -857,7 +857,7 @@ static int on_group_apply(struct commit_group_member *m, void *arg)
     struct grouped *g = (struct grouped *)m;
 
     (void)arg;
-    api_dispatch(g->srv->app, &g->areq, NULL, &g->res);
+    api_route(g->srv->app, &g->areq, NULL, &g->res);
     return g->res.status;
 }
 
@@ -894,7 +894,7 @@ static void on_group_committed(void *arg)
 {
     struct http_server *srv = arg;
 
-    notify_kick(srv->app->notify);
+    notify_schedule(srv->app->notify);
 }
 
 static const struct commit_group_ops group_ops = {
@@ -933,7 +933,7 @@ static int on_request(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     memset(&res, 0, sizeof(res));
-    api_dispatch(srv->app, &areq, NULL, &res);
+    api_route(srv->app, &areq, NULL, &res);
     answer(srv, req, &areq, &res, started, 1);
     return 0;
 }

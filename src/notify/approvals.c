@@ -4,7 +4,7 @@
  * expiry of a pending approval (never longer than NOTIFY_MAX_SLEEP_MS, so
  * a clock change cannot strand it) and lets the booking layer
  * (booking_approvals_expire) free their time and tell their requesters.
- * Any change kicks the notify service, which re-arms this timer; at start
+ * Any change schedules the notify service, which reschedules this timer; at start
  * it runs once, so an expiry due while the service was down happens then.
  */
 #include "notify_internal.h"
@@ -30,12 +30,12 @@ void notify_approvals_run(struct notify *n)
         return;
     }
     if (expired > 0)
-        notify_kick(n); /* fans out approval.decided and re-arms this timer */
+        notify_schedule(n); /* fans out approval.decided and reschedules this timer */
     else
-        notify_approvals_arm(n);
+        notify_approvals_schedule(n);
 }
 
-void notify_approvals_arm(struct notify *n)
+void notify_approvals_schedule(struct notify *n)
 {
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;
     int64_t due = 0;

@@ -4,7 +4,7 @@
  *
  * The outbox already holds one message per committed change, numbered in
  * commit order (one writer, BEGIN IMMEDIATE), so the stream is the outbox
- * seen through a viewer's eyes: after every write (notify_kick) the rows
+ * seen through a viewer's eyes: after every write (notify_schedule) the rows
  * newer than `changes_head` are read once and each open stream gets those
  * its viewer may see, as `id: <seq>` and `data: {"type","event"?,
  * "resource"?}`. Ids and types only: a confidential meeting's title cannot
@@ -172,7 +172,7 @@ static int offer_row(const struct outbox_row *m, void *arg)
     return c->replay && c->only == NULL;
 }
 
-void notify_changes_pump(struct notify *n)
+void notify_changes_run(struct notify *n)
 {
     struct offer_ctx c = {n, 0, NULL, 0, 0};
 
@@ -193,7 +193,7 @@ void notify_changes_pump(struct notify *n)
         c.last = n->changes_head;
         if (store_outbox_after(n->app->store, n->changes_head, CHANGES_BATCH, offer_row, &c) !=
             STORE_OK)
-            return; /* logged; the next kick or keep-alive tick tries again */
+            return; /* logged; the next schedule or keep-alive tick tries again */
         n->changes_head = c.last;
     } while (c.count == CHANGES_BATCH);
 }
@@ -241,7 +241,7 @@ void notify_changes_attach(struct change_sub *s, const struct change_writer *wri
         return;
     /* What it missed up to the head, then whatever came after, to everyone. */
     sub_replay(s);
-    notify_changes_pump(n);
+    notify_changes_run(n);
 }
 
 void notify_changes_detach(struct change_sub *s)
@@ -259,7 +259,7 @@ struct change_sub *notify_changes_open(struct notify *n, unsigned role, const ch
     if (n == NULL || n->stopping || n->nsubs >= (size_t)n->app->cfg.max_streams)
         return NULL;
     if (n->changes_head < 0)
-        notify_changes_pump(n);
+        notify_changes_run(n);
     s = xcalloc(1, sizeof(*s));
     s->n = n;
     s->role = role;
@@ -275,7 +275,7 @@ static void on_keepalive(uv_timer_t *timer)
 {
     struct notify *n = timer->data;
 
-    notify_changes_pump(n);
+    notify_changes_run(n);
     for (struct change_sub *s = n->subs, *next; s != NULL; s = next) {
         next = s->next;
         sub_write(s, ": keep-alive\n\n", 14);
@@ -285,7 +285,7 @@ static void on_keepalive(uv_timer_t *timer)
 void notify_changes_init(struct notify *n)
 {
     n->changes_head = -1;
-    notify_changes_pump(n);
+    notify_changes_run(n);
     uv_timer_init(n->loop, &n->keepalive_timer);
     n->keepalive_timer.data = n;
     uv_timer_start(&n->keepalive_timer, on_keepalive, CHANGES_KEEPALIVE_MS, CHANGES_KEEPALIVE_MS);

@@ -4,7 +4,7 @@
  * minus --ack-deadline; never longer than NOTIFY_MAX_SLEEP_MS, so a clock
  * change cannot strand it) and then lets the booking layer
  * (booking_trips_escalate) write the messages for every trip past its
- * deadline, once each. Acknowledging, or any change, kicks the notify service, which re-arms this timer.
+ * deadline, once each. Acknowledging, or any change, schedules the notify service, which reschedules this timer.
  */
 #include "notify_internal.h"
 
@@ -29,12 +29,12 @@ void notify_escalate_run(struct notify *n)
         return;
     }
     if (sent > 0)
-        notify_kick(n); /* fans out the new messages and re-arms this timer */
+        notify_schedule(n); /* fans out the new messages and reschedules this timer */
     else
-        notify_escalate_arm(n);
+        notify_escalate_schedule(n);
 }
 
-void notify_escalate_arm(struct notify *n)
+void notify_escalate_schedule(struct notify *n)
 {
     int64_t deadline = (int64_t)n->app->cfg.ack_deadline_minutes * 60, due = 0;
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;

@@ -21,12 +21,12 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
         free(n);
         return -1;
     }
-    uv_timer_init(loop, &n->pump_timer);
+    uv_timer_init(loop, &n->sender_timer);
     uv_timer_init(loop, &n->reminder_timer);
     uv_timer_init(loop, &n->escalate_timer);
     uv_timer_init(loop, &n->approval_timer);
     uv_timer_init(loop, &n->drain_timer);
-    n->pump_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
+    n->sender_timer.data = n->reminder_timer.data = n->drain_timer.data = n;
     n->escalate_timer.data = n->approval_timer.data = n;
     notify_changes_init(n);
     *out = n;
@@ -34,28 +34,28 @@ int notify_start(struct app *app, uv_loop_t *loop, struct notify **out)
     notify_reminders_run(n);
     notify_escalate_run(n);
     notify_approvals_run(n); /* an expiry due while we were down happens now */
-    notify_kick(n);
+    notify_schedule(n);
     return 0;
 }
 
-static void on_kick(uv_timer_t *timer)
+static void on_scheduled(uv_timer_t *timer)
 {
     struct notify *n = timer->data;
-    notify_changes_pump(n);
-    notify_pump(n);
+    notify_changes_run(n);
+    notify_sender_run(n);
 }
 
-void notify_kick(struct notify *n)
+void notify_schedule(struct notify *n)
 {
     if (n == NULL || n->stopping)
         return;
     n->fanout_due = 1;
     n->queue_stale = 1; /* the change may have touched endpoints or deliveries */
-    uv_timer_start(&n->pump_timer, on_kick, 0, 0);
+    uv_timer_start(&n->sender_timer, on_scheduled, 0, 0);
     /* A change may have moved the earliest reminder or acknowledgement deadline. */
-    notify_reminders_arm(n);
-    notify_escalate_arm(n);
-    notify_approvals_arm(n);
+    notify_reminders_schedule(n);
+    notify_escalate_schedule(n);
+    notify_approvals_schedule(n);
 }
 
 static void on_drain_tick(uv_timer_t *timer)
@@ -75,7 +75,7 @@ static void on_drain_tick(uv_timer_t *timer)
 void notify_shutdown(struct notify *n, void (*on_done)(void *arg), void *arg)
 {
     n->stopping = 1;
-    uv_timer_stop(&n->pump_timer);
+    uv_timer_stop(&n->sender_timer);
     uv_timer_stop(&n->reminder_timer);
     uv_timer_stop(&n->escalate_timer);
     uv_timer_stop(&n->approval_timer);
@@ -90,7 +90,7 @@ void notify_free(struct notify *n)
 {
     if (n == NULL)
         return;
-    uv_handle_t *timers[] = {(uv_handle_t *)&n->pump_timer, (uv_handle_t *)&n->reminder_timer,
+    uv_handle_t *timers[] = {(uv_handle_t *)&n->sender_timer, (uv_handle_t *)&n->reminder_timer,
                              (uv_handle_t *)&n->escalate_timer, (uv_handle_t *)&n->approval_timer,
                              (uv_handle_t *)&n->drain_timer,
                              (uv_handle_t *)&n->curl_timer, (uv_handle_t *)&n->keepalive_timer};

@@ -83,14 +83,14 @@ struct notify {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t curl_timer;     /* curl's own timeout */
-    uv_timer_t pump_timer;     /* next fan-out / due delivery */
+    uv_timer_t sender_timer;     /* next fan-out / due delivery */
     uv_timer_t reminder_timer; /* next due reminder */
     uv_timer_t escalate_timer; /* next unacknowledged trip to escalate */
     uv_timer_t approval_timer; /* next approval to expire */
     uv_timer_t drain_timer;
     struct attempt *in_flight; /* list of running attempts */
     size_t in_flight_count;
-    struct attempt *finished;  /* answered, waiting for the pump to record them */
+    struct attempt *finished;  /* answered, waiting for the sender run to record them */
     size_t finished_count;
     int64_t finished_since_ms; /* when the oldest of them was answered (wall clock) */
     int fanout_due;            /* the outbox may hold messages not fanned out yet */
@@ -148,14 +148,14 @@ void fanout_close(struct fanout *f);
 int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
                    const char *created_utc, const char *payload, json_t *data);
 
-/* sender.c: start due deliveries within the concurrency limits; re-arm the pump. */
-void notify_pump(struct notify *n);
+/* sender.c: start due deliveries within the concurrency limits; reschedule the sender run. */
+void notify_sender_run(struct notify *n);
 int notify_sender_init(struct notify *n);
 void notify_sender_close(struct notify *n);
 /* Forgets the endpoint row the sender keeps (sender.c). */
 void webhook_cache_drop(struct notify *n);
 /* New deliveries were written (already fanned out): read them and send, on the loop. */
-void notify_wake(struct notify *n);
+void notify_sender_schedule(struct notify *n);
 /* Re-queues every in-flight attempt as pending now and aborts it. */
 void notify_requeue_in_flight(struct notify *n);
 
@@ -169,18 +169,18 @@ int fanout_about(json_t *data, const char *person);
 /* changes.c: the change streams; their timer starts with notify_start. */
 void notify_changes_init(struct notify *n);
 /* Sends every outbox row newer than what was sent to the streams that may see it. */
-void notify_changes_pump(struct notify *n);
+void notify_changes_run(struct notify *n);
 
-/* reminders.c: turn due reminders into messages; re-arm the reminder timer. */
+/* reminders.c: turn due reminders into messages; reschedule the reminder timer. */
 void notify_reminders_run(struct notify *n);
-void notify_reminders_arm(struct notify *n);
+void notify_reminders_schedule(struct notify *n);
 
-/* escalate.c: dispatch.unacknowledged for trips past their ack deadline; re-arm. */
+/* escalate.c: dispatch.unacknowledged for trips past their ack deadline; reschedule. */
 void notify_escalate_run(struct notify *n);
-void notify_escalate_arm(struct notify *n);
+void notify_escalate_schedule(struct notify *n);
 
-/* approvals.c: expire bookings whose approvals were not given in time; re-arm. */
+/* approvals.c: expire bookings whose approvals were not given in time; reschedule. */
 void notify_approvals_run(struct notify *n);
-void notify_approvals_arm(struct notify *n);
+void notify_approvals_schedule(struct notify *n);
 
 #endif

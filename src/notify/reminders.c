@@ -309,7 +309,7 @@ void notify_reminders_run(struct notify *n)
                store_commit(st) == STORE_OK) {
         /* The batch wrote its own delivery rows: the sender only has to read them. */
         if (ctx.rows > 0 && ctx.fan.ntargets > 0)
-            notify_wake(n);
+            notify_sender_schedule(n);
     } else {
         store_rollback(st);
         failed = 1;
@@ -338,7 +338,7 @@ void notify_reminders_run(struct notify *n)
     else if (ctx.rows == REMINDER_BATCH)
         uv_timer_start(&n->reminder_timer, on_reminder_timer, 1, 0);
     else
-        notify_reminders_arm(n);
+        notify_reminders_schedule(n);
 }
 
 static void on_reminder_timer(uv_timer_t *timer)
@@ -346,7 +346,7 @@ static void on_reminder_timer(uv_timer_t *timer)
     notify_reminders_run(timer->data);
 }
 
-void notify_reminders_arm(struct notify *n)
+void notify_reminders_schedule(struct notify *n)
 {
     int64_t due = 0;
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;

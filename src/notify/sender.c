@@ -71,7 +71,7 @@ struct attempt {
     enum webhook_format format;
     size_t received;
     char *answer;           /* a robot's answer (its errcode decides), owned; NULL otherwise */
-    /* The outcome, kept from the finish until a pump records it. */
+    /* The outcome, kept from the finish until a sender run records it. */
     CURLcode result;
     long status;
     long retry_after;
@@ -141,32 +141,32 @@ static void unlink_attempt(struct notify *n, struct attempt *a)
 }
 
 /* A timed wake-up: retries may be due; also fans out what may have been queued meanwhile. */
-static void on_pump_timer(uv_timer_t *timer)
+static void on_sender_due(uv_timer_t *timer)
 {
     struct notify *n = timer->data;
 
     n->fanout_due = 1;
     n->queue_stale = 1;
-    notify_pump(n);
+    notify_sender_run(n);
 }
 
-static void on_wake_timer(uv_timer_t *timer)
+static void on_sender_scheduled(uv_timer_t *timer)
 {
-    notify_pump(timer->data);
+    notify_sender_run(timer->data);
 }
 
-void notify_wake(struct notify *n)
+void notify_sender_schedule(struct notify *n)
 {
     if (n == NULL || n->stopping)
         return;
     n->queue_stale = 1;
-    uv_timer_start(&n->pump_timer, on_wake_timer, 0, 0);
+    uv_timer_start(&n->sender_timer, on_sender_scheduled, 0, 0);
 }
 
 /* After attempts finished: record them and start more; no new outbox messages to fan out. */
 static void on_finished_timer(uv_timer_t *timer)
 {
-    notify_pump(timer->data);
+    notify_sender_run(timer->data);
 }
 
 /* ---------- what to do with an answer ---------- */
@@ -218,7 +218,7 @@ static void disable_webhook(struct notify *n, struct webhook_row *w, const char 
  * The endpoint's row, read once however many of its attempts are recorded
  * or started (a burst to one endpoint read it twice per delivery). Changes
  * made through the pointer are written by the caller; webhook_cache_drop()
- * forgets it when the queue goes stale (any API write kicks us, so a
+ * forgets it when the queue goes stale (any API write schedules us, so a
  * changed secret or URL is read again), or when a write that changed it
  * was rolled back. NULL when the endpoint is gone.
  */
@@ -385,10 +385,10 @@ static void check_finished(struct notify *n)
     if (!any)
         return;
     /*
-     * Not recorded here: the pump starts the next attempts at once and
+     * Not recorded here: the sender run starts the next attempts at once and
      * records answers in batches (NOTIFY_RECORD_BATCH, or after
      * NOTIFY_RECORD_DELAY_MS), one commit each. During shutdown there is
-     * no pump: record them now.
+     * no sender run: record them now.
      */
     if (n->stopping) {
         if (store_begin_derived(n->app->store) == STORE_OK) {
@@ -400,7 +400,7 @@ static void check_finished(struct notify *n)
         }
         return;
     }
-    uv_timer_start(&n->pump_timer, on_finished_timer, 0, 0);
+    uv_timer_start(&n->sender_timer, on_finished_timer, 0, 0);
 }
 
 /* ---------- curl <-> libuv ---------- */
@@ -699,7 +699,7 @@ static int start_attempt(struct notify *n, struct queued *q, const struct webhoo
     return 0;
 }
 
-/* Attempts in flight towards one endpoint, counted once per pump. */
+/* Attempts in flight towards one endpoint, counted once per sender run. */
 struct endpoint_load {
     char webhook_id[ID_STR_MAX];
     int count;
@@ -1008,7 +1008,7 @@ static int endpoint_limit(const struct webhook_row *w)
  * when the queue runs dry. A row whose endpoint is at its limit keeps its
  * place; a row whose robot URL is at its pace leaves the queue and waits
  * in the table (pace_defer). Once every queued row waits for its endpoint,
- * the pass ends (each finish frees a slot and runs the next pump). 0, or
+ * the pass ends (each finish frees a slot and runs the sender again). 0, or
  * -1 if the due rows could not be read or the paced ones moved.
  */
 static int start_queued(struct notify *n, int64_t now_ms)
@@ -1070,7 +1070,7 @@ static int start_queued(struct notify *n, int64_t now_ms)
     return 0;
 }
 
-void notify_pump(struct notify *n)
+void notify_sender_run(struct notify *n)
 {
     struct store *st = n->app->store;
     int64_t next = 0, now_ms;
@@ -1079,7 +1079,7 @@ void notify_pump(struct notify *n)
     if (n->stopping)
         return;
     /*
-     * Only when something may have been queued: a kick (a change, a reminder),
+     * Only when something may have been queued: a schedule (a change, a reminder),
      * a timed wake-up, or an endpoint disabled here. Not after each answer.
      */
     if (n->fanout_due) {
@@ -1141,12 +1141,12 @@ void notify_pump(struct notify *n)
     }
     /*
      * Sleep until the next delivery that is not due yet (a retry), but never
-     * long. Due ones not started wait for a slot: each finish runs the pump.
+     * long. Due ones not started wait for a slot: each finish runs the sender run.
      */
     uint64_t sleep_ms = NOTIFY_MAX_SLEEP_MS;
     /*
      * Read once per stale window, then kept up to date by the retries this
-     * process schedules (a query per pump cost more than the attempt's
+     * process schedules (a query per sender run cost more than the attempt's
      * bookkeeping in a burst).
      */
     if (!n->next_retry_known) {
@@ -1169,14 +1169,14 @@ void notify_pump(struct notify *n)
         int64_t left = n->finished_since_ms + NOTIFY_RECORD_DELAY_MS - wall_ms();
         uint64_t record_ms = left > 0 ? (uint64_t)left : 0;
         if (record_ms < sleep_ms && !(n->fanout_due && !fanout_failed)) {
-            uv_timer_start(&n->pump_timer, on_finished_timer, record_ms, 0);
+            uv_timer_start(&n->sender_timer, on_finished_timer, record_ms, 0);
             return;
         }
     }
     /* An endpoint disabled just now queued webhook.disabled: fan it out at once. */
     if (n->fanout_due && !fanout_failed)
         sleep_ms = 0;
-    uv_timer_start(&n->pump_timer, on_pump_timer, sleep_ms, 0);
+    uv_timer_start(&n->sender_timer, on_sender_due, sleep_ms, 0);
 }
 
 void notify_requeue_in_flight(struct notify *n)

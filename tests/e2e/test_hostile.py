@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ADMIN_TOKEN, Server, main, wait_until  # noqa: E402
 
 # Tables whose rows a read-only or refused request never touches, but that background work
-# (the webhook pump, the outbox fan-out) may: only their row counts are compared.
+# (the webhook sender, the outbox fan-out) may: only their row counts are compared.
 COUNT_ONLY_TABLES = {"meta", "outbox", "deliveries"}
 
 SQL_INJECTIONS = ["' OR 1=1 --", "';DROP TABLE events;--", "1 OR 1=1", "\" OR \"\"=\"",

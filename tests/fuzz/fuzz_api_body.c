@@ -3,7 +3,7 @@
  * the router, validation and handlers the server runs. The first byte picks
  * the endpoint; the rest, with placeholders (@P0, @R0, @E0, ...; see
  * fuzz_app.h) replaced by seeded ids, is the body. The call is made as
- * admin (api_invoke's path: api_dispatch with a preset identity), but with
+ * admin (api_invoke's path: api_route with a preset identity), but with
  * the body in an allocation of exactly its length, not NUL-terminated, as
  * h2o delivers it, so any read past its end is caught.
  *
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.content_type_len = strlen(req.content_type);
     }
     memset(&res, 0, sizeof(res));
-    api_dispatch(fuzz_app_get(), &req, fuzz_app_admin(), &res);
+    api_route(fuzz_app_get(), &req, fuzz_app_admin(), &res);
 
     static int trace = -1;
     if (trace < 0)

@@ -29,7 +29,7 @@ struct app *fuzz_app_get(void);
  */
 void fuzz_app_tick(void);
 
-/* The seeded admin's identity, for api_dispatch's preauth. */
+/* The seeded admin's identity, for api_route's preauth. */
 const struct auth *fuzz_app_admin(void);
 
 /*

@@ -1,6 +1,6 @@
 /*
  * fuzz_router.c - the router and path parsing: arbitrary method, path,
- * query and headers through api_dispatch with no preset identity, so the
+ * query and headers through api_route with no preset identity, so the
  * Authorization header is authenticated as over HTTP. Input lines:
  *
  *   0 method   1 path[?query]   2 Authorization   3 If-None-Match
@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body_len = body ? text_len - at : 0;
 
     memset(&res, 0, sizeof(res));
-    api_dispatch(fuzz_app_get(), &req, NULL, &res);
+    api_route(fuzz_app_get(), &req, NULL, &res);
 
     if (res.status < 200 || res.status > 599 || res.status == 500)
         fail(&req, &res, "bad status");

@@ -9,7 +9,7 @@
 
 #include "convene/api.h"
 #include "convene/booking.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/record.h"
 #include "convene/store.h"
 #include "convene/token.h"
@@ -32,7 +32,7 @@ static void add_record(const struct record_type *type, const char *json, char id
     struct record rec;
 
     record_init(&rec, type);
-    CHECK_EQ_INT(json_record_apply(obj, type, 1, &rec, &err), 0);
+    CHECK_EQ_INT(body_record_apply(obj, type, 1, &rec, &err), 0);
     CHECK_EQ_INT(token_id_generate(type->id_prefix, rec.id), 0);
     rec.version = 1;
     rec.created_at = rec.updated_at = clock_wall_s();

@@ -33,7 +33,7 @@ struct fixture {
     struct store *st;
     const char *db_path;
     int answers;
-    int kicks;
+    int committed_calls;
 };
 
 static struct fixture fx;
@@ -87,13 +87,13 @@ static void answer(struct commit_group_member *cm, int committed, void *arg)
     m->durable_at_answer = durable(m->key);
 }
 
-static void kick(void *arg)
+static void committed(void *arg)
 {
     (void)arg;
-    fx.kicks++;
+    fx.committed_calls++;
 }
 
-static const struct commit_group_ops ops = {apply, answer, kick};
+static const struct commit_group_ops ops = {apply, answer, committed};
 
 static int stored(const char *key)
 {
@@ -114,7 +114,7 @@ static void test_savepoints_and_answers(uv_loop_t *loop)
     struct commit_group *g = commit_group_new(loop, fx.st, &ops, NULL, &stats);
     struct member a, b, c, d;
 
-    fx.answers = fx.kicks = 0;
+    fx.answers = fx.committed_calls = 0;
     member_init(&a, "a", 201);
     member_init(&b, "b", 409); /* a loser between two winners */
     member_init(&c, "c", 201);
@@ -140,20 +140,20 @@ static void test_savepoints_and_answers(uv_loop_t *loop)
     CHECK(stored("a") && stored("c"));
     CHECK(!stored("b") && !stored("d"));
     CHECK_EQ_INT(store_in_transaction(fx.st), 0);
-    CHECK_EQ_INT(fx.kicks, 1);
+    CHECK_EQ_INT(fx.committed_calls, 1);
     CHECK_EQ_INT(stats.groups, 1);
     CHECK_EQ_INT(stats.members, 4);
     CHECK_EQ_INT(stats.largest, 4);
     CHECK_EQ_INT(stats.failed, 0);
 
-    /* Only losers: committed, answered, but nothing changed, so no kick. */
+    /* Only losers: committed, answered, but nothing changed, so no committed call. */
     member_init(&a, "e", 409);
     member_init(&b, "e2", 409);
     b.sloppy = 1;
     commit_group_add(g, &a.m);
     commit_group_add(g, &b.m);
     CHECK_EQ_INT(commit_group_run(g), 2);
-    CHECK_EQ_INT(fx.kicks, 1);
+    CHECK_EQ_INT(fx.committed_calls, 1);
     CHECK(!stored("e") && !stored("e2"));
 
     /* Alone: no group transaction around it; its own COMMIT precedes its answer. */
@@ -162,12 +162,12 @@ static void test_savepoints_and_answers(uv_loop_t *loop)
     CHECK_EQ_INT(commit_group_run(g), 1);
     CHECK_EQ_INT(a.depth_seen, 0);
     CHECK(a.committed && a.durable_at_answer == 1);
-    CHECK_EQ_INT(fx.kicks, 2);
+    CHECK_EQ_INT(fx.committed_calls, 2);
     member_init(&a, "alone409", 409);
     commit_group_add(g, &a.m);
     CHECK_EQ_INT(commit_group_run(g), 1);
     CHECK(!stored("alone409"));
-    CHECK_EQ_INT(fx.kicks, 2);
+    CHECK_EQ_INT(fx.committed_calls, 2);
     CHECK_EQ_INT(stats.groups, 4);
     CHECK_EQ_INT(stats.members, 8);
     CHECK_EQ_INT(commit_group_run(g), 0); /* nothing queued: nothing done */
@@ -184,7 +184,7 @@ static void test_bounds(uv_loop_t *loop)
     struct commit_group *g = commit_group_new(loop, fx.st, &ops, NULL, &stats);
     struct member slow, next;
 
-    fx.answers = fx.kicks = 0;
+    fx.answers = fx.committed_calls = 0;
     for (int i = 0; i < N; i++) {
         snprintf(keys[i], sizeof(keys[i]), "n%d", i);
         member_init(&many[i], keys[i], 201);
@@ -245,7 +245,7 @@ static void test_commit_fails(uv_loop_t *loop)
     struct member a, boom, c, after;
 
     CHECK_EQ_INT(trap_install(), 0);
-    fx.answers = fx.kicks = 0;
+    fx.answers = fx.committed_calls = 0;
     member_init(&a, "f1", 201);
     member_init(&boom, "boom", 201);
     member_init(&c, "f2", 201);
@@ -257,7 +257,7 @@ static void test_commit_fails(uv_loop_t *loop)
     CHECK(a.answered && boom.answered && c.answered);
     CHECK(!a.committed && !boom.committed && !c.committed);
     CHECK(!stored("f1") && !stored("f2") && !stored("boom"));
-    CHECK_EQ_INT(fx.kicks, 0);
+    CHECK_EQ_INT(fx.committed_calls, 0);
     CHECK_EQ_INT(stats.failed, 1);
     CHECK_EQ_INT(stats.groups, 0);
     CHECK_EQ_INT(store_in_transaction(fx.st), 0);
@@ -267,7 +267,7 @@ static void test_commit_fails(uv_loop_t *loop)
     commit_group_add(g, &after.m);
     CHECK_EQ_INT(commit_group_run(g), 1);
     CHECK(after.committed && stored("f3"));
-    CHECK_EQ_INT(fx.kicks, 1);
+    CHECK_EQ_INT(fx.committed_calls, 1);
     commit_group_close(g);
     uv_run(loop, UV_RUN_NOWAIT);
 }

@@ -1,6 +1,6 @@
 /*
  * test_router.c - http/router.c and http/reply.c through the in-process
- * entry points (api_invoke, api_dispatch) on an app over a temporary
+ * entry points (api_invoke, api_route) on an app over a temporary
  * database: routing, 404/405, authentication and roles, request limits,
  * query decoding, and a resource created and read back.
  */
@@ -49,7 +49,7 @@ static const char *error_code(json_t *body)
     return json_string_value(json_object_get(json_object_get(body, "error"), "code"));
 }
 
-/* A request built by hand for api_dispatch. */
+/* A request built by hand for api_route. */
 static void request_init(struct api_request *req, const char *method, const char *path)
 {
     memset(req, 0, sizeof(*req));
@@ -72,7 +72,7 @@ static int dispatch_status(const struct api_request *req, const struct auth *pre
     json_t *body;
 
     memset(&res, 0, sizeof(res));
-    api_dispatch(&app, req, preauth, &res);
+    api_route(&app, req, preauth, &res);
     if (code != NULL) {
         body = res.body ? json_loadb(res.body, res.body_len, 0, NULL) : NULL;
         snprintf(code, codelen, "%s", error_code(body) ? error_code(body) : "");

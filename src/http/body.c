@@ -2,7 +2,7 @@
  * json.c - body parsing with limits, field validation driven by the
  * record field tables, and rendering.
  */
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/doc_check.h"
 #include "convene/account.h"
 #include "convene/timeutil.h"
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err)
+int body_parse_object(const char *body, size_t len, json_t **out, struct api_error *err)
 {
     json_error_t jerr;
     json_t *root;
@@ -45,14 +45,14 @@ static int from_doc(const struct doc_error *d, struct api_error *err)
                          d->field[0] ? d->field : NULL, "%s", d->message);
 }
 
-int json_only_members(json_t *obj, const char *const *allowed, struct api_error *err)
+int body_only_members(json_t *obj, const char *const *allowed, struct api_error *err)
 {
     struct doc_error d;
 
     return doc_only_members(obj, allowed, &d) == 0 ? 0 : from_doc(&d, err);
 }
 
-int json_member_string(json_t *obj, const char *name, int required, size_t max_chars,
+int body_member_string(json_t *obj, const char *name, int required, size_t max_chars,
                        const char **out, struct api_error *err)
 {
     struct doc_error d;
@@ -166,7 +166,7 @@ static int take_value(const struct field_spec *f, json_t *v, struct field_value 
     return 0;
 }
 
-int json_record_apply(json_t *obj, const struct record_type *type, int create, struct record *rec,
+int body_record_apply(json_t *obj, const struct record_type *type, int create, struct record *rec,
                       struct api_error *err)
 {
     const char *allowed[32];
@@ -176,7 +176,7 @@ int json_record_apply(json_t *obj, const struct record_type *type, int create, s
     for (size_t i = 0; i < type->nfields && i < ARRAY_SIZE(allowed) - 1; i++)
         allowed[i] = type->fields[i].name;
     allowed[type->nfields] = NULL;
-    if (json_only_members(obj, allowed, err) != 0)
+    if (body_only_members(obj, allowed, err) != 0)
         return -1;
 
     /* Validate everything into `fresh` first, so a rejected request leaves rec as it was. */
@@ -227,7 +227,7 @@ static json_t *render_timestamp(int64_t t)
     return json_string(buf);
 }
 
-json_t *json_record_render(const struct record_type *type, const struct record *rec)
+json_t *body_record_render(const struct record_type *type, const struct record *rec)
 {
     json_t *obj = json_object();
 

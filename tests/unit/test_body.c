@@ -1,12 +1,12 @@
 /*
- * test_json.c - http/json.c: request-body parsing limits, member checks,
+ * test_body.c - http/body.c: request-body parsing limits, member checks,
  * text validation, and the record field tables applied to JSON (create and
  * PATCH) and rendered back.
  */
 #include "check.h"
 
 #include "convene/doc_check.h"
-#include "convene/json.h"
+#include "convene/body.h"
 #include "convene/util.h"
 
 #include <stdlib.h>
@@ -18,7 +18,7 @@ static int parse_status(const char *body, struct api_error *err)
     json_t *obj = NULL;
 
     memset(err, 0, sizeof(*err));
-    if (json_parse_object(body, strlen(body), &obj, err) != 0) {
+    if (body_parse_object(body, strlen(body), &obj, err) != 0) {
         CHECK(obj == NULL);
         return err->status;
     }
@@ -60,9 +60,9 @@ static void test_parse_object(void)
     CHECK_EQ_INT(parse_status("{'name':'x'}", &err), 400);
     CHECK_EQ_INT(parse_status("{\"a\":1} {\"b\":2}", &err), 400);
     CHECK_EQ_INT(parse_status("not json", &err), 400);
-    CHECK_EQ_INT(json_parse_object(NULL, 0, &obj, &err), -1);
+    CHECK_EQ_INT(body_parse_object(NULL, 0, &obj, &err), -1);
     CHECK_EQ_INT(err.status, 400);
-    CHECK_EQ_INT(json_parse_object("{}", 0, &obj, &err), -1);
+    CHECK_EQ_INT(body_parse_object("{}", 0, &obj, &err), -1);
     CHECK_EQ_INT(err.status, 400);
 
     /* Valid JSON that is not an object. */
@@ -119,10 +119,10 @@ static void test_parse_object(void)
     CHECK_EQ_INT(parse_status("{\"name\":\"a\\u0000b\"}", &err), 400);
     CHECK_EQ_INT(parse_status("{\"a\\u0000\":1}", &err), 400);
     static const char raw_nul[] = "{\"name\":\"a\0b\"}";
-    CHECK_EQ_INT(json_parse_object(raw_nul, sizeof(raw_nul) - 1, &obj, &err), -1);
+    CHECK_EQ_INT(body_parse_object(raw_nul, sizeof(raw_nul) - 1, &obj, &err), -1);
     CHECK_EQ_INT(err.status, 400);
     static const char trailing_nul[] = "{\"name\":\"a\"}\0";
-    CHECK_EQ_INT(json_parse_object(trailing_nul, sizeof(trailing_nul) - 1, &obj, &err), -1);
+    CHECK_EQ_INT(body_parse_object(trailing_nul, sizeof(trailing_nul) - 1, &obj, &err), -1);
     CHECK_EQ_INT(err.status, 400);
 }
 
@@ -150,14 +150,14 @@ static void test_only_members(void)
     json_t *obj = json_loads("{\"name\":\"x\",\"capacity\":3}", 0, NULL);
 
     memset(&err, 0, sizeof(err));
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), 0);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), 0);
     json_decref(obj);
     obj = json_loads("{}", 0, NULL);
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), 0);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), 0);
     json_decref(obj);
 
     obj = json_loads("{\"name\":\"x\",\"atendees\":[]}", 0, NULL);
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), -1);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), -1);
     CHECK_EQ_INT(err.status, 400);
     CHECK_EQ_STR(err.code, "unknown_field");
     CHECK_EQ_STR(err.field, "atendees");
@@ -166,11 +166,11 @@ static void test_only_members(void)
 
     /* Names are matched exactly: no case folding, no prefixes. */
     obj = json_loads("{\"Name\":\"x\"}", 0, NULL);
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), -1);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), -1);
     CHECK_EQ_STR(err.field, "Name");
     json_decref(obj);
     obj = json_loads("{\"nam\":\"x\"}", 0, NULL);
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), -1);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), -1);
     json_decref(obj);
 
     /* A hostile name comes back bounded and without control characters. */
@@ -178,7 +178,7 @@ static void test_only_members(void)
                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1}",
                      0, NULL);
     CHECK(obj != NULL);
-    CHECK_EQ_INT(json_only_members(obj, allowed, &err), -1);
+    CHECK_EQ_INT(body_only_members(obj, allowed, &err), -1);
     CHECK(strchr(err.field, '\n') == NULL);
     CHECK(strchr(err.field, '\x01') == NULL);
     CHECK(strlen(err.field) < 64);
@@ -240,7 +240,7 @@ static int apply(const char *text, const struct record_type *type, int create, s
         return -999;
     }
     memset(err, 0, sizeof(*err));
-    rc = json_record_apply(obj, type, create, rec, err);
+    rc = body_record_apply(obj, type, create, rec, err);
     json_decref(obj);
     if (rc == 0)
         return 0;
@@ -462,7 +462,7 @@ static void test_render(void)
     rec.version = 3;
     rec.created_at = 1796605200;
     rec.updated_at = 1796605201;
-    obj = json_record_render(t, &rec);
+    obj = body_record_render(t, &rec);
     CHECK(obj != NULL);
     CHECK_EQ_STR(json_string_value(json_object_get(obj, "id")), "room_0123456789abcdef");
     CHECK_EQ_STR(json_string_value(json_object_get(obj, "name")), "Hall");
@@ -488,7 +488,7 @@ static void test_render(void)
     json_object_del(input, "location"); /* null on create is "absent" */
     record_init(&back, t);
     memset(&err, 0, sizeof(err));
-    CHECK_EQ_INT(json_record_apply(input, t, 1, &back, &err), 0);
+    CHECK_EQ_INT(body_record_apply(input, t, 1, &back, &err), 0);
     for (size_t i = 0; i < t->nfields; i++) {
         CHECK_EQ_INT(back.values[i].set, rec.values[i].set);
         if (t->fields[i].type == FIELD_INT)
@@ -502,12 +502,12 @@ static void test_render(void)
 
     /* No features and an empty list both render as []. */
     CHECK_EQ_INT(apply("{\"features\":null}", t, 0, &rec, &err), 0);
-    obj = json_record_render(t, &rec);
+    obj = body_record_render(t, &rec);
     CHECK(json_is_array(json_object_get(obj, "features")));
     CHECK_EQ_INT(json_array_size(json_object_get(obj, "features")), 0);
     json_decref(obj);
     CHECK_EQ_INT(apply("{\"features\":[]}", t, 0, &rec, &err), 0);
-    obj = json_record_render(t, &rec);
+    obj = body_record_render(t, &rec);
     CHECK_EQ_INT(json_array_size(json_object_get(obj, "features")), 0);
     json_decref(obj);
     record_clear(&rec, t);
@@ -519,19 +519,19 @@ static void test_member_string(void)
     const char *out = NULL;
     json_t *obj = json_loads("{\"s\":\"abc\",\"n\":1,\"z\":null,\"b\":\"  \"}", 0, NULL);
 
-    CHECK_EQ_INT(json_member_string(obj, "s", 1, 10, &out, &err), 1);
+    CHECK_EQ_INT(body_member_string(obj, "s", 1, 10, &out, &err), 1);
     CHECK_EQ_STR(out, "abc");
-    CHECK_EQ_INT(json_member_string(obj, "s", 1, 2, &out, &err), -1);
+    CHECK_EQ_INT(body_member_string(obj, "s", 1, 2, &out, &err), -1);
     CHECK_EQ_INT(err.status, 422);
-    CHECK_EQ_INT(json_member_string(obj, "n", 0, 10, &out, &err), -1);
+    CHECK_EQ_INT(body_member_string(obj, "n", 0, 10, &out, &err), -1);
     CHECK_EQ_INT(err.status, 400);
-    CHECK_EQ_INT(json_member_string(obj, "z", 0, 10, &out, &err), 0);
-    CHECK_EQ_INT(json_member_string(obj, "z", 1, 10, &out, &err), -1);
+    CHECK_EQ_INT(body_member_string(obj, "z", 0, 10, &out, &err), 0);
+    CHECK_EQ_INT(body_member_string(obj, "z", 1, 10, &out, &err), -1);
     CHECK_EQ_INT(err.status, 422);
-    CHECK_EQ_INT(json_member_string(obj, "missing", 0, 10, &out, &err), 0);
-    CHECK_EQ_INT(json_member_string(obj, "missing", 1, 10, &out, &err), -1);
+    CHECK_EQ_INT(body_member_string(obj, "missing", 0, 10, &out, &err), 0);
+    CHECK_EQ_INT(body_member_string(obj, "missing", 1, 10, &out, &err), -1);
     CHECK_EQ_STR(err.field, "missing");
-    CHECK_EQ_INT(json_member_string(obj, "b", 1, 10, &out, &err), -1);
+    CHECK_EQ_INT(body_member_string(obj, "b", 1, 10, &out, &err), -1);
     CHECK_EQ_INT(err.status, 422);
     json_decref(obj);
 }

@@ -17,20 +17,20 @@
  * Invalid JSON, invalid UTF-8, duplicate keys, NUL characters or a
  * non-object -> 400. *out is owned by the caller.
  */
-int json_parse_object(const char *body, size_t len, json_t **out, struct api_error *err);
+int body_parse_object(const char *body, size_t len, json_t **out, struct api_error *err);
 
 /*
  * Refuses members not named in allowed (NULL-terminated): 400
  * unknown_field naming it, so a typo never passes silently.
  */
-int json_only_members(json_t *obj, const char *const *allowed, struct api_error *err);
+int body_only_members(json_t *obj, const char *const *allowed, struct api_error *err);
 
 /*
  * Fetches an optional string member. Returns 1 if present (into *out), 0
  * if absent or null (and not required), -1 with err set otherwise
  * (wrong type 400, too long / empty / control characters 422).
  */
-int json_member_string(json_t *obj, const char *name, int required, size_t max_chars,
+int body_member_string(json_t *obj, const char *name, int required, size_t max_chars,
                        const char **out, struct api_error *err);
 
 /*
@@ -39,10 +39,10 @@ int json_member_string(json_t *obj, const char *name, int required, size_t max_c
  * their default; otherwise (PATCH) only present members change, and null
  * clears an optional field.
  */
-int json_record_apply(json_t *obj, const struct record_type *type, int create, struct record *rec,
+int body_record_apply(json_t *obj, const struct record_type *type, int create, struct record *rec,
                       struct api_error *err);
 
 /* The JSON object of a record: id, the fields, version, created/updated. */
-json_t *json_record_render(const struct record_type *type, const struct record *rec);
+json_t *body_record_render(const struct record_type *type, const struct record *rec);
 
 #endif

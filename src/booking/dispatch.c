@@ -401,6 +401,7 @@ struct sync {
     json_t *cancelled; /* instances, with "reason" */
     json_t *trip_ids;  /* ids the event still has */
     int quiet;         /* derive the rows only: no messages (an upgrade) */
+    int pending;       /* awaiting approval: its trips are withdrawn until it is confirmed */
 };
 
 /* An old and a new version of one trip occurrence. */
@@ -469,7 +470,8 @@ static int trip_apply(struct sync *s, json_t *olds, json_t *news)
     }
     for (k = n; k < json_array_size(left_old) && rc == 0; k++) {
         json_t *old = json_array_get(left_old, k);
-        const char *reason = !s->live ? "event_cancelled"
+        const char *reason = s->pending ? "awaiting_approval"
+                             : !s->live ? "event_cancelled"
                              : json_object_get(s->trip_ids, str(old, "id")) ? "occurrence_cancelled"
                                                                              : "trip_removed";
         rc |= instance_delete(s->app->store, old);
@@ -710,7 +712,8 @@ static int sync_instances(struct app *app, const struct event_row *row, json_t *
 {
     /* A pending meeting has no trips yet: its driver hears of it once it is approved. */
     struct sync s = {app, row->status == EVENT_CONFIRMED, clock_wall_s(), json_array(),
-                     json_array(), json_array(), json_object(), quiet};
+                     json_array(), json_array(), json_object(), quiet,
+                     row->status == EVENT_PENDING};
     json_t *before = json_array(), *names = json_object();
     int rc = -1;
 

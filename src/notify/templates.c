@@ -462,7 +462,8 @@ static int render_dispatch(const char *type, json_t *data, const struct template
         const char *reason, *text;
     } reasons[] = {{"event_cancelled", "会议取消"},
                    {"occurrence_cancelled", "该次会议取消"},
-                   {"trip_removed", "不再用车"}};
+                   {"trip_removed", "不再用车"},
+                   {"awaiting_approval", "会议变更待审批，审批通过后另行通知"}};
     const char *what = type + strlen("dispatch.");
 
     if (strcmp(what, "assigned") == 0) {

@@ -424,5 +424,140 @@ class CrashSafety(ApprovalBase):
         self.assertEqual(out["event_status"], "confirmed")
 
 
+
+class ChangesNeedApproval(ApprovalBase):
+    """A change of a confirmed booking that needs an approval it did not have makes it
+    pending again, holding its time, with nothing downstream live until it is confirmed."""
+
+    def patch(self, ev, body, status=200, token=None):
+        cur = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"], body,
+                             headers={"If-Match": '"%d"' % cur["version"]},
+                             token=token or self.sec)
+        return self.ok(r, status, "patch %r" % body)
+
+    def mine(self, ev):
+        def where(m):
+            e, a = m["data"].get("event"), m["data"].get("approval")
+            return (e == ev["id"] or (isinstance(e, dict) and e.get("id") == ev["id"]) or
+                    (isinstance(a, dict) and a.get("event") == ev["id"]))
+        return where
+
+    def reminders(self, ev):
+        return self.srv.sql("SELECT count(*) FROM reminders WHERE event_id=? AND sent=0",
+                            (ev["id"],))[0][0]
+
+    def test_budget_raised_pending_again_then_back(self):
+        path = self.unique_path("change")
+        wd = self.working_days(6, 1)[0]
+        who = self.person("leader")["id"]
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        hall = self.ok(self.srv.post("/api/v1/rooms", {"name": "会议室 %d" % next(_seq),
+                                                       "capacity": 10}), 201, "room")["id"]
+        times = (at(wd, "09:00"), at(wd, "11:30"))
+        ev = self.book(times=times, attendees=[{"person": who}], room=hall,
+                       meals=[{"meal": "lunch"}], reminders=[60], department=self.dept,
+                       trips=[self.trip(v, drv, at(wd, "08:00"), at(wd, "12:00"))])
+        self.assertEqual(ev["status"], "confirmed")
+        self.assertEqual(len(self.trips_of(wd, vehicle=v)), 1)
+        self.assertEqual(self.meal(wd, "lunch")["total"], 1)
+        self.assertEqual(self.reminders(ev), 1)
+        # A change that needs nothing new leaves it confirmed.
+        out = self.patch(ev, {"title": "改名的会议"})
+        self.assertEqual(out["status"], "confirmed")
+        self.assertNotIn("approvals", out)
+        # From no budget into the first tier: pending again, with the new approval.
+        time.sleep(1.1)  # the endpoint hears nothing of the changes above (same second)
+        self.webhook(path, ["*"])
+        out = self.patch(ev, {"budget": {"amount": 800}})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"], a["status"]) for a in out["approvals"]],
+                         [("budget", self.director, "pending")])
+        # It holds its time: the room is still taken, as pending.
+        r = self.srv.post("/api/v1/events", {"title": "抢", "start": times[0], "end": times[1],
+                                             "tz": TZ, "room": hall}, token=self.sec)
+        self.assertEqual(r.status, 409, r)
+        entry = r.json["error"]["conflicts"][0]
+        self.assertEqual((entry["event"], entry["other_status"]), (ev["id"], "pending"))
+        # Nothing downstream stays live: the trip withdrawn, the lunch uncounted, no reminders.
+        self.assertEqual(self.trips_of(wd, vehicle=v), [])
+        self.assertIsNone(self.meal(wd, "lunch"))
+        self.assertEqual(self.reminders(ev), 0)
+        got = self.messages(path, 4, where=lambda m: self.mine(ev)(m) or
+                            m["type"] == "catering.updated")
+        types = sorted(m["type"] for m in got)
+        self.assertEqual(types, ["approval.requested", "catering.updated", "dispatch.cancelled",
+                                 "event.updated"], got)
+        cancel = [m for m in got if m["type"] == "dispatch.cancelled"][0]
+        self.assertEqual(cancel["data"]["reason"], "awaiting_approval")
+        asked = [m for m in got if m["type"] == "approval.requested"][0]
+        self.assertEqual(asked["data"]["audience"], [self.director])
+        # A second change in the same tier while pending asks nobody again.
+        out = self.patch(ev, {"budget": {"amount": 900}})
+        self.assertEqual((out["status"], len(out["approvals"])), ("pending", 1))
+        # Approved: everything comes back as for a new booking.
+        done = self.decide(out["approvals"][0]["id"], self.token("leader", self.director))
+        self.assertEqual(done["event_status"], "confirmed")
+        self.assertEqual(len(self.trips_of(wd, vehicle=v)), 1)
+        self.assertEqual(self.meal(wd, "lunch")["total"], 1)
+        self.assertEqual(self.reminders(ev), 1)
+        # Lower is covered by what was approved; higher (the in-charge leader) is not.
+        out = self.patch(ev, {"budget": {"amount": 500}})
+        self.assertEqual(out["status"], "confirmed")
+        out = self.patch(ev, {"budget": {"amount": 5000}})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual(sorted((a["tier"], a["status"]) for a in out["approvals"]),
+                         [("in_charge", "pending"), ("office_director", "approved")])
+        hist = self.ok(self.srv.get("/api/v1/events/%s/history" % ev["id"]), 200, "history")
+        self.assertEqual([h["action"] for h in hist].count("approval_requested"), 2)
+        # Refused: the booking is rejected and its time free.
+        new = [a for a in out["approvals"] if a["status"] == "pending"][0]
+        done = self.decide(new["id"], self.token("leader", self.deputy), "reject")
+        self.assertEqual(done["event_status"], "rejected")
+        self.book(times=times, room=hall)
+
+    def test_weekend_trip_and_kept_room_and_occurrence(self):
+        wd, sat = self.working_days(6, 1)[0], self.weekend(6)
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        ev = self.book(times=(at(wd, "14:00"), at(wd, "15:00")),
+                       trips=[self.trip(v, drv, at(wd, "13:00"), at(wd, "16:00"))])
+        self.assertEqual(ev["status"], "confirmed")
+        # Moved onto a weekend, the car (which moves with it) needs the director.
+        out = self.patch(ev, {"start": at(sat, "14:00"), "end": at(sat, "15:00")})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"]) for a in out["approvals"]],
+                         [("off_day_vehicle", self.director)])
+        # A kept room chosen: its keeper too.
+        ev2 = self.book()
+        out = self.patch(ev2, {"room": self.room})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"]) for a in out["approvals"]],
+                         [("room", self.keeper)])
+        # One occurrence of a weekly series moved onto a weekend, with the series' car.
+        first = self.working_days(8, 1)[0]
+        ser = self.book(times=(at(first, "14:00"), at(first, "15:00")), rrule="FREQ=WEEKLY;COUNT=3",
+                        trips=[self.trip(v, drv, at(first, "13:00"), at(first, "16:00"))])
+        self.assertEqual(ser["status"], "confirmed")
+        later = next_day(first, 7)
+        r = self.srv.request("PATCH", "/api/v1/events/%s/occurrences/%sT14:00:00" % (ser["id"], later),
+                             {"start": at(next_day(sat, 14), "14:00"),
+                              "end": at(next_day(sat, 14), "15:00")}, token=self.sec)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["status"], r.json["approvals"][0]["reason"]),
+                         ("pending", "off_day_vehicle"))
+
+    def test_too_late_and_forged_approvals(self):
+        start = int(time.time()) + 3600
+        ev = self.book(times=(local(start), local(start + 1800)))
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"], {"budget": {"amount": 800}},
+                             token=self.sec)
+        self.assertEqual((r.status, r.code), (422, "too_late_for_approval"), r)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+        self.assertEqual((got["status"], got.get("budget")), ("confirmed", None))
+        # A client cannot write approvals into a booking.
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"],
+                             {"approvals": [{"status": "approved"}]}, token=self.sec)
+        self.assertEqual((r.status, r.field), (400, "approvals"), r)
+
 if __name__ == "__main__":
     unittest.main()

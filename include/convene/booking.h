@@ -317,10 +317,15 @@ struct booking_link {
      * "from","to","vehicle_name","plate","driver_name","count"(occurrences
      * ahead),"title"?,"passenger_names"?}; the title and passengers only
      * when the driver may see the meeting in full. rsvp: {"kind":"rsvp",
-     * "title","start","end","tz","room","location","response"}.
+     * "title","start","end","tz","room","location","response"}. approve:
+     * {"kind":"approve","title","start","end","tz","room","location",
+     * "reason","tier","amount","expires"(local),"requested_by"(a name),
+     * "collective","status","comment"}; shown while the approver may
+     * decide it (or decided it here), else only for an open meeting.
      */
     json_t *shown;
-    const char *acted; /* after booking_link_act: "ack", "accepted" or "declined"; else NULL */
+    const char *acted; /* after booking_link_act: "ack", "accepted", "declined", "approve" or
+                          "reject"; else NULL */
 };
 
 /*
@@ -336,13 +341,16 @@ int booking_link_open(const struct booking_ctx *ctx, const char *token, size_t l
  * Takes the link's action as its person (ctx->actor is ignored: the actor
  * is the person, named "one-tap link", so history shows who and how):
  * "ack" acknowledges the trip (booking_trip_ack), "accepted" or "declined"
- * answers the occurrence (the RSVP change with its recurrence_id). Only
- * an open link acts; out->state says what was found, out->acted what was
+ * answers the occurrence (the RSVP change with its recurrence_id),
+ * "approve" or "reject" (with comment, or NULL) decides the approval
+ * (booking_approval_decide; a collective one only in the console: 422
+ * collective_in_console). Only an open link acts; out->state says what was found, out->acted what was
  * done (NULL when nothing). 0, or -1 with err (a wrong action for the
  * link is 422; the store failing 500).
  */
 int booking_link_act(const struct booking_ctx *ctx, const char *token, size_t len,
-                     const char *action, struct booking_link *out, struct booking_error *err);
+                     const char *action, const char *comment, struct booking_link *out,
+                     struct booking_error *err);
 void booking_link_clear(struct booking_link *l);
 
 /*

@@ -561,13 +561,14 @@ int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_
 /* --- one-tap links, by the SHA-256 of their token (store/taplinks.c) --- */
 struct taplink_row {
     unsigned char hash[TOKEN_HASH_LEN];
-    char purpose[8];                    /* "ack" or "rsvp" */
+    char purpose[8];                    /* "ack", "rsvp" or "approve" */
     char person[ID_STR_MAX];            /* who acts: the driver, the attendee */
     char event_id[ID_STR_MAX];
     char trip_id[ID_STR_MAX];           /* ack: the trip ("" for rsvp) */
     char recurrence_id[TIME_LOCAL_STR]; /* rsvp: the occurrence ("" for ack) */
+    char approval_id[ID_STR_MAX];       /* approve: the approval ("" otherwise) */
     int64_t expires_utc;                /* prunable after this (validity is decided live) */
-    int64_t used_at;                    /* rsvp: answered (0: not yet) */
+    int64_t used_at;                    /* rsvp, approve: used (0: not yet) */
     int64_t created_at;
 };
 /* Adds a link, or moves a known one's expiry later. */

@@ -40,7 +40,7 @@ static enum visibility trip_visibility(struct api_call *call, json_t *inst)
     ev = event_docs_get(call->app->event_docs, str(inst, "event"), &rc);
     if (ev == NULL)
         return visibility_decide(&viewer, json_is_true(json_object_get(inst, "confidential")), 0,
-                                 1);
+                                 1, 0);
     vis = visibility_of_doc(&viewer, ev->doc);
     event_doc_release(ev);
     return vis;

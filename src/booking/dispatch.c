@@ -616,7 +616,7 @@ static void audience_add(json_t *audience, json_t *person)
 }
 
 /* Whoever drives: the decision does not depend on which person it is. */
-static const struct viewer driver_viewer = {VIEWER_PERSON, ""};
+static const struct viewer driver_viewer = {.kind = VIEWER_PERSON, .person = ""};
 
 /* One message for the group of one trip's occurrences that changed alike. */
 static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
@@ -635,7 +635,7 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
             json_array_append(rids, json_object_get(inst, "recurrence_id"));
     }
     int confidential = json_is_true(json_object_get(shown, "confidential"));
-    int full = visibility_decide(&driver_viewer, confidential, 0, 1) == VISIBLE_FULL;
+    int full = visibility_decide(&driver_viewer, confidential, 0, 1, 0) == VISIBLE_FULL;
     json_t *trip = booking_trip_render(s->app, shown, names);
     json_t *data = json_pack("{s:s, s:b, s:o, s:o, s:I, s:o}", "event", str(shown, "event"),
                              "confidential", confidential, "trip", trip, "occurrences", rids,

@@ -64,7 +64,7 @@ static json_t *ack_shown(struct app *app, json_t *inst, size_t ahead, const char
     json_t *out = json_pack("{s:s, s:I}", "kind", "ack", "count", (json_int_t)ahead);
     static const char *const copied[] = {"depart", "return", "tz", "from", "to",
                                          "vehicle_name", "plate", "driver_name"};
-    struct viewer viewer = {VIEWER_PERSON, person};
+    struct viewer viewer = visibility_person(app, person);
     int cancelled, confidential = json_is_true(json_object_get(inst, "confidential"));
     /* Only a confidential meeting needs its document: does the driver attend? */
     json_t *doc = confidential ? event_doc(app, str(inst, "event"), &cancelled) : NULL;

@@ -221,7 +221,7 @@ void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
 
 struct viewer api_viewer(const struct api_call *call)
 {
-    struct viewer v = {VIEWER_PERSON, call->auth.person};
+    struct viewer v = visibility_person(call->app, call->auth.person);
 
     if (api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY))
         v.kind = VIEWER_OFFICE;

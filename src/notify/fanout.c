@@ -104,13 +104,13 @@ int fanout_about(json_t *data, const char *person)
 
 /*
  * A person's endpoint gets the event as that person sees it (visibility.h):
- * a confidential meeting's details only if they attend, its times and
- * their trip if they drive or ride. The changes and the title beside the
+ * a confidential meeting's details only if they attend or decide one of
+ * its pending approvals, its times and their trip if they drive or ride. The changes and the title beside the
  * event go with the details.
  */
-static void redact(json_t *data, const char *person)
+static void redact(struct app *app, json_t *data, const char *person)
 {
-    struct viewer viewer = {VIEWER_PERSON, person};
+    struct viewer viewer = visibility_person(app, person);
     json_t *event = json_object_get(data, "event");
     enum visibility vis;
 
@@ -510,7 +510,7 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
         json_t *copy = json_deep_copy(data);
         struct link_plan lp;
         int linked = link_plan(f, t, type, data, &lp);
-        redact(copy, t->person);
+        redact(f->n->app, copy, t->person);
         if (linked)
             json_object_set_new(copy, lp.field, json_string(f->link_marker));
         json_t *body = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", stamp, "data", copy);

@@ -255,8 +255,11 @@ int booking_approval_rules_put(const struct booking_ctx *ctx, json_t *body, json
 
 /*
  * Approvals with status (NULL: any) for approver (NULL: anyone), each with
- * a summary of its meeting. Someone outside the office lists only their
- * own: a different approver is 403. *out a new array.
+ * a summary of its meeting. Someone outside the office lists their own
+ * and, while they stand in for an approver (a block covering now names
+ * them its delegate), that approver's pending ones marked
+ * "as_delegate_of"; another approver is 403. Their summaries follow the
+ * visibility rule: in full while they decide it. *out a new array.
  */
 int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
                            const char *approver, json_t **out, struct booking_error *err);

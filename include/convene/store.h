@@ -410,6 +410,9 @@ int store_approvals_due(struct store *st, int64_t now,
                         int (*cb)(const char *event_id, void *arg), void *arg);
 /* The earliest expiry of a pending approval (0 if none). */
 int store_approvals_next_expiry(struct store *st, int64_t *at);
+/* The people whose live block covering now names delegate (each once). */
+int store_blocks_delegating(struct store *st, const char *delegate, int64_t now,
+                            int (*cb)(const char *person, void *arg), void *arg);
 /* STORE_OK when a live block on person covering now names delegate, else STORE_NOTFOUND. */
 int store_block_delegates(struct store *st, const char *person, const char *delegate,
                           int64_t now);

@@ -17,6 +17,7 @@
 #include "convene/token.h"
 #include "convene/trips.h"
 #include "convene/util.h"
+#include "convene/visibility.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -999,14 +1000,22 @@ int booking_approvals_expire(struct app *app, int64_t now)
 
 /* ---------------- listing ---------------- */
 
-/* What an approver needs to know of the meeting to decide. */
-static json_t *event_summary(struct app *app, const char *event_id)
+/*
+ * What an approver needs to know of the meeting to decide. viewer NULL:
+ * the office, who read every meeting; a person sees it as the one rule
+ * says (visibility.h): in full while they (or the approver they stand in
+ * for) decide it, as anyone else once it is decided.
+ */
+static json_t *event_summary(struct app *app, const char *event_id, const struct viewer *viewer)
 {
     static const char *const kept[] = {"title", "start", "end", "date", "tz", "kind",
                                        "department", "budget", "room", "location", "trips",
                                        "attendees", "confidential"};
+    static const char *const times[] = {"start", "end", "date", "end_date", "tz",
+                                        "confidential"};
     struct event_row ev;
     json_t *doc, *out;
+    int full;
 
     memset(&ev, 0, sizeof(ev));
     if (store_event_get(app->store, event_id, &ev) != STORE_OK ||
@@ -1014,10 +1023,16 @@ static json_t *event_summary(struct app *app, const char *event_id)
         store_event_row_clear(&ev);
         return json_pack("{s:s}", "id", event_id);
     }
+    full = viewer == NULL || visibility_of_doc(viewer, doc) == VISIBLE_FULL;
     out = json_pack("{s:s, s:s}", "id", ev.id, "status", event_status_name(ev.status));
-    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+    for (size_t i = 0; full && i < ARRAY_SIZE(kept); i++)
         if (json_object_get(doc, kept[i]) != NULL)
             json_object_set(out, kept[i], json_object_get(doc, kept[i]));
+    for (size_t i = 0; !full && i < ARRAY_SIZE(times); i++)
+        if (json_object_get(doc, times[i]) != NULL)
+            json_object_set(out, times[i], json_object_get(doc, times[i]));
+    if (!full)
+        json_object_set_new(out, "title", json_null());
     json_decref(doc);
     store_event_row_clear(&ev);
     return out;
@@ -1026,14 +1041,79 @@ static json_t *event_summary(struct app *app, const char *event_id)
 struct listing {
     struct app *app;
     json_t *items;
+    const char *as_delegate_of; /* the approver the listed rows are decided for, or NULL */
 };
 
 static int list_one(const struct approval_row *a, void *arg)
 {
     struct listing *l = arg;
+    json_t *item = approval_render(a, 1);
 
-    json_array_append_new(l->items, approval_render(a, 1));
+    if (l->as_delegate_of != NULL)
+        json_object_set_new(item, "as_delegate_of", json_string(l->as_delegate_of));
+    json_array_append_new(l->items, item);
     return 0;
+}
+
+static int collect_name(const char *person, void *arg)
+{
+    json_array_append_new(arg, json_string(person));
+    return 0;
+}
+
+/* Whom the actor stands in for now: a JSON array of person ids (NULL when the store failed). */
+static json_t *delegating(const struct booking_ctx *ctx)
+{
+    json_t *people = json_array();
+
+    if (store_blocks_delegating(ctx->app->store, ctx->actor->person, ctx->now, collect_name,
+                                people) != STORE_OK) {
+        json_decref(people);
+        return NULL;
+    }
+    return people;
+}
+
+/*
+ * A person's own approvals and, while they stand in for an approver, that
+ * approver's pending ones (marked as_delegate_of): what they may decide.
+ * approver, when given, must be themselves or one they stand in for.
+ */
+static int list_personal(const struct booking_ctx *ctx, const char *status, const char *approver,
+                         struct listing *l, struct booking_error *err)
+{
+    json_t *people = delegating(ctx), *p;
+    int own = approver == NULL || strcmp(approver, ctx->actor->person) == 0, found = own, rc = 0;
+    size_t i;
+
+    if (people == NULL)
+        return storage_failed(err);
+    json_array_foreach(people, i, p) {
+        found |= approver != NULL && strcmp(approver, json_string_value(p)) == 0;
+    }
+    if (!found) {
+        json_decref(people);
+        return booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
+                                 "you may list only your own approvals and those of whom you "
+                                 "stand in for now");
+    }
+    if (own && store_approvals_list(ctx->app->store, status, ctx->actor->person, list_one, l) !=
+                   STORE_OK)
+        rc = storage_failed(err);
+    /* A delegate decides pending approvals only: decided ones are the approver's record. */
+    json_array_foreach(people, i, p) {
+        const char *whom = json_string_value(p);
+        if (rc != 0 || (status != NULL && strcmp(status, "pending") != 0) ||
+            (approver != NULL && strcmp(approver, whom) != 0) ||
+            strcmp(whom, ctx->actor->person) == 0)
+            continue;
+        l->as_delegate_of = whom;
+        if (store_approvals_list(ctx->app->store, "pending", whom, list_one, l) != STORE_OK)
+            rc = storage_failed(err);
+        l->as_delegate_of = NULL;
+    }
+    json_decref(people);
+    return rc;
 }
 
 int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
@@ -1041,8 +1121,9 @@ int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
 {
     static const char *const statuses[] = {"pending", "approved", "rejected", "expired",
                                            "withdrawn"};
-    struct listing l = {ctx->app, json_array()};
-    int known = status == NULL;
+    struct listing l = {ctx->app, json_array(), NULL};
+    struct viewer viewer = visibility_person(ctx->app, ctx->actor->person);
+    int known = status == NULL, rc;
     size_t i;
     json_t *item;
 
@@ -1055,24 +1136,23 @@ int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
                                  "'status' must be pending, approved, rejected, expired or "
                                  "withdrawn");
     }
-    /* Outside the office, one lists one's own approvals only. */
-    if (!ctx->actor->office) {
-        if (ctx->actor->person[0] == '\0' ||
-            (approver != NULL && strcmp(approver, ctx->actor->person) != 0)) {
-            json_decref(l.items);
-            return booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
-                                     "you may list only your own approvals");
-        }
-        approver = ctx->actor->person;
-    }
     /* Rows first, then the events: the listing's read must be over before other reads. */
-    if (store_approvals_list(ctx->app->store, status, approver, list_one, &l) != STORE_OK) {
+    if (ctx->actor->office)
+        rc = store_approvals_list(ctx->app->store, status, approver, list_one, &l) == STORE_OK
+                 ? 0
+                 : storage_failed(err);
+    else if (ctx->actor->person[0] == '\0')
+        rc = booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
+                               "you may list only your own approvals");
+    else
+        rc = list_personal(ctx, status, approver, &l, err);
+    if (rc != 0) {
         json_decref(l.items);
-        return storage_failed(err);
+        return -1;
     }
     json_array_foreach(l.items, i, item) {
-        json_object_set_new(item, "summary",
-                            event_summary(ctx->app, text(item, "event")));
+        json_object_set_new(item, "summary", event_summary(ctx->app, text(item, "event"),
+                                                           ctx->actor->office ? NULL : &viewer));
     }
     *out = l.items;
     return 0;

@@ -559,5 +559,105 @@ class ChangesNeedApproval(ApprovalBase):
                              {"approvals": [{"status": "approved"}]}, token=self.sec)
         self.assertEqual((r.status, r.field), (400, "approvals"), r)
 
+
+class ApproversSee(ApprovalBase):
+    """Who decides a pending approval (its approver, or their delegate now) reads the meeting
+    in full on every path; once decided, and for anyone else, the visibility rule holds."""
+
+    SECRET = "绝密-人事酝酿"
+
+    def delegate_block(self, approver, delegate):
+        now = time.time()
+        return self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": approver}, "start": local(now - 600),
+            "end": local(now + 3600), "tz": TZ, "reason": "出差", "delegate": delegate}),
+            201, "block")
+
+    def test_approver_and_delegate_see_in_full_until_decided(self):
+        helper, other = self.person("leader")["id"], self.person("leader")["id"]
+        self.delegate_block(self.director, helper)
+        mine, theirs = self.unique_path("dir"), self.unique_path("other")
+        self.webhook(mine, ["approval.*"], person=self.director)
+        self.webhook(theirs, ["approval.*", "event.*"], person=other)
+        ev = self.book(title=self.SECRET, confidential=True, budget={"amount": 800},
+                       description="绝密-议程")
+        apr = ev["approvals"][0]["id"]
+        tokens = {who: self.token("leader", who) for who in (self.director, helper, other)}
+        path = "/api/v1/events/%s" % ev["id"]
+        # GET /events/{id}: the approver and the delegate in full; anyone else refused.
+        for who in (self.director, helper):
+            got = self.ok(self.srv.get(path, token=tokens[who]), 200, "approver")
+            self.assertEqual((got["title"], got["description"]), (self.SECRET, "绝密-议程"))
+        self.assertEqual(self.srv.get(path, token=tokens[other]).status, 403)
+        # The approver's own endpoint: the meeting in full; another person's: nothing.
+        [m] = self.messages(mine, 1)
+        self.assertEqual((m["type"], m["data"]["event"]["title"]),
+                         ("approval.requested", self.SECRET))
+        self.assertEqual(self.messages(theirs, 0), [])
+        # GET /approvals summaries, the approver's and the delegate's.
+        for who in (self.director, helper):
+            got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tokens[who]),
+                          200, "list")
+            self.assertEqual([(a["id"], a["summary"]["title"]) for a in got],
+                             [(apr, self.SECRET)])
+        # Decided: the approver no longer reads the confidential meeting.
+        self.decide(apr, tokens[self.director])
+        self.assertEqual(self.srv.get(path, token=tokens[self.director]).status, 403)
+        self.assertEqual(self.srv.get(path, token=tokens[helper]).status, 403)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=approved", token=tokens[self.director]),
+                      200, "decided list")
+        self.assertEqual([(a["id"], a["summary"]["title"]) for a in got], [(apr, None)])
+        self.assertNotIn("attendees", got[0]["summary"])
+
+    def test_open_meeting_approver_reads_it(self):
+        ev = self.book(title="公开-调研", budget={"amount": 800})
+        tok = self.token("leader", self.director)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"], token=tok), 200, "open")
+        self.assertEqual(got["title"], "公开-调研")
+        # Not the approver of it: refused (nobody else gains anything).
+        r = self.srv.get("/api/v1/events/%s" % ev["id"],
+                         token=self.token("leader", self.person("leader")["id"]))
+        self.assertEqual(r.status, 403)
+
+
+class DelegatesList(ApprovalBase):
+    def test_delegate_lists_what_they_may_decide(self):
+        helper, later = self.person("leader")["id"], self.person("leader")["id"]
+        now = time.time()
+        self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": self.director}, "start": local(now - 600),
+            "end": local(now + 3600), "tz": TZ, "delegate": helper}), 201, "block now")
+        self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": self.principal},
+            "start": local(now + 86400 * 20), "end": local(now + 86400 * 21), "tz": TZ,
+            "delegate": helper}), 201, "block later")
+        mine = self.book(budget={"amount": 800})["approvals"][0]["id"]  # the director's
+        principal = self.book(budget={"amount": 30000})["approvals"][0]["id"]
+        # The helper's own approval (the keeper of a room is the helper).
+        self.rules["rooms"] = {self.room: helper}
+        self.ok(self.srv.request("PUT", "/api/v1/approval-rules", self.rules), 200, "rules")
+        own = self.book(room=self.room)["approvals"][0]["id"]
+        tok = self.token("leader", helper)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tok), 200, "list")
+        by = {a["id"]: a.get("as_delegate_of") for a in got}
+        self.assertEqual(by, {own: None, mine: self.director})
+        self.assertNotIn(principal, by)  # that block is not now
+        # Filtered by the approver they stand in for; a stranger's approvals are still 403.
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending&approver=%s" % self.director,
+                                   token=tok), 200, "filtered")
+        self.assertEqual([(a["id"], a["as_delegate_of"]) for a in got], [(mine, self.director)])
+        r = self.srv.get("/api/v1/approvals?approver=%s" % self.principal, token=tok)
+        self.assertEqual((r.status, r.field), (403, "approver"), r)
+        # Decided ones are the approver's record: not in the delegate's list of approved.
+        self.decide(mine, tok)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=approved", token=tok), 200, "list")
+        self.assertEqual(got, [])
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tok), 200, "list")
+        self.assertEqual([a["id"] for a in got], [own])
+        # The director still lists only their own (no "as_delegate_of" there).
+        got = self.ok(self.srv.get("/api/v1/approvals", token=self.token("leader", self.director)),
+                      200, "director")
+        self.assertEqual([(a["id"], "as_delegate_of" in a) for a in got], [(mine, False)])
+
 if __name__ == "__main__":
     unittest.main()

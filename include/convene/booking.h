@@ -300,6 +300,19 @@ int booking_approvals_expire(struct app *app, int64_t now);
 int booking_trip_ack(const struct booking_ctx *ctx, const char *trip_id, const char *rid,
                      int flags, json_t **done, struct booking_error *err);
 
+/*
+ * The trips of bookings awaiting approval departing on local days
+ * [from_day, to_day] (optionally of one driver, one vehicle; not of
+ * exclude_event): the instances their rows will be once confirmed, each
+ * with "pending": true. They are no rows yet (nobody is dispatched), but
+ * they count for their driver's hours and rest (dispatch.c) and the cars
+ * board shows them. *out a new array (empty on failure). 0, or -1 when the
+ * store failed.
+ */
+int booking_pending_trips(struct app *app, const char *from_day, const char *to_day,
+                          const char *driver, const char *vehicle, const char *exclude_event,
+                          json_t **out);
+
 /* ---------------- one-tap links (taplink.c) ---------------- */
 
 /* What opening a link finds. */

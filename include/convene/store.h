@@ -651,6 +651,14 @@ int store_trips_held_by(struct store *st, const char *person, int64_t after,
 int store_trips_of_days(struct store *st, const char *from_day, const char *to_day,
                         const char *driver, const char *vehicle,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg);
+/*
+ * Ids of bookings awaiting approval (status pending) whose trips hold a
+ * driver (optionally this one) within [from_utc, to_utc): their trips are
+ * not rows here until they are confirmed (the claims say where they are).
+ */
+int store_pending_trip_events(struct store *st, int64_t from_utc, int64_t to_utc,
+                              const char *driver, int (*cb)(const char *event_id, void *arg),
+                              void *arg);
 /* Rows of one trip id (every occurrence), by departure. */
 int store_trips_of_trip(struct store *st, const char *trip_id,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg);

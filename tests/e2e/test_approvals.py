@@ -659,5 +659,59 @@ class DelegatesList(ApprovalBase):
                       200, "director")
         self.assertEqual([(a["id"], "as_delegate_of" in a) for a in got], [(mine, False)])
 
+
+class PendingTrips(ApprovalBase):
+    """A booking awaiting approval holds its driver's hours and rest, and the cars board (the
+    office's GET /trips) shows its trips as pending; its driver hears of it once approved."""
+
+    def test_pending_trip_counts_for_the_driver_and_shows_as_pending(self):
+        wd = self.working_days(7, 1)[0]
+        drv = self.person("driver")["id"]
+        v1, v2 = self.vehicle()["id"], self.vehicle()["id"]
+        pending = self.book(times=(at(wd, "09:00"), at(wd, "12:00")), budget={"amount": 800},
+                            trips=[self.trip(v1, drv, at(wd, "08:00"), at(wd, "14:00"))])
+        self.assertEqual(pending["status"], "pending")
+        # 6 h pending + 5 h more is over the 10 h day: refused, naming the pending trip.
+        r = self.srv.post("/api/v1/events", {
+            "title": "下午的会", "start": at(wd, "15:00"), "end": at(wd, "18:00"), "tz": TZ,
+            "trips": [self.trip(v2, drv, at(wd, "14:30"), at(wd, "19:30"))]}, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_hours"), r)
+        self.assertIn(pending["id"], [c.get("event") for c in r.json["error"]["conflicts"]])
+        # 4 h more fits.
+        ok = self.book(times=(at(wd, "15:00"), at(wd, "17:00")),
+                       trips=[self.trip(v2, drv, at(wd, "14:30"), at(wd, "18:30"))])
+        self.assertEqual(ok["status"], "confirmed")
+        # The rest before the next day's first trip counts the pending one too (8 h).
+        nxt = next_day(wd)
+        r = self.srv.post("/api/v1/events", {
+            "title": "清早的会", "start": at(nxt, "03:00"), "end": at(nxt, "04:00"), "tz": TZ,
+            "trips": [self.trip(v2, drv, at(nxt, "02:00"), at(nxt, "05:00"))]}, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_rest"), r)
+        # The office's list: both, in departure order, the pending one marked.
+        got = self.trips_of(wd, driver=drv)
+        self.assertEqual([(t["event"], t.get("pending", False)) for t in got],
+                         [(pending["id"], True), (ok["id"], False)])
+        self.assertEqual(got[0]["vehicle"], v1)
+        self.assertEqual([t["event"] for t in self.trips_of(wd, vehicle=v1)], [pending["id"]])
+        # The driver's own list: only what they are dispatched to.
+        mine = self.trips_of(wd, token=self.token("driver", drv))
+        self.assertEqual([t["event"] for t in mine], [ok["id"]])
+        # Approved: a trip like any other.
+        self.decide(pending["approvals"][0]["id"], self.token("leader", self.director))
+        got = self.trips_of(wd, driver=drv)
+        self.assertEqual([(t["event"], "pending" in t) for t in got],
+                         [(pending["id"], False), (ok["id"], False)])
+        # Rejected, a booking holds nothing: its driver's hours are free again.
+        d3, v3, v4 = self.person("driver")["id"], self.vehicle()["id"], self.vehicle()["id"]
+        rej = self.book(times=(at(wd, "09:00"), at(wd, "12:00")), budget={"amount": 800},
+                        trips=[self.trip(v3, d3, at(wd, "08:00"), at(wd, "14:00"))])
+        late = {"title": "晚上的会", "start": at(wd, "15:00"), "end": at(wd, "18:00"), "tz": TZ,
+                "trips": [self.trip(v4, d3, at(wd, "14:30"), at(wd, "19:30"))]}
+        r = self.srv.post("/api/v1/events", late, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_hours"), r)
+        self.decide(rej["approvals"][0]["id"], self.token("leader", self.director), "reject")
+        self.assertEqual(self.srv.post("/api/v1/events", late, token=self.sec).status, 201)
+        self.assertEqual(self.trips_of(wd, driver=d3)[0].get("pending"), None)
+
 if __name__ == "__main__":
     unittest.main()

@@ -203,6 +203,13 @@ int64_t api_if_match_version(const struct api_call *call);
  */
 int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap);
 
+/*
+ * The same over any application/x-www-form-urlencoded text (q, len bytes;
+ * a form's body): 1 with the decoded value in buf, 0 when absent, -1 when
+ * malformed, holding a NUL or longer than cap - 1. Replies nothing.
+ */
+int api_form_field(const char *q, size_t len, const char *name, char *buf, size_t cap);
+
 /* Adds a response header (name static, value copied, at most 255 bytes). */
 void api_add_header(struct api_call *call, const char *name, const char *value);
 

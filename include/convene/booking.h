@@ -255,8 +255,11 @@ int booking_approval_rules_put(const struct booking_ctx *ctx, json_t *body, json
 
 /*
  * Approvals with status (NULL: any) for approver (NULL: anyone), each with
- * a summary of its meeting. Someone outside the office lists only their
- * own: a different approver is 403. *out a new array.
+ * a summary of its meeting. Someone outside the office lists their own
+ * and, while they stand in for an approver (a block covering now names
+ * them its delegate), that approver's pending ones marked
+ * "as_delegate_of"; another approver is 403. Their summaries follow the
+ * visibility rule: in full while they decide it. *out a new array.
  */
 int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
                            const char *approver, json_t **out, struct booking_error *err);
@@ -297,6 +300,19 @@ int booking_approvals_expire(struct app *app, int64_t now);
 int booking_trip_ack(const struct booking_ctx *ctx, const char *trip_id, const char *rid,
                      int flags, json_t **done, struct booking_error *err);
 
+/*
+ * The trips of bookings awaiting approval departing on local days
+ * [from_day, to_day] (optionally of one driver, one vehicle; not of
+ * exclude_event): the instances their rows will be once confirmed, each
+ * with "pending": true. They are no rows yet (nobody is dispatched), but
+ * they count for their driver's hours and rest (dispatch.c) and the cars
+ * board shows them. *out a new array (empty on failure). 0, or -1 when the
+ * store failed.
+ */
+int booking_pending_trips(struct app *app, const char *from_day, const char *to_day,
+                          const char *driver, const char *vehicle, const char *exclude_event,
+                          json_t **out);
+
 /* ---------------- one-tap links (taplink.c) ---------------- */
 
 /* What opening a link finds. */
@@ -317,10 +333,15 @@ struct booking_link {
      * "from","to","vehicle_name","plate","driver_name","count"(occurrences
      * ahead),"title"?,"passenger_names"?}; the title and passengers only
      * when the driver may see the meeting in full. rsvp: {"kind":"rsvp",
-     * "title","start","end","tz","room","location","response"}.
+     * "title","start","end","tz","room","location","response"}. approve:
+     * {"kind":"approve","title","start","end","tz","room","location",
+     * "reason","tier","amount","expires"(local),"requested_by"(a name),
+     * "collective","status","comment"}; shown while the approver may
+     * decide it (or decided it here), else only for an open meeting.
      */
     json_t *shown;
-    const char *acted; /* after booking_link_act: "ack", "accepted" or "declined"; else NULL */
+    const char *acted; /* after booking_link_act: "ack", "accepted", "declined", "approve" or
+                          "reject"; else NULL */
 };
 
 /*
@@ -336,13 +357,16 @@ int booking_link_open(const struct booking_ctx *ctx, const char *token, size_t l
  * Takes the link's action as its person (ctx->actor is ignored: the actor
  * is the person, named "one-tap link", so history shows who and how):
  * "ack" acknowledges the trip (booking_trip_ack), "accepted" or "declined"
- * answers the occurrence (the RSVP change with its recurrence_id). Only
- * an open link acts; out->state says what was found, out->acted what was
+ * answers the occurrence (the RSVP change with its recurrence_id),
+ * "approve" or "reject" (with comment, or NULL) decides the approval
+ * (booking_approval_decide; a collective one only in the console: 422
+ * collective_in_console). Only an open link acts; out->state says what was found, out->acted what was
  * done (NULL when nothing). 0, or -1 with err (a wrong action for the
  * link is 422; the store failing 500).
  */
 int booking_link_act(const struct booking_ctx *ctx, const char *token, size_t len,
-                     const char *action, struct booking_link *out, struct booking_error *err);
+                     const char *action, const char *comment, struct booking_link *out,
+                     struct booking_error *err);
 void booking_link_clear(struct booking_link *l);
 
 /*

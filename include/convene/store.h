@@ -410,6 +410,9 @@ int store_approvals_due(struct store *st, int64_t now,
                         int (*cb)(const char *event_id, void *arg), void *arg);
 /* The earliest expiry of a pending approval (0 if none). */
 int store_approvals_next_expiry(struct store *st, int64_t *at);
+/* The people whose live block covering now names delegate (each once). */
+int store_blocks_delegating(struct store *st, const char *delegate, int64_t now,
+                            int (*cb)(const char *person, void *arg), void *arg);
 /* STORE_OK when a live block on person covering now names delegate, else STORE_NOTFOUND. */
 int store_block_delegates(struct store *st, const char *person, const char *delegate,
                           int64_t now);
@@ -561,13 +564,14 @@ int store_deliveries_pending_by_format(struct store *st, int64_t counts[WEBHOOK_
 /* --- one-tap links, by the SHA-256 of their token (store/taplinks.c) --- */
 struct taplink_row {
     unsigned char hash[TOKEN_HASH_LEN];
-    char purpose[8];                    /* "ack" or "rsvp" */
+    char purpose[8];                    /* "ack", "rsvp" or "approve" */
     char person[ID_STR_MAX];            /* who acts: the driver, the attendee */
     char event_id[ID_STR_MAX];
     char trip_id[ID_STR_MAX];           /* ack: the trip ("" for rsvp) */
     char recurrence_id[TIME_LOCAL_STR]; /* rsvp: the occurrence ("" for ack) */
+    char approval_id[ID_STR_MAX];       /* approve: the approval ("" otherwise) */
     int64_t expires_utc;                /* prunable after this (validity is decided live) */
-    int64_t used_at;                    /* rsvp: answered (0: not yet) */
+    int64_t used_at;                    /* rsvp, approve: used (0: not yet) */
     int64_t created_at;
 };
 /* Adds a link, or moves a known one's expiry later. */
@@ -647,6 +651,14 @@ int store_trips_held_by(struct store *st, const char *person, int64_t after,
 int store_trips_of_days(struct store *st, const char *from_day, const char *to_day,
                         const char *driver, const char *vehicle,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg);
+/*
+ * Ids of bookings awaiting approval (status pending) whose trips hold a
+ * driver (optionally this one) within [from_utc, to_utc): their trips are
+ * not rows here until they are confirmed (the claims say where they are).
+ */
+int store_pending_trip_events(struct store *st, int64_t from_utc, int64_t to_utc,
+                              const char *driver, int (*cb)(const char *event_id, void *arg),
+                              void *arg);
 /* Rows of one trip id (every occurrence), by departure. */
 int store_trips_of_trip(struct store *st, const char *trip_id,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg);

@@ -1,11 +1,13 @@
 /*
  * taplink.h - one-tap links (CONTRACT section 14): {public-url}/t/{token},
  * each for one person's one action (a driver's acknowledgement of one trip,
- * an attendee's answer to one occurrence). Pure rules, no store.
+ * an attendee's answer to one occurrence, an approver's decision of one
+ * approval). Pure rules, no store.
  *
  * A token is derived, never stored: base64url of the first 128 bits of
  * HMAC-SHA256(link key, ref), where ref names the action ("ack:<trip>:
- * <driver>", "rsvp:<event>:<recurrence id>:<person>") and the link key is
+ * <driver>", "rsvp:<event>:<recurrence id>:<person>", "approve:<approval>:
+ * <approver>") and the link key is
  * derived from the key file for this purpose only. The database keeps the
  * token's SHA-256 (to find the action when the link is opened) and, in a
  * delivery row, the ref and the byte offset where the URL goes; the sender
@@ -31,6 +33,10 @@ int taplink_ref_ack(const char *trip_id, const char *driver, char out[TAPLINK_RE
 /* "rsvp:<event>:<recurrence id>:<person>" into out[TAPLINK_REF_MAX]; 0 or -1. */
 int taplink_ref_rsvp(const char *event_id, const char *rid, const char *person,
                      char out[TAPLINK_REF_MAX]);
+
+/* "approve:<approval>:<approver>" into out[TAPLINK_REF_MAX]; 0 or -1. */
+int taplink_ref_approve(const char *approval_id, const char *approver,
+                        char out[TAPLINK_REF_MAX]);
 
 /* The token of ref under key: TAPLINK_TOKEN_LEN base64url characters and a NUL. */
 void taplink_derive(const unsigned char key[TAPLINK_KEY_LEN], const char *ref,

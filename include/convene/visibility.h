@@ -35,15 +35,25 @@ enum viewer_kind {
 struct viewer {
     enum viewer_kind kind;
     const char *person; /* VIEWER_PERSON: the person's id; otherwise unused */
+    /*
+     * Whether person stands in for approver now (a block on the approver
+     * naming them its delegate covers this moment); NULL: nobody is asked,
+     * so the viewer decides for themselves only. Asked only of a meeting
+     * awaiting someone else's approval, so most reads never call it.
+     */
+    int (*delegate_of)(void *arg, const char *approver, const char *person);
+    void *arg;
 };
 
 /*
  * The rule on facts: whether the meeting is confidential, whether the
- * viewer attends it (as a required or optional attendee), and whether they
- * drive or ride one of its trips.
+ * viewer attends it (as a required or optional attendee), whether they
+ * drive or ride one of its trips, and whether they decide one of its
+ * pending approvals (its approver, or the approver's delegate now): who
+ * decides a meeting reads it as an attendee does.
  */
 enum visibility visibility_decide(const struct viewer *v, int confidential, int attends,
-                                  int on_trip);
+                                  int on_trip, int approves);
 
 struct json_t;
 
@@ -57,6 +67,16 @@ enum visibility visibility_of_doc(const struct viewer *v, struct json_t *doc);
 /* The facts the rule reads: person is an attendee; person drives or rides one of its trips. */
 int visibility_doc_attends(struct json_t *doc, const char *person);
 int visibility_doc_on_trip(struct json_t *doc, const char *person);
+/* The viewer's person decides one of doc's pending "approvals" (v->delegate_of asked). */
+int visibility_doc_approves(const struct viewer *v, struct json_t *doc);
+
+struct app;
+/*
+ * A person's viewer whose delegations are read from app's store at the
+ * moment of asking (app/visibility_doc.c): the one every path that shows a
+ * person a meeting uses.
+ */
+struct viewer visibility_person(struct app *app, const char *person);
 
 /*
  * The event as a viewer who sees it as vis may read it (a new object, the

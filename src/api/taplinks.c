@@ -140,11 +140,109 @@ static void meeting_rows(struct strbuf *b, json_t *s)
     row(b, "我的回复", answer_word(str(s, "response")));
 }
 
+/* "¥12,000" or "¥999.99" of an amount in yuan ("" when there is none). */
+static void fmt_amount(json_t *amount, char out[72])
+{
+    double v = json_number_value(amount);
+    long long whole = (long long)v, cents = (long long)((v - (double)whole) * 100.0 + 0.5);
+    char digits[32], grouped[48];
+    size_t n, o = 0;
+
+    out[0] = '\0';
+    if (!json_is_number(amount) || v <= 0)
+        return;
+    if (cents >= 100) {
+        whole++;
+        cents -= 100;
+    }
+    n = (size_t)snprintf(digits, sizeof(digits), "%lld", whole);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            grouped[o++] = ',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = '\0';
+    if (cents > 0)
+        snprintf(out, 72, "¥%s.%02lld", grouped, cents);
+    else
+        snprintf(out, 72, "¥%s", grouped);
+}
+
+static const char *reason_word(json_t *s)
+{
+    static const struct {
+        const char *tier, *word;
+    } tiers[] = {{"office_director", "经费（办公室主任审批）"},
+                 {"in_charge", "经费（分管领导审批）"},
+                 {"principal", "经费（主要领导审批）"},
+                 {"collective", "经费（须经办公会集体研究）"}};
+    const char *reason = str(s, "reason");
+
+    if (strcmp(reason, "off_day_vehicle") == 0)
+        return "休息日、节假日用车";
+    if (strcmp(reason, "room") == 0)
+        return "使用专管会议室";
+    for (size_t i = 0; i < ARRAY_SIZE(tiers); i++)
+        if (strcmp(str(s, "tier"), tiers[i].tier) == 0)
+            return tiers[i].word;
+    return reason;
+}
+
+static void approve_rows(struct strbuf *b, json_t *s)
+{
+    char day[48], clock[8], until[8], text[1200], amount[72];
+
+    row(b, "会议", str(s, "title"));
+    fmt_day(str(s, "start"), day);
+    snprintf(text, sizeof(text), "%s %s–%s", day, fmt_clock(str(s, "start"), clock),
+             fmt_clock(str(s, "end"), until));
+    row(b, "时间", text);
+    snprintf(text, sizeof(text), "%s%s%s", str(s, "room"),
+             str(s, "room")[0] && str(s, "location")[0] ? " · " : "", str(s, "location"));
+    row(b, "地点", text);
+    row(b, "事由", reason_word(s));
+    fmt_amount(json_object_get(s, "amount"), amount);
+    row(b, "金额", amount);
+    row(b, "申请人", str(s, "requested_by"));
+    fmt_day(str(s, "expires"), day);
+    if (day[0] != '\0') {
+        snprintf(text, sizeof(text), "%s %s 前", day, fmt_clock(str(s, "expires"), clock));
+        row(b, "审批期限", text);
+    }
+    row(b, "审批意见", str(s, "comment"));
+}
+
+/* What the page says of an approval link (see verdict). */
+static const char *approve_verdict(const struct booking_link *l)
+{
+    if (l->acted != NULL)
+        return strcmp(l->acted, "approve") == 0 ? "已同意。申请人将收到审批结果。"
+                                                : "已不同意。申请人将收到审批结果，会议时段已释放。";
+    switch (l->state) {
+    case BOOKING_LINK_OPEN:
+        /* A 办公会 decides above the last tier: the console asks which one; a link cannot. */
+        return json_is_true(json_object_get(l->shown, "collective"))
+                   ? "此项经费超过最高审批档，须经办公会集体研究决定：请在电脑上登录系统，"
+                     "在“待我审批”中选择作出决定的办公会后审批。"
+                   : NULL;
+    case BOOKING_LINK_DONE:
+        return "您已通过此链接审批过，无需重复操作。";
+    case BOOKING_LINK_EXPIRED:
+        return "此链接已过期：审批期限已过，申请已自动取消。";
+    case BOOKING_LINK_VOID:
+        return "此链接已失效：该审批已在系统中处理，或申请已撤回、变更。";
+    default:
+        return "链接无效或不存在。请使用消息中的完整链接。";
+    }
+}
+
 /* What the page says, by the link's state and what was just done. */
 static const char *verdict(const struct booking_link *l, int posted)
 {
     int ack = strcmp(l->row.purpose, "ack") == 0;
 
+    if (strcmp(l->row.purpose, "approve") == 0)
+        return approve_verdict(l);
     if (l->acted != NULL)
         return strcmp(l->acted, "ack") == 0        ? "已确认收到，谢谢。调度员可以看到您的确认。"
                : strcmp(l->acted, "accepted") == 0 ? "已回复：参加。"
@@ -168,6 +266,18 @@ static const char *verdict(const struct booking_link *l, int posted)
 
 static void form(struct strbuf *b, const struct booking_link *l)
 {
+    if (strcmp(l->row.purpose, "approve") == 0) {
+        if (json_is_true(json_object_get(l->shown, "collective")))
+            return;
+        strbuf_puts(b, "<form method=\"post\" class=\"actions\">"
+                       "<label for=\"comment\">审批意见（可不填）</label>"
+                       "<textarea id=\"comment\" name=\"comment\" rows=\"3\" "
+                       "maxlength=\"500\"></textarea>"
+                       "<button type=\"submit\" name=\"action\" value=\"approve\">同意</button>"
+                       "<button type=\"submit\" name=\"action\" value=\"reject\" "
+                       "class=\"secondary\">不同意</button></form>");
+        return;
+    }
     strbuf_puts(b, "<form method=\"post\" class=\"actions\">");
     if (strcmp(l->row.purpose, "ack") == 0)
         strbuf_puts(b, "<button type=\"submit\" name=\"action\" value=\"ack\">确认收到</button>");
@@ -198,8 +308,11 @@ static void reply_page(struct api_call *call, const struct booking_link *l, int 
                        const char *note)
 {
     struct api_response *res = call->res;
-    int ack = strcmp(l->row.purpose, "ack") == 0;
-    const char *title = l->state == BOOKING_LINK_UNKNOWN ? "链接无效" : ack ? "派车确认" : "会议回复";
+    int ack = strcmp(l->row.purpose, "ack") == 0, approve = strcmp(l->row.purpose, "approve") == 0;
+    const char *title = l->state == BOOKING_LINK_UNKNOWN ? "链接无效"
+                        : ack                            ? "派车确认"
+                        : approve                        ? "会议审批"
+                                                         : "会议回复";
     const char *said = note != NULL ? note : verdict(l, posted);
     char css[128];
     struct strbuf b;
@@ -223,6 +336,8 @@ static void reply_page(struct api_call *call, const struct booking_link *l, int 
         strbuf_puts(&b, "<dl>");
         if (ack)
             trip_rows(&b, l->shown);
+        else if (approve)
+            approve_rows(&b, l->shown);
         else
             meeting_rows(&b, l->shown);
         strbuf_puts(&b, "</dl>");
@@ -317,13 +432,22 @@ void api_taplink_post(struct api_call *call)
     struct booking_link l;
     struct booking_error err = {0};
     const char *token;
-    char action[16];
+    char action[16], comment[2048];
     size_t len;
 
     token_of(call, &token, &len);
     form_action(call->req, action);
     ctx_of(call, &ctx);
-    if (booking_link_act(&ctx, token, len, action, &l, &err) == 0)
+    /* An approver's comment (UTF-8, form-encoded); what cannot be read acts on nothing. */
+    if (api_form_field(call->req->body, call->req->body ? call->req->body_len : 0, "comment",
+                       comment, sizeof(comment)) < 0) {
+        memset(&l, 0, sizeof(l));
+        l.state = BOOKING_LINK_OPEN;
+        snprintf(l.row.purpose, sizeof(l.row.purpose), "approve");
+        reply_page(call, &l, 1, 400, "审批意见过长或无法识别，未做任何更改。");
+        return;
+    }
+    if (booking_link_act(&ctx, token, len, action, comment, &l, &err) == 0)
         reply_page(call, &l, 1, 0, NULL);
     else
         reply_page(call, &l, 1, api_booking_status(err.kind), refusal(&err));

@@ -40,7 +40,7 @@ static enum visibility trip_visibility(struct api_call *call, json_t *inst)
     ev = event_docs_get(call->app->event_docs, str(inst, "event"), &rc);
     if (ev == NULL)
         return visibility_decide(&viewer, json_is_true(json_object_get(inst, "confidential")), 0,
-                                 1);
+                                 1, 0);
     vis = visibility_of_doc(&viewer, ev->doc);
     event_doc_release(ev);
     return vis;
@@ -65,6 +65,11 @@ static json_t *list_item(struct api_call *call, json_t *inst, json_t *names)
         json_object_del(item, "passenger_names");
     }
     return item;
+}
+
+static json_int_t depart_of(json_t *inst)
+{
+    return json_integer_value(json_object_get(inst, "depart_utc"));
 }
 
 static int collect(const struct trip_row *t, void *arg)
@@ -129,6 +134,37 @@ static int trips_days(struct api_call *call, char from[TIME_DATE_STR], char to[T
     return 0;
 }
 
+/* Appends the trips awaiting approval to rows, in departure order with the others. */
+static int add_pending(struct api_call *call, const char *from, const char *to,
+                       const char *driver, const char *vehicle, json_t *rows)
+{
+    json_t *pending, *inst, *merged;
+    size_t i, k = 0;
+
+    if (booking_pending_trips(call->app, from, to, driver, vehicle, NULL, &pending) != 0) {
+        json_decref(pending);
+        return -1;
+    }
+    if (json_array_size(pending) == 0) {
+        json_decref(pending);
+        return 0;
+    }
+    merged = json_array();
+    json_array_foreach(rows, i, inst) {
+        for (; k < json_array_size(pending) &&
+               depart_of(json_array_get(pending, k)) < depart_of(inst); k++)
+            json_array_append(merged, json_array_get(pending, k));
+        json_array_append(merged, inst);
+    }
+    for (; k < json_array_size(pending); k++)
+        json_array_append(merged, json_array_get(pending, k));
+    json_array_clear(rows);
+    json_array_extend(rows, merged);
+    json_decref(merged);
+    json_decref(pending);
+    return 0;
+}
+
 void api_trips_list(struct api_call *call)
 {
     char from[TIME_DATE_STR], to[TIME_DATE_STR], driver[ID_STR_MAX], vehicle[ID_STR_MAX];
@@ -156,10 +192,21 @@ void api_trips_list(struct api_call *call)
         api_reply_store_error(call);
         return;
     }
+    /* The office also sees trips awaiting approval (the cars board); a driver hears once approved. */
+    if (api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY) &&
+        add_pending(call, from, to, has_driver ? driver : NULL, has_vehicle ? vehicle : NULL,
+                    rows) != 0) {
+        json_decref(rows);
+        api_reply_store_error(call);
+        return;
+    }
     items = json_array();
     names = json_object();
     json_array_foreach(rows, k, r) {
-        json_array_append_new(items, list_item(call, r, names));
+        json_t *item = list_item(call, r, names);
+        if (json_is_true(json_object_get(r, "pending")))
+            json_object_set_new(item, "pending", json_true());
+        json_array_append_new(items, item);
     }
     json_decref(names);
     json_decref(rows);

@@ -4,6 +4,10 @@
  */
 #include "convene/visibility.h"
 
+#include "convene/app.h"
+#include "convene/store.h"
+#include "convene/util.h"
+
 #include <jansson.h>
 #include <string.h>
 
@@ -40,6 +44,41 @@ int visibility_doc_on_trip(json_t *doc, const char *person)
     return 0;
 }
 
+int visibility_doc_approves(const struct viewer *v, json_t *doc)
+{
+    const char *person = v->person != NULL ? v->person : "";
+    size_t i;
+    json_t *a;
+
+    if (person[0] == '\0')
+        return 0;
+    json_array_foreach(json_object_get(doc, "approvals"), i, a) {
+        json_t *approver = json_object_get(a, "approver");
+        const char *status = json_string_value(json_object_get(a, "status"));
+        if (!json_is_string(approver) || status == NULL || strcmp(status, "pending") != 0)
+            continue;
+        if (is_person(approver, person) ||
+            (v->delegate_of != NULL && v->delegate_of(v->arg, json_string_value(approver), person)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Asks the store whether person is approver's delegate at this moment. */
+static int delegate_now(void *arg, const char *approver, const char *person)
+{
+    struct app *app = arg;
+
+    return store_block_delegates(app->store, approver, person, clock_wall_s()) == STORE_OK;
+}
+
+struct viewer visibility_person(struct app *app, const char *person)
+{
+    struct viewer v = {.kind = VIEWER_PERSON, .person = person, .delegate_of = delegate_now,
+                       .arg = app};
+    return v;
+}
+
 enum visibility visibility_of_doc(const struct viewer *v, json_t *doc)
 {
     int confidential = json_is_true(json_object_get(doc, "confidential"));
@@ -48,8 +87,13 @@ enum visibility visibility_of_doc(const struct viewer *v, json_t *doc)
     /* A viewer with no person (a leader token bound to none) concerns no meeting. */
     if (v->kind == VIEWER_PERSON && person[0] == '\0')
         return VISIBLE_NONE;
-    return visibility_decide(v, confidential, person[0] && visibility_doc_attends(doc, person),
-                             person[0] && visibility_doc_on_trip(doc, person));
+    int attends = person[0] && visibility_doc_attends(doc, person);
+    int on_trip = person[0] && visibility_doc_on_trip(doc, person);
+    /* Asked last and only when it can matter: it may ask the store about delegates. */
+    int approves = v->kind == VIEWER_PERSON && !attends && (confidential || !on_trip) &&
+                   visibility_doc_approves(v, doc);
+
+    return visibility_decide(v, confidential, attends, on_trip, approves);
 }
 
 /* What a viewer who does not see a meeting in full still sees of its trip. */

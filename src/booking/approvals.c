@@ -17,6 +17,7 @@
 #include "convene/token.h"
 #include "convene/trips.h"
 #include "convene/util.h"
+#include "convene/visibility.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,21 +367,6 @@ static int check_approved_by(const struct rules *r, const struct event_plan *p,
     return 0;
 }
 
-int approvals_check_trips(struct app *app, const struct event_plan *plan,
-                          struct booking_error *err)
-{
-    struct rules r;
-    int rc;
-
-    if (plan->ntrips == 0)
-        return 0;
-    if (rules_load(app, &r) != 0)
-        return storage_failed(err);
-    rc = r.set ? check_approved_by(&r, plan, err) : 0;
-    rules_free(&r);
-    return rc;
-}
-
 /* The needs of a booking under r, in the order they are listed. n or -1. */
 static int needs_of(struct app *app, const struct rules *r, struct event_plan *p,
                     struct need needs[3], struct booking_error *err)
@@ -466,19 +452,213 @@ done:
     return rc;
 }
 
-int approvals_announce(const struct booking_ctx *ctx, const char *event_id, json_t *event)
-{
-    json_t *list = json_object_get(event, "approvals"), *a;
-    size_t i;
+/* ---------------- at a change ---------------- */
 
-    json_array_foreach(list, i, a) {
+/* How high a budget tier reaches: a higher tier's approval covers a lower amount. */
+static int tier_rank(const char *tier)
+{
+    static const char *const order[] = {"office_director", "in_charge", "principal",
+                                        "collective"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+        if (strcmp(tier, order[i]) == 0)
+            return (int)i + 1;
+    return 0;
+}
+
+/*
+ * Whether an approval of (reason, tier, approver) already answers need: the
+ * same reason, and for a budget a tier at least as high (the same tier by
+ * the same person: another department's in-charge leader is another
+ * decision); for a car or a room, the same approver.
+ */
+static int covers(const char *reason, const char *tier, const char *approver,
+                  const struct need *n)
+{
+    int a = tier_rank(tier), b = tier_rank(n->tier);
+
+    if (strcmp(reason, n->reason) != 0)
+        return 0;
+    if (strcmp(reason, "budget") == 0 && a != b)
+        return a > b;
+    return strcmp(approver, n->approver) == 0;
+}
+
+/* Whether a stored approval that still stands (approved; or pending, when the event is) covers n. */
+static int covered_by_list(const struct approval_list *l, const struct need *n, int pending)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct approval_row *a = &l->v[i];
+        int stands = strcmp(a->status, "approved") == 0 ||
+                     (pending && strcmp(a->status, "pending") == 0);
+        if (stands && covers(a->reason, a->tier, a->approver, n))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The needs of the event as stored before this change (its row is not yet
+ * rewritten): what it needed then was settled then, approved or booked
+ * before the rules. n, or -1 when it cannot be read.
+ */
+static int needs_before(const struct booking_ctx *ctx, const struct rules *r,
+                        const char *event_id, struct need needs[3])
+{
+    struct event_row prev;
+    struct event_plan plan;
+    struct booking_error err = {0};
+    json_t *doc = NULL;
+    int n = -1;
+
+    memset(&prev, 0, sizeof(prev));
+    if (store_event_get(ctx->app->store, event_id, &prev) == STORE_OK &&
+        (doc = json_loads(prev.doc, 0, NULL)) != NULL &&
+        event_plan_parse(ctx->app, doc, &plan, &err) == 0) {
+        if (event_plan_resolve(ctx->app, &plan, &err) == 0 &&
+            event_plan_expand(&plan, ctx->now, &err) == 0)
+            n = needs_of(ctx->app, r, &plan, needs, &err);
+        event_plan_free(&plan);
+    }
+    booking_error_clear(&err);
+    json_decref(doc);
+    store_event_row_clear(&prev);
+    return n;
+}
+
+/* The first occurrence still ahead: a change's approvals are due before it. */
+static int64_t next_start(const struct event_plan *p, int64_t now)
+{
+    for (size_t o = 0; o < p->nocc; o++)
+        if (p->occ[o].start_utc > now)
+            return p->occ[o].start_utc;
+    return p->nocc > 0 ? p->occ[p->nocc - 1].start_utc : now;
+}
+
+/*
+ * Keeps in fresh[] only the needs nothing answers yet: no approval that
+ * stands covers it and the event did not need it before the change. n.
+ */
+static int fresh_needs(const struct booking_ctx *ctx, const struct rules *r,
+                       const struct event_row *row, const struct approval_list *l,
+                       struct need needs[3], int n)
+{
+    struct need before[3];
+    int nb = -2, kept = 0;
+
+    for (int i = 0; i < n; i++) {
+        int old = 0;
+        if (covered_by_list(l, &needs[i], row->status == EVENT_PENDING))
+            continue;
+        if (nb == -2) /* read only when something is uncovered: most changes stop above */
+            nb = needs_before(ctx, r, row->id, before);
+        for (int k = 0; k < nb && !old; k++)
+            old = covers(before[k].reason, before[k].tier, before[k].approver, &needs[i]);
+        if (!old)
+            needs[kept++] = needs[i];
+    }
+    return kept;
+}
+
+/* A pending approval a new one of the same reason replaces is withdrawn: one decision each. */
+static int withdraw_replaced(const struct booking_ctx *ctx, struct approval_list *l,
+                             const struct need *needs, int n)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int replaced = 0;
+        for (int k = 0; k < n; k++)
+            replaced |= strcmp(l->v[i].reason, needs[k].reason) == 0;
+        if (!replaced || strcmp(l->v[i].status, "pending") != 0)
+            continue;
+        snprintf(l->v[i].status, sizeof(l->v[i].status), "withdrawn");
+        l->v[i].decided_at = ctx->now;
+        if (store_approval_update(ctx->app->store, &l->v[i]) != STORE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* Asks for the fresh needs: the event is pending again, holding its time. */
+static int request_again(const struct booking_ctx *ctx, const struct event_plan *plan,
+                         struct event_row *row, json_t *doc, struct approval_list *l,
+                         const struct need *needs, int n, struct booking_error *err)
+{
+    int64_t start = next_start(plan, ctx->now);
+
+    if (approval_too_late(ctx->now, start))
+        return booking_error_set(err, BOOKING_INVALID, "too_late_for_approval", "start",
+                                 "this change needs approval (%s), which must be given at "
+                                 "least 2 hours before the start; that time has passed",
+                                 needs[0].reason);
+    if (withdraw_replaced(ctx, l, needs, n) != 0 ||
+        store_needs(ctx, row, doc, needs, n, start) != 0 ||
+        load_list(ctx->app->store, row->id, l) != 0)
+        return storage_failed(err);
+    row->status = EVENT_PENDING;
+    doc_set_approvals(doc, l);
+    return 0;
+}
+
+int approvals_change(const struct booking_ctx *ctx, struct event_plan *plan,
+                     struct event_row *row, json_t *doc, struct booking_error *err)
+{
+    struct approval_list l;
+    struct rules r;
+    struct need needs[3];
+    int n, rc = -1;
+
+    /* The server's to write: the stored approvals, whatever the change said. */
+    json_object_del(doc, "approvals");
+    if (load_list(ctx->app->store, row->id, &l) != 0 || rules_load(ctx->app, &r) != 0)
+        return storage_failed(err);
+    if (l.n > 0)
+        doc_set_approvals(doc, &l);
+    if (!r.set) {
+        rc = 0;
+    } else if (row->status != EVENT_CONFIRMED && row->status != EVENT_PENDING) {
+        rc = check_approved_by(&r, plan, err); /* nothing held: nothing to approve */
+    } else if ((n = needs_of(ctx->app, &r, plan, needs, err)) >= 0) {
+        n = fresh_needs(ctx, &r, row, &l, needs, n);
+        rc = n == 0 ? 0 : request_again(ctx, plan, row, doc, &l, needs, n, err);
+    }
+    rules_free(&r);
+    return rc;
+}
+
+/* Whether the approval id is listed in before (an earlier state of the event). */
+static int listed_before(json_t *before, const char *id)
+{
+    size_t i;
+    json_t *a;
+
+    json_array_foreach(json_object_get(before, "approvals"), i, a) {
+        if (strcmp(text(a, "id"), id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int approvals_announce(const struct booking_ctx *ctx, const char *event_id, json_t *before,
+                       json_t *event)
+{
+    json_t *asked = json_array(), *a;
+    size_t i;
+    int rc = 0;
+
+    json_array_foreach(json_object_get(event, "approvals"), i, a) {
+        if (strcmp(text(a, "status"), "pending") != 0 || listed_before(before, text(a, "id")))
+            continue;
         json_t *msg = json_pack("{s:O, s:O, s:[O]}", "approval", a, "event", event, "audience",
                                 json_object_get(a, "approver"));
         json_object_set_new(json_object_get(msg, "approval"), "event", json_string(event_id));
-        if (booking_outbox_append(ctx->app->store, "approval.requested", msg) != 0)
-            return -1;
+        json_array_append(asked, a);
+        if ((rc = booking_outbox_append(ctx->app->store, "approval.requested", msg)) != 0)
+            break;
     }
-    return booking_audit(ctx->app, ctx->actor, event_id, "approval_requested", NULL, list);
+    if (rc == 0 && json_array_size(asked) > 0)
+        rc = booking_audit(ctx->app, ctx->actor, event_id, "approval_requested", NULL, asked);
+    json_decref(asked);
+    return rc;
 }
 
 int approvals_withdraw(const struct booking_ctx *ctx, const char *event_id, json_t *doc)
@@ -587,6 +767,9 @@ static enum event_status settled_status(const struct approval_list *l)
     int all = 1;
 
     for (size_t i = 0; i < l->n; i++) {
+        /* Replaced by a later request (approvals_change): no longer asked. */
+        if (strcmp(l->v[i].status, "withdrawn") == 0)
+            continue;
         if (strcmp(l->v[i].status, "rejected") == 0)
             return EVENT_REJECTED;
         if (strcmp(l->v[i].status, "expired") == 0)
@@ -817,14 +1000,22 @@ int booking_approvals_expire(struct app *app, int64_t now)
 
 /* ---------------- listing ---------------- */
 
-/* What an approver needs to know of the meeting to decide. */
-static json_t *event_summary(struct app *app, const char *event_id)
+/*
+ * What an approver needs to know of the meeting to decide. viewer NULL:
+ * the office, who read every meeting; a person sees it as the one rule
+ * says (visibility.h): in full while they (or the approver they stand in
+ * for) decide it, as anyone else once it is decided.
+ */
+static json_t *event_summary(struct app *app, const char *event_id, const struct viewer *viewer)
 {
     static const char *const kept[] = {"title", "start", "end", "date", "tz", "kind",
                                        "department", "budget", "room", "location", "trips",
                                        "attendees", "confidential"};
+    static const char *const times[] = {"start", "end", "date", "end_date", "tz",
+                                        "confidential"};
     struct event_row ev;
     json_t *doc, *out;
+    int full;
 
     memset(&ev, 0, sizeof(ev));
     if (store_event_get(app->store, event_id, &ev) != STORE_OK ||
@@ -832,10 +1023,16 @@ static json_t *event_summary(struct app *app, const char *event_id)
         store_event_row_clear(&ev);
         return json_pack("{s:s}", "id", event_id);
     }
+    full = viewer == NULL || visibility_of_doc(viewer, doc) == VISIBLE_FULL;
     out = json_pack("{s:s, s:s}", "id", ev.id, "status", event_status_name(ev.status));
-    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+    for (size_t i = 0; full && i < ARRAY_SIZE(kept); i++)
         if (json_object_get(doc, kept[i]) != NULL)
             json_object_set(out, kept[i], json_object_get(doc, kept[i]));
+    for (size_t i = 0; !full && i < ARRAY_SIZE(times); i++)
+        if (json_object_get(doc, times[i]) != NULL)
+            json_object_set(out, times[i], json_object_get(doc, times[i]));
+    if (!full)
+        json_object_set_new(out, "title", json_null());
     json_decref(doc);
     store_event_row_clear(&ev);
     return out;
@@ -844,14 +1041,79 @@ static json_t *event_summary(struct app *app, const char *event_id)
 struct listing {
     struct app *app;
     json_t *items;
+    const char *as_delegate_of; /* the approver the listed rows are decided for, or NULL */
 };
 
 static int list_one(const struct approval_row *a, void *arg)
 {
     struct listing *l = arg;
+    json_t *item = approval_render(a, 1);
 
-    json_array_append_new(l->items, approval_render(a, 1));
+    if (l->as_delegate_of != NULL)
+        json_object_set_new(item, "as_delegate_of", json_string(l->as_delegate_of));
+    json_array_append_new(l->items, item);
     return 0;
+}
+
+static int collect_name(const char *person, void *arg)
+{
+    json_array_append_new(arg, json_string(person));
+    return 0;
+}
+
+/* Whom the actor stands in for now: a JSON array of person ids (NULL when the store failed). */
+static json_t *delegating(const struct booking_ctx *ctx)
+{
+    json_t *people = json_array();
+
+    if (store_blocks_delegating(ctx->app->store, ctx->actor->person, ctx->now, collect_name,
+                                people) != STORE_OK) {
+        json_decref(people);
+        return NULL;
+    }
+    return people;
+}
+
+/*
+ * A person's own approvals and, while they stand in for an approver, that
+ * approver's pending ones (marked as_delegate_of): what they may decide.
+ * approver, when given, must be themselves or one they stand in for.
+ */
+static int list_personal(const struct booking_ctx *ctx, const char *status, const char *approver,
+                         struct listing *l, struct booking_error *err)
+{
+    json_t *people = delegating(ctx), *p;
+    int own = approver == NULL || strcmp(approver, ctx->actor->person) == 0, found = own, rc = 0;
+    size_t i;
+
+    if (people == NULL)
+        return storage_failed(err);
+    json_array_foreach(people, i, p) {
+        found |= approver != NULL && strcmp(approver, json_string_value(p)) == 0;
+    }
+    if (!found) {
+        json_decref(people);
+        return booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
+                                 "you may list only your own approvals and those of whom you "
+                                 "stand in for now");
+    }
+    if (own && store_approvals_list(ctx->app->store, status, ctx->actor->person, list_one, l) !=
+                   STORE_OK)
+        rc = storage_failed(err);
+    /* A delegate decides pending approvals only: decided ones are the approver's record. */
+    json_array_foreach(people, i, p) {
+        const char *whom = json_string_value(p);
+        if (rc != 0 || (status != NULL && strcmp(status, "pending") != 0) ||
+            (approver != NULL && strcmp(approver, whom) != 0) ||
+            strcmp(whom, ctx->actor->person) == 0)
+            continue;
+        l->as_delegate_of = whom;
+        if (store_approvals_list(ctx->app->store, "pending", whom, list_one, l) != STORE_OK)
+            rc = storage_failed(err);
+        l->as_delegate_of = NULL;
+    }
+    json_decref(people);
+    return rc;
 }
 
 int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
@@ -859,8 +1121,9 @@ int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
 {
     static const char *const statuses[] = {"pending", "approved", "rejected", "expired",
                                            "withdrawn"};
-    struct listing l = {ctx->app, json_array()};
-    int known = status == NULL;
+    struct listing l = {ctx->app, json_array(), NULL};
+    struct viewer viewer = visibility_person(ctx->app, ctx->actor->person);
+    int known = status == NULL, rc;
     size_t i;
     json_t *item;
 
@@ -873,24 +1136,23 @@ int booking_approvals_list(const struct booking_ctx *ctx, const char *status,
                                  "'status' must be pending, approved, rejected, expired or "
                                  "withdrawn");
     }
-    /* Outside the office, one lists one's own approvals only. */
-    if (!ctx->actor->office) {
-        if (ctx->actor->person[0] == '\0' ||
-            (approver != NULL && strcmp(approver, ctx->actor->person) != 0)) {
-            json_decref(l.items);
-            return booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
-                                     "you may list only your own approvals");
-        }
-        approver = ctx->actor->person;
-    }
     /* Rows first, then the events: the listing's read must be over before other reads. */
-    if (store_approvals_list(ctx->app->store, status, approver, list_one, &l) != STORE_OK) {
+    if (ctx->actor->office)
+        rc = store_approvals_list(ctx->app->store, status, approver, list_one, &l) == STORE_OK
+                 ? 0
+                 : storage_failed(err);
+    else if (ctx->actor->person[0] == '\0')
+        rc = booking_error_set(err, BOOKING_FORBIDDEN, "forbidden", "approver",
+                               "you may list only your own approvals");
+    else
+        rc = list_personal(ctx, status, approver, &l, err);
+    if (rc != 0) {
         json_decref(l.items);
-        return storage_failed(err);
+        return -1;
     }
     json_array_foreach(l.items, i, item) {
-        json_object_set_new(item, "summary",
-                            event_summary(ctx->app, text(item, "event")));
+        json_object_set_new(item, "summary", event_summary(ctx->app, text(item, "event"),
+                                                           ctx->actor->office ? NULL : &viewer));
     }
     *out = l.items;
     return 0;

@@ -23,18 +23,27 @@ int approvals_request(const struct booking_ctx *ctx, struct event_plan *plan,
                       struct event_row *row, json_t *doc, struct booking_error *err);
 
 /*
- * Under rules that cover off-day vehicles, a trip's approved_by must name
- * the office director (422 wrong_approver). 0 or -1 with err.
+ * A change of a stored booking under the rules: when it now needs an
+ * approval nothing answers (no approved one, nor a pending one of a
+ * pending booking, covers it, and the booking did not need it before the
+ * change), the approval is stored, row->status becomes pending (the
+ * booking holds its time; write.c then withdraws its trips, meals and
+ * reminders until it is confirmed again) and doc["approvals"] lists them
+ * all. doc's "approvals" is always the stored list, never the client's.
+ * Otherwise it only checks trips' approved_by. 0 or -1 with err.
  */
-int approvals_check_trips(struct app *app, const struct event_plan *plan,
-                          struct booking_error *err);
+int approvals_change(const struct booking_ctx *ctx, struct event_plan *plan,
+                     struct event_row *row, json_t *doc, struct booking_error *err);
 
 /*
- * After a pending booking's event.created: one approval.requested per
- * approval (to its approver) and the history's "approval_requested".
- * event is the booking as rendered. 0 or -1.
+ * After a pending booking's event.created or event.updated: one
+ * approval.requested per pending approval not listed in before (the
+ * booking as it was; NULL for a new one), to its approver, and the
+ * history's "approval_requested" listing them. event is the booking as
+ * rendered. 0 or -1.
  */
-int approvals_announce(const struct booking_ctx *ctx, const char *event_id, json_t *event);
+int approvals_announce(const struct booking_ctx *ctx, const char *event_id, json_t *before,
+                       json_t *event);
 
 /* Cancelling a pending booking withdraws its approvals (and doc's copy of them). 0 or -1. */
 int approvals_withdraw(const struct booking_ctx *ctx, const char *event_id, json_t *doc);

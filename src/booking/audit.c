@@ -103,9 +103,9 @@ json_t *booking_record_change(const struct booking_ctx *ctx, const struct event_
     if (payload != NULL && store_outbox_append(ctx->app->store, type, payload, NULL) == STORE_OK &&
         booking_audit_text(ctx->app, ctx->actor, row->id, action, b, a) == 0)
         rc = 0;
-    /* A booking that waits for approval asks its approvers, after it is announced itself. */
-    if (rc == 0 && row->status == EVENT_PENDING && strcmp(type, "event.created") == 0)
-        rc = approvals_announce(ctx, row->id, after);
+    /* A booking that waits for approval asks its (new) approvers, after it is announced itself. */
+    if (rc == 0 && row->status == EVENT_PENDING && strcmp(type, "event.cancelled") != 0)
+        rc = approvals_announce(ctx, row->id, before, after);
 done:
     free(payload);
     free(b);

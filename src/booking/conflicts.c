@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct viewer calendar_viewer = {VIEWER_CALENDAR, NULL};
+static const struct viewer calendar_viewer = {.kind = VIEWER_CALENDAR};
 
 void conflict_report_init(struct conflict_report *r, struct app *app,
                           const struct event_plan *plan)
@@ -136,7 +136,7 @@ json_t *conflict_report_clash(struct conflict_report *r, const struct claim *cla
      * there as busy, without its title: the visibility rule's calendar view.
      */
     json_object_set_new(entry, "title",
-                        visibility_decide(&calendar_viewer, c->confidential, 0, 0) == VISIBLE_FULL &&
+                        visibility_decide(&calendar_viewer, c->confidential, 0, 0, 0) == VISIBLE_FULL &&
                                 c->title[0] != '\0'
                             ? json_string(c->title)
                             : json_null());

@@ -118,6 +118,47 @@ static int collect_span(const struct trip_row *t, void *arg)
     return 0;
 }
 
+/* A trip instance (JSON) as a span of the driver's days, like a stored row. */
+static void push_instance(struct span_list *l, json_t *inst)
+{
+    struct trip_row t;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.event_id, sizeof(t.event_id), "%s", str(inst, "event"));
+    snprintf(t.trip_id, sizeof(t.trip_id), "%s", str(inst, "id"));
+    snprintf(t.recurrence_id, sizeof(t.recurrence_id), "%s", str(inst, "recurrence_id"));
+    snprintf(t.day, sizeof(t.day), "%s", str(inst, "day"));
+    snprintf(t.depart, sizeof(t.depart), "%s", str(inst, "depart"));
+    snprintf(t.ret, sizeof(t.ret), "%s", str(inst, "return"));
+    t.depart_utc = num(inst, "depart_utc");
+    t.return_utc = num(inst, "return_utc");
+    t.title = str(inst, "title");
+    t.confidential = json_is_true(json_object_get(inst, "confidential"));
+    collect_span(&t, l);
+}
+
+/*
+ * A booking awaiting approval holds its driver's hours too: were it
+ * approved after a confirmed booking took the rest of the day, the driver
+ * would be over the limit with nobody asked.
+ */
+static int add_pending_spans(struct app *app, const char *from, const char *to,
+                             const char *driver, struct span_list *l)
+{
+    json_t *pending, *inst;
+    size_t k;
+
+    if (booking_pending_trips(app, from, to, driver, NULL, l->exclude_event, &pending) != 0) {
+        json_decref(pending);
+        return -1;
+    }
+    json_array_foreach(pending, k, inst) {
+        push_instance(l, inst);
+    }
+    json_decref(pending);
+    return 0;
+}
+
 /* The occurrence in which trip t departs on one of the days [first, last], or NULL. */
 static const struct occurrence *occurrence_on(const struct event_plan *p, size_t t, int64_t first,
                                               int64_t last)
@@ -216,7 +257,8 @@ static int check_driver(struct app *app, const char *event_id, const struct even
     time_date_format(&lt, from);
     trips_day_date(last + 1, &lt);
     time_date_format(&lt, to);
-    if (store_trips_of_days(app->store, from, to, driver, NULL, collect_span, &l) != STORE_OK)
+    if (store_trips_of_days(app->store, from, to, driver, NULL, collect_span, &l) != STORE_OK ||
+        add_pending_spans(app, from, to, driver, &l) != 0)
         rc = booking_error_set(err, BOOKING_STORAGE, "storage", NULL, "the database failed");
     else if (trips_driver_check(l.v, l.n, &rules, &v) != TRIP_OK) {
         rc = report_violation(&v, driver, &rules, err);
@@ -358,6 +400,84 @@ static int collect_instance(const struct trip_row *t, void *arg)
     return 0;
 }
 
+/* ---------------- trips of bookings awaiting approval ---------------- */
+
+static int collect_id(const char *event_id, void *arg)
+{
+    json_array_append_new(arg, json_string(event_id));
+    return 0;
+}
+
+/* The trip instances of one pending event, as its rows would be once confirmed. */
+static json_t *pending_instances(struct app *app, const char *event_id)
+{
+    struct event_row row;
+    struct event_plan plan;
+    struct booking_error err = {0};
+    json_t *doc = NULL, *out = NULL;
+
+    memset(&row, 0, sizeof(row));
+    if (store_event_get(app->store, event_id, &row) == STORE_OK && row.status == EVENT_PENDING &&
+        (doc = json_loads(row.doc, 0, NULL)) != NULL) {
+        if (event_plan_parse(app, doc, &plan, &err) == 0 &&
+            event_plan_expand(&plan, clock_wall_s(), &err) == 0)
+            out = plan_instances(&plan, event_id, doc);
+        event_plan_free(&plan);
+    }
+    if (out == NULL && doc != NULL)
+        log_error("%s: event %s: %s", __func__, event_id, err.message);
+    booking_error_clear(&err);
+    json_decref(doc);
+    store_event_row_clear(&row);
+    return out;
+}
+
+/* Whether an instance is on the days [from, to] and of the driver and vehicle asked (NULL: any). */
+static int instance_wanted(json_t *inst, const char *from, const char *to, const char *driver,
+                           const char *vehicle)
+{
+    return strcmp(str(inst, "day"), from) >= 0 && strcmp(str(inst, "day"), to) <= 0 &&
+           (driver == NULL || strcmp(str(inst, "driver"), driver) == 0) &&
+           (vehicle == NULL || strcmp(str(inst, "vehicle"), vehicle) == 0);
+}
+
+int booking_pending_trips(struct app *app, const char *from_day, const char *to_day,
+                          const char *driver, const char *vehicle, const char *exclude_event,
+                          json_t **out)
+{
+    struct local_time a, b;
+    json_t *ids = json_array(), *id, *inst;
+    size_t i, k;
+    int rc = 0;
+
+    *out = json_array();
+    if (time_date_parse(from_day, &a) != 0 || time_date_parse(to_day, &b) != 0) {
+        json_decref(ids);
+        return 0;
+    }
+    /* A day either side covers every zone's local day; the days are then compared exactly. */
+    if (store_pending_trip_events(app->store, (trips_day_number(&a) - 1) * 86400,
+                                  (trips_day_number(&b) + 2) * 86400, driver, collect_id,
+                                  ids) != STORE_OK)
+        rc = -1;
+    json_array_foreach(ids, i, id) {
+        json_t *all;
+        if (rc != 0 || (exclude_event != NULL && strcmp(json_string_value(id), exclude_event) == 0))
+            continue;
+        if ((all = pending_instances(app, json_string_value(id))) == NULL)
+            continue; /* unreadable: logged, and the rest still count */
+        json_array_foreach(all, k, inst) {
+            if (!instance_wanted(inst, from_day, to_day, driver, vehicle))
+                continue;
+            json_object_set_new(inst, "pending", json_true());
+            json_array_append(*out, inst);
+        }
+        json_decref(all);
+    }
+    json_decref(ids);
+    return rc;
+}
+
 /* ---------------- comparing old and new ---------------- */
 
 /* What the driver must know about: a change here is a new assignment to acknowledge. */
@@ -401,6 +521,7 @@ struct sync {
     json_t *cancelled; /* instances, with "reason" */
     json_t *trip_ids;  /* ids the event still has */
     int quiet;         /* derive the rows only: no messages (an upgrade) */
+    int pending;       /* awaiting approval: its trips are withdrawn until it is confirmed */
 };
 
 /* An old and a new version of one trip occurrence. */
@@ -469,7 +590,8 @@ static int trip_apply(struct sync *s, json_t *olds, json_t *news)
     }
     for (k = n; k < json_array_size(left_old) && rc == 0; k++) {
         json_t *old = json_array_get(left_old, k);
-        const char *reason = !s->live ? "event_cancelled"
+        const char *reason = s->pending ? "awaiting_approval"
+                             : !s->live ? "event_cancelled"
                              : json_object_get(s->trip_ids, str(old, "id")) ? "occurrence_cancelled"
                                                                              : "trip_removed";
         rc |= instance_delete(s->app->store, old);
@@ -614,7 +736,7 @@ static void audience_add(json_t *audience, json_t *person)
 }
 
 /* Whoever drives: the decision does not depend on which person it is. */
-static const struct viewer driver_viewer = {VIEWER_PERSON, ""};
+static const struct viewer driver_viewer = {.kind = VIEWER_PERSON, .person = ""};
 
 /* One message for the group of one trip's occurrences that changed alike. */
 static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
@@ -633,7 +755,7 @@ static int emit(struct sync *s, const char *type, json_t *group, json_t *names)
             json_array_append(rids, json_object_get(inst, "recurrence_id"));
     }
     int confidential = json_is_true(json_object_get(shown, "confidential"));
-    int full = visibility_decide(&driver_viewer, confidential, 0, 1) == VISIBLE_FULL;
+    int full = visibility_decide(&driver_viewer, confidential, 0, 1, 0) == VISIBLE_FULL;
     json_t *trip = booking_trip_render(s->app, shown, names);
     json_t *data = json_pack("{s:s, s:b, s:o, s:o, s:I, s:o}", "event", str(shown, "event"),
                              "confidential", confidential, "trip", trip, "occurrences", rids,
@@ -710,7 +832,8 @@ static int sync_instances(struct app *app, const struct event_row *row, json_t *
 {
     /* A pending meeting has no trips yet: its driver hears of it once it is approved. */
     struct sync s = {app, row->status == EVENT_CONFIRMED, clock_wall_s(), json_array(),
-                     json_array(), json_array(), json_object(), quiet};
+                     json_array(), json_array(), json_object(), quiet,
+                     row->status == EVENT_PENDING};
     json_t *before = json_array(), *names = json_object();
     int rc = -1;
 

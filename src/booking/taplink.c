@@ -2,7 +2,8 @@
  * taplink.c - what a one-tap link allows (CONTRACT section 14): finding it
  * by its token's hash, deciding whether it still works, what its page may
  * show, and taking its action as its person through the same changes as
- * the API (booking_trip_ack; the RSVP change with a recurrence id). The
+ * the API (booking_trip_ack; the RSVP change with a recurrence id;
+ * booking_approval_decide as the approver). The
  * link is only a way in: whether the action is due is decided from the
  * trip or occurrence as they are now, so a changed trip's acknowledgement
  * is due again through the same link, and a cancelled trip, another
@@ -13,6 +14,7 @@
 #include "convene/booking.h"
 #include "convene/record.h"
 #include "convene/taplink.h"
+#include "convene/timeutil.h"
 #include "convene/util.h"
 #include "convene/visibility.h"
 
@@ -62,7 +64,7 @@ static json_t *ack_shown(struct app *app, json_t *inst, size_t ahead, const char
     json_t *out = json_pack("{s:s, s:I}", "kind", "ack", "count", (json_int_t)ahead);
     static const char *const copied[] = {"depart", "return", "tz", "from", "to",
                                          "vehicle_name", "plate", "driver_name"};
-    struct viewer viewer = {VIEWER_PERSON, person};
+    struct viewer viewer = visibility_person(app, person);
     int cancelled, confidential = json_is_true(json_object_get(inst, "confidential"));
     /* Only a confidential meeting needs its document: does the driver attend? */
     json_t *doc = confidential ? event_doc(app, str(inst, "event"), &cancelled) : NULL;
@@ -130,21 +132,27 @@ static const char *answer_of(json_t *doc, const char *rid, const char *person)
     return "needs-action";
 }
 
-static json_t *room_name(struct app *app, const char *id)
+/* The name of a room or person by id (null when none or gone). */
+static json_t *record_name(struct app *app, const struct record_type *type, const char *id)
 {
     struct record rec;
     json_t *out = json_null();
 
     if (id[0] == '\0')
         return out;
-    record_init(&rec, &record_room);
-    if (store_record_get(app->store, &record_room, id, &rec) == STORE_OK) {
-        const struct field_value *v = &rec.values[record_field_index(&record_room, "name")];
+    record_init(&rec, type);
+    if (store_record_get(app->store, type, id, &rec) == STORE_OK) {
+        const struct field_value *v = &rec.values[record_field_index(type, "name")];
         if (v->set && v->s != NULL)
             out = json_string(v->s);
     }
-    record_clear(&rec, &record_room);
+    record_clear(&rec, type);
     return out != NULL ? out : json_null();
+}
+
+static json_t *room_name(struct app *app, const char *id)
+{
+    return record_name(app, &record_room, id);
 }
 
 static json_t *rsvp_shown(struct app *app, json_t *doc, const struct occurrence *o,
@@ -187,6 +195,84 @@ static int decide_rsvp(const struct booking_ctx *ctx, struct booking_link *l)
     return rc == STORE_ERROR ? -1 : 0;
 }
 
+/* ---------------- an approver's decision ---------------- */
+
+/* The approval's deadline as a wall time of the meeting's zone ("" when it cannot be). */
+static json_t *deadline_local(int64_t utc, const char *tz)
+{
+    struct local_time lt;
+    char out[TIME_LOCAL_STR];
+
+    if (time_utc_to_local(utc, tz, &lt) != 0)
+        return json_string("");
+    time_local_format(&lt, out);
+    return json_string(out);
+}
+
+/*
+ * What the approver's page shows: the meeting (they decide it, so they
+ * read it in full, confidential or not: section 12 and visibility.h), the
+ * reason, the amount and the deadline; "collective" when only a 办公会,
+ * picked in the console, decides it.
+ */
+static json_t *approve_shown(struct app *app, const struct approval_row *a, json_t *doc)
+{
+    json_t *budget = json_object_get(doc, "budget");
+    const char *start = str(doc, "start")[0] ? str(doc, "start") : str(doc, "date");
+    const char *end = str(doc, "end")[0] ? str(doc, "end") : str(doc, "end_date");
+
+    return json_pack("{s:s, s:O?, s:s, s:s, s:s, s:o, s:O?, s:s, s:s, s:O?, s:o, s:o, s:b, "
+                     "s:s, s:s}",
+                     "kind", "approve", "title", json_object_get(doc, "title"), "start", start,
+                     "end", end, "tz", str(doc, "tz"), "room", room_name(app, str(doc, "room")),
+                     "location", json_object_get(doc, "location"), "reason", a->reason, "tier",
+                     a->tier, "amount", json_object_get(budget, "amount"), "expires",
+                     deadline_local(a->expires_at, str(doc, "tz")), "requested_by",
+                     record_name(app, &record_person, a->requested_by), "collective",
+                     strcmp(a->tier, "collective") == 0, "status", a->status, "comment",
+                     a->comment);
+}
+
+/*
+ * Open while the approval waits for its approver and is not past its
+ * deadline; done when this link decided it; void when it was decided in
+ * the console (or by a delegate), withdrawn, or the link's person is no
+ * longer its approver.
+ */
+static enum booking_link_state approve_state(const struct booking_link *l,
+                                             const struct approval_row *a, int64_t now)
+{
+    if (strcmp(a->approver, l->row.person) != 0)
+        return BOOKING_LINK_VOID;
+    if (l->row.used_at != 0)
+        return BOOKING_LINK_DONE;
+    if (strcmp(a->status, "expired") == 0 ||
+        (strcmp(a->status, "pending") == 0 && now >= a->expires_at))
+        return BOOKING_LINK_EXPIRED;
+    return strcmp(a->status, "pending") == 0 ? BOOKING_LINK_OPEN : BOOKING_LINK_VOID;
+}
+
+static int decide_approve(const struct booking_ctx *ctx, struct booking_link *l)
+{
+    struct approval_row a;
+    int cancelled, rc = store_approval_get(ctx->app->store, l->row.approval_id, &a);
+    json_t *doc;
+
+    l->state = BOOKING_LINK_VOID;
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    if (rc != STORE_OK)
+        return -1;
+    l->state = approve_state(l, &a, ctx->now);
+    doc = event_doc(ctx->app, a.event_id, &cancelled);
+    /* Once it is no longer theirs to decide, a confidential meeting is no longer theirs to read. */
+    if (doc != NULL && (l->state == BOOKING_LINK_OPEN || l->state == BOOKING_LINK_DONE ||
+                        !json_is_true(json_object_get(doc, "confidential"))))
+        l->shown = approve_shown(ctx->app, &a, doc);
+    json_decref(doc);
+    return 0;
+}
+
 /* ---------------- opening and acting ---------------- */
 
 int booking_link_open(const struct booking_ctx *ctx, const char *token, size_t len,
@@ -204,6 +290,8 @@ int booking_link_open(const struct booking_ctx *ctx, const char *token, size_t l
         return 0;
     if (rc != STORE_OK)
         return -1;
+    if (strcmp(out->row.purpose, "approve") == 0)
+        return decide_approve(ctx, out);
     return strcmp(out->row.purpose, "ack") == 0 ? decide_ack(ctx, out) : decide_rsvp(ctx, out);
 }
 
@@ -271,29 +359,90 @@ static int act_ack(const struct booking_ctx *ctx, struct booking_link *l,
     return 0;
 }
 
+/*
+ * The decision and the link used, in one transaction (the decision's own
+ * is a savepoint in it): a second press finds the link used.
+ */
+static int act_approve(const struct booking_ctx *ctx, struct booking_link *l, const char *action,
+                       const char *comment, struct booking_error *err)
+{
+    struct store *st = ctx->app->store;
+    json_t *body = json_pack("{s:s}", "decision", action), *out = NULL;
+    int rc = -1, used;
+
+    if (comment != NULL && comment[0] != '\0')
+        json_object_set_new(body, "comment", json_string(comment));
+    if (store_begin(st) != STORE_OK) {
+        json_decref(body);
+        return storage_failed(err);
+    }
+    used = store_taplink_use(st, l->row.hash, ctx->now);
+    if (used == STORE_NOTFOUND) { /* another press won */
+        l->state = BOOKING_LINK_DONE;
+        rc = 0;
+    } else if (used != STORE_OK) {
+        storage_failed(err);
+    } else if (booking_approval_decide(ctx, l->row.approval_id, body, &out, err) == 0) {
+        rc = store_commit(st) == STORE_OK ? 0 : storage_failed(err);
+        if (rc == 0)
+            l->acted = strcmp(action, "approve") == 0 ? "approve" : "reject";
+    }
+    if (rc != 0 || l->acted == NULL)
+        store_rollback(st);
+    json_decref(out);
+    json_decref(body);
+    return rc;
+}
+
+/* Whether action is one the link's purpose allows; 0, or -1 with a 422. */
+static int check_action(const struct booking_link *l, const char *action,
+                        struct booking_error *err)
+{
+    const char *purpose = l->row.purpose;
+
+    if (strcmp(purpose, "approve") == 0) {
+        if (json_is_true(json_object_get(l->shown, "collective")))
+            return booking_error_set(err, BOOKING_INVALID, "collective_in_console", "action",
+                                     "an office meeting (办公会) decides this approval: "
+                                     "decide it in the console, naming the meeting");
+        if (strcmp(action, "approve") == 0 || strcmp(action, "reject") == 0)
+            return 0;
+        return booking_error_set(err, BOOKING_INVALID, "invalid", "action",
+                                 "this link decides an approval: action must be approve or "
+                                 "reject");
+    }
+    if (strcmp(purpose, "ack") == 0)
+        return strcmp(action, "ack") == 0
+                   ? 0
+                   : booking_error_set(err, BOOKING_INVALID, "invalid", "action",
+                                       "this link acknowledges a trip: action must be ack");
+    if (strcmp(action, "accepted") == 0 || strcmp(action, "declined") == 0)
+        return 0;
+    return booking_error_set(err, BOOKING_INVALID, "invalid", "action",
+                             "this link answers a meeting: action must be accepted or declined");
+}
+
 int booking_link_act(const struct booking_ctx *ctx, const char *token, size_t len,
-                     const char *action, struct booking_link *out, struct booking_error *err)
+                     const char *action, const char *comment, struct booking_link *out,
+                     struct booking_error *err)
 {
     struct booking_actor actor;
     struct booking_ctx as_person;
-    int ack;
 
     if (booking_link_open(ctx, token, len, out) != 0)
         return storage_failed(err);
     if (out->state != BOOKING_LINK_OPEN)
         return 0;
-    ack = strcmp(out->row.purpose, "ack") == 0;
-    if (ack ? strcmp(action, "ack") != 0
-            : strcmp(action, "accepted") != 0 && strcmp(action, "declined") != 0)
-        return booking_error_set(err, BOOKING_INVALID, "invalid", "action",
-                                 ack ? "this link acknowledges a trip: action must be ack"
-                                     : "this link answers a meeting: action must be accepted "
-                                       "or declined");
+    if (check_action(out, action, err) != 0)
+        return -1;
     /* The person acts; the name says how, so history tells a link from a token. */
     memset(&actor, 0, sizeof(actor));
     snprintf(actor.name, sizeof(actor.name), "one-tap link");
     snprintf(actor.person, sizeof(actor.person), "%s", out->row.person);
     as_person = *ctx;
     as_person.actor = &actor;
-    return ack ? act_ack(&as_person, out, err) : act_rsvp(&as_person, out, action, err);
+    if (strcmp(out->row.purpose, "approve") == 0)
+        return act_approve(&as_person, out, action, comment, err);
+    return strcmp(out->row.purpose, "ack") == 0 ? act_ack(&as_person, out, err)
+                                                : act_rsvp(&as_person, out, action, err);
 }

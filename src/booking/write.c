@@ -456,9 +456,9 @@ int booking_event_write(const struct booking_ctx *ctx, json_t *doc, struct event
     if (event_plan_parse(app, doc, &plan, err) != 0 || event_plan_resolve(app, &plan, err) != 0 ||
         event_plan_expand(&plan, ctx->now, err) != 0)
         goto done;
-    /* A new booking the rules want approved is pending (approvals.c). */
+    /* A booking the rules want approved (new, or changed into needing more) is pending (approvals.c). */
     if ((is_new ? approvals_request(ctx, &plan, row, doc, err)
-                : approvals_check_trips(app, &plan, err)) != 0)
+                : approvals_change(ctx, &plan, row, doc, err)) != 0)
         goto done;
     /* Cancelled, rejected and expired events hold nothing; only live ones are checked and claimed. */
     int live = event_status_holds(row->status);

@@ -30,6 +30,12 @@ int taplink_ref_rsvp(const char *event_id, const char *rid, const char *person,
     return ref_done(snprintf(out, TAPLINK_REF_MAX, "rsvp:%s:%s:%s", event_id, rid, person));
 }
 
+int taplink_ref_approve(const char *approval_id, const char *approver,
+                        char out[TAPLINK_REF_MAX])
+{
+    return ref_done(snprintf(out, TAPLINK_REF_MAX, "approve:%s:%s", approval_id, approver));
+}
+
 void taplink_derive(const unsigned char key[TAPLINK_KEY_LEN], const char *ref,
                     char out[TAPLINK_TOKEN_LEN + 1])
 {

@@ -5,7 +5,7 @@
 #include "convene/visibility.h"
 
 enum visibility visibility_decide(const struct viewer *v, int confidential, int attends,
-                                  int on_trip)
+                                  int on_trip, int approves)
 {
     switch (v->kind) {
     case VIEWER_OFFICE:
@@ -15,7 +15,8 @@ enum visibility visibility_decide(const struct viewer *v, int confidential, int 
     case VIEWER_PERSON:
         break;
     }
-    if (attends)
+    /* An approver cannot decide what they may not read; nor can the delegate deciding for them. */
+    if (attends || approves)
         return VISIBLE_FULL;
     if (on_trip)
         return confidential ? VISIBLE_TRIP : VISIBLE_FULL;

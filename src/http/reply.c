@@ -221,7 +221,7 @@ void api_booking_actor(const struct api_call *call, struct booking_actor *actor)
 
 struct viewer api_viewer(const struct api_call *call)
 {
-    struct viewer v = {VIEWER_PERSON, call->auth.person};
+    struct viewer v = visibility_person(call->app, call->auth.person);
 
     if (api_has_role(call, ROLE_ADMIN | ROLE_SECRETARY))
         v.kind = VIEWER_OFFICE;
@@ -310,10 +310,9 @@ static int url_decode(const char *src, size_t len, char *buf, size_t cap)
     return 0;
 }
 
-int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap)
+int api_form_field(const char *q, size_t len, const char *name, char *buf, size_t cap)
 {
-    const char *q = call->req->query;
-    const char *end = q ? q + call->req->query_len : NULL;
+    const char *end = q ? q + len : NULL;
     size_t nlen = strlen(name);
 
     while (q != NULL && q < end) {
@@ -324,16 +323,21 @@ int api_query_param(struct api_call *call, const char *name, char *buf, size_t c
 
         if ((size_t)(key_end - q) == nlen && memcmp(q, name, nlen) == 0) {
             const char *v = eq ? eq + 1 : item_end;
-            if (url_decode(v, (size_t)(item_end - v), buf, cap) != 0) {
-                api_reply_error(call, 400, "malformed", name,
-                                "query parameter '%s' is malformed or too long", name);
-                return -1;
-            }
-            return 1;
+            return url_decode(v, (size_t)(item_end - v), buf, cap) == 0 ? 1 : -1;
         }
         q = amp ? amp + 1 : NULL;
     }
     return 0;
+}
+
+int api_query_param(struct api_call *call, const char *name, char *buf, size_t cap)
+{
+    int rc = api_form_field(call->req->query, call->req->query_len, name, buf, cap);
+
+    if (rc < 0)
+        api_reply_error(call, 400, "malformed", name,
+                        "query parameter '%s' is malformed or too long", name);
+    return rc;
 }
 
 void api_add_header(struct api_call *call, const char *name, const char *value)

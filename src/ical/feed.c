@@ -783,8 +783,10 @@ static int render_event(const char *event_id, void *arg)
     if (ev == NULL)
         return 0;
     /* A person's feed is that person; a room's or vehicle's is no one's (visibility.h). */
-    struct viewer viewer = {strcmp(r->kind, "person") == 0 ? VIEWER_PERSON : VIEWER_CALENDAR,
-                            r->id};
+    /* No delegations asked: a feed shows the person's own calendar, which approvals do not add to. */
+    struct viewer viewer = {.kind = strcmp(r->kind, "person") == 0 ? VIEWER_PERSON
+                                                                   : VIEWER_CALENDAR,
+                            .person = r->id};
     r->view = visibility_of_doc(&viewer, ev->doc);
     /* Fragments are shared by calendars with the same view: the variant names it. */
     int full = r->view == VISIBLE_FULL;

@@ -104,13 +104,13 @@ int fanout_about(json_t *data, const char *person)
 
 /*
  * A person's endpoint gets the event as that person sees it (visibility.h):
- * a confidential meeting's details only if they attend, its times and
- * their trip if they drive or ride. The changes and the title beside the
+ * a confidential meeting's details only if they attend or decide one of
+ * its pending approvals, its times and their trip if they drive or ride. The changes and the title beside the
  * event go with the details.
  */
-static void redact(json_t *data, const char *person)
+static void redact(struct app *app, json_t *data, const char *person)
 {
-    struct viewer viewer = {VIEWER_PERSON, person};
+    struct viewer viewer = visibility_person(app, person);
     json_t *event = json_object_get(data, "event");
     enum visibility vis;
 
@@ -279,7 +279,7 @@ static int reminder_repeated(struct fanout_target *t, json_t *data)
 struct link_plan {
     char ref[TAPLINK_REF_MAX];
     struct taplink_row row;
-    const char *field;     /* "ack_url" or "rsvp_url" */
+    const char *field;     /* "ack_url", "rsvp_url" or "approve_url" */
 };
 
 static int latest_return(const struct trip_row *t, void *arg)
@@ -352,6 +352,29 @@ static int plan_rsvp(struct fanout *f, const char *type, json_t *data, const cha
 }
 
 /*
+ * An approver's decision, for the approver named (approval.requested):
+ * valid while the approval waits, until its deadline. A delegate decides
+ * in the console: a link acts as the one person it was sent to.
+ */
+static int plan_approve(struct fanout *f, json_t *data, const char *person,
+                        struct link_plan *lp)
+{
+    const char *id = json_string_value(json_object_get(json_object_get(data, "approval"), "id"));
+    struct approval_row a;
+
+    if (id == NULL || store_approval_get(f->n->app->store, id, &a) != STORE_OK ||
+        strcmp(a.approver, person) != 0 || strcmp(a.status, "pending") != 0 ||
+        a.expires_at <= f->now || taplink_ref_approve(id, person, lp->ref) != 0)
+        return 0;
+    snprintf(lp->row.purpose, sizeof(lp->row.purpose), "approve");
+    snprintf(lp->row.event_id, sizeof(lp->row.event_id), "%s", a.event_id);
+    snprintf(lp->row.approval_id, sizeof(lp->row.approval_id), "%s", id);
+    lp->row.expires_utc = a.expires_at;
+    lp->field = "approve_url";
+    return 1;
+}
+
+/*
  * Whether the copy for endpoint t carries a link, and which. Only an
  * endpoint bound to the person who acts gets one: a link acts as that
  * person, and an office-wide endpoint (a group, a system) is read by
@@ -370,6 +393,8 @@ static int link_plan(struct fanout *f, const struct fanout_target *t, const char
     else if (strcmp(type, "reminder.due") == 0 || strcmp(type, "event.created") == 0 ||
              strcmp(type, "event.updated") == 0)
         found = plan_rsvp(f, type, data, t->person, lp);
+    else if (strcmp(type, "approval.requested") == 0)
+        found = plan_approve(f, data, t->person, lp);
     if (found) {
         char token[TAPLINK_TOKEN_LEN + 1];
         snprintf(lp->row.person, sizeof(lp->row.person), "%s", t->person);
@@ -485,7 +510,7 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
         json_t *copy = json_deep_copy(data);
         struct link_plan lp;
         int linked = link_plan(f, t, type, data, &lp);
-        redact(copy, t->person);
+        redact(f->n->app, copy, t->person);
         if (linked)
             json_object_set_new(copy, lp.field, json_string(f->link_marker));
         json_t *body = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", stamp, "data", copy);

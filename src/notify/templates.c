@@ -279,7 +279,9 @@ void message_set_link(struct message *m, const char *purpose, const char *url)
 {
     free(m->link_text);
     free(m->link_url);
-    m->link_text = xstrdup(strcmp(purpose, "ack") == 0 ? "确认收到" : "回复：参加 / 不参加");
+    m->link_text = xstrdup(strcmp(purpose, "ack") == 0       ? "确认收到"
+                           : strcmp(purpose, "approve") == 0 ? "审批：同意 / 不同意"
+                                                             : "回复：参加 / 不参加");
     m->link_url = xstrdup(url);
 }
 
@@ -462,7 +464,8 @@ static int render_dispatch(const char *type, json_t *data, const struct template
         const char *reason, *text;
     } reasons[] = {{"event_cancelled", "会议取消"},
                    {"occurrence_cancelled", "该次会议取消"},
-                   {"trip_removed", "不再用车"}};
+                   {"trip_removed", "不再用车"},
+                   {"awaiting_approval", "会议变更待审批，审批通过后另行通知"}};
     const char *what = type + strlen("dispatch.");
 
     if (strcmp(what, "assigned") == 0) {
@@ -856,8 +859,8 @@ static void approval_reason(json_t *approval, json_t *ev, struct strbuf *b)
 
 /*
  * approval.requested (to the approver) and approval.decided (to the
- * requester). XXX the one-tap link (CONTRACT section 14) goes into
- * m->link_url/link_text once /t/{token} exists; today there is none (NULL).
+ * requester). The approver's one-tap link (an endpoint bound to them) is
+ * set by fan-out (message_set_link), as for trips and answers.
  */
 static int render_approval(const char *type, json_t *data, const struct template_lookup *lk,
                            struct message *m)

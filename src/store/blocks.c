@@ -129,6 +129,30 @@ int store_block_delete(struct store *st, const char *id, int64_t now)
     return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
+int store_blocks_delegating(struct store *st, const char *delegate, int64_t now,
+                            int (*cb)(const char *person, void *arg), void *arg)
+{
+    /* Rare (a delegate is named on leave blocks only): the scan stays small. */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT DISTINCT resource_id FROM blocks WHERE resource_type = 'person' "
+            "AND delegate = ?1 AND deleted_at IS NULL AND start_utc <= ?2 AND end_utc > ?2 "
+            "ORDER BY resource_id");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, delegate, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (cb((const char *)sqlite3_column_text(stmt, 0), arg) != 0) {
+            store_stmt_done(stmt);
+            return STORE_OK;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_block_delegates(struct store *st, const char *person, const char *delegate,
                           int64_t now)
 {

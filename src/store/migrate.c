@@ -320,6 +320,27 @@ static const char *const migrations[] = {
     "CREATE INDEX taplinks_by_expiry ON taplinks(expires_utc);"
     "ALTER TABLE deliveries ADD COLUMN link_ref TEXT;"
     "ALTER TABLE deliveries ADD COLUMN link_at INTEGER;",
+
+    /*
+     * 14: an approver's one-tap decision ('approve', CONTRACT sections 12
+     * and 14): the link names its approval (approval_id) and is used once.
+     * SQLite cannot change a CHECK constraint in place, so the table is
+     * built again under its new rule and every link is copied across:
+     * links already sent keep working.
+     */
+    "CREATE TABLE taplinks_14("
+    "  hash BLOB PRIMARY KEY,"
+    "  purpose TEXT NOT NULL CHECK(purpose IN ('ack', 'rsvp', 'approve')),"
+    "  person TEXT NOT NULL, event_id TEXT NOT NULL, trip_id TEXT NOT NULL DEFAULT '',"
+    "  recurrence_id TEXT NOT NULL DEFAULT '', approval_id TEXT NOT NULL DEFAULT '',"
+    "  expires_utc INTEGER NOT NULL, used_at INTEGER, created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO taplinks_14(hash, purpose, person, event_id, trip_id, recurrence_id,"
+    "  expires_utc, used_at, created_at)"
+    "  SELECT hash, purpose, person, event_id, trip_id, recurrence_id, expires_utc, used_at,"
+    "  created_at FROM taplinks;"
+    "DROP TABLE taplinks;"
+    "ALTER TABLE taplinks_14 RENAME TO taplinks;"
+    "CREATE INDEX taplinks_by_expiry ON taplinks(expires_utc);",
 };
 
 int store_schema_latest(void)

@@ -1,5 +1,5 @@
 /*
- * taplinks.c - one-tap links by the SHA-256 of their token (schema 13):
+ * taplinks.c - one-tap links by the SHA-256 of their token (schema 13, 14):
  * written at fan-out when a message carrying one is delivered, read when
  * the link is opened, marked used by an answer. Also one occurrence of an
  * event by its recurrence id, which a link's page shows.
@@ -14,7 +14,7 @@ int store_taplink_put(struct store *st, const struct taplink_row *l)
     /* The same link again (a retry's fan-out, a changed trip): its expiry follows the latest. */
     sqlite3_stmt *stmt = store_stmt(
         st, "INSERT INTO taplinks(hash, purpose, person, event_id, trip_id, recurrence_id, "
-            "expires_utc, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "expires_utc, created_at, approval_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
             "ON CONFLICT(hash) DO UPDATE SET expires_utc = max(expires_utc, excluded.expires_utc)");
 
     if (stmt == NULL)
@@ -27,6 +27,7 @@ int store_taplink_put(struct store *st, const struct taplink_row *l)
     sqlite3_bind_text(stmt, 6, l->recurrence_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 7, l->expires_utc);
     sqlite3_bind_int64(stmt, 8, l->created_at);
+    sqlite3_bind_text(stmt, 9, l->approval_id, -1, SQLITE_STATIC);
     return store_step_done(st, stmt, __func__);
 }
 
@@ -35,7 +36,7 @@ int store_taplink_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN
 {
     sqlite3_stmt *stmt = store_stmt(
         st, "SELECT purpose, person, event_id, trip_id, recurrence_id, expires_utc, "
-            "coalesce(used_at, 0), created_at FROM taplinks WHERE hash = ?1");
+            "coalesce(used_at, 0), created_at, approval_id FROM taplinks WHERE hash = ?1");
     int rc;
 
     if (stmt == NULL)
@@ -55,6 +56,7 @@ int store_taplink_find(struct store *st, const unsigned char hash[TOKEN_HASH_LEN
         out->expires_utc = sqlite3_column_int64(stmt, 5);
         out->used_at = sqlite3_column_int64(stmt, 6);
         out->created_at = sqlite3_column_int64(stmt, 7);
+        store_column_copy(stmt, 8, out->approval_id, sizeof(out->approval_id));
         store_stmt_done(stmt);
         return STORE_OK;
     }

@@ -163,6 +163,35 @@ int store_trips_of_days(struct store *st, const char *from_day, const char *to_d
     return each_trip(st, stmt, __func__, cb, arg);
 }
 
+int store_pending_trip_events(struct store *st, int64_t from_utc, int64_t to_utc,
+                              const char *driver, int (*cb)(const char *event_id, void *arg),
+                              void *arg)
+{
+    /* Through the pending approvals (a partial index: few rows), then their claims. */
+    sqlite3_stmt *stmt = store_stmt(
+        st, "SELECT DISTINCT o.event_id FROM approvals a "
+            "JOIN events e ON e.id = a.event_id AND e.status = 'pending' "
+            "JOIN occupancy o ON o.event_id = a.event_id "
+            "WHERE a.status = 'pending' AND o.role = 'driver' AND o.resource_type = 'person' "
+            "AND (?3 IS NULL OR o.resource_id = ?3) AND o.start_utc < ?2 AND o.end_utc > ?1 "
+            "ORDER BY o.event_id");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(stmt, 1, from_utc);
+    sqlite3_bind_int64(stmt, 2, to_utc);
+    store_bind_text(stmt, 3, driver);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (cb((const char *)sqlite3_column_text(stmt, 0), arg) != 0) {
+            store_stmt_done(stmt);
+            return STORE_OK;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_trips_of_trip(struct store *st, const char *trip_id,
                         int (*cb)(const struct trip_row *t, void *arg), void *arg)
 {

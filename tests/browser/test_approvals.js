@@ -3,7 +3,7 @@
 // approves a small budget with a comment; the principal approves a
 // collective one, which needs the 办公会 picked first; a secretary sees a
 // booking still awaiting approval on the leaders' week and the rooms
-// board, drawn dashed with 待审批. Every page is checked by axe-core and
+// board, drawn dashed with 待审批; a trip awaiting approval on the cars board too. Every page is checked by axe-core and
 // photographed into $CONVENE_SCREENSHOTS.
 'use strict';
 
@@ -223,6 +223,35 @@ async function main() {
       assert.equal(ev.status, 'confirmed');
       assert.equal(ev.approvals[0].meeting, office.id);
       tab.assertClean('principal');
+      await tab.close();
+    });
+
+    await step('the cars board shows a trip awaiting approval dashed with 待审批, then as any trip', async () => {
+      // Booked last, so the steps above count the approvals they always did.
+      const car = await srv.must('POST', '/vehicles', { name: '考斯特', plate: '京A·88888', seats: 12 });
+      const drv = await srv.must('POST', '/people', { name: '钱师傅', role: 'driver' });
+      const wd = (await srv.must('GET', `/workdays?from=${addDays(day, 1)}&to=${addDays(day, 10)}`))
+        .find((d) => d.working).date;
+      const trip = await book({ title: '赴县调研', kind: '调研', start: `${wd}T09:00:00`, end: `${wd}T11:00:00`,
+        budget: { amount: 500 }, trips: [{ vehicle: car.id, driver: drv.id, depart: `${wd}T08:00:00`,
+          return: `${wd}T12:00:00`, from: '机关大院', to: '城关镇' }] });
+      assert.equal(trip.status, 'pending');
+      const tab = await Tab.open(browser);
+      await tab.signIn('zhaoming');
+      await tab.go(`#/cars?d=${wd}&v=day`, '.board');
+      await tab.page.waitForFunction(() => document.querySelector('a.booking.pending')?.innerText.includes('城关镇'));
+      assert.match(await tab.text('a.booking.pending'), /待审批/);
+      const border = await tab.page.$eval('a.booking.pending', (e) => getComputedStyle(e).borderTopStyle);
+      assert.equal(border, 'dashed');
+      assert.equal(await tab.page.$('a.booking.unacked'), null, 'nobody is asked to acknowledge it yet');
+      await tab.shot('approvals-cars.png');
+      await tab.axe('cars board with a pending trip');
+      await srv.must('POST', `/approvals/${trip.approvals[0].id}/decision`, { decision: 'approve' });
+      await tab.go('#/approvals', '.page-approvals');
+      await tab.go(`#/cars?d=${wd}&v=day`, '.board');
+      await tab.page.waitForFunction(() => [...document.querySelectorAll('a.booking')].some((a) => a.innerText.includes('城关镇')));
+      assert.equal(await tab.page.$('a.booking.pending'), null);
+      tab.assertClean('cars board');
       await tab.close();
     });
   } finally {

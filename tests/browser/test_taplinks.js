@@ -10,7 +10,10 @@
 // Covered: the driver's page (date with weekday, time, route, car and plate,
 // passengers), tapping 确认收到 (the answer page; the trip acknowledged
 // through the API), opening the link again (已确认); the leader's page of a
-// one-off meeting, tapping 不参加 (their answer through the API).
+// one-off meeting, tapping 不参加 (their answer through the API); the
+// director's page of a pending approval (meeting, reason, amount, deadline),
+// a typed comment and 同意 (the approval decided through the API, with the
+// comment); the principal's page of a collective (办公会) approval: no buttons.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -151,6 +154,16 @@ async function main() {
     attendees: [{ person: L.id }, { person: P.id }],
     trips: [{ vehicle: car.id, driver: D.id, depart: at('08:20'), return: at('12:00'), from: '机关大院',
       to: '市政府东门', passengers: [L.id, P.id], approved_by: L.id }] });
+  // An approver's link: the director decides a ¥800 budget; the principal's ¥80,000 is the 办公会's.
+  const Dir = await person({ name: '赵主任', role: 'leader' });
+  await srv.must('PUT', '/approval-rules', { office_director: Dir.id, principal: L.id,
+    budget_tiers: [1000, 20000, 50000] });
+  await srv.must('POST', '/webhooks', { url: rx.url('/director'), events: ['approval.*'], person: Dir.id });
+  await srv.must('POST', '/webhooks', { url: rx.url('/principal'), events: ['approval.*'], person: L.id });
+  const pending = await srv.must('POST', '/events', { title: '市委调研座谈会', tz: ORG_TZ,
+    start: `${addDays(day, 1)}T14:00:00`, end: `${addDays(day, 1)}T16:00:00`, budget: { amount: 800 } });
+  await srv.must('POST', '/events', { title: '年度重大项目论证', tz: ORG_TZ,
+    start: `${addDays(day, 1)}T09:00:00`, end: `${addDays(day, 1)}T10:00:00`, budget: { amount: 80000 } });
   const weekday = '日一二三四五六'[new Date(day + 'T00:00:00Z').getUTCDay()];
   const [, mm, dd] = day.split('-').map(Number);
 
@@ -223,6 +236,53 @@ async function main() {
       assert.equal(got.attendees.find((a) => a.person === L.id).response, 'declined');
       assert.equal(got.attendees.find((a) => a.person === P.id).response, 'needs-action');
       phone.assertClean('leader');
+      await phone.page.browserContext().close();
+    });
+
+    await step('approver at 390 px: the link of a real 审批提醒, 同意 with a comment decides it', async () => {
+      const msg = await rx.wait('/director', 'approval.requested');
+      const link = new URL(msg.data.approve_url);
+      assert.equal(link.origin, PUBLIC);
+      const phone = await Phone.open(browser);
+      const res = await phone.page.goto(srv.base + link.pathname, { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
+      const card = await phone.text('main');
+      assert.match(card, /会议审批/);
+      assert.match(card, /市委调研座谈会/);
+      assert.match(card, /经费（办公室主任审批）/);
+      assert.match(card, /¥800/);
+      assert.match(card, /审批期限/);
+      assert.ok(await phone.page.$('textarea[name=comment]'), 'a comment field');
+      assert.ok(await phone.page.$('form button[value=approve]'), '同意');
+      assert.ok(await phone.page.$('form button[value=reject]'), '不同意');
+      await phone.fits('the approval');
+      await phone.shot('taplink-approve.png');
+      await phone.axe('the approval');
+      await phone.page.type('textarea[name=comment]', '同意，请控制开支');
+      await phone.tap('form button[value=approve]');
+      assert.match(await phone.text('.verdict'), /已同意/);
+      assert.equal(await phone.page.$('form'), null);
+      await phone.fits('approved');
+      await phone.axe('approved');
+      const got = await srv.must('GET', `/events/${pending.id}`);
+      assert.equal(got.status, 'confirmed');
+      assert.equal(got.approvals[0].comment, '同意，请控制开支');
+      assert.equal(got.approvals[0].decided_by, Dir.id);
+      phone.assertClean('approver');
+      await phone.page.browserContext().close();
+    });
+
+    await step('principal at 390 px: a collective (办公会) approval says to use the console, no buttons', async () => {
+      const msg = await rx.wait('/principal', 'approval.requested');
+      const phone = await Phone.open(browser);
+      await phone.page.goto(srv.base + new URL(msg.data.approve_url).pathname, { waitUntil: 'load' });
+      assert.match(await phone.text('.verdict'), /办公会集体研究决定/);
+      assert.match(await phone.text('main'), /¥80,000/);
+      assert.equal(await phone.page.$('form'), null);
+      await phone.fits('collective');
+      await phone.shot('taplink-approve-collective.png');
+      await phone.axe('collective');
+      phone.assertClean('principal');
       await phone.page.browserContext().close();
     });
 

@@ -61,6 +61,11 @@ class ApprovalBase(DispatchBase):
         r = self.srv.post("/api/v1/approvals/%s/decision" % approval, body, **kw)
         return self.ok(r, status, "decision")
 
+    def dispatched(self, date, vehicle):
+        """The car's trips that are dispatched: the office's list also shows those awaiting
+        approval, marked pending (no row, no driver told)."""
+        return [t for t in self.trips_of(date, vehicle=vehicle) if not t.get("pending")]
+
     def weekend(self, offset=3):
         r = self.ok(self.srv.get("/api/v1/workdays?from=%s&to=%s" % (day(offset), day(offset + 30))),
                     200, "workdays")
@@ -356,7 +361,7 @@ class Messages(ApprovalBase):
                          ["approval.requested", "approval.requested", "event.created"])
         # Not counted, no trip, no reminders, TENTATIVE in feeds.
         self.assertIsNone(self.meal(sat, "lunch"))
-        self.assertEqual(self.trips_of(sat, vehicle=v), [])
+        self.assertEqual(self.dispatched(sat, v), [])
         self.assertEqual(self.srv.sql("SELECT count(*) FROM reminders WHERE event_id=?",
                                       (ev["id"],)), [(0,)])
         self.assertIn("STATUS:TENTATIVE", self.feed(who))
@@ -367,7 +372,7 @@ class Messages(ApprovalBase):
         got = self.messages(path, 4, where=mine)
         self.assertEqual(got[3]["type"], "approval.decided")
         self.assertEqual(got[3]["data"]["decision"], "approved")
-        self.assertEqual(self.trips_of(sat, vehicle=v), [])
+        self.assertEqual(self.dispatched(sat, v), [])
         # The car: confirmed, and now dispatch, catering and reminders follow.
         out = self.decide(by["off_day_vehicle"], self.token("leader", self.director))
         self.assertEqual(out["event_status"], "confirmed")
@@ -423,6 +428,295 @@ class CrashSafety(ApprovalBase):
         out = self.decide(kept["approvals"][0]["id"], self.token("leader", self.director))
         self.assertEqual(out["event_status"], "confirmed")
 
+
+
+class ChangesNeedApproval(ApprovalBase):
+    """A change of a confirmed booking that needs an approval it did not have makes it
+    pending again, holding its time, with nothing downstream live until it is confirmed."""
+
+    def patch(self, ev, body, status=200, token=None):
+        cur = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"], body,
+                             headers={"If-Match": '"%d"' % cur["version"]},
+                             token=token or self.sec)
+        return self.ok(r, status, "patch %r" % body)
+
+    def mine(self, ev):
+        def where(m):
+            e, a = m["data"].get("event"), m["data"].get("approval")
+            return (e == ev["id"] or (isinstance(e, dict) and e.get("id") == ev["id"]) or
+                    (isinstance(a, dict) and a.get("event") == ev["id"]))
+        return where
+
+    def reminders(self, ev):
+        return self.srv.sql("SELECT count(*) FROM reminders WHERE event_id=? AND sent=0",
+                            (ev["id"],))[0][0]
+
+    def test_budget_raised_pending_again_then_back(self):
+        path = self.unique_path("change")
+        wd = self.working_days(6, 1)[0]
+        who = self.person("leader")["id"]
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        hall = self.ok(self.srv.post("/api/v1/rooms", {"name": "会议室 %d" % next(_seq),
+                                                       "capacity": 10}), 201, "room")["id"]
+        times = (at(wd, "09:00"), at(wd, "11:30"))
+        ev = self.book(times=times, attendees=[{"person": who}], room=hall,
+                       meals=[{"meal": "lunch"}], reminders=[60], department=self.dept,
+                       trips=[self.trip(v, drv, at(wd, "08:00"), at(wd, "12:00"))])
+        self.assertEqual(ev["status"], "confirmed")
+        self.assertEqual(len(self.trips_of(wd, vehicle=v)), 1)
+        self.assertEqual(self.meal(wd, "lunch")["total"], 1)
+        self.assertEqual(self.reminders(ev), 1)
+        # A change that needs nothing new leaves it confirmed.
+        out = self.patch(ev, {"title": "改名的会议"})
+        self.assertEqual(out["status"], "confirmed")
+        self.assertNotIn("approvals", out)
+        # From no budget into the first tier: pending again, with the new approval.
+        time.sleep(1.1)  # the endpoint hears nothing of the changes above (same second)
+        self.webhook(path, ["*"])
+        out = self.patch(ev, {"budget": {"amount": 800}})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"], a["status"]) for a in out["approvals"]],
+                         [("budget", self.director, "pending")])
+        # It holds its time: the room is still taken, as pending.
+        r = self.srv.post("/api/v1/events", {"title": "抢", "start": times[0], "end": times[1],
+                                             "tz": TZ, "room": hall}, token=self.sec)
+        self.assertEqual(r.status, 409, r)
+        entry = r.json["error"]["conflicts"][0]
+        self.assertEqual((entry["event"], entry["other_status"]), (ev["id"], "pending"))
+        # Nothing downstream stays live: the trip withdrawn, the lunch uncounted, no reminders.
+        self.assertEqual(self.dispatched(wd, v), [])
+        self.assertIsNone(self.meal(wd, "lunch"))
+        self.assertEqual(self.reminders(ev), 0)
+        got = self.messages(path, 4, where=lambda m: self.mine(ev)(m) or
+                            m["type"] == "catering.updated")
+        types = sorted(m["type"] for m in got)
+        self.assertEqual(types, ["approval.requested", "catering.updated", "dispatch.cancelled",
+                                 "event.updated"], got)
+        cancel = [m for m in got if m["type"] == "dispatch.cancelled"][0]
+        self.assertEqual(cancel["data"]["reason"], "awaiting_approval")
+        asked = [m for m in got if m["type"] == "approval.requested"][0]
+        self.assertEqual(asked["data"]["audience"], [self.director])
+        # A second change in the same tier while pending asks nobody again.
+        out = self.patch(ev, {"budget": {"amount": 900}})
+        self.assertEqual((out["status"], len(out["approvals"])), ("pending", 1))
+        # Approved: everything comes back as for a new booking.
+        done = self.decide(out["approvals"][0]["id"], self.token("leader", self.director))
+        self.assertEqual(done["event_status"], "confirmed")
+        self.assertEqual(len(self.trips_of(wd, vehicle=v)), 1)
+        self.assertEqual(self.meal(wd, "lunch")["total"], 1)
+        self.assertEqual(self.reminders(ev), 1)
+        # Lower is covered by what was approved; higher (the in-charge leader) is not.
+        out = self.patch(ev, {"budget": {"amount": 500}})
+        self.assertEqual(out["status"], "confirmed")
+        out = self.patch(ev, {"budget": {"amount": 5000}})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual(sorted((a["tier"], a["status"]) for a in out["approvals"]),
+                         [("in_charge", "pending"), ("office_director", "approved")])
+        hist = self.ok(self.srv.get("/api/v1/events/%s/history" % ev["id"]), 200, "history")
+        self.assertEqual([h["action"] for h in hist].count("approval_requested"), 2)
+        # Refused: the booking is rejected and its time free.
+        new = [a for a in out["approvals"] if a["status"] == "pending"][0]
+        done = self.decide(new["id"], self.token("leader", self.deputy), "reject")
+        self.assertEqual(done["event_status"], "rejected")
+        self.book(times=times, room=hall)
+
+    def test_weekend_trip_and_kept_room_and_occurrence(self):
+        wd, sat = self.working_days(6, 1)[0], self.weekend(6)
+        v, drv = self.vehicle()["id"], self.person("driver")["id"]
+        ev = self.book(times=(at(wd, "14:00"), at(wd, "15:00")),
+                       trips=[self.trip(v, drv, at(wd, "13:00"), at(wd, "16:00"))])
+        self.assertEqual(ev["status"], "confirmed")
+        # Moved onto a weekend, the car (which moves with it) needs the director.
+        out = self.patch(ev, {"start": at(sat, "14:00"), "end": at(sat, "15:00")})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"]) for a in out["approvals"]],
+                         [("off_day_vehicle", self.director)])
+        # A kept room chosen: its keeper too.
+        ev2 = self.book()
+        out = self.patch(ev2, {"room": self.room})
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual([(a["reason"], a["approver"]) for a in out["approvals"]],
+                         [("room", self.keeper)])
+        # One occurrence of a weekly series moved onto a weekend, with the series' car.
+        first = self.working_days(8, 1)[0]
+        ser = self.book(times=(at(first, "14:00"), at(first, "15:00")), rrule="FREQ=WEEKLY;COUNT=3",
+                        trips=[self.trip(v, drv, at(first, "13:00"), at(first, "16:00"))])
+        self.assertEqual(ser["status"], "confirmed")
+        later = next_day(first, 7)
+        r = self.srv.request("PATCH", "/api/v1/events/%s/occurrences/%sT14:00:00" % (ser["id"], later),
+                             {"start": at(next_day(sat, 14), "14:00"),
+                              "end": at(next_day(sat, 14), "15:00")}, token=self.sec)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["status"], r.json["approvals"][0]["reason"]),
+                         ("pending", "off_day_vehicle"))
+
+    def test_too_late_and_forged_approvals(self):
+        start = int(time.time()) + 3600
+        ev = self.book(times=(local(start), local(start + 1800)))
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"], {"budget": {"amount": 800}},
+                             token=self.sec)
+        self.assertEqual((r.status, r.code), (422, "too_late_for_approval"), r)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+        self.assertEqual((got["status"], got.get("budget")), ("confirmed", None))
+        # A client cannot write approvals into a booking.
+        r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"],
+                             {"approvals": [{"status": "approved"}]}, token=self.sec)
+        self.assertEqual((r.status, r.field), (400, "approvals"), r)
+
+
+class ApproversSee(ApprovalBase):
+    """Who decides a pending approval (its approver, or their delegate now) reads the meeting
+    in full on every path; once decided, and for anyone else, the visibility rule holds."""
+
+    SECRET = "绝密-人事酝酿"
+
+    def delegate_block(self, approver, delegate):
+        now = time.time()
+        return self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": approver}, "start": local(now - 600),
+            "end": local(now + 3600), "tz": TZ, "reason": "出差", "delegate": delegate}),
+            201, "block")
+
+    def test_approver_and_delegate_see_in_full_until_decided(self):
+        helper, other = self.person("leader")["id"], self.person("leader")["id"]
+        self.delegate_block(self.director, helper)
+        mine, theirs = self.unique_path("dir"), self.unique_path("other")
+        self.webhook(mine, ["approval.*"], person=self.director)
+        self.webhook(theirs, ["approval.*", "event.*"], person=other)
+        ev = self.book(title=self.SECRET, confidential=True, budget={"amount": 800},
+                       description="绝密-议程")
+        apr = ev["approvals"][0]["id"]
+        tokens = {who: self.token("leader", who) for who in (self.director, helper, other)}
+        path = "/api/v1/events/%s" % ev["id"]
+        # GET /events/{id}: the approver and the delegate in full; anyone else refused.
+        for who in (self.director, helper):
+            got = self.ok(self.srv.get(path, token=tokens[who]), 200, "approver")
+            self.assertEqual((got["title"], got["description"]), (self.SECRET, "绝密-议程"))
+        self.assertEqual(self.srv.get(path, token=tokens[other]).status, 403)
+        # The approver's own endpoint: the meeting in full; another person's: nothing.
+        [m] = self.messages(mine, 1)
+        self.assertEqual((m["type"], m["data"]["event"]["title"]),
+                         ("approval.requested", self.SECRET))
+        self.assertEqual(self.messages(theirs, 0), [])
+        # GET /approvals summaries, the approver's and the delegate's.
+        for who in (self.director, helper):
+            got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tokens[who]),
+                          200, "list")
+            self.assertEqual([(a["id"], a["summary"]["title"]) for a in got],
+                             [(apr, self.SECRET)])
+        # Decided: the approver no longer reads the confidential meeting.
+        self.decide(apr, tokens[self.director])
+        self.assertEqual(self.srv.get(path, token=tokens[self.director]).status, 403)
+        self.assertEqual(self.srv.get(path, token=tokens[helper]).status, 403)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=approved", token=tokens[self.director]),
+                      200, "decided list")
+        self.assertEqual([(a["id"], a["summary"]["title"]) for a in got], [(apr, None)])
+        self.assertNotIn("attendees", got[0]["summary"])
+
+    def test_open_meeting_approver_reads_it(self):
+        ev = self.book(title="公开-调研", budget={"amount": 800})
+        tok = self.token("leader", self.director)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"], token=tok), 200, "open")
+        self.assertEqual(got["title"], "公开-调研")
+        # Not the approver of it: refused (nobody else gains anything).
+        r = self.srv.get("/api/v1/events/%s" % ev["id"],
+                         token=self.token("leader", self.person("leader")["id"]))
+        self.assertEqual(r.status, 403)
+
+
+class DelegatesList(ApprovalBase):
+    def test_delegate_lists_what_they_may_decide(self):
+        helper, later = self.person("leader")["id"], self.person("leader")["id"]
+        now = time.time()
+        self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": self.director}, "start": local(now - 600),
+            "end": local(now + 3600), "tz": TZ, "delegate": helper}), 201, "block now")
+        self.ok(self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": self.principal},
+            "start": local(now + 86400 * 20), "end": local(now + 86400 * 21), "tz": TZ,
+            "delegate": helper}), 201, "block later")
+        mine = self.book(budget={"amount": 800})["approvals"][0]["id"]  # the director's
+        principal = self.book(budget={"amount": 30000})["approvals"][0]["id"]
+        # The helper's own approval (the keeper of a room is the helper).
+        self.rules["rooms"] = {self.room: helper}
+        self.ok(self.srv.request("PUT", "/api/v1/approval-rules", self.rules), 200, "rules")
+        own = self.book(room=self.room)["approvals"][0]["id"]
+        tok = self.token("leader", helper)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tok), 200, "list")
+        by = {a["id"]: a.get("as_delegate_of") for a in got}
+        self.assertEqual(by, {own: None, mine: self.director})
+        self.assertNotIn(principal, by)  # that block is not now
+        # Filtered by the approver they stand in for; a stranger's approvals are still 403.
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending&approver=%s" % self.director,
+                                   token=tok), 200, "filtered")
+        self.assertEqual([(a["id"], a["as_delegate_of"]) for a in got], [(mine, self.director)])
+        r = self.srv.get("/api/v1/approvals?approver=%s" % self.principal, token=tok)
+        self.assertEqual((r.status, r.field), (403, "approver"), r)
+        # Decided ones are the approver's record: not in the delegate's list of approved.
+        self.decide(mine, tok)
+        got = self.ok(self.srv.get("/api/v1/approvals?status=approved", token=tok), 200, "list")
+        self.assertEqual(got, [])
+        got = self.ok(self.srv.get("/api/v1/approvals?status=pending", token=tok), 200, "list")
+        self.assertEqual([a["id"] for a in got], [own])
+        # The director still lists only their own (no "as_delegate_of" there).
+        got = self.ok(self.srv.get("/api/v1/approvals", token=self.token("leader", self.director)),
+                      200, "director")
+        self.assertEqual([(a["id"], "as_delegate_of" in a) for a in got], [(mine, False)])
+
+
+class PendingTrips(ApprovalBase):
+    """A booking awaiting approval holds its driver's hours and rest, and the cars board (the
+    office's GET /trips) shows its trips as pending; its driver hears of it once approved."""
+
+    def test_pending_trip_counts_for_the_driver_and_shows_as_pending(self):
+        wd = self.working_days(7, 1)[0]
+        drv = self.person("driver")["id"]
+        v1, v2 = self.vehicle()["id"], self.vehicle()["id"]
+        pending = self.book(times=(at(wd, "09:00"), at(wd, "12:00")), budget={"amount": 800},
+                            trips=[self.trip(v1, drv, at(wd, "08:00"), at(wd, "14:00"))])
+        self.assertEqual(pending["status"], "pending")
+        # 6 h pending + 5 h more is over the 10 h day: refused, naming the pending trip.
+        r = self.srv.post("/api/v1/events", {
+            "title": "下午的会", "start": at(wd, "15:00"), "end": at(wd, "18:00"), "tz": TZ,
+            "trips": [self.trip(v2, drv, at(wd, "14:30"), at(wd, "19:30"))]}, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_hours"), r)
+        self.assertIn(pending["id"], [c.get("event") for c in r.json["error"]["conflicts"]])
+        # 4 h more fits.
+        ok = self.book(times=(at(wd, "15:00"), at(wd, "17:00")),
+                       trips=[self.trip(v2, drv, at(wd, "14:30"), at(wd, "18:30"))])
+        self.assertEqual(ok["status"], "confirmed")
+        # The rest before the next day's first trip counts the pending one too (8 h).
+        nxt = next_day(wd)
+        r = self.srv.post("/api/v1/events", {
+            "title": "清早的会", "start": at(nxt, "03:00"), "end": at(nxt, "04:00"), "tz": TZ,
+            "trips": [self.trip(v2, drv, at(nxt, "02:00"), at(nxt, "05:00"))]}, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_rest"), r)
+        # The office's list: both, in departure order, the pending one marked.
+        got = self.trips_of(wd, driver=drv)
+        self.assertEqual([(t["event"], t.get("pending", False)) for t in got],
+                         [(pending["id"], True), (ok["id"], False)])
+        self.assertEqual(got[0]["vehicle"], v1)
+        self.assertEqual([t["event"] for t in self.trips_of(wd, vehicle=v1)], [pending["id"]])
+        # The driver's own list: only what they are dispatched to.
+        mine = self.trips_of(wd, token=self.token("driver", drv))
+        self.assertEqual([t["event"] for t in mine], [ok["id"]])
+        # Approved: a trip like any other.
+        self.decide(pending["approvals"][0]["id"], self.token("leader", self.director))
+        got = self.trips_of(wd, driver=drv)
+        self.assertEqual([(t["event"], "pending" in t) for t in got],
+                         [(pending["id"], False), (ok["id"], False)])
+        # Rejected, a booking holds nothing: its driver's hours are free again.
+        d3, v3, v4 = self.person("driver")["id"], self.vehicle()["id"], self.vehicle()["id"]
+        rej = self.book(times=(at(wd, "09:00"), at(wd, "12:00")), budget={"amount": 800},
+                        trips=[self.trip(v3, d3, at(wd, "08:00"), at(wd, "14:00"))])
+        late = {"title": "晚上的会", "start": at(wd, "15:00"), "end": at(wd, "18:00"), "tz": TZ,
+                "trips": [self.trip(v4, d3, at(wd, "14:30"), at(wd, "19:30"))]}
+        r = self.srv.post("/api/v1/events", late, token=self.sec)
+        self.assertEqual((r.status, r.code), (409, "driver_hours"), r)
+        self.decide(rej["approvals"][0]["id"], self.token("leader", self.director), "reject")
+        self.assertEqual(self.srv.post("/api/v1/events", late, token=self.sec).status, 201)
+        self.assertEqual(self.trips_of(wd, driver=d3)[0].get("pending"), None)
 
 if __name__ == "__main__":
     unittest.main()

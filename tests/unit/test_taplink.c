@@ -23,6 +23,9 @@ static void test_refs(void)
     long_id[sizeof(long_id) - 1] = '\0';
     CHECK_EQ_INT(taplink_ref_ack(long_id, "per_2", ref), -1);
     CHECK_EQ_INT(taplink_ref_rsvp("evt_1", long_id, "per_2", ref), -1);
+    CHECK_EQ_INT(taplink_ref_approve("apr_1", "per_3", ref), 0);
+    CHECK_EQ_STR(ref, "approve:apr_1:per_3");
+    CHECK_EQ_INT(taplink_ref_approve(long_id, "per_3", ref), -1);
 }
 
 static void test_derive(void)

@@ -10,38 +10,44 @@
 #include <jansson.h>
 #include <string.h>
 
-static const struct viewer office = {VIEWER_OFFICE, NULL};
-static const struct viewer calendar = {VIEWER_CALENDAR, NULL};
-static const struct viewer person = {VIEWER_PERSON, "per_x"};
+static const struct viewer office = {.kind = VIEWER_OFFICE};
+static const struct viewer calendar = {.kind = VIEWER_CALENDAR};
+static const struct viewer person = {.kind = VIEWER_PERSON, .person = "per_x"};
 
 static void test_rule_table(void)
 {
     static const struct {
         const struct viewer *v;
-        int confidential, attends, on_trip;
+        int confidential, attends, on_trip, approves;
         enum visibility want;
     } cases[] = {
         /* The office sees everything. */
-        {&office, 0, 0, 0, VISIBLE_FULL},
-        {&office, 1, 0, 0, VISIBLE_FULL},
-        {&office, 1, 1, 1, VISIBLE_FULL},
+        {&office, 0, 0, 0, 0, VISIBLE_FULL},
+        {&office, 1, 0, 0, 0, VISIBLE_FULL},
+        {&office, 1, 1, 1, 0, VISIBLE_FULL},
         /* A room's or vehicle's calendar: confidential is busy time. */
-        {&calendar, 0, 0, 0, VISIBLE_FULL},
-        {&calendar, 1, 0, 0, VISIBLE_BUSY},
-        {&calendar, 1, 1, 1, VISIBLE_BUSY}, /* facts about no one do not count */
+        {&calendar, 0, 0, 0, 0, VISIBLE_FULL},
+        {&calendar, 1, 0, 0, 0, VISIBLE_BUSY},
+        {&calendar, 1, 1, 1, 0, VISIBLE_BUSY}, /* facts about no one do not count */
         /* A person: attendees see all; drivers and passengers their trip. */
-        {&person, 0, 1, 0, VISIBLE_FULL},
-        {&person, 1, 1, 0, VISIBLE_FULL},
-        {&person, 1, 1, 1, VISIBLE_FULL},
-        {&person, 0, 0, 1, VISIBLE_FULL},
-        {&person, 1, 0, 1, VISIBLE_TRIP},
-        {&person, 0, 0, 0, VISIBLE_NONE},
-        {&person, 1, 0, 0, VISIBLE_NONE},
+        {&person, 0, 1, 0, 0, VISIBLE_FULL},
+        {&person, 1, 1, 0, 0, VISIBLE_FULL},
+        {&person, 1, 1, 1, 0, VISIBLE_FULL},
+        {&person, 0, 0, 1, 0, VISIBLE_FULL},
+        {&person, 1, 0, 1, 0, VISIBLE_TRIP},
+        {&person, 0, 0, 0, 0, VISIBLE_NONE},
+        {&person, 1, 0, 0, 0, VISIBLE_NONE},
+        /* Who decides a pending approval reads the meeting as an attendee does. */
+        {&person, 1, 0, 0, 1, VISIBLE_FULL},
+        {&person, 0, 0, 0, 1, VISIBLE_FULL},
+        {&person, 1, 0, 1, 1, VISIBLE_FULL},
+        {&calendar, 1, 0, 0, 1, VISIBLE_BUSY}, /* no one's calendar decides anything */
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         enum visibility got = visibility_decide(cases[i].v, cases[i].confidential,
-                                                cases[i].attends, cases[i].on_trip);
+                                                cases[i].attends, cases[i].on_trip,
+                                                cases[i].approves);
         CHECK_EQ_INT(got, cases[i].want);
         if (got != cases[i].want)
             fprintf(stderr, "    case %zu\n", i);
@@ -93,7 +99,7 @@ static void test_documents(void)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct viewer v = {cases[i].kind, cases[i].person};
+        struct viewer v = {.kind = cases[i].kind, .person = cases[i].person};
         json_t *doc = meeting(cases[i].confidential);
         enum visibility got = visibility_of_doc(&v, doc);
         CHECK_EQ_INT(got, cases[i].want);
@@ -101,6 +107,56 @@ static void test_documents(void)
             fprintf(stderr, "    case %zu\n", i);
         json_decref(doc);
     }
+}
+
+/* per_dep stands in for per_apr (a block on the approver names them); nobody else does. */
+static int fake_delegate(void *arg, const char *approver, const char *who)
+{
+    (*(int *)arg)++;
+    return strcmp(approver, "per_apr") == 0 && strcmp(who, "per_dep") == 0;
+}
+
+static void test_approvers(void)
+{
+    static const struct {
+        const char *person, *status;
+        int confidential;
+        enum visibility want;
+    } cases[] = {
+        {"per_apr", "pending", 1, VISIBLE_FULL},
+        {"per_apr", "pending", 0, VISIBLE_FULL},
+        {"per_dep", "pending", 1, VISIBLE_FULL}, /* the delegate covering now */
+        {"per_apr", "approved", 1, VISIBLE_NONE}, /* decided: no longer theirs to read */
+        {"per_dep", "approved", 1, VISIBLE_NONE},
+        {"per_other", "pending", 1, VISIBLE_NONE},
+        {"per_drv", "pending", 1, VISIBLE_TRIP}, /* nobody else gains anything */
+        {"per_ap", "pending", 1, VISIBLE_NONE},  /* a prefix is not the approver */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int asked = 0;
+        struct viewer v = {.kind = VIEWER_PERSON, .person = cases[i].person,
+                           .delegate_of = fake_delegate, .arg = &asked};
+        json_t *doc = meeting(cases[i].confidential);
+        json_object_set_new(doc, "approvals",
+                            json_pack("[{s:s, s:s, s:s}]", "id", "apr_1", "approver", "per_apr",
+                                      "status", cases[i].status));
+        enum visibility got = visibility_of_doc(&v, doc);
+        CHECK_EQ_INT(got, cases[i].want);
+        if (got != cases[i].want)
+            fprintf(stderr, "    case %zu\n", i);
+        json_decref(doc);
+    }
+    /* An attendee's read never asks about delegations (the store is not touched). */
+    int asked = 0;
+    struct viewer lead = {.kind = VIEWER_PERSON, .person = "per_lead",
+                          .delegate_of = fake_delegate, .arg = &asked};
+    json_t *doc = meeting(1);
+    json_object_set_new(doc, "approvals", json_pack("[{s:s, s:s}]", "approver", "per_apr",
+                                                    "status", "pending"));
+    CHECK_EQ_INT(visibility_of_doc(&lead, doc), VISIBLE_FULL);
+    CHECK_EQ_INT(asked, 0);
+    json_decref(doc);
 }
 
 static void test_views(void)
@@ -163,6 +219,7 @@ int main(void)
 {
     test_rule_table();
     test_documents();
+    test_approvers();
     test_views();
     return check_finish();
 }

@@ -81,7 +81,8 @@ function Decide({ a, meetings, onDone }) {
 
 function Item({ a, meetings, session, names, onDone }) {
   const s = a.summary || {};
-  const mine = a.approver === session.person || session.access === 'admin';
+  // A delegate standing in now (the server marks it as_delegate_of) decides as the approver would.
+  const mine = a.approver === session.person || Boolean(a.as_delegate_of) || session.access === 'admin';
   const own = a.requested_by && a.requested_by === session.person;
   return html`<li class="approval" aria-label=${s.title || '预订'}>
     <h2><a href=${`#/meeting?id=${encodeURIComponent(a.event)}`}>${s.title || '（内部会议）'}</a>
@@ -90,7 +91,7 @@ function Item({ a, meetings, session, names, onDone }) {
       <dt>事由</dt><dd>${reasonText(a)}</dd>
       <dt>时间</dt><dd>${s.start ? localLabel(s.start) : (s.date || '')}${s.end ? `–${String(s.end).slice(11, 16)}` : ''}</dd>
       ${s.department && html`<dt>承办部门</dt><dd>${s.department}</dd>`}
-      <dt>审批人</dt><dd>${names.get(a.approver) || a.approver}</dd>
+      <dt>审批人</dt><dd>${names.get(a.approver) || a.approver}${a.as_delegate_of ? '（您代为审批）' : ''}</dd>
       <dt>截止</dt><dd>${dateTimeLabel(a.expires)}前（逾期自动取消）</dd>
     </dl>
     ${own ? html`<p class="muted">本预订由您提交，需由他人审批。</p>`

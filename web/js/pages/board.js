@@ -63,7 +63,9 @@ async function loadBoard(kind, days) {
     items = trips.filter((t) => t.vehicle).map((t) => ({
       key: `${t.id}/${t.recurrence_id}`, event: t.event, rid: t.recurrence_id, resource: t.vehicle, trip: t.id,
       startUtc: t.depart_utc, endUtc: t.return_utc, title: `${t.from || ''}→${t.to || ''}`,
-      sub: [t.driver_name, t.title].filter(Boolean).join(' · '), acknowledged: t.acknowledged }));
+      sub: [t.driver_name, t.title].filter(Boolean).join(' · '),
+      // Awaiting approval: drawn dashed with 待审批, like the rooms board; no one to acknowledge yet.
+      pending: t.pending === true, acknowledged: t.pending === true ? undefined : t.acknowledged }));
   }
   return { resources, blocks, items };
 }

@@ -19,46 +19,15 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const puppeteer = require('puppeteer-core');
-const axeSource = require('axe-core').source;
 const { Convene } = require('./convene.js');
+const { ORG_TZ, todayOrg, addDays, mondayOf, monthDay, step, recordExit, finish, axeCheck } = require('./support.js');
 
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(__dirname, '..', '..', 'build', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery';
-const ORG_TZ = 'Asia/Shanghai';
 const BROWSER_TZ = 'America/New_York'; // far from the office: times must not follow it
 
 // ---------- dates in the organisation's zone ----------
-function todayOrg() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: ORG_TZ }).format(new Date());
-}
-function addDays(iso, n) {
-  const d = new Date(iso + 'T00:00:00Z');
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-function mondayOf(iso) {
-  const dow = new Date(iso + 'T00:00:00Z').getUTCDay();
-  return addDays(iso, dow === 0 ? -6 : 1 - dow);
-}
-function monthDay(iso) {
-  const [, m, d] = iso.split('-').map(Number);
-  return `${m}月${d}日`;
-}
-
-// ---------- a tiny runner: steps in order, a summary line ctest can read ----------
-const results = [];
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, null]);
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
 
 // ---------- the organisation ----------
 async function seed(srv) {
@@ -170,15 +139,7 @@ class Tab {
 
   // axe-core in the page: no serious or critical violation.
   async axe(label) {
-    await this.page.evaluate(axeSource);
-    const result = await this.page.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    });
-    const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe on ${label}: ${JSON.stringify(bad, null, 1)}`);
+    return axeCheck(this.page, label);
   }
 
   // Clears what it reports, so one fault fails the step it happened in, not every later one.
@@ -862,19 +823,12 @@ async function main() {
     });
   } finally {
     await browser.close();
-    const log = srv.stderr;
     const code = await srv.stop();
-    results.push(['the service exits 0 after SIGTERM', code === 0 ? null : new Error(`exit ${code}`)]);
-    if (code !== 0) console.log(`not ok - the service exits 0 after SIGTERM (exit ${code})\n${log.slice(-3000)}`);
+    recordExit(code, srv.stderr);
     fs.rmSync(userDir, { recursive: true, force: true });
   }
 
-  const failed = results.filter(([, e]) => e);
-  console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
-  if (failed.length) {
-    console.log('server log tail:\n' + srv.stderr.split('\n').slice(-30).join('\n'));
-    process.exitCode = 1;
-  }
+  finish(srv.stderr);
 }
 
 main().catch((e) => {

@@ -13,34 +13,17 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const puppeteer = require('puppeteer-core');
-const axeSource = require('axe-core').source;
 const { Convene } = require('./convene.js');
+const { ORG_TZ, todayOrg, step, recordExit, finish, axeCheck } = require('./support.js');
 
 const REPO = process.env.CONVENE_SOURCE_DIR || path.resolve(__dirname, '..', '..');
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(REPO, 'build', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery';
-const ORG_TZ = 'Asia/Shanghai';
 
-function todayOrg() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: ORG_TZ }).format(new Date());
-}
 function lastOfMonth(iso) {
   const [y, m] = iso.split('-').map(Number);
   return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
-}
-
-const results = [];
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, null]);
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
 }
 
 // This month's bookings: the 1st and 2nd of the month (whatever today is), so
@@ -76,17 +59,7 @@ async function tableRows(page, section) {
     (rows) => rows.map((r) => [...r.children].map((c) => c.innerText.trim())));
 }
 
-async function axe(page, label) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `axe on ${label}: ${JSON.stringify(bad, null, 1)}`);
-}
+const axe = axeCheck;
 
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -230,16 +203,11 @@ async function main() {
   } finally {
     await browser.close();
     const code = await srv.stop();
-    results.push(['the service exits 0 after SIGTERM', code === 0 ? null : new Error(`exit ${code}`)]);
+    recordExit(code, srv.stderr);
     fs.rmSync(userDir, { recursive: true, force: true });
     fs.rmSync(downloads, { recursive: true, force: true });
   }
-  const failed = results.filter(([, e]) => e);
-  console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
-  if (failed.length) {
-    console.log('server log tail:\n' + srv.stderr.split('\n').slice(-30).join('\n'));
-    process.exitCode = 1;
-  }
+  finish(srv.stderr);
 }
 
 main().catch((e) => {

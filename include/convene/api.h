@@ -181,6 +181,12 @@ int api_booking_status(enum booking_kind kind);
  * its details (the clashes of a 409) as "conflicts" when it has some.
  */
 void api_reply_booking_error(struct api_call *call, const struct booking_error *err);
+/*
+ * The outcome of a booking-layer call, rc its return: 0 answers status
+ * with out (stolen; NULL: an empty body), else err as above. Clears err.
+ */
+void api_reply_booking(struct api_call *call, int rc, int status, json_t *out,
+                       struct booking_error *err);
 /* 500 for a storage failure (already logged by the store). */
 void api_reply_store_error(struct api_call *call);
 

@@ -25,13 +25,10 @@
 void api_approval_rules_get(struct api_call *call)
 {
     struct booking_error err = {0};
-    json_t *out;
+    json_t *out = NULL;
+    int rc = booking_approval_rules_get(call->app, &out, &err);
 
-    if (booking_approval_rules_get(call->app, &out, &err) == 0)
-        api_reply_json(call, 200, out, -1);
-    else
-        api_reply_booking_error(call, &err);
-    booking_error_clear(&err);
+    api_reply_booking(call, rc, 200, out, &err);
 }
 
 void api_approval_rules_put(struct api_call *call)
@@ -39,16 +36,14 @@ void api_approval_rules_put(struct api_call *call)
     struct booking_actor actor;
     struct booking_ctx ctx;
     struct booking_error err = {0};
-    json_t *body = api_body_object(call), *out;
+    json_t *body = api_body_object(call), *out = NULL;
+    int rc;
 
     if (body == NULL)
         return;
     events_call_ctx(call, &actor, &ctx);
-    if (booking_approval_rules_put(&ctx, body, &out, &err) == 0)
-        api_reply_json(call, 200, out, -1);
-    else
-        api_reply_booking_error(call, &err);
-    booking_error_clear(&err);
+    rc = booking_approval_rules_put(&ctx, body, &out, &err);
+    api_reply_booking(call, rc, 200, out, &err);
 }
 
 void api_approval_rules_delete(struct api_call *call)
@@ -74,19 +69,16 @@ void api_approvals_list(struct api_call *call)
     struct booking_ctx ctx;
     struct booking_error err = {0};
     char status[16], approver[ID_STR_MAX];
-    int has_status, has_approver;
-    json_t *out;
+    int has_status, has_approver, rc;
+    json_t *out = NULL;
 
     if ((has_status = api_query_param(call, "status", status, sizeof(status))) < 0 ||
         (has_approver = api_query_param(call, "approver", approver, sizeof(approver))) < 0)
         return;
     events_call_ctx(call, &actor, &ctx);
-    if (booking_approvals_list(&ctx, has_status ? status : NULL, has_approver ? approver : NULL,
-                               &out, &err) == 0)
-        api_reply_json(call, 200, out, -1);
-    else
-        api_reply_booking_error(call, &err);
-    booking_error_clear(&err);
+    rc = booking_approvals_list(&ctx, has_status ? status : NULL, has_approver ? approver : NULL,
+                                &out, &err);
+    api_reply_booking(call, rc, 200, out, &err);
 }
 
 void api_approvals_decide(struct api_call *call)
@@ -94,16 +86,14 @@ void api_approvals_decide(struct api_call *call)
     struct booking_actor actor;
     struct booking_ctx ctx;
     struct booking_error err = {0};
-    json_t *body = api_body_object(call), *out;
+    json_t *body = api_body_object(call), *out = NULL;
+    int rc;
 
     if (body == NULL)
         return;
     events_call_ctx(call, &actor, &ctx);
-    if (booking_approval_decide(&ctx, call->params[0], body, &out, &err) == 0)
-        api_reply_json(call, 200, out, -1);
-    else
-        api_reply_booking_error(call, &err);
-    booking_error_clear(&err);
+    rc = booking_approval_decide(&ctx, call->params[0], body, &out, &err);
+    api_reply_booking(call, rc, 200, out, &err);
 }
 
 /* ---------------- departments ---------------- */

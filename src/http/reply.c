@@ -148,6 +148,18 @@ void api_reply_booking_error(struct api_call *call, const struct booking_error *
         api_reply_json(call, e.status, body, -1);
 }
 
+void api_reply_booking(struct api_call *call, int rc, int status, json_t *out,
+                       struct booking_error *err)
+{
+    if (rc != 0)
+        api_reply_booking_error(call, err);
+    else if (out != NULL)
+        api_reply_json(call, status, out, -1);
+    else
+        api_reply_empty(call, status);
+    booking_error_clear(err);
+}
+
 void api_reply_error(struct api_call *call, int status, const char *code, const char *field,
                      const char *fmt, ...)
 {

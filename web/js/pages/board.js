@@ -166,7 +166,7 @@ function Row({ r, kind, days, data, drag, onDown }) {
             href=${`#/meeting?id=${encodeURIComponent(it.event)}`} data-key=${it.key}
             title=${[`${it.title} ${z.time}–${zoned(it.endUtc).time}`, it.sub].filter(Boolean).join('\n')} onPointerDown=${(e) => onDown(e, it)}
             onClick=${(e) => { if (e.currentTarget.dataset.dragged) { e.preventDefault(); delete e.currentTarget.dataset.dragged; } }}>
-            <span class="t">${z.time} ${it.title}</span>${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}${it.pending ? html`<em class="tag">待审批</em>` : ''}
+            <span class="t">${it.pending ? html`<em class="tag">待审批</em>` : ''}<span class="when">${z.time}</span> ${it.title}${it.confidential && it.title !== '忙碌' ? html`<em class="tag">密</em>` : ''}</span>
             ${it.sub && html`<span class="sub">${it.sub}</span>`}
           </a>`;
       })}
@@ -270,7 +270,7 @@ function Board({ kind, params }) {
       ${data.items.length === 0 && html`<${Empty} text=${`${range}${kind === 'rooms' ? '各会议室均无预订' : '各车辆均无出车任务'}（显示 07:00—22:00）`} />`}
       <p class="legend muted small"><span class="key booking-key"></span>${kind === 'rooms' ? '会议' : '出车（司机已确认）'}
         ${kind !== 'rooms' && html`<span class="key unacked-key"></span>司机未确认`}
-        ${kind === 'rooms' && html`<span class="key buffer-key"></span>布置/撤场缓冲`}<span class="key block-key"></span>停用
+        ${kind === 'rooms' && html`<span class="key buffer-key"></span>布置/撤场缓冲`}<span class="key pending-key"></span>待审批<span class="key block-key"></span>停用
         ${kind === 'rooms' ? ' · 拖动会议可改时间或换会议室；点击查看详情' : ' · 拖动出车可改时间或换车；点击查看会议'}</p>
       <div class=${'board ' + view} role="grid" aria-label=${`${title}占用情况`} aria-busy=${state.loading ? 'true' : 'false'} ref=${gridRef}>
         <div class="board-row head" role="row"><div class="res" role="columnheader">${title}</div><div class="track" role="columnheader"><${Axis} days=${days} /></div></div>

@@ -179,6 +179,15 @@ int booking_preview_change(const struct booking_ctx *ctx, const char *event_id,
 int booking_person_leave(const struct booking_ctx *ctx, const char *person,
                          struct booking_error *err);
 
+/*
+ * Whether a room or vehicle (kind "room" or "vehicle") may be deleted: 0,
+ * or -1 with a 409 in_use naming the first meeting that holds it ahead
+ * (an occurrence's own room included); cancelled and past meetings keep
+ * their reference as records.
+ */
+int booking_resource_retirable(const struct booking_ctx *ctx, const char *kind, const char *id,
+                               struct booking_error *err);
+
 /* Whether an occurrence of the event document ends after now. */
 int booking_event_has_future(struct app *app, json_t *doc, int64_t now);
 

@@ -309,71 +309,19 @@ static int person_leave(struct api_call *call, const char *person)
 
 /* ---------------- deleting a room or a vehicle ---------------- */
 
-/*
- * A room or vehicle still booked by a meeting ahead is not deleted (409
- * in_use, naming the meeting): its meetings would keep an id nobody can
- * book again, and could no longer be edited. Move them first. Meetings
- * that are over, or cancelled, keep the reference as records.
- */
-struct booked {
-    struct api_call *call;
-    const char *kind, *id;
-    int64_t now;
-    int refused;
-};
-
-static const char *member(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static int uses_resource(json_t *doc, const char *kind, const char *id)
-{
-    size_t i;
-    json_t *t;
-
-    if (strcmp(kind, "room") == 0)
-        return strcmp(member(doc, "room"), id) == 0;
-    json_array_foreach(json_object_get(doc, "trips"), i, t) {
-        if (strcmp(member(t, "vehicle"), id) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-static int check_booked(const struct event_row *ev, void *arg)
-{
-    struct booked *b = arg;
-    json_t *doc;
-    int ahead;
-
-    if (!event_status_holds(ev->status) || (doc = json_loads(ev->doc, 0, NULL)) == NULL)
-        return 0;
-    ahead = uses_resource(doc, b->kind, b->id) &&
-            booking_event_has_future(b->call->app, doc, b->now);
-    json_decref(doc);
-    if (!ahead)
-        return 0;
-    api_reply_error(b->call, 409, "in_use", NULL,
-                    "%s '%s' is booked by meeting '%s' (%s) ahead: move or cancel it first",
-                    b->kind, b->id, ev->id, ev->confidential ? "confidential" : ev->title);
-    b->refused = 1;
-    return 1; /* the first is enough */
-}
-
+/* Not while a meeting ahead holds it (booking_resource_retirable). 0, or -1 after replying. */
 static int resource_unbooked(struct api_call *call, const struct record_type *type, const char *id)
 {
-    struct booked b = {call, type->kind, id, clock_wall_s(), 0};
-    int rc = store_calendar_events(call->app->store, type->kind, id, check_booked, &b);
+    struct booking_actor actor;
+    struct booking_ctx ctx;
+    struct booking_error err = {0};
+    int rc;
 
-    if (b.refused)
-        return -1;
-    if (rc != STORE_OK) {
-        api_reply_store_error(call);
-        return -1;
-    }
-    return 0;
+    events_call_ctx(call, &actor, &ctx);
+    if ((rc = booking_resource_retirable(&ctx, type->kind, id, &err)) != 0)
+        api_reply_booking_error(call, &err);
+    booking_error_clear(&err);
+    return rc;
 }
 
 static int delete_change(struct api_call *call, struct record *rec)

@@ -72,6 +72,21 @@ class OccurrenceRoomTest(unittest.TestCase):
     def move(self, ev, rid, body, **kw):
         return self.srv.patch("/api/v1/events/%s/occurrences/%s" % (ev["id"], rid), body, **kw)
 
+    def test_a_room_held_by_one_occurrence_is_not_deleted(self):
+        # Only one occurrence is in room b: b's calendar does not list the series, the
+        # occupancy index does; deleting b would leave that occurrence in a room nobody has.
+        a, b = self.room(), self.room()
+        s = self.series(a)
+        rid = at(D2, "09:00")
+        self.assertEqual(self.move(s, rid, {"room": b}).status, 200)
+        r = self.srv.delete("/api/v1/rooms/" + b)
+        self.assertEqual((r.status, r.json["error"]["code"]), (409, "in_use"), r)
+        self.assertIn(s["id"], r.json["error"]["message"])
+        self.assertEqual(self.srv.get("/api/v1/rooms/" + b).status, 200)
+        # Back in the series' room, b is free to go.
+        self.assertEqual(self.move(s, rid, {"room": a}).status, 200)
+        self.assertEqual(self.srv.delete("/api/v1/rooms/" + b).status, 204)
+
     def test_one_occurrence_moves_room(self):
         a, b = self.room(), self.room(setup=30)
         s = self.series(a)

@@ -56,6 +56,11 @@ void store_rollback(struct store *st);
  * process) commits to the database; our own commits leave it alone.
  */
 int store_data_version(struct store *st, int64_t *version);
+/*
+ * WAL checkpoints completed so far by the checkpoint thread, and by the
+ * writer itself when the thread fell behind (store/checkpoint.c).
+ */
+void store_checkpoint_counts(struct store *st, uint64_t *thread, uint64_t *loop);
 /* Whether a transaction is open (what is read now may still roll back). */
 int store_in_transaction(const struct store *st);
 

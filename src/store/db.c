@@ -164,11 +164,11 @@ int store_open(const char *path, enum durability durability, struct store **out)
               * An 8 MiB page cache holds the hot indexes; the read paths keep
               * parsed documents themselves (event_docs.c). No mmap: mapped pages
               * count in the service's RSS and cost more memory than the copy
-              * costs time (docs/PERFORMANCE.md, "Load"). A larger checkpoint
-              * interval writes each hot index page back once, not every 1,000.
+              * costs time (docs/PERFORMANCE.md, "Load"). Checkpoints are
+              * not SQLite's automatic ones: checkpoint.c runs them on a
+              * thread (store_checkpointer_start below).
               */
              "PRAGMA mmap_size=0; PRAGMA cache_size=-8192; "
-             "PRAGMA wal_autocheckpoint=8192; "
              /*
               * Savepoints keep the original of each page they change in a
               * sub-journal, which SQLite spills to a temporary file past 64
@@ -195,6 +195,7 @@ int store_open(const char *path, enum durability durability, struct store **out)
         return STORE_ERROR;
     }
     sidecars_private(path);
+    store_checkpointer_start(st);
     *out = st;
     return STORE_OK;
 }
@@ -203,6 +204,7 @@ void store_close(struct store *st)
 {
     if (st == NULL)
         return;
+    store_checkpointer_stop(st);
     for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
         sqlite3_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);

@@ -4,7 +4,9 @@
 #ifndef CONVENE_STORE_INTERNAL_H
 #define CONVENE_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "convene/store.h"
 
@@ -28,6 +30,9 @@ struct store {
     uint64_t data_version_at;   /* ... at this clock_monotonic_us (0: never) */
     unsigned char secret_key[32]; /* seals webhook secrets (store_set_secret_key) */
     int has_secret_key;
+    struct store_checkpointer *checkpointer; /* checkpoint.c: NULL until first needed */
+    atomic_uint_fast64_t checkpoints_thread; /* WAL checkpoints done by its thread ... */
+    uint64_t checkpoints_loop;               /* ... and by this connection (past the bound) */
 };
 
 /*
@@ -52,6 +57,14 @@ int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 
 /* Copies a TEXT column into a fixed buffer (truncating safely). */
 void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t cap);
+
+/*
+ * WAL checkpoints on a thread of their own (checkpoint.c): _start installs
+ * the writer's WAL hook (the thread starts when the WAL first needs it);
+ * _stop ends and joins the thread, before the writer connection closes.
+ */
+void store_checkpointer_start(struct store *st);
+void store_checkpointer_stop(struct store *st);
 
 /* Runs the migrations up to the newest schema. */
 int store_migrate(struct store *st);

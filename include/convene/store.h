@@ -694,10 +694,13 @@ int store_catering_of_event(struct store *st, const char *event_id,
 /* Rows of local days [from_day, to_day], by day, meal, start and event. */
 int store_catering_of_days(struct store *st, const char *from_day, const char *to_day,
                            int (*cb)(const struct catering_row *c, void *arg), void *arg);
-/* A day's totals per meal: heads, whether any row is late, and heads per diet (JSON object). */
+/*
+ * A day's totals per meal: heads, whether any row is late, heads per diet
+ * (a JSON object, keys in byte order) and the rows summed.
+ */
 int store_catering_day_totals(struct store *st, const char *day,
                               int (*cb)(const char *meal, int64_t total, int late,
-                                        const char *diets, void *arg),
+                                        const char *diets, int64_t rows, void *arg),
                               void *arg);
 
 /* --- the working calendar's notices loaded by the office (one per year) --- */

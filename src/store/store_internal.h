@@ -17,11 +17,20 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
+#define STMT_RECENT_SIZE 512 /* power of two */
+
+/* The slot a caller's SQL pointer found last (store_stmt's shortcut). */
+struct stmt_recent {
+    const char *sql; /* the caller's pointer, compared, never dereferenced alone */
+    size_t slot;     /* index into cache[], whose sql is compared before use */
+};
+
 struct store {
     sqlite3 *db;           /* the single writer connection, owned */
     int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints */
     int durable; /* configured synchronous=FULL */
     struct stmt_slot cache[STMT_CACHE_SIZE];
+    struct stmt_recent recent[STMT_RECENT_SIZE];
     void (*on_event_write)(void *arg, const char *event_id); /* see store_on_event_write */
     void *on_event_write_arg;
     uint64_t token_revocations; /* revocations attempted on this connection */

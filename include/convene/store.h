@@ -695,6 +695,14 @@ int store_catering_of_event(struct store *st, const char *event_id,
 int store_catering_of_days(struct store *st, const char *from_day, const char *to_day,
                            int (*cb)(const struct catering_row *c, void *arg), void *arg);
 /*
+ * A day's rows, as little as a total needs (meal, heads, late, diets as
+ * stored), in no particular order; cb returning non-zero stops.
+ */
+int store_catering_day_rows(struct store *st, const char *day,
+                            int (*cb)(const char *meal, int64_t count, int late,
+                                      const char *diets, void *arg),
+                            void *arg);
+/*
  * A day's totals per meal: heads, whether any row is late, heads per diet
  * (a JSON object, keys in byte order) and the rows summed.
  */

@@ -11,6 +11,12 @@
 #                               # (bench/booking.lua, --durability full) over
 #                               # PROFILE_CONNECTIONS (default 32) connections;
 #                               # also the server's user and system CPU per booking
+#   bench/profile.sh callgrind-booking  # valgrind --tool=callgrind on a fixed
+#                               # number of bookings (PROFILE_REQUESTS, default
+#                               # 1000; bench/booking.lua's body) by one
+#                               # keep-alive client at --durability full, the
+#                               # WAL checkpoints included; instructions per
+#                               # booking, independent of the machine's load
 #
 # perf shows kernel time too (send/receive on loopback, wake-ups, fcntl locks);
 # callgrind counts instructions exactly and is independent of machine noise.
@@ -34,9 +40,9 @@ die() { echo "profile: $*" >&2; exit 1; }
 case "$mode" in
     perf|booking) command -v perf >/dev/null || die "perf not installed (apt-get install linux-perf)"
           command -v wrk >/dev/null || die "wrk not installed" ;;
-    callgrind) command -v valgrind >/dev/null || die "valgrind not installed"
+    callgrind|callgrind-booking) command -v valgrind >/dev/null || die "valgrind not installed"
                command -v python3 >/dev/null || die "python3 not installed" ;;
-    *) die "usage: bench/profile.sh [perf|callgrind|booking]" ;;
+    *) die "usage: bench/profile.sh [perf|callgrind|booking|callgrind-booking]" ;;
 esac
 
 server_pid=""
@@ -58,8 +64,12 @@ trap 'exit 143' TERM
 
 token="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 wrapper=()
-if [ "$mode" = callgrind ]; then
+if [ "$mode" = callgrind-booking ]; then
+    NREQ="${PROFILE_REQUESTS:-1000}"
+fi
+if [ "$mode" = callgrind ] || [ "$mode" = callgrind-booking ]; then
     wrapper=(valgrind --tool=callgrind "--callgrind-out-file=$out/callgrind.out.%p")
+    [ "$mode" = callgrind ] || wrapper+=(--separate-threads=yes)
 fi
 ( cd "$root" && exec env CONVENE_ADMIN_TOKEN="$token" "${wrapper[@]}" "$CONVENE_BIN" serve \
     --db "$out/c.db" --listen 127.0.0.1:0 --calendars "$root/calendars" \
@@ -94,15 +104,21 @@ perf_report() {
 # Ticks of user and system CPU the server has used so far (/proc/PID/stat fields 14, 15).
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
 
-if [ "$mode" = booking ]; then
-    conns="${PROFILE_CONNECTIONS:-32}"
-    people=""
+# Three leaders for the booking modes; prints their ids, comma-separated.
+make_people() {
+    local people="" p
     for i in 1 2 3; do
         p="$(curl -sS -X POST "$base/api/v1/people" -H "Authorization: Bearer $token" \
             -H 'Content-Type: application/json' -d "{\"name\":\"P$i\",\"role\":\"leader\",\"rank\":$i}" \
             | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')"
         people="$people${people:+,}$p"
     done
+    echo "$people"
+}
+
+if [ "$mode" = booking ]; then
+    conns="${PROFILE_CONNECTIONS:-32}"
+    people="$(make_people)"
     threads=$(( conns > 1 ? 2 : 1 ))
     CONVENE_TOKEN="$token" CONVENE_PEOPLE="$people" CONVENE_ROOM="$id" \
         wrk -t"$threads" -c"$conns" -d"$((SECS + 3))s" -s "$here/booking.lua" "$base" \
@@ -136,6 +152,48 @@ elif [ "$mode" = perf ]; then
     perf report -i "$out/perf.data" --children --sort symbol --stdio -g none 2>/dev/null \
         | grep -E '^ +[0-9]' | grep -v '\] 0x' | head -n 45
     echo "(full data: perf report -i $out/perf.data)"
+elif [ "$mode" = callgrind-booking ]; then
+    # The same body as bench/booking.lua, one hour after another from 2030-01-01 (none
+    # clashes), on one keep-alive connection: each booking is a group of one, so the count
+    # does not depend on timing. Counted per thread (--separate-threads): the loop is -01.
+    cat >"$out/book.py" <<'EOF'
+import http.client, json, sys, time
+port, n, tok, people, room, first = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3],
+                                     sys.argv[4].split(","), sys.argv[5], int(sys.argv[6]))
+iso = lambda u: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(u))
+c = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(n):
+    t = 1893456000 + (first + i) * 3600
+    body = json.dumps({"title": "会议", "start": iso(t), "end": iso(t + 2700),
+                       "attendees": [{"person": p} for p in people], "room": room,
+                       "meals": [{"meal": "lunch"}]})
+    c.request("POST", "/api/v1/events", body=body.encode(),
+              headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    if r.status != 201:
+        sys.exit("status %d" % r.status)
+EOF
+    people="$(make_people)"
+    vg_pid="$(pgrep -P "$server_pid" | head -n1 || true)"
+    [ -n "$vg_pid" ] || vg_pid="$server_pid"
+    python3 "$out/book.py" "$port" 100 "$token" "$people" "$id" 0   # warm-up
+    callgrind_control -z "$vg_pid" >/dev/null
+    python3 "$out/book.py" "$port" "$NREQ" "$token" "$people" "$id" 100
+    callgrind_control -d "$vg_pid" >/dev/null
+    sleep 1
+    all=0
+    for f in $(ls "$out"/callgrind.out.*.1-[0-9]* | sort); do
+        t="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')"
+        [ -n "$t" ] || continue
+        all=$((all + t))
+        echo "== thread ${f##*-}: $t instructions, $((t / NREQ)) per booking"
+    done
+    echo "== $NREQ bookings, all threads: $all instructions, $((all / NREQ)) per booking"
+    loop="$(ls "$out"/callgrind.out.*.1-01)"
+    echo "== loop thread, inclusive (top 60)"
+    callgrind_annotate --inclusive=yes "$loop" 2>/dev/null | sed -n '/file:function/,/^$/p' \
+        | grep -E '^ *[0-9,]+ ' | grep -v -e '???:0x' -e 'below main' -e 'libc_start' | head -n 60
+    echo "(full data: callgrind_annotate --inclusive=yes $loop)"
 else
     cat >"$out/client.py" <<'EOF'
 import http.client, sys

@@ -56,6 +56,11 @@ void store_rollback(struct store *st);
  * process) commits to the database; our own commits leave it alone.
  */
 int store_data_version(struct store *st, int64_t *version);
+/*
+ * WAL checkpoints completed so far by the checkpoint thread, and by the
+ * writer itself when the thread fell behind (store/checkpoint.c).
+ */
+void store_checkpoint_counts(struct store *st, uint64_t *thread, uint64_t *loop);
 /* Whether a transaction is open (what is read now may still roll back). */
 int store_in_transaction(const struct store *st);
 
@@ -701,10 +706,21 @@ int store_catering_of_event(struct store *st, const char *event_id,
 /* Rows of local days [from_day, to_day], by day, meal, start and event. */
 int store_catering_of_days(struct store *st, const char *from_day, const char *to_day,
                            int (*cb)(const struct catering_row *c, void *arg), void *arg);
-/* A day's totals per meal: heads, whether any row is late, and heads per diet (JSON object). */
+/*
+ * A day's rows, as little as a total needs (meal, heads, late, diets as
+ * stored), in no particular order; cb returning non-zero stops.
+ */
+int store_catering_day_rows(struct store *st, const char *day,
+                            int (*cb)(const char *meal, int64_t count, int late,
+                                      const char *diets, void *arg),
+                            void *arg);
+/*
+ * A day's totals per meal: heads, whether any row is late, heads per diet
+ * (a JSON object, keys in byte order) and the rows summed.
+ */
 int store_catering_day_totals(struct store *st, const char *day,
                               int (*cb)(const char *meal, int64_t total, int late,
-                                        const char *diets, void *arg),
+                                        const char *diets, int64_t rows, void *arg),
                               void *arg);
 
 /* --- the working calendar's notices loaded by the office (one per year) --- */

@@ -143,6 +143,21 @@ static void commit_metrics_render(const struct commit_stats *c, struct strbuf *s
                   (unsigned long long)c->failed);
 }
 
+/* WAL checkpoints: on their thread, or on the loop once that fell behind (store/checkpoint.c). */
+static void checkpoint_metrics_render(struct store *st, struct strbuf *sb)
+{
+    uint64_t thread, loop;
+
+    store_checkpoint_counts(st, &thread, &loop);
+    strbuf_printf(sb,
+                  "# HELP convene_wal_checkpoints_total WAL checkpoints completed, by where "
+                  "they ran.\n"
+                  "# TYPE convene_wal_checkpoints_total counter\n"
+                  "convene_wal_checkpoints_total{on=\"thread\"} %llu\n"
+                  "convene_wal_checkpoints_total{on=\"loop\"} %llu\n",
+                  (unsigned long long)thread, (unsigned long long)loop);
+}
+
 void api_metrics(struct api_call *call)
 {
     struct app *app = call->app;
@@ -173,6 +188,7 @@ void api_metrics(struct api_call *call)
                   (long long)app_workcal_covered_until_utc(app));
     connection_metrics_render(&app->conn_stats, &sb);
     commit_metrics_render(&app->commit_stats, &sb);
+    checkpoint_metrics_render(app->store, &sb);
     cache_metrics_render(app, &sb);
     notify_metrics_render(app->notify, &sb);
     api_reply_empty(call, 200);

@@ -10,6 +10,7 @@
  */
 #include "catering_sync.h"
 
+#include "convene/jtext.h"
 #include "convene/meals.h"
 #include "convene/util.h"
 
@@ -144,7 +145,10 @@ static int collect_row(const struct catering_row *c, void *arg)
     return 0;
 }
 
-/* Each attendee's diet, looked up once per change: a string, or null for none. */
+/*
+ * Each attendee's diet, once per change: a string, or null for none; as
+ * the plan's resolve read it in this transaction, else looked up.
+ */
 static json_t *attendee_diet_list(struct app *app, const struct event_plan *p)
 {
     json_t *out = json_array();
@@ -152,6 +156,11 @@ static json_t *attendee_diet_list(struct app *app, const struct event_plan *p)
     int idx = record_field_index(&record_person, "diet");
 
     for (size_t a = 0; a < p->nattendees; a++) {
+        const struct plan_attendee *at = &p->attendees[a];
+        if (at->diet_known) {
+            json_array_append_new(out, at->has_diet ? json_string(at->diet) : json_null());
+            continue;
+        }
         record_init(&rec, &record_person);
         if (store_record_get(app->store, &record_person, p->attendees[a].person, &rec) ==
                 STORE_OK &&
@@ -284,6 +293,7 @@ struct change_set {
     int quiet;       /* derive the rows only: no late flags, no messages (an upgrade) */
     const char *floor; /* rows of days before it are left as they are; NULL: none */
     json_t *audit;   /* NULL, or [{day, meal, recurrence_id, old{count, diets}, new{...}}] */
+    json_t *have;    /* the event's stored rows by row_key, borrowed */
 };
 
 /* Whether now is past the cutoff of meal on day (in the event's zone). */
@@ -390,7 +400,7 @@ static int apply_writes(struct change_set *cs)
                                        str(r, "recurrence_id"));
         } else {
             struct catering_row c;
-            char *diets = json_dumps(json_object_get(r, "diets"), JSON_COMPACT | JSON_SORT_KEYS);
+            char *diets = jtext_dump(json_object_get(r, "diets"), JSON_COMPACT | JSON_SORT_KEYS);
             memset(&c, 0, sizeof(c));
             snprintf(c.day, sizeof(c.day), "%s", str(r, "day"));
             snprintf(c.meal, sizeof(c.meal), "%s", str(r, "meal"));
@@ -411,32 +421,399 @@ static int apply_writes(struct change_set *cs)
     return 0;
 }
 
-static int total_row(const char *meal, int64_t total, int late, const char *diets, void *arg)
+/* What day_totals collects: the entries by meal, and (when asked) the rows each summed. */
+struct totals {
+    json_t *meals; /* meal -> {meal, total, late, diets} */
+    json_t *rows;  /* meal -> rows, or NULL */
+};
+
+static int total_row(const char *meal, int64_t total, int late, const char *diets, int64_t rows,
+                     void *arg)
 {
+    struct totals *t = arg;
     json_t *parsed = json_loads(diets, 0, NULL);
 
-    json_object_set_new(arg, meal,
+    json_object_set_new(t->meals, meal,
                         json_pack("{s:s, s:I, s:b, s:o}", "meal", meal, "total", (json_int_t)total,
                                   "late", late, "diets", parsed ? parsed : json_object()));
+    if (t->rows != NULL)
+        json_object_set_new(t->rows, meal, json_integer(rows));
     return 0;
 }
 
 /*
  * The day's totals without the per-event lists: what catering.updated
  * compares and sends; the same entries as booking_catering_summary's, summed by
- * the database.
+ * the database. rows (may be NULL) gets meal -> rows summed.
  */
-static json_t *day_totals(struct change_set *cs, const char *day)
+static json_t *day_totals_sql(struct change_set *cs, const char *day, json_t *rows)
 {
-    json_t *meals = json_object(), *ordered;
+    struct totals t = {json_object(), rows};
+    json_t *ordered;
 
-    if (store_catering_day_totals(cs->app->store, day, total_row, meals) != STORE_OK) {
-        json_decref(meals);
+    if (store_catering_day_totals(cs->app->store, day, total_row, &t) != STORE_OK) {
+        json_decref(t.meals);
         return NULL;
     }
-    ordered = meals_in_order(meals);
-    json_decref(meals);
+    ordered = meals_in_order(t.meals);
+    json_decref(t.meals);
     return ordered;
+}
+
+/* ---------------- the day's totals after the writes, without reading them again ---------------- */
+
+/*
+ * One meal while the writes are applied to its totals: {entry, rows,
+ * late_gone, late_new}. A late row removed makes the flag unknown unless a
+ * late row is written too: the others' flags are not known here.
+ */
+static json_t *meal_sum(json_t *sums, const char *meal)
+{
+    json_t *s = json_object_get(sums, meal);
+
+    if (s == NULL) {
+        s = json_pack("{s:{s:s, s:I, s:b, s:{}}, s:I, s:b, s:b}", "entry", "meal", meal, "total",
+                      (json_int_t)0, "late", 0, "diets", "rows", (json_int_t)0, "late_gone", 0,
+                      "late_new", 0);
+        json_object_set_new(sums, meal, s);
+    }
+    return s;
+}
+
+/* Adds (sign 1) or takes away (sign -1) a catering row; -1 when a diet is not a whole number. */
+static int sum_row(json_t *sums, json_t *r, int sign)
+{
+    json_t *s = meal_sum(sums, str(r, "meal")), *entry = json_object_get(s, "entry");
+    json_t *diets = json_object_get(entry, "diets"), *v;
+    const char *k;
+
+    json_object_set_new(entry, "total", json_integer(num(entry, "total") + sign * num(r, "count")));
+    json_object_set_new(s, "rows", json_integer(num(s, "rows") + sign));
+    if (json_is_true(json_object_get(r, "late")))
+        json_object_set_new(s, sign < 0 ? "late_gone" : "late_new", json_true());
+    json_object_foreach(json_object_get(r, "diets"), k, v) {
+        if (!json_is_integer(v))
+            return -1;
+        json_object_set_new(diets, k, json_integer(num(diets, k) + sign * json_integer_value(v)));
+    }
+    return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The diets as the database orders them (by key, in byte order: strcmp on
+ * UTF-8), or NULL when a sum is not positive: a diet at 0 may still be a
+ * key of another row (json_each would list it), so that is left to SQL.
+ */
+static json_t *diets_in_order(json_t *diets)
+{
+    size_t n = json_object_size(diets), k = 0;
+    const char **keys = xcalloc(n ? n : 1, sizeof(*keys)), *key;
+    json_t *v, *out = json_object();
+
+    json_object_foreach(diets, key, v) {
+        keys[k++] = key;
+    }
+    qsort(keys, n, sizeof(*keys), by_key);
+    for (k = 0; k < n && out != NULL; k++) {
+        json_int_t heads = json_integer_value(json_object_get(diets, keys[k]));
+        if (heads > 0) {
+            json_object_set_new(out, keys[k], json_integer(heads));
+        } else {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    free(keys);
+    return out;
+}
+
+/* The entry of one meal after the writes; NULL: dropped (no rows left) or not known (*unknown). */
+static json_t *meal_after(json_t *s, int *unknown)
+{
+    json_t *entry = json_object_get(s, "entry"), *diets;
+    int late = json_is_true(json_object_get(entry, "late"));
+
+    if (num(s, "rows") == 0)
+        return NULL;
+    if (num(s, "rows") < 0 || (json_is_true(json_object_get(s, "late_gone")) &&
+                               !json_is_true(json_object_get(s, "late_new")))) {
+        *unknown = 1;
+        return NULL;
+    }
+    if ((diets = diets_in_order(json_object_get(entry, "diets"))) == NULL) {
+        *unknown = 1;
+        return NULL;
+    }
+    return json_pack("{s:s, s:I, s:b, s:o}", "meal", str(entry, "meal"), "total",
+                     (json_int_t)num(entry, "total"), "late",
+                     late || json_is_true(json_object_get(s, "late_new")), "diets", diets);
+}
+
+/*
+ * The day's totals after the writes, derived from those before (with the
+ * rows each meal summed) and the rows written over or removed (cs->have),
+ * as the database would sum them; NULL when that cannot be known exactly
+ * here (then day_totals asks the database). Reading the day again was
+ * half of a booking's meal counting (docs/PERFORMANCE.md).
+ */
+static json_t *day_totals_after(struct change_set *cs, const char *day, json_t *before,
+                                json_t *rows)
+{
+    json_t *sums = json_object(), *e, *w, *out = NULL, *meals, *seen = json_object();
+    const char *meal;
+    size_t k;
+    int unknown = 0;
+
+    json_array_foreach(before, k, e) {
+        json_t *s = meal_sum(sums, str(e, "meal"));
+        json_object_set_new(s, "entry", json_deep_copy(e));
+        json_object_set(s, "rows", json_object_get(rows, str(e, "meal")));
+        unknown |= !json_is_integer(json_object_get(rows, str(e, "meal")));
+    }
+    json_array_foreach(cs->writes, k, w) {
+        json_t *r = json_object_get(w, "row"), *old;
+        char key[128];
+        if (strcmp(str(r, "day"), day) != 0)
+            continue;
+        row_key(key, sizeof(key), day, str(r, "meal"), str(r, "recurrence_id"));
+        unknown |= json_object_get(seen, key) != NULL; /* one write per row, or ask SQL */
+        json_object_set_new(seen, key, json_true());
+        old = json_is_true(json_object_get(w, "delete")) ? r : json_object_get(cs->have, key);
+        if (old != NULL)
+            unknown |= sum_row(sums, old, -1) != 0;
+        if (!json_is_true(json_object_get(w, "delete")))
+            unknown |= sum_row(sums, r, 1) != 0;
+    }
+    meals = json_object();
+    json_object_foreach(sums, meal, e) {
+        json_t *entry = unknown ? NULL : meal_after(e, &unknown);
+        if (entry != NULL)
+            json_object_set_new(meals, meal, entry);
+    }
+    if (!unknown)
+        out = meals_in_order(meals);
+    json_decref(meals);
+    json_decref(sums);
+    json_decref(seen);
+    return out;
+}
+
+
+/* ---------------- the day's totals from its rows ---------------- */
+
+#define DIET_KEY_MAX 64
+#define DIET_HEADS_MAX 1000000000000000LL /* far from SQL sum()'s overflow error */
+#define DAY_MEALS_MAX 8                   /* more, or more diets, and the database sums */
+#define MEAL_DIETS_MAX 16
+
+/* One meal of a day as its rows are added up (plain C: jansson per row was 3,600 instructions). */
+struct meal_acc {
+    char meal[24];
+    int64_t total, rows;
+    int late;
+    size_t ndiets;
+    struct {
+        char key[DIET_KEY_MAX];
+        long long heads;
+    } diets[MEAL_DIETS_MAX];
+};
+
+struct day_sum {
+    struct meal_acc meals[DAY_MEALS_MAX];
+    size_t nmeals;
+    int unknown; /* a row not in the form read here, or past the bounds above */
+};
+
+static int diet_add(struct meal_acc *m, const char *key, long long heads)
+{
+    size_t i;
+
+    for (i = 0; i < m->ndiets && strcmp(m->diets[i].key, key) != 0; i++)
+        ;
+    if (i == m->ndiets) {
+        if (m->ndiets == MEAL_DIETS_MAX)
+            return -1;
+        memcpy(m->diets[i].key, key, strlen(key) + 1);
+        m->diets[i].heads = 0;
+        m->ndiets++;
+    }
+    m->diets[i].heads += heads;
+    return 0;
+}
+
+/*
+ * Adds a row's diets to m, reading the text as jtext/json_dumps write it
+ * ({"key":int,...}, no spaces, no escapes); -1 for anything else, which
+ * the database then sums as json_each reads it.
+ */
+static int diets_add_text(struct meal_acc *m, const char *p)
+{
+    if (*p++ != '{')
+        return -1;
+    if (*p == '}')
+        return p[1] == '\0' ? 0 : -1;
+    for (;;) {
+        char key[DIET_KEY_MAX];
+        size_t n = 0;
+        long long v = 0;
+        int neg = 0, digits = 0;
+        if (*p++ != '"')
+            return -1;
+        for (; *p != '"'; p++) {
+            if (*p == '\0' || *p == '\\' || (unsigned char)*p < 0x20 || n + 1 >= sizeof(key))
+                return -1;
+            key[n++] = *p;
+        }
+        key[n] = '\0';
+        p++;
+        if (*p++ != ':')
+            return -1;
+        if (*p == '-') {
+            neg = 1;
+            p++;
+        }
+        if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+            return -1; /* not JSON */
+        for (; *p >= '0' && *p <= '9'; p++, digits++) {
+            v = v * 10 + (*p - '0');
+            if (v >= DIET_HEADS_MAX)
+                return -1;
+        }
+        if (digits == 0 || diet_add(m, key, neg ? -v : v) != 0)
+            return -1;
+        if (*p == '}')
+            return p[1] == '\0' ? 0 : -1;
+        if (*p++ != ',')
+            return -1;
+    }
+}
+
+static int sum_day_row(const char *meal, int64_t count, int late, const char *diets, void *arg)
+{
+    struct day_sum *d = arg;
+    struct meal_acc *m = NULL;
+
+    for (size_t i = 0; i < d->nmeals && m == NULL; i++)
+        if (strcmp(d->meals[i].meal, meal) == 0)
+            m = &d->meals[i];
+    if (m == NULL) {
+        if (d->nmeals == DAY_MEALS_MAX || strlen(meal) >= sizeof(m->meal)) {
+            d->unknown = 1;
+            return 1;
+        }
+        m = &d->meals[d->nmeals++];
+        memcpy(m->meal, meal, strlen(meal) + 1);
+    }
+    m->total += count;
+    m->rows++;
+    m->late |= late;
+    if (diets_add_text(m, diets) != 0)
+        d->unknown = 1;
+    return d->unknown; /* stops the scan */
+}
+
+/* Orders meal_acc.diets[] elements by key, their first member. */
+static int by_diet_key(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* A meal's entry as total_row builds it from the database's sums, diets in key order. */
+static json_t *meal_acc_entry(struct meal_acc *m)
+{
+    json_t *diets = json_object();
+
+    qsort(m->diets, m->ndiets, sizeof(m->diets[0]), by_diet_key);
+    for (size_t i = 0; i < m->ndiets; i++)
+        json_object_set_new(diets, m->diets[i].key, json_integer(m->diets[i].heads));
+    return json_pack("{s:s, s:I, s:b, s:o}", "meal", m->meal, "total", (json_int_t)m->total,
+                     "late", m->late, "diets", diets);
+}
+
+/*
+ * The day's totals added up here from its rows, as day_totals_sql's query
+ * sums them (the query, with json_each over every row's diets, was 9% of a
+ * booking); NULL with *unknown set when a row is not in the form this
+ * program writes, NULL alone when the database failed.
+ */
+static json_t *day_totals_rows(struct change_set *cs, const char *day, json_t *rows,
+                               int *unknown)
+{
+    struct day_sum *d = xcalloc(1, sizeof(*d));
+    json_t *meals, *out = NULL;
+    int rc = store_catering_day_rows(cs->app->store, day, sum_day_row, d);
+
+    *unknown = d->unknown;
+    if (rc == STORE_OK && !d->unknown) {
+        meals = json_object();
+        for (size_t i = 0; i < d->nmeals; i++) {
+            json_object_set_new(meals, d->meals[i].meal, meal_acc_entry(&d->meals[i]));
+            if (rows != NULL)
+                json_object_set_new(rows, d->meals[i].meal, json_integer(d->meals[i].rows));
+        }
+        out = meals_in_order(meals);
+        json_decref(meals);
+    }
+    free(d);
+    return out;
+}
+
+#ifndef NDEBUG
+/* Debug builds (the sanitizer tests) check a day's totals against the database's at each change. */
+static void day_totals_check(struct change_set *cs, const char *day, json_t *derived,
+                             json_t *derived_rows)
+{
+    json_t *rows = json_object(), *summed = day_totals_sql(cs, day, rows);
+    char *a = json_dumps(derived, JSON_COMPACT), *b = json_dumps(summed, JSON_COMPACT);
+
+    if (a == NULL || b == NULL || strcmp(a, b) != 0 ||
+        (derived_rows != NULL && !json_equal(derived_rows, rows))) {
+        log_error("%s: %s: derived %s, summed %s", __func__, day, a ? a : "?", b ? b : "?");
+        abort();
+    }
+    free(a);
+    free(b);
+    json_decref(summed);
+    json_decref(rows);
+}
+#endif
+
+/*
+ * The day's totals, and (rows not NULL) the rows each meal summed: added
+ * up here from the day's rows, or by the database when a row is not in the
+ * form this program writes.
+ */
+static json_t *day_totals(struct change_set *cs, const char *day, json_t *rows)
+{
+    int unknown;
+    json_t *totals = day_totals_rows(cs, day, rows, &unknown);
+
+    if (totals == NULL && unknown)
+        return day_totals_sql(cs, day, rows);
+#ifndef NDEBUG
+    if (totals != NULL)
+        day_totals_check(cs, day, totals, rows);
+#endif
+    return totals;
+}
+
+/* The day's totals after the writes: derived when that is exact, else summed again. */
+static json_t *day_totals_now(struct change_set *cs, const char *day, json_t *before,
+                              json_t *rows)
+{
+    json_t *after = day_totals_after(cs, day, before, rows);
+
+    if (after == NULL)
+        return day_totals(cs, day, NULL);
+#ifndef NDEBUG
+    day_totals_check(cs, day, after, NULL);
+#endif
+    return after;
 }
 
 static int tell(struct change_set *cs, const char *day, json_t *before, json_t *after)
@@ -452,7 +829,7 @@ static int tell(struct change_set *cs, const char *day, json_t *before, json_t *
     }
     json_t *data = json_pack("{s:s, s:O, s:O, s:b}", "date", day, "meals", after, "changes",
                              changes, "late", late);
-    char *payload = json_dumps(data, JSON_COMPACT);
+    char *payload = jtext_dump(data, JSON_COMPACT);
     int rc = payload ? store_outbox_append(cs->app->store, "catering.updated", payload, NULL)
                      : STORE_ERROR;
     free(payload);
@@ -472,7 +849,7 @@ static void today_of(struct app *app, int64_t now, char out[TIME_DATE_STR])
 /* Applies the writes and sends catering.updated for the days (from today) whose totals moved. */
 static int apply_and_tell(struct change_set *cs)
 {
-    json_t *before, *v;
+    json_t *before, *rows, *v;
     char today[TIME_DATE_STR];
     const char *day;
     int rc = 0;
@@ -481,23 +858,27 @@ static int apply_and_tell(struct change_set *cs)
     if (cs->quiet)
         return apply_writes(cs);
     before = json_object();
+    rows = json_object();
     today_of(cs->app, cs->now, today);
     json_object_foreach(cs->changes, day, v) {
-        json_t *totals = strcmp(day, today) >= 0 && rc == 0 ? day_totals(cs, day) : NULL;
+        json_t *day_rows = json_object();
+        json_t *totals = strcmp(day, today) >= 0 && rc == 0 ? day_totals(cs, day, day_rows) : NULL;
         if (totals != NULL)
             json_object_set_new(before, day, totals);
         else if (strcmp(day, today) >= 0)
             rc = -1;
+        json_object_set_new(rows, day, day_rows);
     }
     if (rc == 0)
         rc = apply_writes(cs);
     json_object_foreach(before, day, v) {
-        json_t *after = rc == 0 ? day_totals(cs, day) : NULL;
+        json_t *after = rc == 0 ? day_totals_now(cs, day, v, json_object_get(rows, day)) : NULL;
         if (rc == 0)
             rc = after ? tell(cs, day, v, after) : -1;
         json_decref(after);
     }
     json_decref(before);
+    json_decref(rows);
     return rc;
 }
 
@@ -562,7 +943,7 @@ static int catering_write(struct app *app, const struct event_row *row, json_t *
                           json_t *audit)
 {
     struct change_set cs = {app, row, plan->tz, clock_wall_s(), json_array(), json_object(),
-                            quiet, floor, audit};
+                            quiet, floor, audit, NULL};
     json_t *have = json_object(), *want;
     int rc = -1;
 
@@ -572,6 +953,7 @@ static int catering_write(struct app *app, const struct event_row *row, json_t *
             above_floor(have, floor);
             above_floor(want, floor);
         }
+        cs.have = have;
         compare_all(&cs, have, want);
         json_decref(want);
         rc = apply_and_tell(&cs);

@@ -651,8 +651,22 @@ int event_plan_parse(struct app *app, json_t *doc, struct event_plan *p, struct 
 }
 
 /* Looks up a person and its rank; 422 naming field when unknown. */
-static int resolve_person(struct app *app, const char *id, const char *field, int64_t *rank,
-                          char *role, size_t rolelen, struct booking_error *err)
+/* The rank and diet of an attendee, from the person's record. */
+static void attendee_fill(struct plan_attendee *a, const struct record *rec)
+{
+    const struct field_value *diet = &rec->values[record_field_index(&record_person, "diet")];
+
+    a->rank = rec->values[record_field_index(&record_person, "rank")].i;
+    a->has_diet = diet->set && diet->s != NULL;
+    a->diet_known = !a->has_diet || strlen(diet->s) < sizeof(a->diet);
+    if (a->has_diet && a->diet_known)
+        memcpy(a->diet, diet->s, strlen(diet->s) + 1);
+}
+
+/* Reads a person: an attendee's rank and diet into a, the role into role (each may be NULL). */
+static int resolve_person(struct app *app, const char *id, const char *field,
+                          struct plan_attendee *a, char *role, size_t rolelen,
+                          struct booking_error *err)
 {
     struct record rec;
     int rc;
@@ -660,8 +674,8 @@ static int resolve_person(struct app *app, const char *id, const char *field, in
     record_init(&rec, &record_person);
     rc = store_record_get(app->store, &record_person, id, &rec);
     if (rc == STORE_OK) {
-        if (rank != NULL)
-            *rank = rec.values[record_field_index(&record_person, "rank")].i;
+        if (a != NULL)
+            attendee_fill(a, &rec);
         if (role != NULL)
             snprintf(role, rolelen, "%s", rec.values[record_field_index(&record_person, "role")].s);
     }
@@ -780,7 +794,7 @@ int event_plan_resolve(struct app *app, struct event_plan *p, struct booking_err
     p->best_rank = EVENT_NO_RANK;
     for (size_t i = 0; i < p->nattendees; i++) {
         struct plan_attendee *a = &p->attendees[i];
-        if (resolve_person(app, a->person, "person", &a->rank, NULL, 0, err) != 0)
+        if (resolve_person(app, a->person, "person", a, NULL, 0, err) != 0)
             return in_item(err, "attendees", i);
         if (a->rank < p->best_rank)
             p->best_rank = a->rank;

@@ -31,11 +31,21 @@
 #define EVENT_KIND_MAX 32          /* 办公会, 党组会, 专题会 ...: a word, not a sentence */
 #define EVENT_DEPARTMENT_MAX 200   /* as a person's department */
 
+#define PLAN_DIET_MAX 64 /* a longer diet is read again where it is needed */
+
 struct plan_attendee {
     const char *person;
     int optional;
     int declined;
     int64_t rank;
+    /*
+     * The person's diet as event_plan_resolve read it, in the booking's
+     * transaction, for the meal counts (catering_sync.c), which read it
+     * again when diet_known is 0 (not resolved, or longer than diet).
+     */
+    int diet_known;
+    int has_diet; /* 0: the person has none */
+    char diet[PLAN_DIET_MAX];
 };
 
 struct plan_trip {

@@ -69,23 +69,38 @@ int time_local_parse(const char *s, struct local_time *out)
     return 0;
 }
 
-void time_local_format(const struct local_time *lt, char out[TIME_LOCAL_STR])
-{
-    snprintf(out, TIME_LOCAL_STR, "%04u-%02u-%02uT%02u:%02u:%02u", (unsigned)lt->year % 10000u,
-             (unsigned)lt->month % 100u, (unsigned)lt->day % 100u, (unsigned)lt->hour % 100u,
-             (unsigned)lt->minute % 100u, (unsigned)lt->second % 100u);
-}
-
-void time_date_format(const struct local_time *lt, char out[TIME_DATE_STR])
-{
-    snprintf(out, TIME_DATE_STR, "%04u-%02u-%02u", (unsigned)lt->year % 10000u,
-             (unsigned)lt->month % 100u, (unsigned)lt->day % 100u);
-}
-
 static void put_digits(char *p, int value, int width)
 {
     for (int i = width - 1; i >= 0; i--, value /= 10)
         p[i] = (char)('0' + value % 10);
+}
+
+/*
+ * Digit by digit, not snprintf (3,000 instructions a call; a booking
+ * formats a dozen times): each field reduced modulo its width as unsigned,
+ * exactly as "%04u-%02u-%02u" printed it.
+ */
+static void date_put(const struct local_time *lt, char *out)
+{
+    memcpy(out, "0000-00-00", 10);
+    put_digits(out, (int)((unsigned)lt->year % 10000u), 4);
+    put_digits(out + 5, (int)((unsigned)lt->month % 100u), 2);
+    put_digits(out + 8, (int)((unsigned)lt->day % 100u), 2);
+}
+
+void time_local_format(const struct local_time *lt, char out[TIME_LOCAL_STR])
+{
+    date_put(lt, out);
+    memcpy(out + 10, "T00:00:00", 10);
+    put_digits(out + 11, (int)((unsigned)lt->hour % 100u), 2);
+    put_digits(out + 14, (int)((unsigned)lt->minute % 100u), 2);
+    put_digits(out + 17, (int)((unsigned)lt->second % 100u), 2);
+}
+
+void time_date_format(const struct local_time *lt, char out[TIME_DATE_STR])
+{
+    date_put(lt, out);
+    out[10] = '\0';
 }
 
 /*

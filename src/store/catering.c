@@ -96,9 +96,33 @@ int store_catering_of_days(struct store *st, const char *from_day, const char *t
     return each_row(st, stmt, __func__, cb, arg);
 }
 
+int store_catering_day_rows(struct store *st, const char *day,
+                            int (*cb)(const char *meal, int64_t count, int late,
+                                      const char *diets, void *arg),
+                            void *arg)
+{
+    sqlite3_stmt *stmt =
+        store_stmt(st, "SELECT meal, count, late, diets FROM catering WHERE day = ?1");
+    int rc;
+
+    if (stmt == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(stmt, 1, day, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *diets = (const char *)sqlite3_column_text(stmt, 3);
+        if (cb((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+               sqlite3_column_int(stmt, 2) != 0, diets ? diets : "{}", arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    store_stmt_done(stmt);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail(st, __func__);
+}
+
 int store_catering_day_totals(struct store *st, const char *day,
                               int (*cb)(const char *meal, int64_t total, int late,
-                                        const char *diets, void *arg),
+                                        const char *diets, int64_t rows, void *arg),
                               void *arg)
 {
     /*
@@ -110,7 +134,7 @@ int store_catering_day_totals(struct store *st, const char *day,
         st, "SELECT c.meal, sum(c.count), max(c.late), "
             "  (SELECT json_group_object(k, n) FROM (SELECT j.key AS k, sum(j.value) AS n "
             "     FROM catering d, json_each(d.diets) j WHERE d.day = ?1 AND d.meal = c.meal "
-            "     GROUP BY j.key ORDER BY j.key)) "
+            "     GROUP BY j.key ORDER BY j.key)), count(*) "
             "FROM catering c WHERE c.day = ?1 GROUP BY c.meal");
     int rc;
 
@@ -120,7 +144,8 @@ int store_catering_day_totals(struct store *st, const char *day,
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *diets = (const char *)sqlite3_column_text(stmt, 3);
         if (cb((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
-               sqlite3_column_int(stmt, 2) != 0, diets ? diets : "{}", arg) != 0) {
+               sqlite3_column_int(stmt, 2) != 0, diets ? diets : "{}",
+               sqlite3_column_int64(stmt, 4), arg) != 0) {
             rc = SQLITE_DONE;
             break;
         }

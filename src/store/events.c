@@ -279,10 +279,16 @@ int store_occupancy_insert(struct store *st, const struct claim *c)
     sqlite3_bind_text(stmt, 9, c->role, -1, SQLITE_STATIC);
     if ((rc = store_step_done(st, stmt, __func__)) != STORE_OK)
         return rc;
-    /* Keep the resource's longest booking: it bounds every range scan below. */
+    /*
+     * Keep the resource's longest booking: it bounds every range scan below.
+     * Only a longer one is written: SQLite rewrites a row even to the same
+     * value, and most claims are no longer than the longest (a booking's
+     * four claims did so each time).
+     */
     stmt = store_stmt(st, "INSERT INTO resource_span(resource_type, resource_id, longest) "
                           "VALUES(?1, ?2, ?3) ON CONFLICT(resource_type, resource_id) "
-                          "DO UPDATE SET longest = max(longest, excluded.longest)");
+                          "DO UPDATE SET longest = excluded.longest "
+                          "WHERE excluded.longest > longest");
     if (stmt == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(stmt, 1, c->resource_type, -1, SQLITE_STATIC);

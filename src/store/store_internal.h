@@ -4,7 +4,9 @@
 #ifndef CONVENE_STORE_INTERNAL_H
 #define CONVENE_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "convene/store.h"
 
@@ -15,11 +17,20 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
+#define STMT_RECENT_SIZE 512 /* power of two */
+
+/* The slot a caller's SQL pointer found last (store_stmt's shortcut). */
+struct stmt_recent {
+    const char *sql; /* the caller's pointer, compared, never dereferenced alone */
+    size_t slot;     /* index into cache[], whose sql is compared before use */
+};
+
 struct store {
     sqlite3 *db;           /* the single writer connection, owned */
     int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints */
     int durable; /* configured synchronous=FULL */
     struct stmt_slot cache[STMT_CACHE_SIZE];
+    struct stmt_recent recent[STMT_RECENT_SIZE];
     void (*on_event_write)(void *arg, const char *event_id); /* see store_on_event_write */
     void *on_event_write_arg;
     uint64_t token_revocations; /* revocations attempted on this connection */
@@ -28,6 +39,9 @@ struct store {
     uint64_t data_version_at;   /* ... at this clock_monotonic_us (0: never) */
     unsigned char secret_key[32]; /* seals webhook secrets (store_set_secret_key) */
     int has_secret_key;
+    struct store_checkpointer *checkpointer; /* checkpoint.c: NULL until first needed */
+    atomic_uint_fast64_t checkpoints_thread; /* WAL checkpoints done by its thread ... */
+    uint64_t checkpoints_loop;               /* ... and by this connection (past the bound) */
 };
 
 /*
@@ -52,6 +66,14 @@ int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 
 /* Copies a TEXT column into a fixed buffer (truncating safely). */
 void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t cap);
+
+/*
+ * WAL checkpoints on a thread of their own (checkpoint.c): _start installs
+ * the writer's WAL hook (the thread starts when the WAL first needs it);
+ * _stop ends and joins the thread, before the writer connection closes.
+ */
+void store_checkpointer_start(struct store *st);
+void store_checkpointer_stop(struct store *st);
 
 /* Runs the migrations up to the newest schema. */
 int store_migrate(struct store *st);

@@ -244,9 +244,37 @@ static void test_zone_valid(void)
     CHECK_EQ_INT(time_zone_valid(long_name), 0);
 }
 
+/*
+ * The formats are written digit by digit; they must print what
+ * "%04u-%02u-%02uT%02u:%02u:%02u" of each field modulo its width printed,
+ * out-of-range and negative fields included.
+ */
+static void test_format_matches_printf(void)
+{
+    static const struct local_time cases[] = {
+        {2026, 12, 7, 9, 0, 0}, {1970, 1, 1, 0, 0, 0},   {2199, 12, 31, 23, 59, 59},
+        {987, 3, 4, 5, 6, 7},   {12345, 123, 45, 99, 100, 61}, {-1, -2, -3, -4, -5, -6},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct local_time *lt = &cases[i];
+        char want[64], got[TIME_LOCAL_STR], date[TIME_DATE_STR];
+        snprintf(want, sizeof(want), "%04u-%02u-%02uT%02u:%02u:%02u",
+                 (unsigned)lt->year % 10000u, (unsigned)lt->month % 100u,
+                 (unsigned)lt->day % 100u, (unsigned)lt->hour % 100u,
+                 (unsigned)lt->minute % 100u, (unsigned)lt->second % 100u);
+        time_local_format(lt, got);
+        CHECK_EQ_STR(got, want);
+        want[10] = '\0';
+        time_date_format(lt, date);
+        CHECK_EQ_STR(date, want);
+    }
+}
+
 int main(void)
 {
     test_local_parse();
+    test_format_matches_printf();
     test_date_parse();
     test_format();
     test_utc_format_matches_zone_path();

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static int is_b64url_char(char c)
 {
@@ -188,6 +189,44 @@ static void test_id_generate(void)
     CHECK_EQ_INT(strncmp(a, "per_", 4), 0);
 }
 
+/*
+ * Ids come from a pool of random bytes refilled 256 at a time: across
+ * several refills none repeats, and a forked child's next id is not its
+ * parent's next id (the child starts with an empty pool).
+ */
+static void test_id_pool(void)
+{
+    enum { N = 500 };
+    static char ids[N][ID_STR_MAX];
+    char parent_next[ID_STR_MAX], child_next[ID_STR_MAX] = "";
+    int repeats = 0, fds[2];
+    pid_t pid;
+
+    for (int i = 0; i < N; i++)
+        CHECK_EQ_INT(token_id_generate("evt", ids[i]), 0);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            repeats += strcmp(ids[i], ids[j]) == 0;
+    CHECK_EQ_INT(repeats, 0);
+
+    CHECK_EQ_INT(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        char id[ID_STR_MAX];
+        _exit(token_id_generate("evt", id) == 0 && write(fds[1], id, sizeof(id)) == sizeof(id)
+                  ? 0
+                  : 1);
+    }
+    CHECK(pid > 0);
+    CHECK_EQ_INT(token_id_generate("evt", parent_next), 0);
+    CHECK_EQ_INT(read(fds[0], child_next, sizeof(child_next)), sizeof(child_next));
+    waitpid(pid, NULL, 0);
+    close(fds[0]);
+    close(fds[1]);
+    CHECK_EQ_INT(strncmp(child_next, "evt_", 4), 0);
+    CHECK(strcmp(parent_next, child_next) != 0);
+}
+
 int main(void)
 {
     test_generate();
@@ -196,5 +235,6 @@ int main(void)
     test_hash();
     test_feed_derive();
     test_id_generate();
+    test_id_pool();
     return check_finish();
 }

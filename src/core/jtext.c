@@ -28,36 +28,19 @@
 
 static int put_value(struct strbuf *sb, const json_t *v, size_t flags, int depth);
 
-/* strbuf_append without its call when the bytes fit (most pieces are a byte or a word). */
-static inline void put(struct strbuf *sb, const char *s, size_t n)
-{
-    if (sb->len + n < sb->cap && !sb->overflow) {
-        memcpy(sb->data + sb->len, s, n);
-        sb->len += n;
-        sb->data[sb->len] = '\0';
-    } else {
-        strbuf_append(sb, s, n);
-    }
-}
-
-static inline void put_char(struct strbuf *sb, char c)
-{
-    put(sb, &c, 1);
-}
-
 static void put_string(struct strbuf *sb, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t run = 0;
 
-    put_char(sb, '"');
+    strbuf_append(sb, "\"", 1);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        put(sb, s + run, i - run);
+        strbuf_append(sb, s + run, i - run);
         run = i + 1;
         switch (c) {
         case '"': esc[1] = '"'; break;
@@ -73,10 +56,10 @@ static void put_string(struct strbuf *sb, const char *s, size_t len)
             esc[5] = hex[c & 15];
             n = 6;
         }
-        put(sb, esc, n);
+        strbuf_append(sb, esc, n);
     }
-    put(sb, s + run, len - run);
-    put_char(sb, '"');
+    strbuf_append(sb, s + run, len - run);
+    strbuf_append(sb, "\"", 1);
 }
 
 static void put_integer(struct strbuf *sb, json_int_t v)
@@ -92,7 +75,7 @@ static void put_integer(struct strbuf *sb, json_int_t v)
     } while (u != 0);
     if (v < 0)
         digits[--n] = '-';
-    put(sb, digits + n, sizeof(digits) - n);
+    strbuf_append(sb, digits + n, sizeof(digits) - n);
 }
 
 struct key {
@@ -116,17 +99,17 @@ static int put_object(struct strbuf *sb, const json_t *obj, size_t flags, int de
     json_t *v;
     int rc = 0;
 
-    put_char(sb, '{');
+    strbuf_append(sb, "{", 1);
     if (!(flags & JSON_SORT_KEYS)) {
         json_object_foreach((json_t *)obj, key, v) {
             if (k++ > 0)
-                put_char(sb, ',');
+                strbuf_append(sb, ",", 1);
             put_string(sb, key, json_object_iter_key_len(json_object_key_to_iter(key)));
-            put_char(sb, ':');
+            strbuf_append(sb, ":", 1);
             if ((rc = put_value(sb, v, flags, depth + 1)) != 0)
                 return rc;
         }
-        put_char(sb, '}');
+        strbuf_append(sb, "}", 1);
         return 0;
     }
     keys = xcalloc(n ? n : 1, sizeof(*keys));
@@ -137,13 +120,13 @@ static int put_object(struct strbuf *sb, const json_t *obj, size_t flags, int de
     qsort(keys, n, sizeof(*keys), key_compare);
     for (k = 0; k < n && rc == 0; k++) {
         if (k > 0)
-            put_char(sb, ',');
+            strbuf_append(sb, ",", 1);
         put_string(sb, keys[k].s, keys[k].len);
-        put_char(sb, ':');
+        strbuf_append(sb, ":", 1);
         rc = put_value(sb, json_object_getn(obj, keys[k].s, keys[k].len), flags, depth + 1);
     }
     free(keys);
-    put_char(sb, '}');
+    strbuf_append(sb, "}", 1);
     return rc;
 }
 
@@ -158,14 +141,14 @@ static int put_value(struct strbuf *sb, const json_t *v, size_t flags, int depth
     case JSON_OBJECT:
         return put_object(sb, v, flags, depth);
     case JSON_ARRAY:
-        put_char(sb, '[');
+        strbuf_append(sb, "[", 1);
         for (i = 0; i < json_array_size(v); i++) {
             if (i > 0)
-                put_char(sb, ',');
+                strbuf_append(sb, ",", 1);
             if (put_value(sb, json_array_get(v, i), flags, depth + 1) != 0)
                 return -1;
         }
-        put_char(sb, ']');
+        strbuf_append(sb, "]", 1);
         return 0;
     case JSON_STRING:
         put_string(sb, json_string_value(v), json_string_length(v));
@@ -174,13 +157,13 @@ static int put_value(struct strbuf *sb, const json_t *v, size_t flags, int depth
         put_integer(sb, json_integer_value(v));
         return 0;
     case JSON_TRUE:
-        put(sb, "true", 4);
+        strbuf_append(sb, "true", 4);
         return 0;
     case JSON_FALSE:
-        put(sb, "false", 5);
+        strbuf_append(sb, "false", 5);
         return 0;
     case JSON_NULL:
-        put(sb, "null", 4);
+        strbuf_append(sb, "null", 4);
         return 0;
     default:
         return -1; /* JSON_REAL */
@@ -210,7 +193,6 @@ char *jtext_dump(const json_t *value, size_t flags)
         (!json_is_object(value) && !json_is_array(value)))
         return json_dumps(value, flags);
     strbuf_init(&sb, JTEXT_MAX);
-    strbuf_append(&sb, "", 0); /* the first 256 bytes now, so that put() finds room */
     if (put_value(&sb, value, flags, 0) != 0 || sb.overflow) {
         strbuf_free(&sb);
         return json_dumps(value, flags);

@@ -11,7 +11,6 @@
 #include "convene/body.h"
 #include "convene/store.h"
 #include "convene/util.h"
-#include "convene/jtext.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -100,7 +99,7 @@ static char *tail_text(const struct event_doc *ev, json_t *ov, int details)
         json_object_set_new(item, "title", json_string("忙碌"));
     }
     json_object_set_new(item, "all_day", json_boolean(json_object_get(doc, "date") != NULL));
-    text = jtext_dump(item, JSON_COMPACT);
+    text = json_dumps(item, JSON_COMPACT);
     json_decref(item);
     len = strlen(text);
     memmove(text, text + 1, len - 2); /* drop "{" and "}" */

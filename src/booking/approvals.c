@@ -12,7 +12,6 @@
 #include "approvals.h"
 
 #include "convene/approval.h"
-#include "convene/jtext.h"
 #include "convene/record.h"
 #include "convene/store.h"
 #include "convene/token.h"
@@ -223,7 +222,7 @@ int booking_approval_rules_put(const struct booking_ctx *ctx, json_t *body, json
     if (off != NULL && !json_is_boolean(off) && !json_is_null(off))
         return booking_error_set(err, BOOKING_MALFORMED, "wrong_type", "off_day_vehicles",
                                  "'off_day_vehicles' must be true or false");
-    textual = jtext_dump(body, JSON_COMPACT | JSON_SORT_KEYS);
+    textual = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     rc = textual != NULL ? store_meta_set_text(app->store, RULES_KEY, textual) : STORE_ERROR;
     free(textual);
     if (rc != STORE_OK)
@@ -813,7 +812,7 @@ static int settle_event(const struct booking_ctx *ctx, const char *event_id,
     if (next == EVENT_PENDING) {
         /* One of several given: only the document's copy changes. */
         free(row.doc);
-        row.doc = jtext_dump(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        row.doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
         if (store_event_update(ctx->app->store, &row) != STORE_OK) {
             storage_failed(err);
             goto done;

@@ -7,7 +7,6 @@
 #include "approvals.h"
 
 #include "convene/booking.h"
-#include "convene/jtext.h"
 #include "convene/store.h"
 #include "convene/util.h"
 
@@ -38,8 +37,8 @@ int booking_audit_text(struct app *app, const struct booking_actor *who, const c
 int booking_audit(struct app *app, const struct booking_actor *who, const char *event_id,
                   const char *action, json_t *before, json_t *after)
 {
-    char *b = before ? jtext_dump(before, JSON_COMPACT) : NULL;
-    char *a = after ? jtext_dump(after, JSON_COMPACT) : NULL;
+    char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
+    char *a = after ? json_dumps(after, JSON_COMPACT) : NULL;
     int rc = booking_audit_text(app, who, event_id, action, b, a);
 
     free(b);
@@ -82,7 +81,7 @@ json_t *booking_record_change(const struct booking_ctx *ctx, const struct event_
                               char **text)
 {
     json_t *after = booking_event_render(row, doc);
-    char *a = jtext_dump(after, JSON_COMPACT), *b = NULL, *payload = NULL;
+    char *a = json_dumps(after, JSON_COMPACT), *b = NULL, *payload = NULL;
     int rc = -1;
 
     *text = NULL;
@@ -91,7 +90,7 @@ json_t *booking_record_change(const struct booking_ctx *ctx, const struct event_
     if (before != NULL && strcmp(type, "event.updated") == 0) {
         json_t *data = json_pack("{s:O, s:o}", "event", after, "changes",
                                  booking_event_changes(before, after));
-        payload = jtext_dump(data, JSON_COMPACT);
+        payload = json_dumps(data, JSON_COMPACT);
         json_decref(data);
     } else {
         size_t len = strlen(a);
@@ -100,7 +99,7 @@ json_t *booking_record_change(const struct booking_ctx *ctx, const struct event_
         memcpy(payload + 9, a, len);
         memcpy(payload + 9 + len, "}", 2);
     }
-    b = before != NULL ? jtext_dump(before, JSON_COMPACT) : NULL;
+    b = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
     if (payload != NULL && store_outbox_append(ctx->app->store, type, payload, NULL) == STORE_OK &&
         booking_audit_text(ctx->app, ctx->actor, row->id, action, b, a) == 0)
         rc = 0;

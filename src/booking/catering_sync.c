@@ -10,7 +10,6 @@
  */
 #include "catering_sync.h"
 
-#include "convene/jtext.h"
 #include "convene/meals.h"
 #include "convene/util.h"
 
@@ -400,7 +399,7 @@ static int apply_writes(struct change_set *cs)
                                        str(r, "recurrence_id"));
         } else {
             struct catering_row c;
-            char *diets = jtext_dump(json_object_get(r, "diets"), JSON_COMPACT | JSON_SORT_KEYS);
+            char *diets = json_dumps(json_object_get(r, "diets"), JSON_COMPACT | JSON_SORT_KEYS);
             memset(&c, 0, sizeof(c));
             snprintf(c.day, sizeof(c.day), "%s", str(r, "day"));
             snprintf(c.meal, sizeof(c.meal), "%s", str(r, "meal"));
@@ -829,7 +828,7 @@ static int tell(struct change_set *cs, const char *day, json_t *before, json_t *
     }
     json_t *data = json_pack("{s:s, s:O, s:O, s:b}", "date", day, "meals", after, "changes",
                              changes, "late", late);
-    char *payload = jtext_dump(data, JSON_COMPACT);
+    char *payload = json_dumps(data, JSON_COMPACT);
     int rc = payload ? store_outbox_append(cs->app->store, "catering.updated", payload, NULL)
                      : STORE_ERROR;
     free(payload);

@@ -13,7 +13,6 @@
  */
 #include "dispatch.h"
 
-#include "convene/jtext.h"
 #include "convene/trips.h"
 #include "convene/util.h"
 #include "convene/visibility.h"
@@ -321,7 +320,7 @@ static void copy_text(char *dst, size_t cap, json_t *obj, const char *key)
 static int instance_put(struct store *st, json_t *i)
 {
     struct trip_row t;
-    char *passengers = jtext_dump(json_object_get(i, "passengers"), JSON_COMPACT);
+    char *passengers = json_dumps(json_object_get(i, "passengers"), JSON_COMPACT);
     int rc;
 
     memset(&t, 0, sizeof(t));

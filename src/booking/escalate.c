@@ -8,7 +8,6 @@
 #include "dispatch.h"
 
 #include "convene/booking.h"
-#include "convene/jtext.h"
 #include "convene/store.h"
 
 #include <stdlib.h>
@@ -42,7 +41,7 @@ static int audit_escalation(struct app *app, json_t *inst, json_t *data)
 {
     json_t *what = json_pack("{s:O, s:O}", "trip", json_object_get(data, "trip"), "minutes_left",
                              json_object_get(data, "minutes_left"));
-    char *after = jtext_dump(what, JSON_COMPACT);
+    char *after = json_dumps(what, JSON_COMPACT);
     int logged = after != NULL && booking_audit_text(app, NULL, str(inst, "event"),
                                                     "trip_unacknowledged", NULL, after) == 0;
 

@@ -5,14 +5,13 @@
  * again (two copies did: one checked json_dumps for NULL, one did not).
  */
 #include "convene/booking.h"
-#include "convene/jtext.h"
 #include "convene/store.h"
 
 #include <stdlib.h>
 
 int booking_outbox_append(struct store *st, const char *type, json_t *data)
 {
-    char *payload = jtext_dump(data, JSON_COMPACT);
+    char *payload = json_dumps(data, JSON_COMPACT);
     int rc = payload != NULL ? store_outbox_append(st, type, payload, NULL) : STORE_ERROR;
 
     free(payload);

@@ -19,7 +19,6 @@
 #include "convene/booking.h"
 #include "convene/conflict.h"
 #include "convene/feed.h"
-#include "convene/jtext.h"
 #include "convene/recur.h"
 #include "convene/store.h"
 #include "convene/token.h"
@@ -255,7 +254,7 @@ static int preempt_one(const struct booking_ctx *ctx, const struct clash *c, con
         add_need(doc, "vehicle");
     }
     free(row.doc);
-    row.doc = jtext_dump(doc, JSON_COMPACT);
+    row.doc = json_dumps(doc, JSON_COMPACT);
     row.sequence++;
     row.version++;
     row.updated_at = clock_wall_s();
@@ -424,7 +423,7 @@ static void row_fill(struct event_row *row, json_t *doc, const struct event_plan
     row->title = xstrdup(plan->title);
     settle_needs(doc);
     free(row->doc);
-    row->doc = jtext_dump(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    row->doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     row->confidential = plan->confidential;
     row->best_rank = plan->best_rank;
     row->expanded_until = plan->expanded_until;

@@ -4,7 +4,6 @@
  */
 #include "convene/api.h"
 #include "convene/body.h"
-#include "convene/jtext.h"
 #include "convene/util.h"
 
 #include <stdarg.h>
@@ -34,7 +33,7 @@ static void set_body(struct api_call *call, int status, json_t *value)
     free(res->body);
     res->status = status;
     res->content_type = "application/json; charset=utf-8";
-    res->body = jtext_dump(value, JSON_COMPACT);
+    res->body = json_dumps(value, JSON_COMPACT);
     res->body_len = res->body ? strlen(res->body) : 0;
     json_decref(value);
 }

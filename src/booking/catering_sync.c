@@ -646,7 +646,7 @@ static int diet_add(struct meal_acc *m, const char *key, long long heads)
 }
 
 /*
- * Adds a row's diets to m, reading the text as jtext/json_dumps write it
+ * Adds a row's diets to m, reading the text as json_dumps writes it
  * ({"key":int,...}, no spaces, no escapes); -1 for anything else, which
  * the database then sums as json_each reads it.
  */

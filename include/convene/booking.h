@@ -387,6 +387,21 @@ void booking_link_clear(struct booking_link *l);
  */
 int booking_trips_escalate(struct app *app, int64_t now);
 
+/* ---------------- departments (departments.c) ---------------- */
+
+/*
+ * Applies a body's members to d: "name" (required when creating, not
+ * empty) and "in_charge" (a person on record, or null). 0, or -1 with err
+ * (an unknown member or a wrong type malformed; a bad value invalid).
+ */
+struct department_row;
+int booking_department_apply(struct app *app, json_t *body, struct department_row *d,
+                             int creating, struct booking_error *err);
+
+/* Inserts or updates d; a live department of the same name is 409 name_taken. */
+int booking_department_save(struct app *app, const struct department_row *d, int creating,
+                            struct booking_error *err);
+
 /* ---------------- what handlers read and render ---------------- */
 
 /* The members a client may send in an event (POST /events), NULL-terminated. */

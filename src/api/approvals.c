@@ -3,13 +3,12 @@
  * (admin), the approvals list and a decision, and the departments with
  * their in-charge leaders (admin CRUD). The rules of approving live in
  * src/booking/approvals.c; here requests are parsed, the layer called and
- * its answer rendered. Departments are plain records kept by the store.
+ * its answer rendered. What a department may hold is checked in
+ * src/booking/departments.c.
  */
 #include "handlers.h"
 
 #include "convene/booking.h"
-#include "convene/body.h"
-#include "convene/record.h"
 #include "convene/store.h"
 #include "convene/token.h"
 #include "convene/util.h"
@@ -17,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEPARTMENT_NAME_MAX 200
 
 /* ---------------- rules ---------------- */
 
@@ -109,59 +106,29 @@ static json_t *department_render(const struct department_row *d)
                      (json_int_t)d->version, "created_at", created, "updated_at", updated);
 }
 
-/* Applies body's members to d: name (required when creating) and in_charge (a person or null). */
+/* Applies body's members to d (booking_department_apply); 0, or -1 after replying. */
 static int department_apply(struct api_call *call, json_t *body, struct department_row *d,
                             int creating)
 {
-    static const char *const members[] = {"name", "in_charge", NULL};
-    struct api_error err;
-    const char *name = NULL, *person = NULL;
-    json_t *ic = json_object_get(body, "in_charge");
-    int rc;
+    struct booking_error err = {0};
+    int rc = booking_department_apply(call->app, body, d, creating, &err);
 
-    if (body_only_members(body, members, &err) != 0 ||
-        body_member_string(body, "name", creating, DEPARTMENT_NAME_MAX, &name, &err) < 0 ||
-        (!json_is_null(ic) &&
-         body_member_string(body, "in_charge", 0, ID_STR_MAX - 1, &person, &err) < 0)) {
-        api_reply_api_error(call, &err);
-        return -1;
-    }
-    if (name != NULL && name[0] == '\0') {
-        api_reply_error(call, 422, "invalid", "name", "'name' must not be empty");
-        return -1;
-    }
-    if (person != NULL) {
-        rc = store_record_exists(call->app->store, &record_person, person);
-        if (rc == STORE_NOTFOUND) {
-            api_reply_error(call, 422, "unknown_id", "in_charge", "no person with id '%s'",
-                            person);
-            return -1;
-        }
-        if (rc != STORE_OK) {
-            api_reply_store_error(call);
-            return -1;
-        }
-    }
-    if (name != NULL)
-        snprintf(d->name, sizeof(d->name), "%s", name);
-    if (ic != NULL)
-        snprintf(d->in_charge, sizeof(d->in_charge), "%s", person ? person : "");
-    return 0;
+    if (rc != 0)
+        api_reply_booking_error(call, &err);
+    booking_error_clear(&err);
+    return rc;
 }
 
-/* Writes d (insert or update); a live department of the same name is 409 name_taken. */
+/* Writes d (insert or update) and answers with it. */
 static void department_write(struct api_call *call, struct department_row *d, int creating)
 {
-    struct store *st = call->app->store;
-    int rc = creating ? store_department_insert(st, d) : store_department_update(st, d);
+    struct booking_error err = {0};
 
-    if (rc == STORE_DUPLICATE)
-        api_reply_error(call, 409, "name_taken", "name", "a department named '%s' exists",
-                        d->name);
-    else if (rc != STORE_OK)
-        api_reply_store_error(call);
+    if (booking_department_save(call->app, d, creating, &err) != 0)
+        api_reply_booking_error(call, &err);
     else
         api_reply_json(call, creating ? 201 : 200, department_render(d), d->version);
+    booking_error_clear(&err);
 }
 
 void api_departments_create(struct api_call *call)

@@ -599,6 +599,38 @@ static void pick_days(void)
     strftime(day2, sizeof(day2), "%Y-%m-%d", &tm);
 }
 
+/* A department names a leader on record; its name is unique among live ones. */
+static void test_departments(void)
+{
+    struct booking_error err = {0};
+    struct department_row d, twin;
+    json_t *body;
+
+    memset(&d, 0, sizeof(d));
+    body = json_pack("{s:s, s:s}", "name", "dept-test", "in_charge", "per_nobody");
+    CHECK_EQ_INT(booking_department_apply(&app, body, &d, 1, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_INVALID);
+    CHECK_EQ_STR(err.code, "unknown_id");
+    CHECK_EQ_STR(err.field, "in_charge");
+    json_decref(body);
+    body = json_pack("{s:s, s:i}", "name", "dept-test", "budget", 1);
+    CHECK_EQ_INT(booking_department_apply(&app, body, &d, 1, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_MALFORMED);
+    json_decref(body);
+    body = json_pack("{s:s, s:s}", "name", "dept-test", "in_charge", boss);
+    CHECK_EQ_INT(booking_department_apply(&app, body, &d, 1, &err), 0);
+    CHECK_EQ_STR(d.in_charge, boss);
+    json_decref(body);
+    snprintf(d.id, sizeof(d.id), "dep_unit1");
+    d.version = 1;
+    CHECK_EQ_INT(booking_department_save(&app, &d, 1, &err), 0);
+    twin = d;
+    snprintf(twin.id, sizeof(twin.id), "dep_unit2");
+    CHECK_EQ_INT(booking_department_save(&app, &twin, 1, &err), -1);
+    CHECK_EQ_INT(err.kind, BOOKING_CONFLICT);
+    CHECK_EQ_STR(err.code, "name_taken");
+}
+
 int main(void)
 {
     struct config cfg;
@@ -638,6 +670,7 @@ int main(void)
     test_series_edit();
     test_changes();
     test_preview_in_batch();
+    test_departments();
     test_person_leave();
     test_escalation();
     test_find_slots();

@@ -22,7 +22,13 @@ int token_random_bytes(unsigned char *buf, size_t n);
 /* Writes a new API token "cvn_<22 base64url chars>" into out[TOKEN_STR_MAX]. */
 int token_generate(char out[TOKEN_STR_MAX]);
 
-/* Writes a new opaque id "<prefix>_<16 hex chars>" into out[ID_STR_MAX]. */
+/*
+ * Writes a new opaque id "<prefix>_<12 hex digits of the time in ms><12
+ * random hex digits>" into out[ID_STR_MAX]: ids sort by when they were
+ * made. -1 if the prefix is too long or no randomness could be had.
+ */
+#define ID_TIME_DIGITS 12
+#define ID_RANDOM_BYTES 6
 int token_id_generate(const char *prefix, char out[ID_STR_MAX]);
 
 /* SHA-256 of a token string: what the database stores instead of the token. */

@@ -28,7 +28,6 @@
 #define ON_TIME_S 1        /* later than this counts as late */
 #define START_GRACE_S 5    /* an at-the-start reminder may still go out this long after */
 #define REMINDER_RETRY_MS 1000 /* after a batch failed */
-#define MSG_ID_BYTES 8         /* as in token_id_generate() */
 
 static const double lateness_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 10, 60};
 
@@ -55,38 +54,7 @@ struct reminder_ctx {
     char start_utc[TIME_UTC_STR];
     char start_local[TIME_LOCAL_STR];
     struct strbuf event_part; /* ,"title":...,"location":...,"room":... as JSON text */
-    /* Random bytes for the batch's message ids, drawn at once (one call, not one per id). */
-    unsigned char id_bytes[REMINDER_BATCH][MSG_ID_BYTES];
-    int id_bytes_ready;
 };
-
-/*
- * A new message id, "msg_<16 hex>" as token_id_generate() makes them, from
- * the batch's random bytes. 0, or -1 if no randomness could be had.
- */
-static int reminder_msg_id(struct reminder_ctx *ctx, char out[ID_STR_MAX])
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *raw;
-    char *p = out;
-
-    if (!ctx->id_bytes_ready) {
-        if (token_random_bytes(&ctx->id_bytes[0][0], sizeof(ctx->id_bytes)) != 0)
-            return -1;
-        ctx->id_bytes_ready = 1;
-    }
-    if (ctx->rows == 0 || ctx->rows > REMINDER_BATCH)
-        return -1;
-    raw = ctx->id_bytes[ctx->rows - 1];
-    memcpy(p, "msg_", 4);
-    p += 4;
-    for (size_t i = 0; i < MSG_ID_BYTES; i++) {
-        *p++ = hex[raw[i] >> 4];
-        *p++ = hex[raw[i] & 15];
-    }
-    *p = '\0';
-    return 0;
-}
 
 static json_t *event_doc(struct reminder_ctx *ctx, const char *id)
 {
@@ -272,7 +240,7 @@ static int send_one(const struct reminder_row *r, void *arg)
                       r->recurrence_id, r->person);
             return -1;
         }
-        if (reminder_msg_id(ctx, msg_id) != 0 ||
+        if (token_id_generate("msg", msg_id) != 0 ||
             fanout_message(&ctx->fan, msg_id, "reminder.due", ctx->now, ctx->stamp,
                            ctx->payload.data, NULL) != 0)
             return -1;

@@ -6,6 +6,7 @@
 #include "check.h"
 
 #include "convene/token.h"
+#include "convene/util.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -169,24 +170,44 @@ static void test_feed_derive(void)
     CHECK_EQ_STR(a, ref);
 }
 
+/*
+ * "<prefix>_" + 12 hex digits of the time in ms + 12 random hex digits: the
+ * time part is now's, ids made in a later millisecond sort after earlier
+ * ones (what keeps a group's rows on the same B-tree pages), two made in
+ * the same millisecond still differ, and a prefix that would not fit is
+ * refused rather than cut.
+ */
 static void test_id_generate(void)
 {
-    char a[ID_STR_MAX], b[ID_STR_MAX];
+    char a[ID_STR_MAX], b[ID_STR_MAX], later[ID_STR_MAX], digits[ID_TIME_DIGITS + 1];
     int hex_ok = 1;
+    int64_t before = clock_wall_ms(), stamped, after;
 
     CHECK_EQ_INT(token_id_generate("room", a), 0);
     CHECK_EQ_INT(token_id_generate("room", b), 0);
-    CHECK_EQ_INT(strlen(a), strlen("room_") + 16);
+    after = clock_wall_ms();
+    CHECK_EQ_INT(strlen(a), strlen("room_") + ID_TIME_DIGITS + 2 * ID_RANDOM_BYTES);
     CHECK_EQ_INT(strncmp(a, "room_", 5), 0);
     for (size_t i = 5; i < strlen(a); i++)
         if (!((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f')))
             hex_ok = 0;
     CHECK(hex_ok);
     CHECK(strcmp(a, b) != 0);
+    memcpy(digits, a + 5, ID_TIME_DIGITS);
+    digits[ID_TIME_DIGITS] = '\0';
+    stamped = (int64_t)strtoull(digits, NULL, 16);
+    CHECK(stamped >= before && stamped <= after);
+
+    while (clock_wall_ms() == after)
+        ;
+    CHECK_EQ_INT(token_id_generate("room", later), 0);
+    CHECK(strcmp(later, a) > 0 && strcmp(later, b) > 0);
 
     CHECK_EQ_INT(token_id_generate("per", a), 0);
-    CHECK_EQ_INT(strlen(a), 20);
+    CHECK_EQ_INT(strlen(a), 4 + 24);
     CHECK_EQ_INT(strncmp(a, "per_", 4), 0);
+    CHECK_EQ_INT(token_id_generate("toolong", a), -1);
+    CHECK_EQ_INT(token_id_generate("sixsix", a), 0);
 }
 
 /*

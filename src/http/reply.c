@@ -33,7 +33,13 @@ static void set_body(struct api_call *call, int status, json_t *value)
     free(res->body);
     res->status = status;
     res->content_type = "application/json; charset=utf-8";
-    res->body = json_dumps(value, JSON_COMPACT);
+    /*
+     * 15 significant digits: a figure rounded to 4 places (a room's
+     * utilisation 0.0026) prints as it is, not as jansson's default 17
+     * digits (0.0025999999999999999), and still reads back as the same
+     * double.
+     */
+    res->body = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(15));
     res->body_len = res->body ? strlen(res->body) : 0;
     json_decref(value);
 }

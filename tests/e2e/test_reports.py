@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -300,7 +301,12 @@ class ReportsTest(unittest.TestCase):
                                    "working_hours": hours(work), "available_hours": hours(avail),
                                    "utilisation": round(work / avail, 4)}, name)
         r1 = [r for r in body["rows"] if r["room"] == self.R1][0]
-        self.assertEqual(r1["working_hours"], 6.5)  # 10-06 is a holiday; lunch and 17:30 cut
+        self.assertEqual(r1["working_hours"], 6.5)
+        # Figures print as rounded (0.0026), not with 17 digits (0.0025999999999999999).
+        raw = self.get("/api/v1/reports/rooms?from=%s&to=%s" % (FROM, TO)).raw.decode()
+        for row in body["rows"]:
+            self.assertIn('"utilisation":%s' % json.dumps(row["utilisation"]), raw)
+        self.assertIsNone(re.search(r"\d\.\d{15,}", raw), raw)  # 10-06 is a holiday; lunch and 17:30 cut
 
     def test_vehicles_and_drivers(self):
         body = self.get("/api/v1/reports/vehicles?from=%s&to=%s" % (FROM, TO)).body

@@ -27,7 +27,6 @@
 #define RULES_MAX_ROOMS 200
 #define COMMENT_MAX_CHARS 500
 #define OFFICE_MEETING_KIND "办公会" /* the principal's office meeting decides collectively */
-#define MAX_PER_EVENT 8              /* at most one approval per reason, three reasons today */
 
 /* The rules, loaded from their stored document. */
 struct rules {
@@ -233,17 +232,35 @@ int booking_approval_rules_put(const struct booking_ctx *ctx, json_t *body, json
 
 /* ---------------- approvals as rows and as JSON ---------------- */
 
+/*
+ * An event's approvals, every one it was ever asked for: each change that
+ * moves a need (another room, a higher budget) withdraws one and adds one,
+ * so the list has no fixed bound. Start empty ({0}); list_free when done.
+ */
 struct approval_list {
-    struct approval_row v[MAX_PER_EVENT];
-    size_t n;
+    struct approval_row *v;
+    size_t n, cap;
 };
+
+static struct approval_row *list_push(struct approval_list *l, const struct approval_row *a)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n] = *a;
+    return &l->v[l->n++];
+}
+
+static void list_free(struct approval_list *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
 
 static int collect(const struct approval_row *a, void *arg)
 {
-    struct approval_list *l = arg;
-
-    if (l->n < MAX_PER_EVENT)
-        l->v[l->n++] = *a;
+    list_push(arg, a);
     return 0;
 }
 
@@ -291,6 +308,9 @@ struct need {
     const char *reason, *tier;
     char approver[ID_STR_MAX];
 };
+
+/* A budget, off-day cars, and a room's keeper for the event's room and each occurrence's own. */
+#define NEEDS_MAX (2 + 1 + EVENT_MAX_ROOMS)
 
 /* The in-charge leader (分管领导) of the booking's department. */
 static int in_charge_of(struct app *app, const struct event_plan *p, char out[ID_STR_MAX],
@@ -368,11 +388,33 @@ static int check_approved_by(const struct rules *r, const struct event_plan *p,
 }
 
 /* The needs of a booking under r, in the order they are listed. n or -1. */
+/*
+ * The keeper of a kept room among the event's room and the rooms single
+ * occurrences moved to: one need per keeper (one person decides for all
+ * the rooms they keep). n grows by the needs added.
+ */
+static void room_needs(const struct rules *r, const struct event_plan *p, struct need needs[],
+                       int *n)
+{
+    for (size_t i = 0; i <= p->nrooms; i++) {
+        const char *room = i == 0 ? p->room : p->rooms[i - 1].id;
+        const char *keeper = room ? json_string_value(json_object_get(r->rooms, room)) : NULL;
+        int known = 0;
+
+        for (int k = 0; keeper != NULL && k < *n && !known; k++)
+            known = strcmp(needs[k].reason, "room") == 0 && strcmp(needs[k].approver, keeper) == 0;
+        if (keeper == NULL || known)
+            continue;
+        needs[*n].reason = "room";
+        needs[*n].tier = "keeper";
+        snprintf(needs[(*n)++].approver, ID_STR_MAX, "%s", keeper);
+    }
+}
+
 static int needs_of(struct app *app, const struct rules *r, struct event_plan *p,
-                    struct need needs[3], struct booking_error *err)
+                    struct need needs[NEEDS_MAX], struct booking_error *err)
 {
     int n = 0, rc;
-    const char *keeper;
 
     if ((rc = budget_need(app, r, p, &needs[n], err)) < 0)
         return -1;
@@ -388,12 +430,7 @@ static int needs_of(struct app *app, const struct rules *r, struct event_plan *p
             snprintf(needs[n++].approver, ID_STR_MAX, "%s", r->office_director);
         }
     }
-    if (p->room != NULL &&
-        (keeper = json_string_value(json_object_get(r->rooms, p->room))) != NULL) {
-        needs[n].reason = "room";
-        needs[n].tier = "keeper";
-        snprintf(needs[n++].approver, ID_STR_MAX, "%s", keeper);
-    }
+    room_needs(r, p, needs, &n);
     return n;
 }
 
@@ -401,11 +438,12 @@ static int needs_of(struct app *app, const struct rules *r, struct event_plan *p
 static int store_needs(const struct booking_ctx *ctx, const struct event_row *row, json_t *doc,
                        const struct need *needs, int n, int64_t start)
 {
-    struct approval_list l = {.n = 0};
+    struct approval_list l = {0};
+    struct approval_row blank;
 
+    memset(&blank, 0, sizeof(blank));
     for (int i = 0; i < n; i++) {
-        struct approval_row *a = &l.v[l.n++];
-        memset(a, 0, sizeof(*a));
+        struct approval_row *a = list_push(&l, &blank);
         token_id_generate("apr", a->id);
         snprintf(a->event_id, sizeof(a->event_id), "%s", row->id);
         snprintf(a->reason, sizeof(a->reason), "%s", needs[i].reason);
@@ -416,10 +454,13 @@ static int store_needs(const struct booking_ctx *ctx, const struct event_row *ro
             snprintf(a->requested_by, sizeof(a->requested_by), "%s", ctx->actor->person);
         a->requested_at = ctx->now;
         a->expires_at = approval_expires(ctx->now, start);
-        if (store_approval_insert(ctx->app->store, a) != STORE_OK)
+        if (store_approval_insert(ctx->app->store, a) != STORE_OK) {
+            list_free(&l);
             return -1;
+        }
     }
     doc_set_approvals(doc, &l);
+    list_free(&l);
     return 0;
 }
 
@@ -427,7 +468,7 @@ int approvals_request(const struct booking_ctx *ctx, struct event_plan *plan,
                       struct event_row *row, json_t *doc, struct booking_error *err)
 {
     struct rules r;
-    struct need needs[3];
+    struct need needs[NEEDS_MAX];
     int n = 0, rc = -1;
 
     json_object_del(doc, "approvals"); /* the server's to write, never the client's */
@@ -503,7 +544,7 @@ static int covered_by_list(const struct approval_list *l, const struct need *n, 
  * before the rules. n, or -1 when it cannot be read.
  */
 static int needs_before(const struct booking_ctx *ctx, const struct rules *r,
-                        const char *event_id, struct need needs[3])
+                        const char *event_id, struct need needs[NEEDS_MAX])
 {
     struct event_row prev;
     struct event_plan plan;
@@ -536,39 +577,56 @@ static int64_t next_start(const struct event_plan *p, int64_t now)
 }
 
 /*
- * Keeps in fresh[] only the needs nothing answers yet: no approval that
- * stands covers it and the event did not need it before the change. n.
+ * Copies into fresh[] the needs of all[] nothing answers yet: no approval
+ * that stands covers it and the event did not need it before the change.
+ * Returns how many.
  */
 static int fresh_needs(const struct booking_ctx *ctx, const struct rules *r,
                        const struct event_row *row, const struct approval_list *l,
-                       struct need needs[3], int n)
+                       const struct need all[], int n, struct need fresh[NEEDS_MAX])
 {
-    struct need before[3];
+    struct need before[NEEDS_MAX];
     int nb = -2, kept = 0;
 
     for (int i = 0; i < n; i++) {
         int old = 0;
-        if (covered_by_list(l, &needs[i], row->status == EVENT_PENDING))
+        if (covered_by_list(l, &all[i], row->status == EVENT_PENDING))
             continue;
         if (nb == -2) /* read only when something is uncovered: most changes stop above */
             nb = needs_before(ctx, r, row->id, before);
         for (int k = 0; k < nb && !old; k++)
-            old = covers(before[k].reason, before[k].tier, before[k].approver, &needs[i]);
+            old = covers(before[k].reason, before[k].tier, before[k].approver, &all[i]);
         if (!old)
-            needs[kept++] = needs[i];
+            fresh[kept++] = all[i];
     }
     return kept;
 }
 
-/* A pending approval a new one of the same reason replaces is withdrawn: one decision each. */
+/* Whether the approval answers one of the event's needs. */
+static int answers_a_need(const struct approval_row *a, const struct need all[], int nall)
+{
+    for (int k = 0; k < nall; k++)
+        if (covers(a->reason, a->tier, a->approver, &all[k]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A pending approval that a new one of its reason replaces is withdrawn, one
+ * decision each: a budget asked of a higher tier, a room whose keeper is no
+ * longer concerned. One that still answers a need of all[] stays (the
+ * keeper of the event's room, when an occurrence moves to another kept room).
+ */
 static int withdraw_replaced(const struct booking_ctx *ctx, struct approval_list *l,
-                             const struct need *needs, int n)
+                             const struct need fresh[], int nfresh, const struct need all[],
+                             int nall)
 {
     for (size_t i = 0; i < l->n; i++) {
         int replaced = 0;
-        for (int k = 0; k < n; k++)
-            replaced |= strcmp(l->v[i].reason, needs[k].reason) == 0;
-        if (!replaced || strcmp(l->v[i].status, "pending") != 0)
+        for (int k = 0; k < nfresh; k++)
+            replaced |= strcmp(l->v[i].reason, fresh[k].reason) == 0;
+        if (!replaced || strcmp(l->v[i].status, "pending") != 0 ||
+            answers_a_need(&l->v[i], all, nall))
             continue;
         snprintf(l->v[i].status, sizeof(l->v[i].status), "withdrawn");
         l->v[i].decided_at = ctx->now;
@@ -578,10 +636,11 @@ static int withdraw_replaced(const struct booking_ctx *ctx, struct approval_list
     return 0;
 }
 
-/* Asks for the fresh needs: the event is pending again, holding its time. */
+/* Asks for the fresh needs of all[]: the event is pending again, holding its time. */
 static int request_again(const struct booking_ctx *ctx, const struct event_plan *plan,
                          struct event_row *row, json_t *doc, struct approval_list *l,
-                         const struct need *needs, int n, struct booking_error *err)
+                         const struct need all[], int nall, const struct need *needs, int n,
+                         struct booking_error *err)
 {
     int64_t start = next_start(plan, ctx->now);
 
@@ -590,7 +649,7 @@ static int request_again(const struct booking_ctx *ctx, const struct event_plan 
                                  "this change needs approval (%s), which must be given at "
                                  "least 2 hours before the start; that time has passed",
                                  needs[0].reason);
-    if (withdraw_replaced(ctx, l, needs, n) != 0 ||
+    if (withdraw_replaced(ctx, l, needs, n, all, nall) != 0 ||
         store_needs(ctx, row, doc, needs, n, start) != 0 ||
         load_list(ctx->app->store, row->id, l) != 0)
         return storage_failed(err);
@@ -602,26 +661,29 @@ static int request_again(const struct booking_ctx *ctx, const struct event_plan 
 int approvals_change(const struct booking_ctx *ctx, struct event_plan *plan,
                      struct event_row *row, json_t *doc, struct booking_error *err)
 {
-    struct approval_list l;
+    struct approval_list l = {0};
     struct rules r;
-    struct need needs[3];
-    int n, rc = -1;
+    struct need all[NEEDS_MAX], fresh[NEEDS_MAX];
+    int nall, n, rc = -1;
 
     /* The server's to write: the stored approvals, whatever the change said. */
     json_object_del(doc, "approvals");
-    if (load_list(ctx->app->store, row->id, &l) != 0 || rules_load(ctx->app, &r) != 0)
+    if (load_list(ctx->app->store, row->id, &l) != 0 || rules_load(ctx->app, &r) != 0) {
+        list_free(&l);
         return storage_failed(err);
+    }
     if (l.n > 0)
         doc_set_approvals(doc, &l);
     if (!r.set) {
         rc = 0;
     } else if (row->status != EVENT_CONFIRMED && row->status != EVENT_PENDING) {
         rc = check_approved_by(&r, plan, err); /* nothing held: nothing to approve */
-    } else if ((n = needs_of(ctx->app, &r, plan, needs, err)) >= 0) {
-        n = fresh_needs(ctx, &r, row, &l, needs, n);
-        rc = n == 0 ? 0 : request_again(ctx, plan, row, doc, &l, needs, n, err);
+    } else if ((nall = needs_of(ctx->app, &r, plan, all, err)) >= 0) {
+        n = fresh_needs(ctx, &r, row, &l, all, nall, fresh);
+        rc = n == 0 ? 0 : request_again(ctx, plan, row, doc, &l, all, nall, fresh, n, err);
     }
     rules_free(&r);
+    list_free(&l);
     return rc;
 }
 
@@ -663,22 +725,21 @@ int approvals_announce(const struct booking_ctx *ctx, const char *event_id, json
 
 int approvals_withdraw(const struct booking_ctx *ctx, const char *event_id, json_t *doc)
 {
-    struct approval_list l;
+    struct approval_list l = {0};
+    int rc = load_list(ctx->app->store, event_id, &l);
 
-    if (load_list(ctx->app->store, event_id, &l) != 0)
-        return -1;
-    if (l.n == 0)
-        return 0;
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
         if (strcmp(l.v[i].status, "pending") != 0)
             continue;
         snprintf(l.v[i].status, sizeof(l.v[i].status), "withdrawn");
         l.v[i].decided_at = ctx->now;
         if (store_approval_update(ctx->app->store, &l.v[i]) != STORE_OK)
-            return -1;
+            rc = -1;
     }
-    doc_set_approvals(doc, &l);
-    return 0;
+    if (rc == 0 && l.n > 0)
+        doc_set_approvals(doc, &l);
+    list_free(&l);
+    return rc;
 }
 
 /* ---------------- deciding ---------------- */
@@ -851,12 +912,15 @@ static int announce_decision(const struct booking_ctx *ctx, const struct approva
                                            event, "audience", audience));
 }
 
-/* Records the decision on a (loaded, pending, the actor's to make) and settles its event. */
-static int record_decision(const struct booking_ctx *ctx, struct approval_row *a,
-                           const struct decision *d, json_t **out, struct booking_error *err)
+/*
+ * Records the decision on a (loaded, pending, the actor's to make) and
+ * settles its event; l receives the event's approvals.
+ */
+static int record_decision_in(const struct booking_ctx *ctx, struct approval_row *a,
+                              const struct decision *d, struct approval_list *l, json_t **out,
+                              struct booking_error *err)
 {
     struct store *st = ctx->app->store;
-    struct approval_list l;
     json_t *event = NULL;
 
     snprintf(a->status, sizeof(a->status), "%s", d->approve ? "approved" : "rejected");
@@ -864,15 +928,15 @@ static int record_decision(const struct booking_ctx *ctx, struct approval_row *a
     a->decided_at = ctx->now;
     snprintf(a->comment, sizeof(a->comment), "%s", d->comment ? d->comment : "");
     snprintf(a->meeting, sizeof(a->meeting), "%s", d->meeting && d->approve ? d->meeting : "");
-    if (store_approval_update(st, a) != STORE_OK || load_list(st, a->event_id, &l) != 0)
+    if (store_approval_update(st, a) != STORE_OK || load_list(st, a->event_id, l) != 0)
         return storage_failed(err);
     /* A refusal ends the others: nobody needs to decide a booking that will not happen. */
-    for (size_t i = 0; !d->approve && i < l.n; i++) {
-        if (strcmp(l.v[i].status, "pending") != 0)
+    for (size_t i = 0; !d->approve && i < l->n; i++) {
+        if (strcmp(l->v[i].status, "pending") != 0)
             continue;
-        snprintf(l.v[i].status, sizeof(l.v[i].status), "withdrawn");
-        l.v[i].decided_at = ctx->now;
-        if (store_approval_update(st, &l.v[i]) != STORE_OK)
+        snprintf(l->v[i].status, sizeof(l->v[i].status), "withdrawn");
+        l->v[i].decided_at = ctx->now;
+        if (store_approval_update(st, &l->v[i]) != STORE_OK)
             return storage_failed(err);
     }
     json_t *entry = approval_render(a, 0);
@@ -880,7 +944,7 @@ static int record_decision(const struct booking_ctx *ctx, struct approval_row *a
     json_decref(entry);
     if (audited != 0)
         return storage_failed(err);
-    if (settle_event(ctx, a->event_id, &l, &event, err) != 0)
+    if (settle_event(ctx, a->event_id, l, &event, err) != 0)
         return -1;
     if (announce_decision(ctx, a, d->approve ? "approved" : "rejected", event) != 0) {
         json_decref(event);
@@ -890,6 +954,16 @@ static int record_decision(const struct booking_ctx *ctx, struct approval_row *a
     json_object_set(*out, "event_status", json_object_get(event, "status"));
     json_decref(event);
     return 0;
+}
+
+static int record_decision(const struct booking_ctx *ctx, struct approval_row *a,
+                           const struct decision *d, json_t **out, struct booking_error *err)
+{
+    struct approval_list l = {0};
+    int rc = record_decision_in(ctx, a, d, &l, out, err);
+
+    list_free(&l);
+    return rc;
 }
 
 static int decide_in(const struct booking_ctx *ctx, const char *id, const struct decision *d,
@@ -945,7 +1019,7 @@ static int expire_event(const char *event_id, void *arg)
     const struct booking_ctx *ctx = arg;
     struct store *st = ctx->app->store;
     struct booking_error err = {0};
-    struct approval_list l;
+    struct approval_list l = {0};
     json_t *event = NULL;
     int rc = -1;
 
@@ -976,6 +1050,7 @@ done:
     }
     json_decref(event);
     booking_error_clear(&err);
+    list_free(&l);
     return rc;
 }
 

@@ -565,6 +565,79 @@ class ChangesNeedApproval(ApprovalBase):
         self.assertEqual((r.status, r.field), (400, "approvals"), r)
 
 
+class KeptRooms(ApprovalBase):
+    """Every kept room a booking holds asks its keeper, the rooms single occurrences moved to
+    included; asking one keeper leaves another's standing approval alone; an event keeps all
+    the approvals it was ever asked for, however many changes moved them."""
+
+    def kept_room(self):
+        keeper = self.person("staff", name="管理员 %d" % next(_seq))["id"]
+        room = self.ok(self.srv.post("/api/v1/rooms", {"name": "小会议室 %d" % next(_seq),
+                                                       "capacity": 10}), 201, "room")["id"]
+        self.rules["rooms"][room] = keeper
+        self.ok(self.srv.request("PUT", "/api/v1/approval-rules", self.rules), 200, "rules")
+        return room, keeper
+
+    def series(self, first, room):
+        ser = self.book(times=(at(first, "14:00"), at(first, "15:00")),
+                        rrule="FREQ=WEEKLY;COUNT=3", room=room)
+        return ser
+
+    def move_occurrence(self, ser, on, room):
+        r = self.srv.request("PATCH", "/api/v1/events/%s/occurrences/%sT14:00:00" % (ser["id"], on),
+                             {"room": room}, token=self.sec)
+        return self.ok(r, 200, "occurrence to %s" % room)
+
+    def asked(self, ev):
+        return [(a["reason"], a["approver"], a["status"]) for a in ev["approvals"]]
+
+    def test_an_occurrence_moved_into_a_kept_room_asks_its_keeper(self):
+        first = self.working_days(9, 1)[0]
+        plain = self.ok(self.srv.post("/api/v1/rooms", {"name": "会议室 %d" % next(_seq),
+                                                        "capacity": 10}), 201, "room")["id"]
+        ser = self.series(first, plain)
+        self.assertEqual(ser["status"], "confirmed")
+        out = self.move_occurrence(ser, next_day(first, 7), self.room)
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual(self.asked(out), [("room", self.keeper, "pending")])
+        # Someone else may not decide it; the keeper may, and the series is confirmed again.
+        r = self.srv.post("/api/v1/approvals/%s/decision" % out["approvals"][0]["id"],
+                          {"decision": "approve"}, token=self.token("leader", self.director))
+        self.assertEqual((r.status, r.code), (403, "forbidden"), r)
+        done = self.decide(out["approvals"][0]["id"], self.token("secretary", self.keeper))
+        self.assertEqual(done["event_status"], "confirmed")
+
+    def test_a_second_keeper_is_asked_and_the_first_approval_stands(self):
+        first = self.working_days(10, 1)[0]
+        other_room, other_keeper = self.kept_room()
+        ser = self.series(first, self.room)
+        self.assertEqual(self.asked(ser), [("room", self.keeper, "pending")])
+        self.decide(ser["approvals"][0]["id"], self.token("secretary", self.keeper))
+        out = self.move_occurrence(ser, next_day(first, 14), other_room)
+        self.assertEqual(out["status"], "pending")
+        self.assertEqual(self.asked(out), [("room", self.keeper, "approved"),
+                                           ("room", other_keeper, "pending")])
+        done = self.decide(out["approvals"][1]["id"], self.token("secretary", other_keeper))
+        self.assertEqual(done["event_status"], "confirmed")
+
+    def test_many_changes_keep_every_approval(self):
+        other_room, other_keeper = self.kept_room()
+        ev = self.book(room=self.room)
+        rooms = [other_room, self.room] * 5
+        for room in rooms:  # each change withdraws the pending approval and asks the other keeper
+            cur = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+            r = self.srv.request("PATCH", "/api/v1/events/%s" % ev["id"], {"room": room},
+                                 headers={"If-Match": '"%d"' % cur["version"]}, token=self.sec)
+            ev = self.ok(r, 200, "to %s" % room)
+        got = self.ok(self.srv.get("/api/v1/events/%s" % ev["id"]), 200, "get")
+        self.assertEqual(len(got["approvals"]), 11)
+        self.assertEqual([a["status"] for a in got["approvals"]], ["withdrawn"] * 10 + ["pending"])
+        self.assertEqual(got["approvals"][-1]["approver"], self.keeper)
+        # The last one decides the booking (with the list cut at 8 it was not even seen).
+        done = self.decide(got["approvals"][-1]["id"], self.token("secretary", self.keeper))
+        self.assertEqual((done["status"], done["event_status"]), ("approved", "confirmed"))
+
+
 class ApproversSee(ApprovalBase):
     """Who decides a pending approval (its approver, or their delegate now) reads the meeting
     in full on every path; once decided, and for anyone else, the visibility rule holds."""

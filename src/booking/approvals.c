@@ -387,7 +387,6 @@ static int check_approved_by(const struct rules *r, const struct event_plan *p,
     return 0;
 }
 
-/* The needs of a booking under r, in the order they are listed. n or -1. */
 /*
  * The keeper of a kept room among the event's room and the rooms single
  * occurrences moved to: one need per keeper (one person decides for all
@@ -411,6 +410,7 @@ static void room_needs(const struct rules *r, const struct event_plan *p, struct
     }
 }
 
+/* The needs of a booking under r, in the order they are listed. n or -1. */
 static int needs_of(struct app *app, const struct rules *r, struct event_plan *p,
                     struct need needs[NEEDS_MAX], struct booking_error *err)
 {

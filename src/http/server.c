@@ -452,7 +452,7 @@ static void send_shared(h2o_req_t *req, struct shared_body *body)
  * A response without a body (304, 204, an empty 200) as the headers alone.
  * h2o_send_inline would hand libuv a trailing buffer of length 0, which
  * libuv writes in a second write(2) after waiting for the socket to be
- * writable: three system calls more per 304 than per full body.
+ * writable: two system calls more per 304 than per full body (6, not 4).
  */
 static void send_headers_only(h2o_req_t *req)
 {

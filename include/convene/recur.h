@@ -42,6 +42,12 @@ struct recur_spec {
     size_t nrdates;
     int64_t from_utc;           /* occurrences starting before this are skipped, uncounted */
     int64_t horizon_utc;        /* occurrences starting at or after this are not expanded */
+    /*
+     * 0: at most RECUR_MAX_OCCURRENCES in all. Otherwise (an unbounded rule,
+     * set to now) that many before it and that many from it on: a standing
+     * meeting's past does not eat into its next 2 years.
+     */
+    int64_t count_from_utc;
     struct recur_cost *cost;    /* optional: filled with the work done */
 };
 
@@ -61,6 +67,7 @@ enum recur_result {
     RECUR_NEVER = -6,       /* the rule has no occurrence at all */
     RECUR_TOO_LONG = -7,    /* it reaches more than RECUR_SPAN_YEARS ahead */
     RECUR_TOO_COSTLY = -8,  /* more than RECUR_MAX_STEPS instances asked */
+    RECUR_TOO_OLD = -9,     /* more than RECUR_MAX_OCCURRENCES before count_from_utc */
 };
 
 /*

@@ -863,7 +863,7 @@ static int expand_error(const struct event_plan *p, int rc, const char *why, str
     if (rc == RECUR_NONEXISTENT && !p->all_day)
         return booking_error_set(err, BOOKING_INVALID, "nonexistent_time", "start", "%s", why);
     if (rc == RECUR_TOO_MANY || rc == RECUR_NEVER || rc == RECUR_TOO_LONG ||
-        rc == RECUR_TOO_COSTLY)
+        rc == RECUR_TOO_COSTLY || rc == RECUR_TOO_OLD)
         return booking_error_set(err, BOOKING_INVALID, "rrule_refused", "rrule", "%s", why);
     if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
         return booking_error_set(err, BOOKING_INVALID, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");
@@ -919,11 +919,23 @@ int event_plan_expand(struct event_plan *p, int64_t now, struct booking_error *e
     p->expanded_until = now + (int64_t)RECUR_HORIZON_DAYS * 86400;
     time_local_to_utc(&p->start, p->tz, &start_utc);
     /* The span checked: a bounded rule whole, an unbounded one 2 years past its start. */
-    if (p->rrule != NULL && recur_rule_is_bounded(p->rrule))
+    if (p->rrule != NULL && recur_rule_is_bounded(p->rrule)) {
         spec.horizon_utc = INT64_MAX;
-    else
+    } else {
         spec.horizon_utc = (start_utc > now ? start_utc : now) +
                            (int64_t)RECUR_HORIZON_DAYS * 86400;
+        /*
+         * Only a bounded rule with more than 1,000 occurrences is refused
+         * (CONTRACT section 4): a standing meeting's past is counted apart
+         * from its next 2 years, which a daily rule never fills (731). It
+         * used to count together, so a daily series could not be edited
+         * (nor one started last year imported) once ~270 days old. Each
+         * change still rewrites the past, so that has a cap of its own,
+         * 1,000 occurrences: a daily series for 2.7 years, a weekday one
+         * for 3.8.
+         */
+        spec.count_from_utc = now;
+    }
     rc = recur_expand(&spec, &p->occ, &p->nocc, why, sizeof(why));
     if (expand_error(p, rc, why, err) != 0)
         return -1;

@@ -384,7 +384,23 @@ int recur_rule_is_bounded(const char *rrule)
 struct occ_list {
     struct occurrence *items;
     size_t count, cap;
+    size_t before; /* of count, those starting before spec->count_from_utc */
 };
+
+/*
+ * Whether one more occurrence starting at start_utc stays within the caps:
+ * RECUR_MAX_OCCURRENCES in all, or, with count_from_utc set, that many on
+ * each side of it (RECUR_TOO_OLD for the past, RECUR_TOO_MANY ahead).
+ */
+static int within_cap(const struct occ_list *list, const struct recur_spec *spec,
+                      int64_t start_utc)
+{
+    if (spec->count_from_utc == 0)
+        return list->count == RECUR_MAX_OCCURRENCES ? RECUR_TOO_MANY : RECUR_OK;
+    if (start_utc < spec->count_from_utc)
+        return list->before == RECUR_MAX_OCCURRENCES ? RECUR_TOO_OLD : RECUR_OK;
+    return list->count - list->before == RECUR_MAX_OCCURRENCES ? RECUR_TOO_MANY : RECUR_OK;
+}
 
 /* Appends the occurrence starting at local start; the end keeps the wall-clock duration. */
 static int add_occurrence(struct occ_list *list, const struct recur_spec *spec,
@@ -393,18 +409,23 @@ static int add_occurrence(struct occ_list *list, const struct recur_spec *spec,
     struct occurrence *o;
     struct local_time real = *start, end;
     enum time_conv conv;
+    int64_t start_utc;
+    int rc;
 
-    if (list->count == RECUR_MAX_OCCURRENCES)
-        return RECUR_TOO_MANY;
+    /* Times in a DST gap convert shifted forward (RFC 5545 3.3.5); that is fine for a series. */
+    conv = time_local_to_utc(start, spec->tz, &start_utc);
+    if (conv == TIME_BAD_ZONE)
+        return RECUR_BAD_ZONE;
+    if ((rc = within_cap(list, spec, start_utc)) != RECUR_OK)
+        return rc;
     if (list->count == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 16;
         list->items = xrealloc(list->items, list->cap * sizeof(*list->items));
     }
     o = &list->items[list->count++];
-    /* Times in a DST gap convert shifted forward (RFC 5545 3.3.5); that is fine for a series. */
-    conv = time_local_to_utc(start, spec->tz, &o->start_utc);
-    if (conv == TIME_BAD_ZONE)
-        return RECUR_BAD_ZONE;
+    o->start_utc = start_utc;
+    if (spec->count_from_utc != 0 && start_utc < spec->count_from_utc)
+        list->before++;
     /*
      * A start in a gap (02:30 on spring-forward day) happens at 03:30: show
      * and book it there, lasting as long as the others, so end_utc never
@@ -581,6 +602,10 @@ static void set_reason(int rc, char *why, size_t whylen)
     if (rc == RECUR_TOO_MANY)
         snprintf(why, whylen, "the series has more than %d occurrences (within 2 years when "
                               "it has no end)", RECUR_MAX_OCCURRENCES);
+    else if (rc == RECUR_TOO_OLD)
+        snprintf(why, whylen, "the series has more than %d occurrences before today: give it "
+                              "an end (UNTIL) and book what follows as a new series",
+                 RECUR_MAX_OCCURRENCES);
     else if (rc == RECUR_TOO_LONG)
         snprintf(why, whylen, "the series reaches more than %d years past its start",
                  RECUR_SPAN_YEARS);
@@ -661,7 +686,7 @@ static int expand_rule(const struct recur_spec *spec, struct occ_list *list, int
 int recur_expand(const struct recur_spec *spec, struct occurrence **out, size_t *count,
                  char *why, size_t whylen)
 {
-    struct occ_list list = {NULL, 0, 0};
+    struct occ_list list = {NULL, 0, 0, 0};
     int64_t duration = recur_local_diff(&spec->start, &spec->end);
     int rc = RECUR_OK, nonexistent = 0;
 

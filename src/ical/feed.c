@@ -508,6 +508,9 @@ static int trip_listed(struct render *r, const struct event_row *ev, json_t *doc
     spec.exdates = string_list(json_object_get(doc, "exdates"), &spec.nexdates);
     spec.rdates = string_list(json_object_get(doc, "rdates"), &spec.nrdates);
     spec.horizon_utc = ev->expanded_until;
+    /* Counted as when the window was last moved (event_plan_expand): past and ahead apart. */
+    if (!recur_rule_is_bounded(spec.rrule))
+        spec.count_from_utc = ev->expanded_until - (int64_t)RECUR_HORIZON_DAYS * 86400;
     int rc = recur_expand(&spec, &occ, &n, why, sizeof(why));
     free((void *)spec.exdates);
     free((void *)spec.rdates);

@@ -213,6 +213,42 @@ class RecurrenceLimits(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, ANSWER_WITHIN)
 
 
+    def test_a_standing_meeting_is_counted_from_today(self):
+        """An unbounded rule is never refused for its count ahead (CONTRACT section 4 refuses
+        only a bounded one): a daily 早班会 that started 300 days ago is booked and edited (it
+        has 1,031 occurrences up to 2 years ahead, which counted together were refused); its
+        past has a cap of its own, 1,000 occurrences, said in words; a bounded rule is counted
+        whole, as before."""
+        today = datetime.date.today()
+
+        def daily(days_ago, **extra):
+            d = (today - datetime.timedelta(days=days_ago)).isoformat()
+            return self.event(d + "T07:30:00", d + "T07:45:00", rrule="FREQ=DAILY", **extra)
+
+        room = self.make("rooms", capacity=10)
+        res, took = self.timed_post(self.api, daily(300, room=room))
+        made = self.ok(res, 201, "a daily series started 300 days ago")
+        self.assertLess(took, ANSWER_WITHIN)
+        stored = self.srv.sql("SELECT count(*) FROM occurrences WHERE event_id = ?",
+                              (made["id"],))[0][0]
+        self.assertGreater(stored, 1000)  # the past 300 days and the next 2 years
+        t0 = time.monotonic()
+        res = self.api.request("PATCH", "/api/v1/events/" + made["id"], {"title": "早班会（改）"},
+                               headers={"If-Match": '"%d"' % made["version"]})
+        self.assertEqual((res.status, res.json["title"]), (200, "早班会（改）"), repr(res))
+        self.assertLess(time.monotonic() - t0, ANSWER_WITHIN)
+        # More than 1,000 mornings behind: refused, saying what to do.
+        res = self.api.post("/api/v1/events", daily(1100))
+        self.assertEqual((res.status, res.code, res.field), (422, "rrule_refused", "rrule"),
+                         repr(res))
+        self.assertIn("before today", res.json["error"]["message"])
+        # A bounded rule counts all of its occurrences, past ones included.
+        start = (today - datetime.timedelta(days=300)).isoformat()
+        res = self.api.post("/api/v1/events", self.event(
+            start + "T07:30:00", start + "T07:45:00", rrule="FREQ=DAILY;COUNT=1001"))
+        self.assertEqual((res.status, res.code), (422, "rrule_refused"), repr(res))
+
+
 class BeyondTheWindow(unittest.TestCase):
     """A weekly series' Monday 09:00-10:00 occurrences, far past its stored window."""
 

@@ -250,10 +250,66 @@ static void test_windows(void)
     free(occ);
 }
 
+/*
+ * An unbounded rule counts its past apart from what lies ahead
+ * (count_from_utc, "now"): a daily series that started 400 days ago has
+ * 1,131 occurrences up to 2 years ahead and is fine; a past of more than
+ * 1,000 is RECUR_TOO_OLD; ahead, the cap is as before; and with
+ * count_from_utc 0 the old single count still refuses the 400-day one.
+ */
+static int expand_counted_from(const char *start, int64_t now_utc, int64_t count_from_utc,
+                               size_t *n, char *why, size_t whylen)
+{
+    struct recur_spec spec;
+    struct occurrence *occ = NULL;
+    int rc;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.rrule = "FREQ=DAILY";
+    spec.tz = TZ;
+    time_local_parse(start, &spec.start);
+    spec.end = spec.start;
+    recur_local_add(&spec.end, 1800);
+    spec.horizon_utc = now_utc + (int64_t)RECUR_HORIZON_DAYS * DAY;
+    spec.count_from_utc = count_from_utc;
+    rc = recur_expand(&spec, &occ, n, why, whylen);
+    free(occ);
+    return rc;
+}
+
+static void test_past_counted_apart(void)
+{
+    struct local_time lt;
+    int64_t now;
+    size_t n = 0;
+    char why[256] = "";
+
+    time_local_parse("2026-12-07T12:00:00", &lt);
+    time_local_to_utc(&lt, TZ, &now);
+    /*
+     * From 2025-11-02, 400 days before: 401 mornings are past (today's 08:30
+     * is before noon) and 731 ahead, the last on the horizon's own day.
+     */
+    CHECK_EQ_INT(expand_counted_from("2025-11-02T08:30:00", now, now, &n, why, sizeof(why)),
+                 RECUR_OK);
+    CHECK_EQ_INT(n, 401 + 731);
+    CHECK_EQ_INT(expand_counted_from("2025-11-02T08:30:00", now, 0, &n, why, sizeof(why)),
+                 RECUR_TOO_MANY);
+    /* 1,000 past mornings are the most (from 2024-03-13); from a day earlier, 1,001 are not. */
+    CHECK_EQ_INT(expand_counted_from("2024-03-13T08:30:00", now, now, &n, why, sizeof(why)),
+                 RECUR_OK);
+    CHECK_EQ_INT(n, 1000 + 731);
+    why[0] = '\0';
+    CHECK_EQ_INT(expand_counted_from("2024-03-12T08:30:00", now, now, &n, why, sizeof(why)),
+                 RECUR_TOO_OLD);
+    CHECK(strstr(why, "before today") != NULL);
+}
+
 int main(void)
 {
     test_refused();
     test_rare_but_real();
     test_windows();
+    test_past_counted_apart();
     return check_finish();
 }

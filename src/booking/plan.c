@@ -862,8 +862,11 @@ static int expand_error(const struct event_plan *p, int rc, const char *why, str
     /* An all-day event whose midnight is skipped (Chile) keeps its day, from 01:00. */
     if (rc == RECUR_NONEXISTENT && !p->all_day)
         return booking_error_set(err, BOOKING_INVALID, "nonexistent_time", "start", "%s", why);
+    /* Not the rule's fault: the series is fine ahead, its past too long to rewrite. */
+    if (rc == RECUR_TOO_OLD)
+        return booking_error_set(err, BOOKING_INVALID, "series_too_old", "rrule", "%s", why);
     if (rc == RECUR_TOO_MANY || rc == RECUR_NEVER || rc == RECUR_TOO_LONG ||
-        rc == RECUR_TOO_COSTLY || rc == RECUR_TOO_OLD)
+        rc == RECUR_TOO_COSTLY)
         return booking_error_set(err, BOOKING_INVALID, "rrule_refused", "rrule", "%s", why);
     if (rc != RECUR_OK && rc != RECUR_NONEXISTENT)
         return booking_error_set(err, BOOKING_INVALID, "invalid", "rrule", "%s", why[0] ? why : "cannot expand");

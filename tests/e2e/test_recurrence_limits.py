@@ -239,7 +239,7 @@ class RecurrenceLimits(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, ANSWER_WITHIN)
         # More than 1,000 mornings behind: refused, saying what to do.
         res = self.api.post("/api/v1/events", daily(1100))
-        self.assertEqual((res.status, res.code, res.field), (422, "rrule_refused", "rrule"),
+        self.assertEqual((res.status, res.code, res.field), (422, "series_too_old", "rrule"),
                          repr(res))
         self.assertIn("before today", res.json["error"]["message"])
         # A bounded rule counts all of its occurrences, past ones included.

@@ -39,7 +39,7 @@ const SENTENCES = {
   not_invited: '您不在该会议的参会人员中',
   not_a_driver: '所选人员不是驾驶员',
   rrule_refused: '无法按此规则重复',
-  series_too_old: '该重复会议已举行超过1000次，不能再整体修改：请为它设置结束日期，之后的安排另建一个重复会议',
+  series_too_old: '该重复会议此前已有超过1000次，无法整体保存：请为它设置结束日期，之后的安排另建一个重复会议',
   nonexistent_time: '该时间在当地不存在（夏令时切换）',
   in_use: '该记录仍在使用中，不能删除',
   duplicate: '已存在相同的记录',

@@ -253,6 +253,14 @@ json_t *booking_event_changes(json_t *before, json_t *after);
 /* Appends an outbox message of type with data (stolen) in the caller's transaction. 0 or -1. */
 int booking_outbox_append(struct store *st, const char *type, json_t *data);
 
+/*
+ * A person, room, vehicle or block (kind) created, changed or removed, in
+ * the caller's transaction: resource.changed for the change stream, so that
+ * open consoles reload (admins' and secretaries' streams only). Not a
+ * webhook type: it is never delivered to an endpoint. 0 or -1.
+ */
+int booking_resource_changed(struct store *st, const char *kind, const char *id);
+
 /* ---------------- approvals (approvals.c, CONTRACT section 12) ---------------- */
 
 /* The rules as stored ({"office_director", ...}): *out a new reference; 404 kind when unset. */

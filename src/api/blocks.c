@@ -178,7 +178,7 @@ void api_blocks_create(struct api_call *call)
     struct claim hold = {b.resource_type, b.resource_id, b.start_utc, b.end_utc, NULL, NULL,
                          NULL, b.id, "block", NULL};
     if (store_block_insert(st, &b) != STORE_OK || store_occupancy_insert(st, &hold) != STORE_OK ||
-        store_commit(st) != STORE_OK) {
+        booking_resource_changed(st, "block", b.id) != 0 || store_commit(st) != STORE_OK) {
         store_rollback(st);
         api_reply_store_error(call);
         goto done;
@@ -254,7 +254,7 @@ void api_blocks_delete(struct api_call *call)
         store_rollback(st);
     } else if (store_block_delete(st, b.id, clock_wall_s()) != STORE_OK ||
                store_occupancy_delete_block(st, b.id, b.resource_type, b.resource_id) != STORE_OK ||
-               store_commit(st) != STORE_OK) {
+               booking_resource_changed(st, "block", b.id) != 0 || store_commit(st) != STORE_OK) {
         store_rollback(st);
         api_reply_store_error(call);
     } else {

@@ -99,6 +99,7 @@ void api_resource_create(struct api_call *call)
     }
     int rc = store_record_insert(call->app->store, type, &rec);
     if (rc != STORE_OK || publish_feed_token(call->app, type, &rec) != STORE_OK ||
+        booking_resource_changed(call->app->store, type->kind, rec.id) != 0 ||
         store_commit(call->app->store) != STORE_OK) {
         store_rollback(call->app->store);
         if (rc == STORE_DUPLICATE && type == &record_person)
@@ -273,7 +274,7 @@ static int patch_change(struct api_call *call, struct record *rec)
         reply_login_taken(call, rec);
         return -1;
     }
-    if (rc != STORE_OK ||
+    if (rc != STORE_OK || booking_resource_changed(call->app->store, type->kind, rec->id) != 0 ||
         /* Meal counts break down by diet: the canteen must hear of a new one. */
         (type == &record_person && json_object_get(call->body, "diet") != NULL &&
          diet_changed(call, rec->id) != 0)) {
@@ -339,7 +340,10 @@ static int delete_change(struct api_call *call, struct record *rec)
         resource_unbooked(call, call->route_data, rec->id) != 0)
         return -1;
     if (store_record_delete(call->app->store, call->route_data, rec->id, clock_wall_s()) !=
-        STORE_OK) {
+            STORE_OK ||
+        booking_resource_changed(call->app->store,
+                                 ((const struct record_type *)call->route_data)->kind,
+                                 rec->id) != 0) {
         api_reply_store_error(call);
         return -1;
     }
@@ -363,7 +367,8 @@ static int rotate_change(struct api_call *call, struct record *rec)
     rec->feed_generation++;
     if (store_record_set_feed_generation(call->app->store, type, rec->id, rec->feed_generation) !=
             STORE_OK ||
-        publish_feed_token(call->app, type, rec) != STORE_OK) {
+        publish_feed_token(call->app, type, rec) != STORE_OK ||
+        booking_resource_changed(call->app->store, type->kind, rec->id) != 0) {
         api_reply_store_error(call);
         return -1;
     }

@@ -9,6 +9,12 @@
 
 #include <stdlib.h>
 
+int booking_resource_changed(struct store *st, const char *kind, const char *id)
+{
+    return booking_outbox_append(st, "resource.changed",
+                                 json_pack("{s:{s:s, s:s}}", "resource", "type", kind, "id", id));
+}
+
 int booking_outbox_append(struct store *st, const char *type, json_t *data)
 {
     char *payload = json_dumps(data, JSON_COMPACT);

@@ -15,7 +15,9 @@
  * Who sees what: admins and secretaries every message; leaders and drivers
  * the messages about them (the person filter of webhooks, fanout_about:
  * meetings they attend, drive or ride in, dispatch messages addressed to
- * them); canteen catering.updated only; webhook.* admins only.
+ * them); canteen catering.updated only; webhook.* admins only. Besides the
+ * webhook types, resource.changed (a person, room, vehicle or block
+ * written: booking_resource_changed) is the stream's own, for the office.
  */
 #include "notify_internal.h"
 
@@ -43,6 +45,8 @@ static int viewer_may_see(const struct change_sub *s, const char *type, json_t *
 {
     if (strncmp(type, "webhook.", 8) == 0)
         return (s->role & ROLE_ADMIN) != 0;
+    if (strcmp(type, "resource.changed") == 0) /* people, rooms, vehicles, blocks: the office's */
+        return (s->role & (ROLE_ADMIN | ROLE_SECRETARY)) != 0;
     if (s->role & (ROLE_ADMIN | ROLE_SECRETARY))
         return 1;
     if (s->role & ROLE_CANTEEN)
@@ -79,6 +83,9 @@ static char *event_data(const char *type, json_t *data)
         res = resource("trip", json_object_get(json_object_get(data, "trip"), "id"));
     else if (json_object_get(data, "webhook") != NULL)
         res = resource("webhook", json_object_get(data, "webhook"));
+    else if (json_is_string(json_object_get(json_object_get(data, "resource"), "type")))
+        res = resource(json_string_value(json_object_get(json_object_get(data, "resource"), "type")),
+                       json_object_get(json_object_get(data, "resource"), "id"));
     if (res != NULL)
         json_object_set_new(out, "resource", res);
     if (strcmp(type, "catering.updated") == 0 && json_is_string(json_object_get(data, "date")))

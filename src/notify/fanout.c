@@ -452,6 +452,15 @@ static int fanout_robot(struct fanout *f, struct fanout_target *t, const char *m
     return rc;
 }
 
+/* Whether messages of type go to endpoints (resource.changed is the change stream's only). */
+static int webhook_type(const char *type)
+{
+    for (size_t i = 0; notify_types[i] != NULL; i++)
+        if (strcmp(notify_types[i], type) == 0)
+            return 1;
+    return 0;
+}
+
 int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64_t created_at,
                    const char *created_utc, const char *payload, json_t *data)
 {
@@ -460,6 +469,9 @@ int fanout_message(struct fanout *f, const char *msg_id, const char *type, int64
     char formatted[TIME_UTC_STR];
     const char *stamp = created_utc;
     int rc = 0;
+
+    if (!webhook_type(type))
+        return 0;
 
     if (stamp == NULL) {
         time_utc_format(created_at, formatted);

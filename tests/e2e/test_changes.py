@@ -292,6 +292,49 @@ class ChangesTest(unittest.TestCase):
         self.assertNotIn(unrelated, leader_seen)
         self.assertNotIn(not_driven, leader_seen)
 
+    def test_people_rooms_vehicles_and_blocks_reach_the_office_only(self):
+        """A room, a person, a vehicle or a block created, changed or removed by someone else
+        reaches every open console of the office (so its pages reload), as resource.changed
+        naming what changed; leaders' and drivers' streams do not get it, and no webhook does
+        (it is not a webhook type), even one that asked for "*"."""
+        hook = self.srv.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/all",
+                                                  "events": ["*"]}).body["id"]
+        self.addCleanup(self.srv.delete, "/api/v1/webhooks/" + hook)
+        office = self.open()
+        sec = self.open(token=self.srv.create_token("secretary", person=self.secretary)[1])
+        leader = self.open(token=self.srv.create_token("leader", person=self.leader)[1])
+        for s in (office, sec, leader):
+            s.events(0.2)
+        room = self.srv.post("/api/v1/rooms", {"name": "第三会议室", "capacity": 12}).body["id"]
+        self.assertEqual(self.srv.patch("/api/v1/rooms/" + room, {"capacity": 14}).status, 200)
+        car = self.srv.post("/api/v1/vehicles", {"name": "考斯特", "plate": "京A·20002",
+                                                 "seats": 20}).body["id"]
+        r = self.srv.post("/api/v1/blocks", {
+            "resource": {"type": "person", "id": self.leader}, "start": "2027-03-01T09:00:00",
+            "end": "2027-03-01T12:00:00", "tz": "Asia/Shanghai", "reason": "外出"})
+        self.assertEqual(r.status, 201, r)
+        block = r.body["id"]
+        self.assertEqual(self.srv.delete("/api/v1/blocks/" + block).status, 204)
+        self.assertEqual(self.srv.delete("/api/v1/rooms/" + room).status, 204)
+        self.assertEqual(self.srv.patch("/api/v1/people/" + self.other_leader,
+                                        {"phone": "010-12345678"}).status, 200)
+        want = [{"type": "room", "id": room}, {"type": "room", "id": room},
+                {"type": "vehicle", "id": car}, {"type": "block", "id": block},
+                {"type": "block", "id": block}, {"type": "room", "id": room},
+                {"type": "person", "id": self.other_leader}]
+        for s in (office, sec):
+            got = s.events()
+            self.assertEqual([e["data"] for e in got],
+                             [{"type": "resource.changed", "resource": w} for w in want])
+        self.assertEqual([e for e in leader.events(0.5)
+                          if e["data"]["type"] == "resource.changed"], [])
+        # The webhook had a meeting booked meanwhile, and none of these.
+        self.book("例会", room=self.room)
+        wait_until(lambda: self.srv.sql("SELECT count(*) FROM deliveries WHERE webhook_id = ?",
+                                         (hook,))[0][0] > 0, 5)
+        self.assertEqual(self.srv.sql("SELECT type FROM deliveries WHERE webhook_id = ? AND "
+                                      "type NOT LIKE 'event.%'", (hook,)), [])
+
     def test_no_title_travels_in_any_stream(self):
         office = self.open()
         leader = self.open(token=self.srv.create_token("leader", person=self.leader)[1])

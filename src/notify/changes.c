@@ -69,6 +69,7 @@ static char *event_data(const char *type, json_t *data)
 {
     json_t *out = json_pack("{s:s}", "type", type);
     json_t *event = json_object_get(data, "event"), *res = NULL, *lost;
+    json_t *changed = json_object_get(data, "resource"); /* resource.changed's */
     char *text;
 
     if (json_is_object(event))
@@ -83,9 +84,9 @@ static char *event_data(const char *type, json_t *data)
         res = resource("trip", json_object_get(json_object_get(data, "trip"), "id"));
     else if (json_object_get(data, "webhook") != NULL)
         res = resource("webhook", json_object_get(data, "webhook"));
-    else if (json_is_string(json_object_get(json_object_get(data, "resource"), "type")))
-        res = resource(json_string_value(json_object_get(json_object_get(data, "resource"), "type")),
-                       json_object_get(json_object_get(data, "resource"), "id"));
+    else if (json_is_string(json_object_get(changed, "type")))
+        res = resource(json_string_value(json_object_get(changed, "type")),
+                       json_object_get(changed, "id"));
     if (res != NULL)
         json_object_set_new(out, "resource", res);
     if (strcmp(type, "catering.updated") == 0 && json_is_string(json_object_get(data, "date")))

@@ -3,6 +3,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const axeSource = require('axe-core').source;
 
 const ORG_TZ = 'Asia/Shanghai';
@@ -45,6 +46,23 @@ function recordExit(code, log) {
   if (code !== 0) console.log(`not ok - the service exits 0 after SIGTERM (exit ${code})\n${log.slice(-3000)}`);
 }
 
+// The end of every test: the browser closed, the service stopped (its exit
+// recorded as a result), the test's scratch directories removed.
+async function teardown(browser, srv, dirs) {
+  await browser.close();
+  const code = await srv.stop();
+  recordExit(code, srv.stderr);
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// Runs a test's main(): an exception thrown outside a step fails the test.
+function run(main) {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
+
 // The summary line, and the exit status ctest reads; the server's log tail when something failed.
 function finish(serverLog) {
   const failed = results.filter(([, e]) => e);
@@ -68,5 +86,5 @@ async function axeCheck(page, label) {
   assert.deepEqual(bad, [], `axe on ${label}: ${JSON.stringify(bad, null, 1)}`);
 }
 
-module.exports = { ORG_TZ, todayOrg, addDays, mondayOf, monthDay, step, recordExit, finish,
+module.exports = { ORG_TZ, todayOrg, addDays, mondayOf, monthDay, step, teardown, run, finish,
   axeCheck, results };

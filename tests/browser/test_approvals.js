@@ -13,7 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const puppeteer = require('puppeteer-core');
 const { Convene } = require('./convene.js');
-const { ORG_TZ, todayOrg, addDays, mondayOf, step, recordExit, finish, axeCheck } = require('./support.js');
+const { ORG_TZ, todayOrg, addDays, mondayOf, step, teardown, run, finish, axeCheck } = require('./support.js');
 
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(__dirname, '..', '..', 'build', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -220,15 +220,9 @@ async function main() {
       await tab.close();
     });
   } finally {
-    await browser.close();
-    const code = await srv.stop();
-    recordExit(code, srv.stderr);
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await teardown(browser, srv, [userDir]);
   }
   finish(srv.stderr);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

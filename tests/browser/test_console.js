@@ -20,7 +20,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const puppeteer = require('puppeteer-core');
 const { Convene } = require('./convene.js');
-const { ORG_TZ, todayOrg, addDays, mondayOf, monthDay, step, recordExit, finish, axeCheck } = require('./support.js');
+const { ORG_TZ, todayOrg, addDays, mondayOf, monthDay, step, teardown, run, finish, axeCheck } = require('./support.js');
 
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(__dirname, '..', '..', 'build', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -822,16 +822,10 @@ async function main() {
       await tab.close();
     });
   } finally {
-    await browser.close();
-    const code = await srv.stop();
-    recordExit(code, srv.stderr);
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await teardown(browser, srv, [userDir]);
   }
 
   finish(srv.stderr);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

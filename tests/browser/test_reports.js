@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const puppeteer = require('puppeteer-core');
 const { Convene } = require('./convene.js');
-const { ORG_TZ, todayOrg, step, recordExit, finish, axeCheck } = require('./support.js');
+const { ORG_TZ, todayOrg, step, teardown, run, finish, axeCheck } = require('./support.js');
 
 const REPO = process.env.CONVENE_SOURCE_DIR || path.resolve(__dirname, '..', '..');
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(REPO, 'build', 'screenshots');
@@ -201,16 +201,9 @@ async function main() {
       assert.deepEqual(errors, []);
     });
   } finally {
-    await browser.close();
-    const code = await srv.stop();
-    recordExit(code, srv.stderr);
-    fs.rmSync(userDir, { recursive: true, force: true });
-    fs.rmSync(downloads, { recursive: true, force: true });
+    await teardown(browser, srv, [userDir, downloads]);
   }
   finish(srv.stderr);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

@@ -23,7 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const puppeteer = require('puppeteer-core');
 const { Convene } = require('./convene.js');
-const { ORG_TZ, todayOrg, addDays, step, recordExit, finish, axeCheck } = require('./support.js');
+const { ORG_TZ, todayOrg, addDays, step, teardown, run, finish, axeCheck } = require('./support.js');
 
 const SHOTS = process.env.CONVENE_SCREENSHOTS || path.join(__dirname, '..', '..', 'build', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -265,17 +265,11 @@ async function main() {
       await phone.page.browserContext().close();
     });
   } finally {
-    await browser.close();
     await rx.close();
-    const code = await srv.stop();
-    recordExit(code, srv.stderr);
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await teardown(browser, srv, [userDir]);
   }
 
   finish(srv.stderr);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

@@ -236,6 +236,14 @@ static int cmd_serve(int argc, char **argv)
      * mappings, returned to the kernel on free.
      */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    /*
+     * free() gives the heap's top back to the kernel once 128 KiB of it is
+     * free, and the next requests fault it in again: under a feed 304 load,
+     * a brk every ~30 requests and a page fault every ~6 were 8% of the
+     * service's CPU. The heap is given back by on_trim every TRIM_MS
+     * instead, so RSS still follows the load within seconds.
+     */
+    mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
     if (ensure_parent_dir(cfg.db_path) != 0 || app_open(&app, &cfg) != 0)
         return 1;
     if (app_bootstrap_admin(&app, stdout) != 0) {

@@ -374,14 +374,19 @@ async function main() {
       assert.equal(days.length, 2);
       // Today: lunch for 3 attendees + 2 guests = 5; 张志强 halal, 吴静 vegetarian.
       assert.match(days[0], /^今天/);
-      assert.match(days[0], /午餐\s*5\s*人\s*清真\s*1\s*素食\s*1\s*普通\s*3/);
+      // Booked after lunch's cutoff (10:00 in the office's zone), today's lunch is 迟报 too.
+      const orgNow = new Intl.DateTimeFormat('en-GB', { timeZone: ORG_TZ, hour: '2-digit', minute: '2-digit',
+        hourCycle: 'h23' }).format(new Date());
+      const lunchLate = orgNow >= '10:00';
+      assert.match(days[0], lunchLate ? /午餐\s*5\s*人\s*迟报\s*清真\s*1\s*素食\s*1\s*普通\s*3/
+        : /午餐\s*5\s*人\s*清真\s*1\s*素食\s*1\s*普通\s*3/);
       assert.match(days[0], /清真\s*1/);
       assert.match(days[0], /素食\s*1/);
       assert.match(days[0], /普通\s*3/);
       assert.match(days[0], /办公会/);
       const breakfast = await cat.page.$eval('section.meal', (m) => m.innerText);
       assert.match(breakfast, /^早餐\s*2\s*人\s*迟报/);
-      assert.equal(await cat.page.$$eval('section.meal.late tr.late .tag.late', (t) => t.length), 1);
+      assert.equal(await cat.page.$$eval('section.meal.late tr.late .tag.late', (t) => t.length), lunchLate ? 2 : 1);
       // Tomorrow: lunch 1 + 5 guests, dinner a fixed 12.
       assert.match(days[1], /午餐\s*6\s*人\s*清真\s*1\s*素食\s*0\s*普通\s*5/);
       assert.match(days[1], /晚餐\s*12\s*人/);

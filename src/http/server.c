@@ -166,6 +166,12 @@ static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *val
     h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, strlen(value));
 }
 
+/* Ours, not h2o's server_name: see http_server_start. */
+static void add_server_header(h2o_req_t *req)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SERVER, NULL, H2O_STRLIT("convene"));
+}
+
 /* ---------------- the gate: request heads checked before h2o parses them ---------------- */
 
 static void on_read_gate(h2o_socket_t *sock, const char *err);
@@ -385,6 +391,7 @@ static void on_h2o_error_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *
     free(body);
     req->res.reason = http_reason_phrase(req->res.status);
     memset(&req->res.headers, 0, sizeof(req->res.headers));
+    add_server_header(req);
     add_header(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
     req->res.content_length = len;
 
@@ -472,6 +479,7 @@ static void send_answer(struct http_server *srv, h2o_req_t *req, const struct ap
 {
     req->res.status = res->status;
     req->res.reason = http_reason_phrase(res->status);
+    add_server_header(req);
     if (res->content_type != NULL)
         add_header(req, H2O_TOKEN_CONTENT_TYPE, res->content_type);
     if (res->etag[0] != '\0')
@@ -1117,7 +1125,12 @@ int http_server_start(struct app *app, uv_loop_t *loop, struct http_server **out
     srv->app = app;
     srv->loop = loop;
     h2o_config_init(&srv->config);
-    srv->config.server_name = h2o_iovec_init(H2O_STRLIT("convene"));
+    /*
+     * No server name for h2o: it would print "Server: %s" with sprintf on
+     * every response (700 instructions, 4% of a 304); add_server_header
+     * adds the same header as the others are added.
+     */
+    srv->config.server_name = h2o_iovec_init(NULL, 0);
     srv->config.max_request_entity_size = HTTP_MAX_ENTITY;
     srv->config.http1.req_timeout = HTTP_REQUEST_TIMEOUT_MS;
     srv->config.http1.upgrade_to_http2 = 0;

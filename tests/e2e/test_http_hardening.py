@@ -371,6 +371,32 @@ class HardeningTest(unittest.TestCase, Checks):
             self.assertTrue(closed, "%s: connection kept open" % what)
         self.assertEqual(self.srv.get("/healthz", token=None).status, 200)
 
+    def test_server_header_once_on_every_kind_of_answer(self):
+        """Our handlers and the errors h2o writes name the server once (h2o's own is off)."""
+        cases = [
+            ("an answer", b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200),
+            ("a 404", b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+            ("h2o's 413", b"POST /api/v1/rooms HTTP/1.1\r\nHost: x\r\n" + AUTH +
+             b"Content-Length: 3000000\r\n\r\n{", 413),
+        ]
+        for what, data, status in cases:
+            s = socket.create_connection((self.srv.host, self.srv.port), timeout=5.0 * SCALE)
+            got = b""
+            try:
+                s.sendall(data)
+                while b"\r\n\r\n" not in got:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            finally:
+                s.close()
+            head = got.partition(b"\r\n\r\n")[0].decode("latin-1")
+            self.assertTrue(head.startswith("HTTP/1.1 %d " % status), "%s: %r" % (what, head))
+            names = [line.partition(":")[0].lower() for line in head.split("\r\n")[1:]]
+            self.assertEqual(names.count("server"), 1, "%s: %r" % (what, head))
+            self.assertIn("\r\nserver: convene", head.lower(), what)
+
     def test_garbage_after_a_good_request(self):
         """A keep-alive connection's second request is checked like the first."""
         for tail in (b"\x16\x03\x01garbage\r\n\r\n",

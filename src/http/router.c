@@ -164,30 +164,37 @@ static int route_match(const char *pattern, unsigned flags, const char *path, si
     const char *end = path + len;
     size_t nparams = 0;
 
+    /*
+     * Every request tries the routes in order, so a literal segment is
+     * compared as it is read and fails at its first different byte; only a
+     * capture looks for the segment's end (memchr: a feed token is long).
+     */
     while (*pattern != '\0') {
         if (path >= end || *path != '/' || *pattern != '/')
             return 0;
         pattern++;
         path++;
-        const char *pseg_end = strchr(pattern, '/');
-        size_t plen = pseg_end ? (size_t)(pseg_end - pattern) : strlen(pattern);
-        const char *seg_end = memchr(path, '/', (size_t)(end - path));
-        size_t slen = seg_end ? (size_t)(seg_end - path) : (size_t)(end - path);
-
-        if (pattern[0] == '*' && plen == 1) {
+        if (pattern[0] == '*' && pattern[1] == '\0') {
             if (!(flags & ROUTE_REST) && !route_capture(call, &nparams, path, (size_t)(end - path)))
                 return 0;
             path = end;
             break;
         }
         if (pattern[0] == ':') {
+            const char *slash = memchr(path, '/', (size_t)(end - path));
+            size_t slen = slash != NULL ? (size_t)(slash - path) : (size_t)(end - path);
             if (!route_capture(call, &nparams, path, slen))
                 return 0;
-        } else if (plen != slen || memcmp(pattern, path, slen) != 0) {
-            return 0;
+            path += slen;
+            while (*pattern != '\0' && *pattern != '/')
+                pattern++;
+            continue;
         }
-        pattern += plen;
-        path += slen;
+        for (; *pattern != '\0' && *pattern != '/'; pattern++, path++)
+            if (path >= end || *path != *pattern)
+                return 0;
+        if (path < end && *path != '/')
+            return 0; /* the path's segment goes on */
     }
     if (path != end)
         return 0;

@@ -101,6 +101,31 @@ static void test_not_found(void)
     CHECK_EQ_INT(status_of("GET", "/API/v1/rooms", NULL, &admin), 404);
     CHECK_EQ_INT(status_of("GET", "/api/v1/roomsx", NULL, &admin), 404);
     CHECK_EQ_INT(status_of("GET", "//api/v1/rooms", NULL, &admin), 404);
+    /* A literal matches whole: neither a prefix nor a longer segment is the route. */
+    CHECK_EQ_INT(status_of("GET", "/healthz", NULL, NULL), 200);
+    CHECK_EQ_INT(status_of("GET", "/health", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/healthzz", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/healthz/", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/feeds", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/feeds/", NULL, NULL), 404);
+    CHECK_EQ_INT(status_of("GET", "/api/v1/room", NULL, &admin), 404);
+    /* A NUL byte (h2o decodes %00) ends neither a literal nor a pattern early. */
+    {
+        static const char nul_after[] = "/healthz\0";
+        static const char nul_inside[] = "/heal\0hz";
+        static const char nul_in_api[] = "/api/v1/rooms\0";
+        struct api_request req;
+
+        request_init(&req, "GET", nul_after);
+        req.path_len = sizeof(nul_after) - 1;
+        CHECK_EQ_INT(dispatch_status(&req, NULL, NULL, 0), 404);
+        request_init(&req, "GET", nul_inside);
+        req.path_len = sizeof(nul_inside) - 1;
+        CHECK_EQ_INT(dispatch_status(&req, NULL, NULL, 0), 404);
+        request_init(&req, "GET", nul_in_api);
+        req.path_len = sizeof(nul_in_api) - 1;
+        CHECK_EQ_INT(dispatch_status(&req, &admin, NULL, 0), 404);
+    }
     /* Unknown paths answer 404 even without credentials: nothing to protect there. */
     CHECK_EQ_INT(status_of("GET", "/api/v1/nothing", NULL, NULL), 404);
     /* A path segment too long for a parameter does not match (nor overflow). */

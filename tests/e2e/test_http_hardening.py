@@ -63,6 +63,12 @@ def parse_responses(data):
 
 def exchange(host, port, data, timeout=5.0 * SCALE, source=None):
     """Sends bytes, reads until the server closes or goes quiet; returns (responses, closed)."""
+    got, closed = exchange_raw(host, port, data, timeout, source)
+    return parse_responses(got), closed
+
+
+def exchange_raw(host, port, data, timeout=5.0 * SCALE, source=None):
+    """exchange, with the bytes as they came: (bytes, closed)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
     if source:
@@ -86,7 +92,7 @@ def exchange(host, port, data, timeout=5.0 * SCALE, source=None):
         closed = True
     finally:
         s.close()
-    return parse_responses(got), closed
+    return got, closed
 
 
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -380,17 +386,7 @@ class HardeningTest(unittest.TestCase, Checks):
              b"Content-Length: 3000000\r\n\r\n{", 413),
         ]
         for what, data, status in cases:
-            s = socket.create_connection((self.srv.host, self.srv.port), timeout=5.0 * SCALE)
-            got = b""
-            try:
-                s.sendall(data)
-                while b"\r\n\r\n" not in got:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-            finally:
-                s.close()
+            got, _ = exchange_raw(self.srv.host, self.srv.port, data)
             head = got.partition(b"\r\n\r\n")[0].decode("latin-1")
             self.assertTrue(head.startswith("HTTP/1.1 %d " % status), "%s: %r" % (what, head))
             names = [line.partition(":")[0].lower() for line in head.split("\r\n")[1:]]

@@ -399,6 +399,16 @@ async function main() {
       assert.equal(got[0], 200);
       assert.match(got[1], /text\/csv/);
       assert.match(got[2], /办公会/);
+      // No meeting title, diet count or 迟报 tag is broken over two lines ("普通" above "3"):
+      // the text's line boxes (a Range's rects, one per text node and line) share one top.
+      const brokenLines = () => cat.page.$$eval(
+        '.by-meeting td:nth-child(2), .by-meeting .diet, .by-meeting .tag, .meal h3 .tag',
+        (els) => els.filter((el) => {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size !== 1;
+        }).map((el) => el.textContent));
+      assert.deepEqual(await brokenLines(), []);
       await cat.shot('canteen.png');
       await cat.axe('canteen');
       await cat.page.emulateMediaType('print');
@@ -406,6 +416,15 @@ async function main() {
       assert.ok(hidden);
       await cat.page.pdf({ path: path.join(SHOTS, 'canteen-print.pdf'), preferCSSPageSize: true });
       await cat.shot('canteen-print.png');
+      // On a 390 px phone: one meal under the other, nothing wider than the screen.
+      await cat.page.emulateMediaType('screen');
+      await cat.page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      await cat.page.waitForSelector('section.meal'); // a mobile viewport reloads the page
+      assert.equal(await cat.page.$$eval('section.meal', (m) => m.length), 4);
+      const phone = await cat.page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+      assert.ok(phone[0] <= phone[1], `scrollWidth ${phone[0]} > ${phone[1]}`);
+      assert.deepEqual(await brokenLines(), []);
+      await cat.shot('canteen-390.png');
       cat.assertClean('canteen');
       await cat.close();
     });

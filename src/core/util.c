@@ -372,10 +372,24 @@ static void log_put_escaped(struct log_line_buf *b, const char *text, size_t len
     line_put(b, s + run, len - run);
 }
 
+/* One line at level: the stamp, then each piece escaped; written at once. */
+static void log_pieces_at(const char *level, const struct log_piece *pieces, size_t n)
+{
+    struct log_line_buf b;
+
+    b.len = 0;
+    flockfile(stderr);
+    log_prefix(&b, level);
+    for (size_t i = 0; i < n; i++)
+        log_put_escaped(&b, pieces[i].s, pieces[i].len);
+    line_put(&b, "\n", 1);
+    line_flush(&b);
+    funlockfile(stderr);
+}
+
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
     char small[1024], *text = small;
-    struct log_line_buf b;
     va_list again;
     int n;
 
@@ -386,29 +400,15 @@ static void log_line(const char *level, const char *fmt, va_list ap)
         vsnprintf(text, (size_t)n + 1, fmt, again);
     }
     va_end(again);
-    b.len = 0;
-    flockfile(stderr);
-    log_prefix(&b, level);
-    log_put_escaped(&b, text, n > 0 ? (size_t)n : 0);
-    line_put(&b, "\n", 1);
-    line_flush(&b);
-    funlockfile(stderr);
+    struct log_piece whole = {text, n > 0 ? (size_t)n : 0};
+    log_pieces_at(level, &whole, 1);
     if (text != small)
         free(text);
 }
 
 void log_pieces(const struct log_piece *pieces, size_t n)
 {
-    struct log_line_buf b;
-
-    b.len = 0;
-    flockfile(stderr);
-    log_prefix(&b, "info");
-    for (size_t i = 0; i < n; i++)
-        log_put_escaped(&b, pieces[i].s, pieces[i].len);
-    line_put(&b, "\n", 1);
-    line_flush(&b);
-    funlockfile(stderr);
+    log_pieces_at("info", pieces, n);
 }
 
 void log_info(const char *fmt, ...)

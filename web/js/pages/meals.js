@@ -32,8 +32,8 @@ function Meal({ meal }) {
           <td>${e.start ? String(e.start).slice(11, 16) : ''}</td>
           <td>${e.title == null ? '（内部会议）' : e.title}</td>
           <td class="num">${e.count}</td>
-          <td class="muted">${dietsOf(e.diets).filter(([, n]) => n > 0)
-            .map(([k, n]) => html`<span class="diet">${dietName(k)}${n}</span>`)}</td>
+          <td class="muted"><span class="diet-list">${dietsOf(e.diets).filter(([, n]) => n > 0)
+            .map(([k, n]) => html`<span class="diet">${dietName(k)}${n}</span>`)}</span></td>
           <td>${e.late && html`<em class="tag late">迟报</em>`}</td>
         </tr>`)}
       </tbody>
